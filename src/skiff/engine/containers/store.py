@@ -1,0 +1,105 @@
+"""Container records on disk and in memory: atomic saves, unique names, lookup by id, prefix or name."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import orjson
+
+from skiff.common.errors import Conflict, InvalidArgument, NotFound
+from skiff.common.ids import NAME_PATTERN
+from skiff.engine.containers.record import Container
+
+RECORD = "config.v2.json"
+
+
+class ContainerStore:
+    def __init__(self, root: Path):
+        self.root = root  # <data-root>/containers
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._by_id: dict[str, Container] = {}
+        self._names: dict[str, str] = {}
+
+    def dir(self, cid: str) -> Path:
+        return self.root / cid
+
+    def load_all(self) -> list[Container]:
+        for d in sorted(self.root.iterdir()):
+            path = d / RECORD
+            if not path.is_file():
+                continue
+            try:
+                c = Container.from_record(orjson.loads(path.read_bytes()))
+            except (ValueError, TypeError):
+                continue
+            self._by_id[c.id] = c
+            self._names[c.name] = c.id
+        return list(self._by_id.values())
+
+    def save(self, c: Container) -> None:
+        d = self.dir(c.id)
+        d.mkdir(parents=True, exist_ok=True)
+        tmp = d / (RECORD + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(orjson.dumps(c.to_record()))
+        os.replace(tmp, d / RECORD)
+
+    # -- names --------------------------------------------------------------------------------
+    def check_name(self, name: str) -> str:
+        name = name.lstrip("/") if name.startswith("/") else name
+        if not NAME_PATTERN.match(name):
+            raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        owner = self._names.get(name)
+        if owner is not None:
+            raise Conflict(f'Conflict. The container name "/{name}" is already in use by container "{owner}". '
+                           "You have to remove (or rename) that container to be able to reuse that name.")
+        return name
+
+    def names(self) -> set[str]:
+        return set(self._names)
+
+    def add(self, c: Container) -> None:
+        self.check_name(c.name)
+        self._by_id[c.id] = c
+        self._names[c.name] = c.id
+        self.save(c)
+
+    def rename(self, c: Container, new: str) -> None:
+        new = self.check_name(new)
+        del self._names[c.name]
+        c.name = new
+        self._names[new] = c.id
+        self.save(c)
+
+    def remove(self, c: Container) -> None:
+        self._by_id.pop(c.id, None)
+        if self._names.get(c.name) == c.id:
+            del self._names[c.name]
+
+    # -- lookup -------------------------------------------------------------------------------
+    def all(self) -> list[Container]:
+        return list(self._by_id.values())
+
+    def find(self, ref: str) -> Container | None:
+        if not ref:
+            return None
+        c = self._by_id.get(ref)
+        if c:
+            return c
+        name = ref[1:] if ref.startswith("/") else ref
+        cid = self._names.get(name)
+        if cid:
+            return self._by_id[cid]
+        matches = [c for cid, c in self._by_id.items() if cid.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InvalidArgument(f"Multiple IDs found with provided prefix: {ref}")
+        return None
+
+    def get(self, ref: str) -> Container:
+        c = self.find(ref)
+        if c is None:
+            raise NotFound(f"No such container: {ref}")
+        return c
