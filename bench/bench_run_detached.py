@@ -1,0 +1,122 @@
+"""50 sequential `run -d --network none busybox sleep 3600`, total time; then `rm -f` of them all.
+
+    sudo .venv/bin/python bench/bench_run_detached.py [-c 50] [--rounds 1] [--no-doc]
+
+Same three combinations as bench_run.py: skiff CLI -> skiff, docker CLI -> skiff, docker CLI ->
+dockerd. Each round starts the containers one after another (as a script would), then removes
+them with one `rm -f` through the same CLI. Target (issue 2): at most 1/5 of dockerd's total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import report  # noqa: E402
+from bench.stats import ratio, summarize, verdict  # noqa: E402
+from bench.targets import Client, DockerdTarget, SkiffTarget, busybox_archive, require_root  # noqa: E402
+
+TARGET = 0.2
+REF = "docker CLI -> dockerd"
+
+
+def one_round(client: Client, count: int) -> tuple[float, float]:
+    """(seconds to start `count` containers one by one, seconds for one `rm -f` of them all)."""
+    ids = []
+    t0 = time.perf_counter()
+    for _ in range(count):
+        ids.append(client.must("run", "-d", "--network", "none", "busybox", "sleep", "3600").strip())
+    started = time.perf_counter() - t0
+    running = set(client.must("ps", "-q", "--no-trunc").split())
+    missing = [i for i in ids if i not in running]
+    if missing:
+        raise RuntimeError(f"{client.label}: {len(missing)} containers not running after run -d")
+    t0 = time.perf_counter()
+    client.must("rm", "-f", *ids)
+    removed = time.perf_counter() - t0
+    return started, removed
+
+
+def render(results: dict[str, list[tuple[float, float]] | str], count: int, rounds: int) -> str:
+    ref = results.get(REF)
+    ref_run = summarize([r[0] for r in ref]).median if isinstance(ref, list) else None
+    ref_rm = summarize([r[1] for r in ref]).median if isinstance(ref, list) else None
+    rows = []
+    for label, samples in results.items():
+        if isinstance(samples, str):
+            rows.append([label, "failed", "", "", "", samples.replace("|", "/").replace("\n", " ")])
+            continue
+        run_s = summarize([s[0] for s in samples]).median
+        rm_s = summarize([s[1] for s in samples]).median
+        rows.append([label, f"{run_s:.2f}", f"{run_s / count * 1000:.0f}",
+                     f"{ratio(run_s, ref_run):.2f}" if ref_run else "?",
+                     "" if label == REF or not ref_run else verdict(run_s, ref_run, TARGET),
+                     f"{rm_s:.2f} ({ratio(rm_s, ref_rm):.2f})" if ref_rm else f"{rm_s:.2f}"])
+    return "\n".join([
+        f"## {count} × `run -d --network none busybox sleep 3600`, then `rm -f` (bench/bench_run_detached.py)",
+        "",
+        f"Measured {report.stamp()} at commit {report.git_rev()} on: {report.machine()}.",
+        "",
+        f"{rounds} round(s) per combination (median shown). The {count} containers are started one after "
+        "another, each by its own CLI process, and checked running; then one `rm -f` with all ids, "
+        "through the same CLI. Ratio = skiff / dockerd; target ≤ 0.20 for the start phase.",
+        "",
+        report.table(["client -> engine", f"{count} × run -d, s", "per container, ms", "ratio", "target 1/5",
+                      "rm -f all, s (ratio)"], rows),
+        "",
+        f"Reproduce: `sudo .venv/bin/python bench/bench_run_detached.py -c {count} --rounds {rounds}`",
+    ])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-c", "--count", type=int, default=50)
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--warmup", type=int, default=2, help="untimed run -d/rm -f per client first")
+    ap.add_argument("--no-doc", action="store_true")
+    ap.add_argument("--reference-only", action="store_true")
+    args = ap.parse_args()
+    require_root()
+    archive = busybox_archive()
+    skiff = None if args.reference_only else SkiffTarget(archive)
+    dockerd = DockerdTarget(archive)
+    results: dict[str, list[tuple[float, float]] | str] = {}
+    try:
+        clients = []
+        if skiff:
+            skiff.start()
+            clients += [skiff.skiff_client(), skiff.docker_client()]
+        dockerd.start()
+        clients.append(dockerd.docker_client())
+        for client in clients:
+            try:
+                if args.warmup:
+                    one_round(client, args.warmup)
+                results[client.label] = []
+            except RuntimeError as e:
+                results[client.label] = str(e)[-300:]
+        for r in range(args.rounds):
+            for client in clients:
+                if isinstance(results[client.label], str):
+                    continue
+                try:
+                    results[client.label].append(one_round(client, args.count))  # type: ignore[union-attr]
+                except RuntimeError as e:
+                    results[client.label] = str(e)[-300:]
+                print(f"round {r + 1}: {client.label} done", file=sys.stderr)
+    finally:
+        for t in (skiff, dockerd):
+            if t:
+                t.cleanup()
+    body = render(results, args.count, args.rounds)
+    print(body)
+    if not args.no_doc and not args.reference_only:
+        report.update_doc("bench_run_detached", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The engines and clients a benchmark compares: a skiff engine and the reference dockerd."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.support.busybox import write_docker_archive  # noqa: E402
+from tests.support.dockerd import Dockerd  # noqa: E402
+from tests.support.engine import Engine  # noqa: E402
+
+from bench.procmem import processes  # noqa: E402
+
+
+def skiff_cli() -> list[str]:
+    """The installed `skiff` console script next to this interpreter (what users run)."""
+    script = Path(sys.executable).parent / "skiff"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "skiff"]
+
+
+@dataclass
+class Client:
+    """One CLI talking to one engine, e.g. 'docker CLI -> skiff'."""
+
+    label: str
+    argv: list[str]
+    env: dict[str, str]
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run([*self.argv, *args], env={**self.env, **self.extra_env}, capture_output=True,
+                              timeout=timeout)
+
+    def timed(self, *args: str) -> tuple[float, subprocess.CompletedProcess]:
+        t0 = time.perf_counter()
+        proc = self.run(*args)
+        return time.perf_counter() - t0, proc
+
+    def must(self, *args: str, timeout: float = 600) -> str:
+        proc = self.run(*args, timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{self.label}: {' '.join(args)} -> {proc.returncode}: "
+                               f"{proc.stderr.decode(errors='replace')[-2000:]}")
+        return proc.stdout.decode()
+
+
+class SkiffTarget:
+    """A skiff engine on a private root, with busybox loaded."""
+
+    name = "skiff"
+
+    def __init__(self, archive: Path):
+        self.engine = Engine(Path(tempfile.mkdtemp(prefix="skiff-bench-", dir="/tmp")))
+        self.archive = archive
+
+    def start(self) -> SkiffTarget:
+        self.engine.start()
+        self.engine.load(self.archive)
+        return self
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.engine.env
+
+    def skiff_client(self) -> Client:
+        return Client("skiff CLI -> skiff", skiff_cli(), self.env)
+
+    def docker_client(self) -> Client:
+        return Client("docker CLI -> skiff", ["docker"], self.env)
+
+    def daemon_pids(self) -> list[int]:
+        proc = self.engine.proc
+        return [proc.pid] if proc and proc.poll() is None else []
+
+    def helper_pids(self) -> list[int]:
+        """Per-container processes skiff adds (shims): anything run from a binary under its root."""
+        root = str(self.engine.root.resolve()) + "/"
+        mine = set(self.daemon_pids())
+        return [pid for pid, _argv, exe in processes() if exe.startswith(root) and pid not in mine]
+
+    def cleanup(self) -> None:
+        self.engine.cleanup()
+
+
+class DockerdTarget:
+    """The reference dockerd + containerd on private paths, with busybox loaded."""
+
+    name = "dockerd"
+
+    def __init__(self, archive: Path):
+        self.ref = Dockerd()
+        self.archive = archive
+
+    def start(self) -> DockerdTarget:
+        self.ref.start()
+        self.ref.load(self.archive)
+        return self
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.ref.env
+
+    def docker_client(self) -> Client:
+        return Client("docker CLI -> dockerd", ["docker"], self.env)
+
+    def daemon_pids(self) -> list[int]:
+        return list(self.ref.daemon_pids().values())
+
+    def helper_pids(self) -> list[int]:
+        return self.ref.shim_pids()
+
+    def cleanup(self) -> None:
+        self.ref.cleanup()
+
+
+def busybox_archive() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="skiff-bench-img-", dir="/tmp")) / "busybox.tar"
+    write_docker_archive(path)
+    return path
+
+
+def require_root() -> None:
+    if os.geteuid() != 0:
+        sys.exit("benchmarks start engines: run them as root")
