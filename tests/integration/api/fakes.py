@@ -69,8 +69,6 @@ class FakeSession:
         self._closed = False
 
     async def output(self) -> AsyncIterator[bytes]:
-        if self.proc.exit_code is not None:
-            return
         while (item := await self.q.get()) is not None:
             stream, data = item
             yield data if self.tty else frame(stream, data)
@@ -225,7 +223,8 @@ class FakeContainers:
                       "OOMKilled": False, "Dead": False, "Pid": 0,
                       "ExitCode": c.proc.exit_code or 0 if c.proc else 0, "Error": "",
                       "StartedAt": c.created, "FinishedAt": "0001-01-01T00:00:00Z"},
-            "Config": {**c.body, "Tty": c.tty}, "HostConfig": c.body.get("HostConfig") or {},
+            "Config": {**c.body, "Tty": c.tty},
+            "HostConfig": {"LogConfig": {"Type": "json-file", "Config": {}}, **(c.body.get("HostConfig") or {})},
             "Mounts": [], "NetworkSettings": {"Networks": {}},
         }
 

@@ -120,6 +120,11 @@ async def hijack(request: web.Request, tty: bool) -> tuple[web.StreamResponse, H
     transport.set_protocol(proto)
     if not transport.is_reading():
         transport.resume_reading()
+    if "docker-sdk-python" in request.headers.get("User-Agent", ""):
+        # docker-py parses the 101 with a buffered reader and then reads the raw socket: bytes
+        # that arrive with the headers are lost to it. dockerd starts the process only after
+        # the 101, so its output comes later; give docker-py the same breathing room.
+        await asyncio.sleep(0.05)
     return resp, Hijacked(transport, proto)  # type: ignore[arg-type]
 
 
