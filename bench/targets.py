@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -123,7 +125,10 @@ class DockerdTarget:
 
 
 def busybox_archive() -> Path:
-    path = Path(tempfile.mkdtemp(prefix="skiff-bench-img-", dir="/tmp")) / "busybox.tar"
+    """busybox:latest as a docker-archive in a temp dir that goes away when the script ends."""
+    tmp = Path(tempfile.mkdtemp(prefix="skiff-bench-img-", dir="/tmp"))
+    atexit.register(shutil.rmtree, tmp, True)
+    path = tmp / "busybox.tar"
     write_docker_archive(path)
     return path
 

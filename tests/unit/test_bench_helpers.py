@@ -2,6 +2,7 @@
 
 import pytest
 from bench.procmem import Memory, parse_smaps_rollup
+from bench.profiles import frame_name, parse_collapsed, parse_importtime, top_level_packages
 from bench.report import begin, end, replace_section, table
 from bench.stats import percentile, ratio, summarize, verdict
 
@@ -69,3 +70,39 @@ def test_replace_section_keeps_backslashes_literal():
 
 def test_table_markdown():
     assert table(["a", "b"], [["1", "2"]]) == "| a | b |\n|---|---|\n| 1 | 2 |"
+
+
+RAW = """\
+process 10:"python -m skiff engine";<module> (/r/src/skiff/engine/daemon.py:5);serve (/r/src/skiff/engine/daemon.py:9) 30
+process 10:"python -m skiff engine";<module> (/r/src/skiff/engine/daemon.py:5);create (/r/src/skiff/engine/api/containers.py:7);dumps (/v/lib/python3.11/json/__init__.py:231) 10
+process 10:"x";process 11:"x";<module> (/r/src/skiff/engine/daemon.py:5);init (/r/src/skiff/engine/runtime/init.py:3) 5
+garbage line
+"""
+
+
+def test_parse_collapsed_aggregates_inclusive_and_self():
+    prof = parse_collapsed(RAW, strip_prefix="/r/src/")
+    assert prof.total == 45
+    assert prof.in_child == 5
+    assert prof.inclusive["<module> (skiff/engine/daemon.py)"] == 45
+    assert prof.inclusive["create (skiff/engine/api/containers.py)"] == 10
+    assert prof.self_["dumps (stdlib:json/__init__.py)"] == 10
+    assert prof.self_["serve (skiff/engine/daemon.py)"] == 30
+
+
+def test_frame_name_shortens_paths():
+    assert frame_name("f (/v/lib/python3.11/site-packages/aiohttp/web.py:3)") == "f (aiohttp/web.py)"
+    assert frame_name("not a frame") == "not a frame"
+
+
+def test_parse_importtime_depth_and_packages():
+    text = ("import time: self [us] | cumulative | imported package\n"
+            "import time:       492 |        729 |     json.scanner\n"
+            "import time:       530 |       8936 |   json.decoder\n"
+            "import time:       329 |       9755 | json\n"
+            "import time:       100 |        200 | skiff.cli\n"
+            "import time:        50 |         50 | skiff\n")
+    entries = parse_importtime(text)
+    assert [(e.name, e.depth) for e in entries] == [("json.scanner", 2), ("json.decoder", 1), ("json", 0),
+                                                     ("skiff.cli", 0), ("skiff", 0)]
+    assert top_level_packages(entries) == {"json": 9755, "skiff": 250}

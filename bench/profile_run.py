@@ -1,0 +1,187 @@
+"""Where the time of `run --rm busybox true` goes, in skiff and (for the API steps) in dockerd.
+
+    sudo .venv/bin/python bench/profile_run.py [-n 20] [--no-doc]
+
+1. API steps, measured from a raw HTTP client on the engine's socket (no CLI): create, start,
+   wait, delete; skiff and dockerd side by side.
+2. The skiff CLI's start-up: `python -X importtime` on `skiff run --rm ...`, cumulative import
+   time per top-level package, against a bare interpreter.
+3. The engine under py-spy (sampling, following forked children) during n `docker run --rm`
+   calls: the functions holding the most samples, inclusive and self.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.support.engine import request  # noqa: E402
+
+from bench import report  # noqa: E402
+from bench.profiles import parse_collapsed, parse_importtime, top_level_packages  # noqa: E402
+from bench.stats import summarize  # noqa: E402
+from bench.targets import DockerdTarget, SkiffTarget, busybox_archive, require_root  # noqa: E402
+
+STEPS = ("create", "start", "wait", "delete")
+CREATE_BODY = json.dumps({"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "none"}}).encode()
+
+
+def api_steps(socket: str, n: int) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {s: [] for s in (*STEPS, "total")}
+    for i in range(n + 2):  # two untimed warm-up rounds
+        times = {}
+        t0 = time.perf_counter()
+        status, body = request(socket, "POST", "/v1.41/containers/create", CREATE_BODY,
+                               {"Content-Type": "application/json"})
+        times["create"] = time.perf_counter() - t0
+        if status != 201:
+            raise RuntimeError(f"create: {status} {body[:300]!r}")
+        cid = json.loads(body)["Id"]
+        for step, method, path in (("start", "POST", f"/v1.41/containers/{cid}/start"),
+                                   ("wait", "POST", f"/v1.41/containers/{cid}/wait"),
+                                   ("delete", "DELETE", f"/v1.41/containers/{cid}")):
+            t = time.perf_counter()
+            status, body = request(socket, method, path)
+            times[step] = time.perf_counter() - t
+            if status >= 300:
+                raise RuntimeError(f"{step}: {status} {body[:300]!r}")
+        times["total"] = time.perf_counter() - t0
+        if i >= 2:
+            for k, v in times.items():
+                samples[k].append(v)
+    return samples
+
+
+def cli_imports(env: dict[str, str]) -> tuple[float, float, list[tuple[str, int]], list[tuple[str, int]]]:
+    """(wall s of skiff run, wall s of a bare interpreter, top packages by cumulative us, top modules by self us)."""
+    def wall(cmd: list[str]) -> float:
+        best = float("inf")
+        for _ in range(5):
+            t0 = time.perf_counter()
+            subprocess.run(cmd, env=env, capture_output=True)
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    run = [sys.executable, "-m", "skiff", "run", "--rm", "--network", "none", "busybox", "true"]
+    skiff_wall = wall(run)
+    bare = wall([sys.executable, "-c", "pass"])
+    proc = subprocess.run([sys.executable, "-X", "importtime", *run[1:]], env=env, capture_output=True, text=True)
+    entries = parse_importtime(proc.stderr)
+    packages = top_level_packages(entries).most_common(12)
+    modules = sorted(((e.name, e.self_us) for e in entries), key=lambda x: -x[1])[:12]
+    return skiff_wall, bare, packages, modules
+
+
+def engine_profile(target: SkiffTarget, n: int, out: Path) -> str | None:
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not os.path.exists(spy):
+        return None
+    pid = target.daemon_pids()[0]
+    rec = subprocess.Popen([spy, "record", "--pid", str(pid), "--subprocesses", "--format", "raw",
+                            "--rate", "250", "-o", str(out), "--nonblocking"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    client = target.docker_client()
+    for _ in range(n):
+        client.must("run", "--rm", "--network", "none", "busybox", "true")
+    rec.send_signal(signal.SIGINT)
+    rec.wait(60)
+    return out.read_text() if out.exists() else None
+
+
+def ms(v: float) -> str:
+    return f"{v * 1000:.1f}"
+
+
+def render(steps: dict[str, dict[str, list[float]] | str], cli, profile_text: str | None, n: int) -> str:
+    rows = []
+    for step in (*STEPS, "total"):
+        row = [step]
+        for name in ("skiff", "dockerd"):
+            data = steps.get(name)
+            row.append(ms(summarize(data[step]).median) if isinstance(data, dict) else "failed")
+        rows.append(row)
+    lines = [
+        "## Where skiff's time goes (bench/profile_run.py)",
+        "",
+        f"Measured {report.stamp()} at commit {report.git_rev()}, same machine as above.",
+        "",
+        f"### API steps of one `true` container, median of {n}, ms (raw HTTP client, no CLI)",
+        "",
+        report.table(["step", "skiff", "dockerd"], rows),
+    ]
+    for name, data in steps.items():
+        if isinstance(data, str):
+            lines += ["", f"{name} failed: {data}"]
+    if cli:
+        skiff_wall, bare, packages, modules = cli
+        lines += [
+            "", "### skiff CLI start-up",
+            "",
+            f"`skiff run --rm --network none busybox true`: best of 5 = {ms(skiff_wall)} ms; a bare "
+            f"`python -c pass` = {ms(bare)} ms.",
+            "",
+            "Cumulative import time by top-level package (`-X importtime`): "
+            + ", ".join(f"{name} {us / 1000:.1f} ms" for name, us in packages) + ".",
+            "",
+            "Heaviest modules by self time: " + ", ".join(f"{name} {us / 1000:.1f} ms" for name, us in modules) + ".",
+        ]
+    if profile_text:
+        prof = parse_collapsed(profile_text, strip_prefix=str(report.REPO / "src") + "/")
+        lines += ["", f"### Engine under py-spy during {n} `docker run --rm` ({prof.total} samples at 250 Hz, "
+                  f"{prof.in_child} of them in forked children before exec)", ""]
+        top = [[f"`{name}`", f"{100 * c / prof.total:.0f}%"] for name, c in prof.inclusive.most_common(25)]
+        lines += [report.table(["function (inclusive)", "share of samples"], top), ""]
+        top_self = [[f"`{name}`", f"{100 * c / prof.total:.0f}%"] for name, c in prof.self_.most_common(15)]
+        lines += [report.table(["function (self)", "share of samples"], top_self)]
+    elif profile_text is None:
+        lines += ["", "(py-spy not installed: no engine profile)"]
+    lines += ["", f"Reproduce: `sudo .venv/bin/python bench/profile_run.py -n {n}`"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-n", type=int, default=20)
+    ap.add_argument("--no-doc", action="store_true")
+    args = ap.parse_args()
+    require_root()
+    archive = busybox_archive()
+    steps: dict[str, dict[str, list[float]] | str] = {}
+    cli = profile_text = None
+    skiff, dockerd = SkiffTarget(archive), DockerdTarget(archive)
+    try:
+        skiff.start()
+        try:
+            steps["skiff"] = api_steps(skiff.engine.socket, args.n)
+        except (RuntimeError, OSError) as e:
+            steps["skiff"] = str(e)[-300:]
+        cli = cli_imports(skiff.env)
+        try:
+            profile_text = engine_profile(skiff, args.n, skiff.engine.root / "py-spy.txt")
+        except (RuntimeError, OSError) as e:
+            print(f"profile failed: {e}", file=sys.stderr)
+            profile_text = ""
+        skiff.cleanup()
+        dockerd.start()
+        steps["dockerd"] = api_steps(dockerd.ref.socket, args.n)
+    finally:
+        skiff.cleanup()
+        dockerd.cleanup()
+    body = render(steps, cli, profile_text, args.n)
+    print(body)
+    if not args.no_doc:
+        report.update_doc("profile_run", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""Parsers for profiler output (pure): py-spy's collapsed stacks and `python -X importtime`."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^():]*?)(?::(?P<line>\d+))?\)$")
+IMPORT = re.compile(r"^import time:\s+(?P<self>\d+) \|\s+(?P<cum>\d+) \|(?P<indent>\s*)(?P<name>\S+)\s*$")
+
+
+def frame_name(frame: str, strip_prefix: str = "") -> str:
+    """'handle (/x/skiff/engine/api/app.py:12)' -> 'handle (skiff/engine/api/app.py)'."""
+    m = FRAME.match(frame)
+    if not m:
+        return frame
+    path = m["file"]
+    if strip_prefix and path.startswith(strip_prefix):
+        path = path[len(strip_prefix):]
+    for marker in ("/site-packages/", "/lib/python3."):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+            if marker == "/lib/python3.":
+                path = "stdlib:" + path.split("/", 1)[-1]
+            break
+    return f"{m['func']} ({path})"
+
+
+@dataclass
+class StackProfile:
+    total: int
+    inclusive: Counter
+    self_: Counter
+    in_child: int  # samples taken in forked children (e.g. container init before exec)
+
+
+def parse_collapsed(text: str, strip_prefix: str = "") -> StackProfile:
+    """Aggregate `py-spy record --format raw` output by function: inclusive and self samples."""
+    inclusive: Counter = Counter()
+    self_: Counter = Counter()
+    total = in_child = 0
+    for line in text.splitlines():
+        stack, _, count_s = line.rpartition(" ")
+        if not stack or not count_s.isdigit():
+            continue
+        count = int(count_s)
+        frames = stack.split(";")
+        processes = [f for f in frames if f.startswith("process ")]
+        frames = [frame_name(f, strip_prefix) for f in frames if not f.startswith(("process ", "thread "))]
+        total += count
+        if len(processes) > 1:
+            in_child += count
+        for name in set(frames):
+            inclusive[name] += count
+        if frames:
+            self_[frames[-1]] += count
+    return StackProfile(total, inclusive, self_, in_child)
+
+
+@dataclass(frozen=True)
+class ImportEntry:
+    name: str
+    self_us: int
+    cumulative_us: int
+    depth: int
+
+
+def parse_importtime(stderr: str) -> list[ImportEntry]:
+    entries = []
+    for line in stderr.splitlines():
+        m = IMPORT.match(line)
+        if m:
+            depth = (len(m["indent"]) - 1) // 2
+            entries.append(ImportEntry(m["name"], int(m["self"]), int(m["cum"]), depth))
+    return entries
+
+
+def top_level_packages(entries: list[ImportEntry]) -> Counter:
+    """Cumulative import time per top-level package (e.g. 'skiff', 'json', 'http')."""
+    out: Counter = Counter()
+    for e in entries:
+        if e.depth == 0:
+            out[e.name.split(".")[0]] += e.cumulative_us
+    return out
