@@ -1,0 +1,143 @@
+"""Snapshot metadata: key → (kind, parent, directory id), persisted atomically as JSON."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+from skiff.common.errors import Conflict, InvalidArgument, NotFound
+from skiff.engine.snapshots.base import KIND_ACTIVE, KIND_COMMITTED, KIND_VIEW, SnapshotInfo
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.rename(tmp, path)
+
+
+class SnapshotStore:
+    """The part every snapshotter shares: records, parent links, directory ids, locking."""
+
+    def __init__(self, root: str | Path):
+        self.root = str(root)
+        self._dir = Path(root)
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._meta = self._dir / "metadata.json"
+        self.lock = threading.RLock()
+        self._snaps: dict[str, SnapshotInfo] = {}
+        self._next = 1
+        if self._meta.exists():
+            raw = orjson.loads(self._meta.read_bytes())
+            self._next = raw.get("next", 1)
+            for key, s in raw.get("snapshots", {}).items():
+                self._snaps[key] = SnapshotInfo(key, s["kind"], s.get("parent"), s["id"], s.get("created", 0.0),
+                                                s.get("labels", {}))
+
+    def _save(self) -> None:
+        raw = {"next": self._next, "snapshots": {
+            k: {"kind": s.kind, "parent": s.parent, "id": s.id, "created": s.created, "labels": s.labels}
+            for k, s in self._snaps.items()}}
+        write_atomic(self._meta, orjson.dumps(raw))
+
+    def dir(self, snap_id: str) -> Path:
+        return self._dir / snap_id
+
+    def get(self, key: str) -> SnapshotInfo:
+        try:
+            return self._snaps[key]
+        except KeyError:
+            raise NotFound(f"snapshot {key} does not exist") from None
+
+    def exists(self, key: str) -> bool:
+        return key in self._snaps
+
+    def all(self) -> list[SnapshotInfo]:
+        return list(self._snaps.values())
+
+    def chain(self, key: str | None) -> list[SnapshotInfo]:
+        """`key` and its ancestors, nearest first."""
+        out = []
+        while key:
+            s = self.get(key)
+            out.append(s)
+            key = s.parent
+        return out
+
+    def create(self, key: str, parent: str | None, kind: str, labels: dict[str, str] | None) -> SnapshotInfo:
+        """Record a new snapshot and make its directory (the caller fills it)."""
+        with self.lock:
+            if key in self._snaps:
+                raise Conflict(f"snapshot {key} already exists")
+            if parent is not None:
+                p = self.get(parent)
+                if p.kind != KIND_COMMITTED:
+                    raise InvalidArgument(f"parent snapshot {parent} is not committed")
+            info = SnapshotInfo(key, kind, parent, str(self._next), time.time(), dict(labels or {}))
+            self._next += 1
+            d = self.dir(info.id)
+            if d.exists():
+                shutil.rmtree(d)
+            d.mkdir()
+            self._snaps[key] = info
+            self._save()
+            return info
+
+    def commit(self, name: str, key: str, labels: dict[str, str] | None) -> SnapshotInfo:
+        with self.lock:
+            s = self.get(key)
+            if s.kind != KIND_ACTIVE:
+                raise InvalidArgument(f"snapshot {key} is not active")
+            if name in self._snaps:
+                raise Conflict(f"snapshot {name} already exists")
+            del self._snaps[key]
+            info = SnapshotInfo(name, KIND_COMMITTED, s.parent, s.id, time.time(), {**s.labels, **(labels or {})})
+            self._snaps[name] = info
+            self._save()
+            return info
+
+    def remove(self, key: str) -> SnapshotInfo:
+        """Forget `key` (refused while it has children); the caller deletes the directory."""
+        with self.lock:
+            s = self.get(key)
+            children = [c.key for c in self._snaps.values() if c.parent == key]
+            if children:
+                raise Conflict(f"cannot remove snapshot {key}: it has {len(children)} child snapshot(s)")
+            del self._snaps[key]
+            self._save()
+            return s
+
+    def children(self, key: str) -> list[str]:
+        return [c.key for c in self._snaps.values() if c.parent == key]
+
+    def remove_dir(self, info: SnapshotInfo) -> None:
+        shutil.rmtree(self.dir(info.id), ignore_errors=True)
+
+
+def tree_usage(path: str | Path) -> int:
+    """Bytes of regular files under `path`, each inode counted once."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        for name in filenames + dirnames:
+            try:
+                st = os.lstat(os.path.join(dirpath, name))
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            if not stat.S_ISDIR(st.st_mode):
+                total += st.st_size
+    return total
+
+
+__all__ = ["SnapshotStore", "tree_usage", "write_atomic", "KIND_VIEW"]

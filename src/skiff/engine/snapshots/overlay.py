@@ -1,0 +1,101 @@
+"""The overlay snapshotter: each snapshot is `snapshots/<n>/fs` (+ `work` when active).
+
+An active snapshot mounts as overlay with its parents' `fs` dirs as lowerdir (nearest
+first), its own `fs` as upperdir. Directory ids are small integers, so each lowerdir costs
+about `len(root) + 12` bytes of the mount option string, which the kernel limits to a page.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from skiff.common.errors import InvalidArgument
+from skiff.engine.snapshots.base import KIND_ACTIVE, KIND_COMMITTED, KIND_VIEW, Mount, SnapshotInfo
+from skiff.engine.snapshots.metadata import SnapshotStore, tree_usage
+
+PAGE = 4096
+
+
+class OverlaySnapshotter:
+    name = "overlay"
+
+    def __init__(self, root: str | Path):
+        self.store = SnapshotStore(root)
+        self.root = self.store.root
+
+    def _fs(self, info: SnapshotInfo) -> str:
+        return str(self.store.dir(info.id) / "fs")
+
+    def _work(self, info: SnapshotInfo) -> str:
+        return str(self.store.dir(info.id) / "work")
+
+    def _new(self, key: str, parent: str | None, kind: str, labels) -> list[Mount]:
+        with self.store.lock:
+            info = self.store.create(key, parent, kind, labels)
+            d = self.store.dir(info.id)
+            (d / "fs").mkdir()
+            if kind == KIND_ACTIVE:
+                (d / "work").mkdir()
+            return self.mounts(key)
+
+    def prepare(self, key: str, parent: str | None, labels: dict[str, str] | None = None) -> list[Mount]:
+        return self._new(key, parent, KIND_ACTIVE, labels)
+
+    def view(self, key: str, parent: str | None) -> list[Mount]:
+        return self._new(key, parent, KIND_VIEW, None)
+
+    def mounts(self, key: str) -> list[Mount]:
+        info = self.store.get(key)
+        lowers = self.lower_dirs(key)
+        if info.kind == KIND_ACTIVE:
+            if not lowers:
+                return [Mount("bind", self._fs(info), ["rbind", "rw"])]
+            opts = [f"lowerdir={':'.join(lowers)}", f"upperdir={self._fs(info)}", f"workdir={self._work(info)}"]
+            _check_length(opts)
+            return [Mount("overlay", "overlay", opts)]
+        # committed or view: read-only
+        if info.kind == KIND_COMMITTED:
+            lowers = [self._fs(info), *lowers]
+        if not lowers:
+            return [Mount("bind", self._fs(info), ["rbind", "ro"])]
+        if len(lowers) == 1:
+            return [Mount("bind", lowers[0], ["rbind", "ro"])]
+        opts = [f"lowerdir={':'.join(lowers)}"]
+        _check_length(opts)
+        return [Mount("overlay", "overlay", opts)]
+
+    def commit(self, name: str, key: str, labels: dict[str, str] | None = None) -> None:
+        with self.store.lock:
+            info = self.store.commit(name, key, labels)
+            work = Path(self._work(info))
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
+
+    def remove(self, key: str) -> None:
+        with self.store.lock:
+            self.store.remove_dir(self.store.remove(key))
+
+    def exists(self, key: str) -> bool:
+        return self.store.exists(key)
+
+    def stat(self, key: str) -> SnapshotInfo:
+        return self.store.get(key)
+
+    def list(self) -> list[SnapshotInfo]:
+        return self.store.all()
+
+    def usage(self, key: str) -> int:
+        return tree_usage(self._fs(self.store.get(key)))
+
+    def upper_dir(self, key: str) -> str:
+        return self._fs(self.store.get(key))
+
+    def lower_dirs(self, key: str) -> list[str]:
+        info = self.store.get(key)
+        return [self._fs(s) for s in self.store.chain(info.parent)]
+
+
+def _check_length(opts: list[str]) -> None:
+    if len(",".join(opts)) >= PAGE:
+        raise InvalidArgument("too many image layers for an overlay mount: the option string exceeds a page")
