@@ -1,0 +1,149 @@
+"""LinuxRuntime: our own OCI runtime (namespaces, mounts, cgroups in Python, under skiff-shim)."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+from typing import Any
+
+from skiff.common.errors import InvalidArgument, NotFound, SystemError_
+from skiff.common.timefmt import now_rfc3339
+from skiff.engine.runtime import caps
+from skiff.engine.runtime.api import CREATED, RUNNING, IOSpec, RuntimeState
+from skiff.engine.runtime.cgroups import manager_for
+from skiff.engine.runtime.init import SetupPlan
+from skiff.engine.runtime.namespaces import exec_plan, plan
+from skiff.engine.runtime.shimbin import ensure_shim
+from skiff.engine.runtime.shimmed import ShimmedRuntime
+from skiff.engine.runtime.spawn import ShimFiles, spawn
+from skiff.engine.runtime.state import StateDir, proc_start_time
+from skiff.engine.runtime.syscalls import LinuxSyscalls
+
+
+def load_bundle(bundle: str) -> tuple[dict[str, Any], str]:
+    """config.json and the absolute rootfs path of a bundle."""
+    path = os.path.join(bundle, "config.json")
+    try:
+        with open(path, "rb") as f:
+            config = json.loads(f.read())
+    except FileNotFoundError:
+        raise NotFound(f"bundle {bundle}: config.json not found") from None
+    except ValueError as e:
+        raise InvalidArgument(f"bundle {bundle}: config.json: {e}") from None
+    if not isinstance(config.get("process"), dict):
+        raise InvalidArgument(f"bundle {bundle}: config.json has no process")
+    root = (config.get("root") or {}).get("path") or "rootfs"
+    rootfs = root if os.path.isabs(root) else os.path.join(bundle, root)
+    if not os.path.isdir(rootfs):
+        raise NotFound(f"bundle {bundle}: rootfs {rootfs} does not exist")
+    return config, os.path.realpath(rootfs)
+
+
+class LinuxRuntime(ShimmedRuntime):
+    """The Runtime protocol with skiff's own container setup (see init.py, spawn.py)."""
+
+    def __init__(self, state_root: str, prefix: str = "skiff", bin_dir: str | None = None):
+        super().__init__(state_root, prefix, bin_dir)
+        self.sys = LinuxSyscalls()
+        self.last_cap = caps.last_cap()
+        self._shim: str | None = None
+
+    def shim_path(self) -> str:
+        if self._shim is None:
+            self._shim = ensure_shim(self.bin_dir)
+        return self._shim
+
+    def _files(self, d: StateDir, oom_file: str = "") -> ShimFiles:
+        return ShimFiles(exit_file=d.file("exit.json"), attach_path=d.file("attach.sock"),
+                         control_path=d.file("control.sock"), shim_log=d.file("shim.log"), oom_file=oom_file)
+
+    def create(self, id: str, bundle: str, io: IOSpec) -> RuntimeState:
+        d = self._check_new(id)
+        config, rootfs = load_bundle(bundle)
+        process = dict(config["process"])
+        process.setdefault("terminal", io.terminal)
+        linux = config.get("linux") or {}
+        ns = plan(linux.get("namespaces"))
+        shim = self.shim_path()
+        cg = manager_for(self._cgroup_path(id, config))
+        os.makedirs(d.path, mode=0o711)
+        try:
+            cg.create()
+            cg.apply(linux.get("resources") or {})
+            os.mkfifo(d.fifo, 0o600)
+            setup = SetupPlan(mode="init", process=process, ns=ns, config=config, rootfs=rootfs,
+                              cgroup_procs=cg.procs_files(), cgroup_binds=cg.container_binds(), fifo=d.fifo,
+                              last_cap=self.last_cap)
+            pid, shim_pid = spawn(self.sys, shim, setup, io, self._files(d, cg.oom_file()))
+        except BaseException:
+            try:
+                cg.destroy()
+            except (SystemError_, OSError):
+                pass
+            d.remove()
+            raise
+        d.write({
+            "id": id, "bundle": os.path.abspath(bundle), "rootfs": rootfs, "pid": pid,
+            "pid_start": proc_start_time(pid), "shim_pid": shim_pid, "shim_start": proc_start_time(shim_pid),
+            "created": now_rfc3339(), "cgroup_path": cg.path, "namespaces": sorted(ns.types),
+            "terminal": bool(process.get("terminal")), "annotations": config.get("annotations") or {},
+            "runtime": "linux",
+        })
+        return self.state(id)
+
+    def start(self, id: str) -> None:
+        d = self.root.existing(id)
+        st = d.read()
+        status, _ = self._status(d, st)
+        self._require(status, CREATED, id)
+        try:
+            fifo = os.open(d.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise SystemError_(f"container {id}: exec fifo is gone; was it started already?") from None
+        try:
+            pidfd = os.pidfd_open(st["pid"])
+        except ProcessLookupError:
+            os.close(fifo)
+            raise SystemError_(f"container {id}: init exited before start") from None
+        try:
+            poller = select.poll()
+            poller.register(fifo, select.POLLIN)
+            poller.register(pidfd, select.POLLIN)
+            while True:
+                ready = dict(poller.poll(10_000))
+                if fifo in ready and ready[fifo] & select.POLLIN:
+                    if os.read(fifo, 1):
+                        break
+                if pidfd in ready:
+                    raise SystemError_(f"container {id}: init exited before start")
+                if not ready:
+                    raise SystemError_(f"container {id}: init did not take the start signal")
+        finally:
+            os.close(fifo)
+            os.close(pidfd)
+        os.unlink(d.fifo)
+
+    def exec(self, id: str, exec_id: str, process: dict[str, Any], io: IOSpec) -> RuntimeState:
+        d = self.root.existing(id)
+        st = d.read()
+        status, _ = self._status(d, st)
+        self._require(status, RUNNING, id)
+        ed = self.root.exec(id, exec_id)
+        if ed.exists():
+            raise InvalidArgument(f"exec {exec_id} already exists")
+        process = dict(process)
+        process.setdefault("terminal", io.terminal)
+        cg = self._cgroup(st)
+        os.makedirs(ed.path, mode=0o711, exist_ok=True)
+        setup = SetupPlan(mode="exec", process=process, ns=exec_plan(st["pid"], set(st["namespaces"])),
+                          cgroup_procs=cg.procs_files(), last_cap=self.last_cap)
+        try:
+            pid, shim_pid = spawn(self.sys, self.shim_path(), setup, io, self._files(ed))
+        except BaseException:
+            ed.remove()
+            raise
+        ed.write({"id": exec_id, "container": id, "pid": pid, "pid_start": proc_start_time(pid),
+                  "shim_pid": shim_pid, "shim_start": proc_start_time(shim_pid), "created": now_rfc3339(),
+                  "cgroup_path": st["cgroup_path"], "terminal": bool(process.get("terminal"))})
+        return self._to_state(ed, ed.read())

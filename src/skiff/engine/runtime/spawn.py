@@ -1,0 +1,224 @@
+"""Forking a container process under a new shim.
+
+The engine (P) forks A. A calls setsid, enters or creates the pid namespace, and forks B.
+B sets itself up (`init.container_setup`) and tells A it is ready (or why it failed). A
+reports B's pid (or the failure) to P on a pipe, then execs the shim, which thereby
+inherits B as its child together with the stdio ends and the listening sockets.
+B, for an init, then blocks on the exec fifo until `start`.
+
+Forking straight from the engine (an asyncio program with worker threads) is safe here
+because the children only run code imported before the fork, take no locks the other
+threads could hold (no logging, no imports, no executor), and leave with os._exit or
+execve. It costs two forks and no interpreter start-up.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from skiff.common.errors import SystemError_
+from skiff.engine.runtime import syscalls as sc
+from skiff.engine.runtime.api import IOSpec
+from skiff.engine.runtime.errors import ExecFailed
+from skiff.engine.runtime.init import SetupPlan, container_setup, wait_for_start_and_exec
+from skiff.engine.runtime.process import ExecError
+
+
+@dataclass
+class ShimFiles:
+    exit_file: str
+    attach_path: str
+    control_path: str
+    shim_log: str
+    oom_file: str = ""
+
+
+class SocketChannel:
+    """JSON messages (with optional fds) over a SOCK_SEQPACKET socket."""
+
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.fds: list[int] = []
+
+    def send(self, msg: dict[str, Any], fds: list[int] | None = None) -> None:
+        socket.send_fds(self.sock, [json.dumps(msg).encode()], fds or [])
+
+    def recv(self) -> dict[str, Any]:
+        data, fds, _flags, _addr = socket.recv_fds(self.sock, 65536, 4)
+        self.fds.extend(fds)
+        return json.loads(data) if data else {}
+
+
+def listen_unix(path: str) -> socket.socket:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)
+    os.chmod(path, 0o600)
+    s.listen(64)
+    return s
+
+
+def _describe(e: BaseException) -> tuple[str, int]:
+    if isinstance(e, ExecError):
+        return e.message, e.exit_code
+    if isinstance(e, OSError):
+        where = f" {e.filename}" if e.filename else ""
+        return f"container init:{where}: {e.strerror or e}", 1
+    return f"container init: {e!r}", 1
+
+
+def _write_maps(pid: int, config: dict[str, Any]) -> None:
+    linux = config.get("linux") or {}
+    for kind, key in (("uid", "uidMappings"), ("gid", "gidMappings")):
+        lines = "".join(f"{m['containerID']} {m['hostID']} {m['size']}\n" for m in linux.get(key) or [])
+        if lines:
+            with open(f"/proc/{pid}/{kind}_map", "w") as f:
+                f.write(lines)
+
+
+def _child_b(s: sc.LinuxSyscalls, ch: SocketChannel, plan: SetupPlan, stdio: list[int]) -> None:
+    try:
+        if not plan.process.get("terminal"):
+            for target, fd in enumerate(stdio):
+                os.dup2(fd, target)
+        ready = container_setup(s, ch, plan)
+    except BaseException as e:  # noqa: B036 - everything must reach the parent, nothing may unwind
+        msg, code = _describe(e)
+        try:
+            ch.send({"type": "error", "message": msg, "exit_code": code, "trace": traceback.format_exc()})
+        finally:
+            os._exit(1)
+    ch.sock.close()
+    try:
+        wait_for_start_and_exec(s, ready)
+    except BaseException as e:  # noqa: B036
+        os.write(2, f"{_describe(e)[0]}\n".encode())
+    os._exit(127)
+
+
+def _child_a(s: sc.LinuxSyscalls, plan: SetupPlan, shim_argv: list[str], report_w: int,
+             sync_a: socket.socket, sync_b: socket.socket, child_stdio: list[int], shim_fds: list[int],
+             shim_log: str) -> None:
+    os.setsid()
+    if plan.ns.join_pid:
+        s.setns(plan.ns.join_pid, sc.CLONE_NEWPID)
+    elif plan.ns.new_pid:
+        s.unshare(sc.CLONE_NEWPID)
+    b = os.fork()
+    if b == 0:
+        sync_a.close()
+        os.close(report_w)  # else the engine would wait for this child's exec to see EOF
+        _child_b(s, SocketChannel(sync_b), plan, child_stdio)
+    sync_b.close()
+    for fd in child_stdio:
+        os.close(fd)
+    ch = SocketChannel(sync_a)
+    msg = ch.recv()
+    while msg.get("type") == "userns":
+        _write_maps(b, plan.config)
+        ch.send({"type": "ok"})
+        msg = ch.recv()
+    if msg.get("type") != "ready":
+        if not msg:
+            msg = {"message": "container init exited during setup", "exit_code": 1}
+        os.write(report_w, json.dumps({"error": msg.get("message"), "exit_code": msg.get("exit_code", 1)}).encode())
+        try:
+            os.kill(b, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(b, 0)
+        os._exit(0)
+    shim_argv = [str(b) if arg == "{pid}" else arg for arg in shim_argv]
+    if ch.fds:  # the pty master
+        shim_argv += ["--pty-fd", str(ch.fds[0])]
+        shim_fds.append(ch.fds[0])
+    sync_a.close()
+    os.write(report_w, json.dumps({"pid": b}).encode())
+    for fd in shim_fds:
+        os.set_inheritable(fd, True)
+    null = os.open("/dev/null", os.O_RDWR)
+    log = os.open(shim_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(null, 0)
+    os.dup2(null, 1)
+    os.dup2(log, 2)
+    os.execv(shim_argv[0], shim_argv)
+
+
+def spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, files: ShimFiles) -> tuple[int, int]:
+    """Fork the process described by `plan` under a new shim. Returns (pid, shim pid)."""
+    terminal = bool(plan.process.get("terminal"))
+    argv = [shim_path, "--exit-file", files.exit_file]
+    child_stdio: list[int] = []
+    shim_fds: list[int] = []
+    if not terminal:
+        if io.stdin:
+            r, w = os.pipe()
+            child_stdio.append(r)
+            shim_fds.append(w)
+            argv += ["--stdin-fd", str(w)]
+        else:
+            child_stdio.append(os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC))
+        for flag in ("--stdout-fd", "--stderr-fd"):
+            r, w = os.pipe()
+            child_stdio.append(w)
+            shim_fds.append(r)
+            argv += [flag, str(r)]
+    attach = listen_unix(files.attach_path)
+    control = listen_unix(files.control_path)
+    shim_fds += [attach.fileno(), control.fileno()]
+    argv += ["--attach-fd", str(attach.fileno()), "--control-fd", str(control.fileno())]
+    if io.log_path:
+        argv += ["--log", io.log_path, "--log-max-size", str(io.log_max_size), "--log-max-file",
+                 str(max(io.log_max_file, 1))]
+    if io.stdin_once:
+        argv.append("--stdin-once")
+    if files.oom_file:
+        argv += ["--oom-file", files.oom_file]
+    argv += ["--pid", "{pid}"]
+    report_r, report_w = os.pipe()
+    sync_a, sync_b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        a = os.fork()
+        if a == 0:
+            try:
+                os.close(report_r)
+                _child_a(s, plan, argv, report_w, sync_a, sync_b, child_stdio, shim_fds, files.shim_log)
+            except BaseException:  # noqa: B036
+                try:
+                    os.write(report_w, json.dumps({"error": traceback.format_exc(), "exit_code": 1}).encode())
+                finally:
+                    os._exit(1)
+            os._exit(1)
+    finally:
+        os.close(report_w)
+        sync_a.close()
+        sync_b.close()
+        for fd in child_stdio + shim_fds[:-2]:
+            os.close(fd)
+        attach.close()
+        control.close()
+    chunks = []
+    while True:
+        chunk = os.read(report_r, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(report_r)
+    raw = b"".join(chunks)
+    result = json.loads(raw) if raw else {"error": "shim start failed", "exit_code": 1}
+    if "pid" not in result:
+        os.waitpid(a, 0)
+        code = int(result.get("exit_code", 1))
+        if code in (126, 127):
+            raise ExecFailed(result["error"], code)
+        raise SystemError_(str(result["error"]))
+    return int(result["pid"]), a

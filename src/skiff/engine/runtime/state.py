@@ -1,0 +1,112 @@
+"""Runtime state on disk: one directory per container, rebuilt into RuntimeState on demand.
+
+Nothing is kept in memory, so a new engine process sees exactly what the old one made
+(re-adoption is just reading these files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from typing import Any
+
+from skiff.common.errors import NotFound
+from skiff.engine.runtime.api import CREATED, PAUSED, RUNNING, STOPPED, ExitStatus
+
+
+def proc_start_time(pid: int) -> int | None:
+    """The process's start time in clock ticks, or None if it is gone (zombies count as gone)."""
+    if pid <= 0:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(b")") + 2:].split()
+    if fields[0] in (b"Z", b"X"):
+        return None
+    return int(fields[19])
+
+
+def alive(pid: int, start: int | None) -> bool:
+    now = proc_start_time(pid)
+    return now is not None and (start is None or now == start)
+
+
+def derive_status(has_exit: bool, init_alive: bool, fifo_exists: bool, frozen: bool) -> str:
+    """runc's status from what the files and /proc say (pure)."""
+    if has_exit or not init_alive:
+        return STOPPED
+    if fifo_exists:
+        return CREATED
+    if frozen:
+        return PAUSED
+    return RUNNING
+
+
+class StateDir:
+    """The files of one container (or one exec, under execs/<exec id>)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def file(self, name: str) -> str:
+        return os.path.join(self.path, name)
+
+    @property
+    def fifo(self) -> str:
+        return self.file("exec.fifo")
+
+    def exists(self) -> bool:
+        return os.path.exists(self.file("state.json"))
+
+    def read(self) -> dict[str, Any]:
+        with open(self.file("state.json"), "rb") as f:
+            return json.loads(f.read())
+
+    def write(self, data: dict[str, Any]) -> None:
+        tmp = self.file("state.json.tmp")
+        with open(tmp, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, self.file("state.json"))
+
+    def exit(self) -> ExitStatus | None:
+        try:
+            with open(self.file("exit.json"), "rb") as f:
+                return ExitStatus.from_dict(json.loads(f.read()))
+        except (OSError, ValueError):
+            return None
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class StateRoot:
+    def __init__(self, root: str):
+        self.root = root
+        os.makedirs(root, mode=0o711, exist_ok=True)
+
+    def container(self, id: str) -> StateDir:
+        if not id or "/" in id or id.startswith("."):
+            raise NotFound(f"container {id!r} does not exist")
+        return StateDir(os.path.join(self.root, id))
+
+    def existing(self, id: str) -> StateDir:
+        d = self.container(id)
+        if not d.exists():
+            raise NotFound(f"container {id} does not exist")
+        return d
+
+    def exec(self, id: str, exec_id: str) -> StateDir:
+        if not exec_id or "/" in exec_id or exec_id.startswith("."):
+            raise NotFound(f"exec {exec_id!r} does not exist")
+        return StateDir(os.path.join(self.root, id, "execs", exec_id))
+
+    def ids(self) -> list[str]:
+        try:
+            names = sorted(os.listdir(self.root))
+        except FileNotFoundError:
+            return []
+        return [n for n in names if os.path.exists(os.path.join(self.root, n, "state.json"))]
