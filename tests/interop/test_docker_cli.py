@@ -1,0 +1,295 @@
+"""The real docker CLI (28.x) against `skiff engine`: the commands people use most, their
+output and exit codes, the -it hijack through a pty, bad input, and an engine restart."""
+
+from __future__ import annotations
+
+import os
+import pty
+import secrets
+import select
+import shutil
+import signal
+import tarfile
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.interop, pytest.mark.root,
+              pytest.mark.skipif(shutil.which("docker") is None, reason="docker CLI not installed")]
+
+
+def name(prefix: str = "t") -> str:
+    return f"{prefix}{secrets.token_hex(4)}"
+
+
+def ok(r) -> bytes:
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    return r.stdout
+
+
+@pytest.fixture
+def cname(engine):
+    """A container name that is removed after the test."""
+    names: list[str] = []
+
+    def make(prefix: str = "t") -> str:
+        names.append(name(prefix))
+        return names[-1]
+
+    yield make
+    if names:
+        engine.docker("rm", "-f", *names)
+
+
+def test_version_and_info(engine):
+    out = ok(engine.docker("version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}"))
+    assert out.decode().split() == ["1.50", "linux"]
+    assert ok(engine.docker("info", "--format", "{{.OSType}}")) == b"linux\n"
+
+
+def test_run_echo_and_exit_codes(engine):
+    assert ok(engine.docker("run", "--rm", "busybox", "echo", "hello")) == b"hello\n"
+    assert engine.docker("run", "--rm", "busybox", "sh", "-c", "exit 42").returncode == 42
+    r = engine.docker("run", "--rm", "busybox", "no-such-command")
+    assert r.returncode == 127, r.stderr
+    r = engine.docker("run", "--rm", "busybox", "/etc/passwd")
+    assert r.returncode == 126, r.stderr
+    r = engine.docker("run", "--rm", "busybox", "--nonsense-flag")
+    assert r.returncode in (125, 127)
+
+
+def test_run_stdout_stderr_apart(engine):
+    r = engine.docker("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2")
+    assert (r.stdout, r.stderr) == (b"out\n", b"err\n")
+
+
+def test_run_env_workdir_user(engine):
+    out = ok(engine.docker("run", "--rm", "-e", "FOO=bar", "-w", "/tmp", "-u", "65534:65534", "busybox",
+                           "sh", "-c", 'echo "$FOO $(pwd) $(id -u):$(id -g)"'))
+    assert out == b"bar /tmp 65534:65534\n"
+
+
+def test_run_piped_stdin(engine):
+    r = engine.docker("run", "-i", "--rm", "busybox", "cat", input=b"one\ntwo\n")
+    assert (r.returncode, r.stdout) == (0, b"one\ntwo\n")
+    r = engine.docker("run", "-i", "--rm", "busybox", "wc", "-l", input=b"a\nb\nc\n")
+    assert r.stdout.strip() == b"3"
+
+
+def test_detached_logs_exec_stop_rm(engine, cname):
+    n = cname()
+    cid = ok(engine.docker("run", "-d", "--name", n, "busybox", "sh", "-c", "echo started; exec sleep 600"))
+    assert len(cid.strip()) == 64
+    assert n.encode() in ok(engine.docker("ps", "--format", "{{.Names}}"))
+    deadline = time.monotonic() + 10
+    while b"started" not in engine.docker("logs", n).stdout and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert ok(engine.docker("logs", n)) == b"started\n"
+    assert ok(engine.docker("exec", n, "echo", "in exec")) == b"in exec\n"
+    assert engine.docker("exec", n, "sh", "-c", "exit 3").returncode == 3
+    assert ok(engine.docker("exec", "-i", n, "cat", input=b"piped\n")) == b"piped\n"
+    assert ok(engine.docker("inspect", "-f", "{{.State.Running}} {{.Name}}", n)) == f"true /{n}\n".encode()
+    r = engine.docker("rm", n)
+    assert r.returncode == 1 and b"cannot remove a running container" in r.stderr.lower()
+    ok(engine.docker("stop", "-t", "1", n))
+    assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"false\n"
+    ok(engine.docker("rm", n))
+    assert n.encode() not in ok(engine.docker("ps", "-a", "--format", "{{.Names}}"))
+
+
+def test_kill_and_exit_code(engine, cname):
+    n = cname()
+    ok(engine.docker("run", "-d", "--name", n, "busybox", "sleep", "600"))
+    ok(engine.docker("kill", n))
+    assert ok(engine.docker("wait", n)) == b"137\n"
+
+
+def test_ps_variants(engine, cname):
+    a, b = cname("psa"), cname("psb")
+    ok(engine.docker("run", "-d", "--name", a, "--label", "grp=x", "busybox", "sleep", "600"))
+    ok(engine.docker("run", "--name", b, "busybox", "true"))
+    running = ok(engine.docker("ps", "--format", "{{.Names}}")).split()
+    assert a.encode() in running and b.encode() not in running
+    everything = ok(engine.docker("ps", "-a", "--format", "{{.Names}}")).split()
+    assert a.encode() in everything and b.encode() in everything
+    assert ok(engine.docker("ps", "-q", "--filter", "label=grp=x")).strip()
+    assert ok(engine.docker("ps", "-a", "--filter", f"name={b}", "--format", "{{.Status}}")).startswith(b"Exited (0)")
+    assert len(ok(engine.docker("ps", "-aq", "-n", "1")).split()) == 1
+
+
+def test_name_conflict(engine, cname):
+    n = cname()
+    ok(engine.docker("create", "--name", n, "busybox", "true"))
+    r = engine.docker("run", "--name", n, "busybox", "true")
+    assert r.returncode == 125 and b"is already in use" in r.stderr
+
+
+def test_missing_image_and_bad_reference(engine):
+    r = engine.docker("run", "--rm", "no-such-image:1")
+    assert r.returncode == 125
+    assert b"Unable to find image" in r.stderr and b"no registry client" in r.stderr
+    r = engine.docker("image", "inspect", "no-such-image:1")
+    assert r.returncode == 1 and b"No such image" in r.stderr
+    r = engine.docker("run", "--rm", "Bad:Ref!!")
+    assert r.returncode == 125 and b"invalid reference format" in r.stderr
+
+
+def test_images_tag_history_rmi(engine):
+    tag = f"mybox:{secrets.token_hex(3)}"
+    ok(engine.docker("tag", "busybox", tag))
+    assert tag.encode() in ok(engine.docker("images", "--format", "{{.Repository}}:{{.Tag}}"))
+    assert ok(engine.docker("history", "-q", tag)).strip()
+    out = ok(engine.docker("rmi", tag))
+    assert f"Untagged: {tag}".encode() in out
+    assert ok(engine.docker("image", "inspect", "-f", "{{.Os}}", "busybox")) == b"linux\n"
+
+
+def test_save_load_round_trip(engine, tmp_path):
+    tag = f"roundtrip:{secrets.token_hex(3)}"
+    ok(engine.docker("tag", "busybox", tag))
+    archive = tmp_path / "img.tar"
+    ok(engine.docker("save", "-o", str(archive), tag))
+    with tarfile.open(archive) as t:
+        assert "manifest.json" in t.getnames()
+    ok(engine.docker("rmi", tag))
+    out = ok(engine.docker("load", "-i", str(archive)))
+    assert f"Loaded image: {tag}".encode() in out
+    assert ok(engine.docker("run", "--rm", tag, "echo", "reloaded")) == b"reloaded\n"
+    ok(engine.docker("rmi", tag))
+
+
+def test_load_corrupt_tarball_keeps_engine_serving(engine):
+    r = engine.docker("load", input=b"\x00garbage" * 1000)
+    assert r.returncode == 1 and b"Error response from daemon" in r.stderr
+    assert ok(engine.docker("version", "--format", "{{.Server.Os}}")) == b"linux\n"
+
+
+def test_import_export_commit_diff(engine, cname, tmp_path):
+    n = cname()
+    ok(engine.docker("run", "--name", n, "busybox", "sh", "-c", "echo data > /made-here"))
+    changes = ok(engine.docker("diff", n))
+    assert b"A /made-here" in changes
+    exported = tmp_path / "fs.tar"
+    ok(engine.docker("export", "-o", str(exported), n))
+    with tarfile.open(exported) as t:
+        assert "made-here" in [m.lstrip("./") for m in t.getnames()]
+    imported = f"imported:{secrets.token_hex(3)}"
+    ok(engine.docker("import", str(exported), imported))
+    assert ok(engine.docker("run", "--rm", imported, "/bin/cat", "/made-here")) == b"data\n"
+    committed = f"committed:{secrets.token_hex(3)}"
+    ok(engine.docker("commit", "-m", "msg", n, committed))
+    assert ok(engine.docker("run", "--rm", committed, "cat", "/made-here")) == b"data\n"
+    engine.docker("rmi", imported, committed)
+
+
+def test_cp_both_ways(engine, cname, tmp_path):
+    n = cname()
+    ok(engine.docker("run", "-d", "--name", n, "busybox", "sleep", "600"))
+    src = tmp_path / "in.txt"
+    src.write_text("copied in\n")
+    ok(engine.docker("cp", str(src), f"{n}:/tmp/in.txt"))
+    assert ok(engine.docker("exec", n, "cat", "/tmp/in.txt")) == b"copied in\n"
+    ok(engine.docker("cp", f"{n}:/etc/passwd", str(tmp_path / "passwd")))
+    assert (tmp_path / "passwd").read_text().startswith("root:")
+
+
+def test_volumes(engine, cname):
+    vol = name("vol")
+    assert ok(engine.docker("volume", "create", vol)) == f"{vol}\n".encode()
+    assert vol.encode() in ok(engine.docker("volume", "ls", "-q"))
+    ok(engine.docker("run", "--rm", "-v", f"{vol}:/data", "busybox", "sh", "-c", "echo kept > /data/f"))
+    assert ok(engine.docker("run", "--rm", "-v", f"{vol}:/data", "busybox", "cat", "/data/f")) == b"kept\n"
+    ok(engine.docker("volume", "rm", vol))
+    r = engine.docker("volume", "inspect", vol)
+    assert r.returncode == 1 and b"no such volume" in r.stderr
+
+
+def test_events_for_a_run(engine, cname):
+    since = str(int(time.time()) - 1)
+    n = cname()
+    ok(engine.docker("run", "--name", n, "busybox", "true"))
+    until = str(int(time.time()) + 1)
+    out = ok(engine.docker("events", "--since", since, "--until", until, "--filter", f"container={n}",
+                           "--format", "{{.Action}}"))
+    actions = out.decode().split()
+    assert "create" in actions and "start" in actions and "die" in actions
+
+
+def _pty_run(engine, args: list[str], keys: list[bytes], settle: float = 3) -> tuple[int, bytes]:
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe("docker", ["docker", *args], engine.env)
+    out = b""
+    try:
+        for k in keys:
+            end = time.monotonic() + 1.5
+            while time.monotonic() < end:
+                if select.select([fd], [], [], 0.1)[0]:
+                    try:
+                        out += os.read(fd, 4096)
+                    except OSError:
+                        break
+            os.write(fd, k)
+        end = time.monotonic() + settle
+        while time.monotonic() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), out
+
+
+def test_run_it_through_a_pty(engine):
+    code, out = _pty_run(engine, ["run", "-it", "--rm", "busybox", "sh"], [b"echo tty-$((6*7))\r", b"exit 5\r"])
+    assert b"tty-42" in out
+    assert code == 5
+
+
+def test_exec_it_and_attach(engine, cname):
+    n = cname()
+    ok(engine.docker("run", "-d", "-it", "--name", n, "busybox", "sh"))
+    code, out = _pty_run(engine, ["exec", "-it", n, "sh"], [b"echo exec-$((2+3))\r", b"exit\r"])
+    assert b"exec-5" in out and code == 0
+    code, out = _pty_run(engine, ["attach", n], [b"echo attach-$((1+1))\r", b"\x10\x11"])
+    assert b"attach-2" in out
+    assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"true\n"
+
+
+def test_engine_restart_keeps_containers(fresh_engine):
+    eng = fresh_engine
+    ok(eng.docker("run", "-d", "--name", "survivor", "busybox", "sh", "-c",
+                  "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"))
+    ok(eng.docker("run", "-d", "--name", "ender", "busybox", "sh", "-c", "sleep 2; exit 9"))
+    eng.stop(signal.SIGKILL)
+    time.sleep(3)  # "ender" exits while the engine is down
+    eng.start()
+    assert b"survivor" in ok(eng.docker("ps", "--format", "{{.Names}}"))
+    assert ok(eng.docker("inspect", "-f", "{{.State.ExitCode}} {{.State.Running}}", "ender")) == b"9 false\n"
+    before = ok(eng.docker("logs", "survivor")).count(b"tick")
+    time.sleep(1)
+    assert ok(eng.docker("logs", "survivor")).count(b"tick") > before
+
+
+def test_second_engine_on_same_root_refused(engine):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "skiff", "engine", "--data-root", str(engine.root / "data"),
+                        "-H", f"unix://{engine.root}/other.sock"], capture_output=True, timeout=30)
+    assert r.returncode == 1 and b"already using data root" in r.stderr
+
+
+def test_socket_is_root_skiff_0660(engine):
+    import grp
+
+    st = os.stat(engine.socket)
+    assert st.st_mode & 0o777 == 0o660
+    assert st.st_uid == 0 and grp.getgrgid(st.st_gid).gr_name == "skiff"
+
