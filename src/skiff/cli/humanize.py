@@ -1,0 +1,166 @@
+"""Docker's human forms of durations, sizes and timestamps (go-units and timetypes), pure."""
+
+from __future__ import annotations
+
+import re
+import time
+
+_SI = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+_BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+
+
+def _go_g(value: float, precision: int) -> str:
+    """Go's %.Ng: like C's %g (no trailing zeros), which Python's %g already matches."""
+    return f"%.{precision}g" % value
+
+
+def human_size(size: float, precision: int = 4) -> str:
+    """SI units as `docker images` prints them: 1980000 → "1.98MB"."""
+    i = 0
+    size = float(size)
+    while size >= 1000.0 and i < len(_SI) - 1:
+        size /= 1000.0
+        i += 1
+    return _go_g(size, precision) + _SI[i]
+
+
+def bytes_size(size: float) -> str:
+    """Binary units as `docker stats` prints memory: 1048576 → "1MiB"."""
+    i = 0
+    size = float(size)
+    while size >= 1024.0 and i < len(_BINARY) - 1:
+        size /= 1024.0
+        i += 1
+    return _go_g(size, 3) + _BINARY[i]
+
+
+def human_duration(seconds: float) -> str:
+    """go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks"."""
+    s = int(seconds)
+    if s < 1:
+        return "Less than a second"
+    if s == 1:
+        return "1 second"
+    if s < 60:
+        return f"{s} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(_round_half_away(seconds / 3600))
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+def _round_half_away(x: float) -> float:
+    return float(int(x + 0.5)) if x >= 0 else -float(int(-x + 0.5))
+
+
+def ago(then: float, now: float | None = None) -> str:
+    """ "3 minutes ago" for a Unix time, as the CREATED column shows it."""
+    now = time.time() if now is None else now
+    return human_duration(now - then) + " ago"
+
+
+def state_status(state: dict, now: float | None = None) -> str:
+    """The STATUS text Docker derives from a container's State ("Up 3 seconds", "Exited (0) ...")."""
+    from skiff.common.timefmt import parse_rfc3339
+
+    now = time.time() if now is None else now
+    started = parse_rfc3339(state.get("StartedAt", ""))
+    finished = parse_rfc3339(state.get("FinishedAt", ""))
+    if state.get("Running"):
+        if state.get("Paused"):
+            return f"Up {human_duration(now - started)} (Paused)"
+        if state.get("Restarting"):
+            return f"Restarting ({state.get('ExitCode', 0)}) {human_duration(now - finished)} ago"
+        return f"Up {human_duration(now - started)}"
+    if state.get("Dead"):
+        return "Dead"
+    if not started:
+        return "Created"
+    if not finished:
+        return ""
+    return f"Exited ({state.get('ExitCode', 0)}) {human_duration(now - finished)} ago"
+
+
+_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def ram_in_bytes(text: str) -> int:
+    """`--memory 512m` → bytes, binary multiples as go-units RAMInBytes reads them."""
+    m = _RAM.match(text.strip())
+    if not m:
+        raise ValueError(f"invalid size: '{text}'")
+    return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower()])
+
+
+_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+
+
+def parse_go_duration(text: str) -> float:
+    """Go's time.ParseDuration ("1h30m", "10s", "-5m") in seconds."""
+    s = text.strip()
+    sign = 1
+    if s[:1] in "+-":
+        sign = -1 if s[0] == "-" else 1
+        s = s[1:]
+    if s == "0":
+        return 0.0
+    pos = 0
+    total = 0.0
+    for m in _GO_DURATION.finditer(s):
+        if m.start() != pos:
+            break
+        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
+        pos = m.end()
+    if pos != len(s) or not s:
+        raise ValueError(f'time: invalid duration "{text}"')
+    return sign * total
+
+
+_TS_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H", "%Y-%m-%d"]
+
+
+def timestamp_arg(value: str, now: float | None = None) -> str:
+    """--since/--until values (RFC 3339, date, Unix seconds, or a duration ago) → "secs.nanos"."""
+    from datetime import UTC, datetime
+
+    now = time.time() if now is None else now
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return value
+    try:
+        secs = now - parse_go_duration(value)
+        return f"{int(secs)}.{int((secs % 1) * 1e9):09d}"
+    except ValueError:
+        pass
+    from skiff.common.timefmt import parse_rfc3339
+
+    if re.search(r"(Z|[+-]\d\d:\d\d)$", value):
+        secs = parse_rfc3339(value)
+        return f"{int(secs)}.{int(round((secs % 1) * 1e9)):09d}"
+    frac = 0.0
+    m = re.search(r"\.(\d+)$", value)
+    if m:
+        frac = float("0." + m.group(1))
+        value = value[: m.start()]
+    for fmt in _TS_FORMATS:
+        try:
+            dt = datetime.strptime(value, fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        return f"{int(dt.timestamp())}.{int(round(frac * 1e9)):09d}"
+    raise ValueError(f'failed to parse value as time or duration: "{value}"')

@@ -1,0 +1,411 @@
+"""`run`/`create` flags → the body of POST /containers/create, as the docker CLI builds it. Pure.
+
+Errors are `UsageError`s carrying Docker's messages; the caller exits 125 with them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from skiff.cli.flags import UsageError
+from skiff.cli.humanize import ram_in_bytes
+
+# -- environment and label files ---------------------------------------------------------------
+
+
+def parse_env_file(text: str, lookup=os.environ.get, what: str = "variable") -> list[str]:
+    """Docker's env-file format: KEY=VALUE lines taken literally, KEY alone from the caller's env."""
+    out = []
+    for n, raw in enumerate(text.splitlines()):
+        line = raw.lstrip("\ufeff" if n == 0 else "").lstrip()
+        if not line or line.startswith("#"):
+            continue
+        key, eq, value = line.partition("=")
+        if not key:
+            raise UsageError(f"{what} '{line}' contains whitespaces" if " " in line else f"no {what} name on line '{line}'")
+        if any(c.isspace() for c in key):
+            raise UsageError(f"{what} '{key}' contains whitespaces")
+        if eq:
+            out.append(f"{key}={value}")
+        else:
+            found = lookup(key)
+            if found is not None:
+                out.append(f"{key}={found}")
+    return out
+
+
+def expand_env(values: list[str], lookup=os.environ.get) -> list[str]:
+    """`-e KEY` takes KEY's value from the caller's environment when it has one, as docker does."""
+    out = []
+    for v in values:
+        if "=" not in v:
+            if not v:
+                raise UsageError("invalid environment variable: ")
+            found = lookup(v)
+            out.append(f"{v}={found}" if found is not None else v)
+        else:
+            if v.startswith("="):
+                raise UsageError(f"invalid environment variable: {v}")
+            out.append(v)
+    return out
+
+
+def parse_labels(values: list[str]) -> dict[str, str]:
+    labels = {}
+    for v in values:
+        key, _, value = v.partition("=")
+        labels[key] = value
+    return labels
+
+
+# -- ports ---------------------------------------------------------------------------------------
+
+_PROTOS = ("tcp", "udp", "sctp")
+
+
+def _port_range(text: str, what: str) -> tuple[int, int]:
+    start, dash, end = text.partition("-")
+    try:
+        lo = int(start)
+        hi = int(end) if dash else lo
+        if not (0 <= lo <= 65535 and 0 <= hi <= 65535) or hi < lo:
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"Invalid {what}: {text}") from None
+    return lo, hi
+
+
+def parse_publish(spec: str) -> dict[str, list[dict]]:
+    """`-p [ip:][hostPort:]containerPort[/proto]` → {"80/tcp": [{"HostIp", "HostPort"}]}."""
+    text, _, proto = spec.partition("/")
+    proto = proto.lower() or "tcp"
+    if proto not in _PROTOS:
+        raise UsageError(f"invalid proto: {proto}")
+    ip = ""
+    if text.startswith("["):  # [ipv6]:host:container
+        close = text.find("]")
+        ip, text = text[1:close], text[close + 2:]
+        parts = text.split(":")
+        parts = [ip] + parts if len(parts) == 2 else [ip, "", *parts]
+    else:
+        parts = text.split(":")
+    if len(parts) == 1:
+        ip, host, container = "", "", parts[0]
+    elif len(parts) == 2:
+        ip, (host, container) = "", parts
+    elif len(parts) == 3:
+        ip, host, container = parts
+    else:
+        raise UsageError(f"invalid port format: {spec}")
+    if ip and not _valid_ip(ip):
+        raise UsageError(f"Invalid ip address: {ip}")
+    if not container:
+        raise UsageError(f"No port specified: {spec}<empty>")
+    c_lo, c_hi = _port_range(container, "containerPort")
+    bindings: dict[str, list[dict]] = {}
+    if host:
+        h_lo, h_hi = _port_range(host, "hostPort")
+        if h_hi - h_lo != c_hi - c_lo and c_hi != c_lo:
+            raise UsageError(f"Invalid ranges specified for container and host Ports: {container} and {host}")
+    for i, port in enumerate(range(c_lo, c_hi + 1)):
+        host_port = ""
+        if host:
+            host_port = host if c_lo == c_hi else str(h_lo + i)
+        bindings.setdefault(f"{port}/{proto}", []).append({"HostIp": ip, "HostPort": host_port})
+    return bindings
+
+
+def _valid_ip(ip: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(ip)
+        return True
+    except ValueError:
+        return False
+
+
+def parse_expose(spec: str) -> list[str]:
+    text, _, proto = spec.partition("/")
+    proto = proto or "tcp"
+    lo, hi = _port_range(text, "range format for --expose")
+    return [f"{p}/{proto}" for p in range(lo, hi + 1)]
+
+
+# -- volumes and mounts --------------------------------------------------------------------------
+
+
+def parse_volume(spec: str, cwd: str | None = None) -> tuple[str | None, str | None]:
+    """`-v` → (bind string for HostConfig.Binds, or anonymous volume path for Config.Volumes)."""
+    if not spec:
+        raise UsageError("invalid empty volume spec")
+    parts = spec.split(":")
+    if len(parts) > 3:
+        raise UsageError(f"invalid spec: {spec}: too many colons")
+    if len(parts) == 1:
+        if not spec.startswith("/"):
+            raise UsageError(f"invalid volume specification: '{spec}': invalid mount config for type "
+                             f"\"volume\": invalid mount path: '{spec}' mount path must be absolute")
+        return None, spec
+    source = parts[0]
+    if source.startswith(".") and (source in (".", "..") or source.startswith(("./", "../"))):
+        source = os.path.normpath(os.path.join(cwd or os.getcwd(), source))
+    if not parts[1].startswith("/"):
+        raise UsageError(f"invalid volume specification: '{spec}': invalid mount config for type "
+                         f"\"bind\": invalid mount path: '{parts[1]}' mount path must be absolute")
+    return ":".join([source, *parts[1:]]), None
+
+
+_BOOL_TRUE = ("", "1", "true", "yes")
+
+
+def parse_mount(spec: str) -> dict:
+    """`--mount type=bind,source=/a,target=/b,readonly` → an API Mount object."""
+    mount: dict = {"Type": "volume"}
+    fields: list[tuple[str, str, bool]] = []
+    for field in spec.split(","):
+        if not field:
+            continue
+        key, eq, value = field.partition("=")
+        fields.append((key.strip().lower(), value, bool(eq)))
+    for key, value, _has_value in fields:
+        if key == "type":
+            mount["Type"] = value
+    kind = mount["Type"]
+    if kind not in ("bind", "volume", "tmpfs", "npipe", "cluster", "image"):
+        raise UsageError(f"invalid argument \"{spec}\" for \"--mount\" flag: invalid type '{kind}'")
+    for key, value, has_value in fields:
+        if key == "type":
+            continue
+        if key in ("readonly", "ro"):
+            if value.lower() not in _BOOL_TRUE + ("0", "false", "no"):
+                raise UsageError(f"invalid value for {key}: {value}")
+            mount["ReadOnly"] = value.lower() in _BOOL_TRUE
+            continue
+        if not has_value:
+            raise UsageError(f"invalid field '{key}' must be a key=value pair")
+        if key in ("source", "src"):
+            mount["Source"] = value
+        elif key in ("target", "destination", "dst"):
+            mount["Target"] = value
+        elif key == "consistency":
+            mount["Consistency"] = value
+        elif key == "bind-propagation":
+            mount.setdefault("BindOptions", {})["Propagation"] = value
+        elif key == "bind-recursive":
+            mount.setdefault("BindOptions", {})["NonRecursive"] = value == "disabled"
+        elif key == "volume-nocopy":
+            mount.setdefault("VolumeOptions", {})["NoCopy"] = value.lower() in _BOOL_TRUE
+        elif key == "volume-label":
+            k, _, v = value.partition("=")
+            mount.setdefault("VolumeOptions", {}).setdefault("Labels", {})[k] = v
+        elif key == "volume-driver":
+            mount.setdefault("VolumeOptions", {}).setdefault("DriverConfig", {})["Name"] = value
+        elif key == "volume-opt":
+            k, _, v = value.partition("=")
+            cfg = mount.setdefault("VolumeOptions", {}).setdefault("DriverConfig", {})
+            cfg.setdefault("Options", {})[k] = v
+        elif key == "volume-subpath":
+            mount.setdefault("VolumeOptions", {})["Subpath"] = value
+        elif key == "tmpfs-size":
+            mount.setdefault("TmpfsOptions", {})["SizeBytes"] = ram_in_bytes(value)
+        elif key == "tmpfs-mode":
+            try:
+                mount.setdefault("TmpfsOptions", {})["Mode"] = int(value, 8)
+            except ValueError:
+                raise UsageError(f"invalid value for {key}: {value}") from None
+        else:
+            raise UsageError(f"unexpected key '{key}' in '{key}={value}'")
+    if not mount.get("Target"):
+        raise UsageError("target is required")
+    if kind == "bind" and not mount.get("Source"):
+        raise UsageError("source is required when specifying bind mounts")
+    return mount
+
+
+def parse_tmpfs(spec: str) -> tuple[str, str]:
+    path, _, options = spec.partition(":")
+    if not path.startswith("/"):
+        raise UsageError(f"invalid tmpfs mount path: '{path}' mount path must be absolute")
+    return path, options
+
+
+# -- the rest ------------------------------------------------------------------------------------
+
+
+def parse_restart(text: str) -> dict:
+    name, _, count = text.partition(":")
+    if name not in ("", "no", "always", "unless-stopped", "on-failure"):
+        raise UsageError(f"invalid restart policy format: {text}")
+    policy = {"Name": "" if name == "no" else name, "MaximumRetryCount": 0}
+    if count:
+        if name != "on-failure":
+            raise UsageError(f"invalid restart policy format: maximum retry count cannot be used with restart policy '{name}'")
+        try:
+            policy["MaximumRetryCount"] = int(count)
+        except ValueError:
+            raise UsageError("invalid restart policy format: maximum retry count must be an integer") from None
+    return policy
+
+
+def parse_cpus(text: str) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f'invalid argument "{text}" for "--cpus" flag: failed to parse {text} as a rational number') from None
+    return int(round(value * 1e9))
+
+
+def parse_ulimit(text: str) -> dict:
+    name, eq, limits = text.partition("=")
+    if not eq:
+        raise UsageError(f"invalid ulimit argument: {text}")
+    soft, _, hard = limits.partition(":")
+    try:
+        return {"Name": name, "Soft": int(soft), "Hard": int(hard or soft)}
+    except ValueError:
+        raise UsageError(f"invalid ulimit argument: {text}") from None
+
+
+def parse_device(text: str) -> dict:
+    parts = text.split(":")
+    host = parts[0]
+    container = parts[1] if len(parts) > 1 and parts[1].startswith("/") else host
+    perms = parts[-1] if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
+    return {"PathOnHost": host, "PathInContainer": container, "CgroupPermissions": perms}
+
+
+def _size(opts, name: str, label: str) -> int:
+    try:
+        return ram_in_bytes(getattr(opts, name))
+    except ValueError as e:
+        raise UsageError(f'invalid argument "{getattr(opts, name)}" for "{label}" flag: {e}') from None
+
+
+def _kv_map(values: list[str]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        k, _, val = v.partition("=")
+        out[k] = val
+    return out
+
+
+def build_create_body(opts, args: list[str], detach: bool = False, read_file=None, cwd: str | None = None) -> dict:
+    """The container-create JSON for `run`/`create` options and IMAGE [COMMAND] [ARG...]."""
+    read_file = read_file or (lambda p: open(p, encoding="utf-8").read())
+    given = opts.given
+    image, cmd = args[0], args[1:]
+
+    env: list[str] = []
+    for path in opts.env_file:
+        try:
+            env += parse_env_file(read_file(path))
+        except OSError as e:
+            raise UsageError(f"open {path}: {e.strerror.lower() if e.strerror else e}") from None
+    env += expand_env(opts.env)
+    labels: dict[str, str] = {}
+    for path in opts.label_file:
+        labels.update(parse_labels(parse_env_file(read_file(path), what="label")))
+    labels.update(parse_labels(opts.label))
+
+    attach = [a.lower() for a in opts.attach]
+    for a in attach:
+        if a not in ("stdin", "stdout", "stderr"):
+            raise UsageError(f"invalid argument \"{a}\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR")
+    if detach:
+        attach_stdin = attach_stdout = attach_stderr = False
+    elif attach:
+        attach_stdin, attach_stdout, attach_stderr = ("stdin" in attach, "stdout" in attach, "stderr" in attach)
+    else:
+        attach_stdin, attach_stdout, attach_stderr = opts.interactive, True, True
+
+    exposed: dict[str, dict] = {}
+    port_bindings: dict[str, list[dict]] = {}
+    for spec in opts.publish:
+        for port, binds in parse_publish(spec).items():
+            exposed[port] = {}
+            port_bindings.setdefault(port, []).extend(binds)
+    for spec in opts.expose:
+        for port in parse_expose(spec):
+            exposed[port] = {}
+
+    binds: list[str] = []
+    volumes: dict[str, dict] = {}
+    for spec in opts.volume:
+        bind, anon = parse_volume(spec, cwd)
+        if bind:
+            binds.append(bind)
+        if anon:
+            volumes[anon] = {}
+    mounts = [parse_mount(m) for m in opts.mount]
+    tmpfs = dict(parse_tmpfs(t) for t in opts.tmpfs)
+
+    config: dict = {
+        "Hostname": opts.hostname, "Domainname": opts.domainname, "User": opts.user,
+        "AttachStdin": attach_stdin, "AttachStdout": attach_stdout, "AttachStderr": attach_stderr,
+        "Tty": opts.tty, "OpenStdin": opts.interactive, "StdinOnce": attach_stdin and opts.interactive,
+        "Env": env, "Cmd": cmd or None, "Image": image, "Volumes": volumes or None,
+        "WorkingDir": opts.workdir, "Entrypoint": None, "Labels": labels,
+    }
+    if exposed:
+        config["ExposedPorts"] = exposed
+    if "entrypoint" in given:
+        config["Entrypoint"] = [opts.entrypoint] if opts.entrypoint else [""]
+    if opts.stop_signal:
+        config["StopSignal"] = opts.stop_signal
+    if "stop_timeout" in given:
+        config["StopTimeout"] = opts.stop_timeout
+    if opts.mac_address:
+        config["MacAddress"] = opts.mac_address
+
+    host: dict = {
+        "Binds": binds or None, "NetworkMode": opts.network or "default",
+        "PortBindings": port_bindings, "RestartPolicy": parse_restart(opts.restart),
+        "AutoRemove": opts.rm, "VolumeDriver": opts.volume_driver, "VolumesFrom": opts.volumes_from or None,
+        "CapAdd": opts.cap_add or None, "CapDrop": opts.cap_drop or None,
+        "Dns": opts.dns, "DnsOptions": opts.dns_option, "DnsSearch": opts.dns_search,
+        "ExtraHosts": opts.add_host or None, "GroupAdd": opts.group_add or None,
+        "IpcMode": opts.ipc, "Cgroup": "", "Links": opts.link or None, "OomScoreAdj": opts.oom_score_adj,
+        "PidMode": opts.pid, "Privileged": opts.privileged, "PublishAllPorts": opts.publish_all,
+        "ReadonlyRootfs": opts.read_only, "SecurityOpt": opts.security_opt or None,
+        "UTSMode": opts.uts, "UsernsMode": opts.userns, "ShmSize": _size(opts, "shm_size", "--shm-size") if opts.shm_size else 0,
+        "Runtime": opts.runtime, "Isolation": opts.isolation, "CgroupParent": opts.cgroup_parent,
+        "CgroupnsMode": opts.cgroupns,
+        "LogConfig": {"Type": opts.log_driver, "Config": _kv_map(opts.log_opt)},
+        "Memory": _size(opts, "memory", "-m, --memory") if opts.memory else 0,
+        "MemoryReservation": _size(opts, "memory_reservation", "--memory-reservation") if opts.memory_reservation else 0,
+        "NanoCpus": parse_cpus(opts.cpus) if opts.cpus else 0,
+        "CpuShares": opts.cpu_shares, "CpuPeriod": opts.cpu_period, "CpuQuota": opts.cpu_quota,
+        "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems, "BlkioWeight": opts.blkio_weight,
+        "Devices": [parse_device(d) for d in opts.device],
+        "Ulimits": [parse_ulimit(u) for u in opts.ulimit] or None,
+        "Sysctls": _kv_map(opts.sysctl) or None, "Tmpfs": tmpfs or None, "Mounts": mounts or None,
+        "OomKillDisable": opts.oom_kill_disable,
+    }
+    if opts.memory_swap:
+        host["MemorySwap"] = -1 if opts.memory_swap == "-1" else _size(opts, "memory_swap", "--memory-swap")
+    if "memory_swappiness" in given:
+        host["MemorySwappiness"] = opts.memory_swappiness
+    if "pids_limit" in given:
+        host["PidsLimit"] = opts.pids_limit
+    if "init" in given:
+        host["Init"] = opts.init
+    if opts.annotation:
+        host["Annotations"] = _kv_map(opts.annotation)
+    if opts.rm and host["RestartPolicy"]["Name"] not in ("", "no"):
+        raise UsageError("Conflicting options: --restart and --rm")
+    if detach and attach:
+        raise UsageError("Conflicting options: -a and -d")
+    if opts.storage_opt:
+        host["StorageOpt"] = _kv_map(opts.storage_opt)
+
+    body = dict(config, HostConfig=host)
+    network = opts.network
+    if network and (opts.network_alias or opts.ip or opts.ip6) and network not in ("default", "bridge", "host", "none"):
+        endpoint: dict = {"Aliases": opts.network_alias or None}
+        if opts.ip or opts.ip6:
+            endpoint["IPAMConfig"] = {"IPv4Address": opts.ip, "IPv6Address": opts.ip6}
+        body["NetworkingConfig"] = {"EndpointsConfig": {network: endpoint}}
+    return body
+
+

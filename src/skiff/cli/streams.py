@@ -1,0 +1,160 @@
+"""Connecting a hijacked attach/exec stream to this process's stdin/stdout/stderr.
+
+Output is copied on the calling thread (demultiplexed unless the container has a tty); stdin
+is copied on a daemon thread, which half-closes the connection at EOF as docker does. With a
+tty the terminal goes to raw mode and the detach key sequence (default ctrl-p,ctrl-q) is
+recognised on the client side.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import threading
+
+from skiff.cli.flags import UsageError
+
+DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
+
+
+def parse_detach_keys(text: str) -> bytes:
+    """"ctrl-p,ctrl-q" → b"\\x10\\x11" with Docker's rules (ctrl-a..z, ctrl-@ [ \\ ] ^ _, or one char)."""
+    out = bytearray()
+    for key in text.split(","):
+        if len(key) == 1:
+            out.append(ord(key))
+            continue
+        if not key.startswith("ctrl-") or len(key) != 6:
+            raise UsageError(f"Unknown character: '{key}'")
+        c = key[5].lower()
+        if "a" <= c <= "z":
+            out.append(ord(c) - ord("a") + 1)
+        elif c in "@[\\]^_":
+            out.append({"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}[c])
+        else:
+            raise UsageError(f"Unknown character: '{key}'")
+    return bytes(out)
+
+
+class DetachMatcher:
+    """Finds the detach sequence in stdin bytes; holds back a partial match until it resolves."""
+
+    def __init__(self, keys: bytes):
+        self.keys = keys
+        self.held = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """(bytes to forward, detached?)."""
+        out = bytearray()
+        for b in data:
+            candidate = self.held + bytes([b])
+            if self.keys and self.keys.startswith(candidate):
+                self.held = candidate
+                if candidate == self.keys:
+                    self.held = b""
+                    return bytes(out), True
+                continue
+            out += candidate
+            self.held = b""
+        return bytes(out), False
+
+
+class RawTerminal:
+    """Puts the terminal on fd into raw mode for the life of the `with` block."""
+
+    def __init__(self, fd: int):
+        self.fd = fd
+        self.saved = None
+
+    def __enter__(self):
+        import termios
+        import tty
+
+        try:
+            self.saved = termios.tcgetattr(self.fd)
+            tty.setraw(self.fd)
+        except termios.error:
+            self.saved = None
+        return self
+
+    def __exit__(self, *exc):
+        if self.saved is not None:
+            import termios
+
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
+
+
+def terminal_size(fd: int = 1) -> tuple[int, int] | None:
+    try:
+        size = os.get_terminal_size(fd)
+        return size.lines, size.columns
+    except OSError:
+        return None
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _copy_stdin(sock: socket.socket, matcher: DetachMatcher | None, detached: threading.Event) -> None:
+    try:
+        while True:
+            try:
+                data = os.read(0, 32768)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            if matcher:
+                data, hit = matcher.feed(data)
+                if hit:
+                    if data:
+                        sock.sendall(data)
+                    detached.set()
+                    sock.shutdown(socket.SHUT_RDWR)
+                    return
+            if data:
+                sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+
+
+def pump(sock: socket.socket, body, tty: bool, stdin: bool, detach_keys: str | None = None,
+         stdout_fd: int = 1, stderr_fd: int = 2) -> bool:
+    """Copy the stream until the server ends it. Returns True when the user detached."""
+    from skiff.cli.client import demux
+
+    detached = threading.Event()
+    if stdin:
+        matcher = DetachMatcher(parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)) if tty else None
+        threading.Thread(target=_copy_stdin, args=(sock, matcher, detached), daemon=True).start()
+    try:
+        if tty:
+            while True:
+                data = body.read_some()
+                if not data:
+                    break
+                _write(stdout_fd, data)
+        else:
+            for stream, data in demux(body):
+                _write(stderr_fd if stream == 2 else stdout_fd, data)
+    except OSError:
+        pass
+    finally:
+        try:
+            sock.close()
+        except OSError:
+            pass
+    return detached.is_set()
+
+
+def stdin_is_tty() -> bool:
+    try:
+        return os.isatty(sys.stdin.fileno())
+    except (OSError, ValueError):
+        return False
