@@ -1,0 +1,165 @@
+"""Attach sessions: a client's stream to a container's (or exec's) stdio through the shim's attach socket.
+
+The shim speaks Docker's wire format already (multiplexed frames, or raw bytes with a tty), so
+output is relayed as is. On the stdin path the detach key sequence (ctrl-p ctrl-q by default)
+is recognised, as dockerd does, and ends the session without touching the container.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import struct
+from collections.abc import AsyncIterator, Callable
+
+import orjson
+
+from skiff.common.errors import InvalidArgument
+
+DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
+_CTRL_SPECIAL = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
+
+
+def parse_detach_keys(spec: str | None) -> bytes:
+    """Docker's `--detach-keys` syntax: comma-separated `ctrl-<x>` or single characters."""
+    if not spec:
+        return DEFAULT_DETACH_KEYS
+    out = bytearray()
+    for key in spec.split(","):
+        k = key.strip()
+        if len(k) == 1:
+            out.append(ord(k))
+        elif k.lower().startswith("ctrl-") and len(k) == 6:
+            c = k[5].lower()
+            if "a" <= c <= "z":
+                out.append(ord(c) - ord("a") + 1)
+            elif c in _CTRL_SPECIAL:
+                out.append(_CTRL_SPECIAL[c])
+            else:
+                raise InvalidArgument(f"Invalid escape keys ({spec}) provided")
+        else:
+            raise InvalidArgument(f"Invalid escape keys ({spec}) provided")
+    return bytes(out)
+
+
+class DetachMatcher:
+    """Feeds stdin through, holding back a possible prefix of the detach sequence."""
+
+    def __init__(self, keys: bytes):
+        self.keys = keys
+        self.held = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """(bytes to forward, detached?)."""
+        out = bytearray()
+        for b in data:
+            self.held += bytes([b])
+            if self.keys.startswith(self.held):
+                if self.held == self.keys:
+                    self.held = b""
+                    return bytes(out), True
+                continue
+            out += self.held
+            self.held = b""
+        return bytes(out), False
+
+
+def frame(stream: int, data: bytes) -> bytes:
+    return struct.pack(">BxxxL", stream, len(data)) + data
+
+
+class AttachSession:
+    """One attach (or exec) stream, pumped by the API between the hijacked connection and the shim.
+
+    - `tty`: True when the process has a terminal (raw stream, no multiplexing).
+    - `async for chunk in session.output()`: bytes ready for the wire (Docker's 8-byte framed
+      stream unless `tty`); ends when the process's output ends or the session is closed.
+    - `await session.write_stdin(data) -> bool`: forwards stdin; returns False once the detach
+      key sequence was seen (the API then closes the connection; the container keeps running).
+    - `await session.close_stdin()`: the client half-closed its side (stdin EOF).
+    - `await session.close()`: drop the connection to the shim.
+    """
+
+    tty: bool
+
+
+class ShimAttach(AttachSession):
+    """An attach session; `connect(path)` may come later than creation (attach before start)."""
+
+    def __init__(self, tty: bool, stdin: bool, stdout: bool, stderr: bool, detach_keys: bytes | None,
+                 prefix: list[tuple[int, bytes]] | None = None, on_detach: Callable[[], None] | None = None):
+        self.tty = tty
+        self.want = {"stdin": stdin, "stdout": stdout, "stderr": stderr}
+        self.matcher = DetachMatcher(detach_keys) if stdin and detach_keys else None
+        self.prefix = prefix or []
+        self.on_detach = on_detach
+        self._connected = asyncio.Event()
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._closed = False
+        self._pending_stdin = bytearray()
+        self._stdin_eof = False
+
+    async def connect(self, path: str) -> None:
+        try:
+            self._reader, self._writer = await asyncio.open_unix_connection(path)
+            self._writer.write(orjson.dumps(self.want) + b"\n")
+            if self._pending_stdin:
+                self._writer.write(bytes(self._pending_stdin))
+                self._pending_stdin.clear()
+            if self._stdin_eof and self._writer.can_write_eof():
+                self._writer.write_eof()
+            await self._writer.drain()
+        except OSError:
+            self._reader = self._writer = None
+        finally:
+            self._connected.set()
+
+    def abandon(self) -> None:
+        """The process will not start (or already ended): end the output stream."""
+        self._connected.set()
+
+    async def output(self) -> AsyncIterator[bytes]:
+        for stream, data in self.prefix:
+            yield data if self.tty else frame(stream, data)
+        await self._connected.wait()
+        if self._reader is None:
+            return
+        while not self._closed:
+            chunk = await self._reader.read(65536)
+            if not chunk:
+                return
+            yield chunk
+
+    async def write_stdin(self, data: bytes) -> bool:
+        if not self.want["stdin"]:
+            return True
+        detached = False
+        if self.matcher is not None:
+            data, detached = self.matcher.feed(data)
+        if data:
+            if self._writer is None:
+                self._pending_stdin += data
+            else:
+                self._writer.write(data)
+                with contextlib.suppress(ConnectionError):
+                    await self._writer.drain()
+        if detached:
+            if self.on_detach:
+                self.on_detach()
+            return False
+        return True
+
+    async def close_stdin(self) -> None:
+        self._stdin_eof = True
+        if self._writer is not None and self._writer.can_write_eof():
+            with contextlib.suppress(OSError):
+                self._writer.write_eof()
+
+    async def close(self) -> None:
+        self._closed = True
+        self._connected.set()
+        if self._writer is not None:
+            self._writer.close()
+            with contextlib.suppress(Exception):
+                await self._writer.wait_closed()

@@ -1,0 +1,34 @@
+"""Docker's answer when a container's process cannot start.
+
+dockerd answers 400 (and records exit code 127 or 126) when the message says the command
+was not found or could not be executed, and 500 otherwise. The docker CLI picks its own exit
+code (127/126/125) from the same message words, so the wording matters.
+"""
+
+from __future__ import annotations
+
+from skiff.common.errors import InvalidArgument, SkiffError, SystemError_
+
+PREFIX = "failed to create task for container: failed to create shim task: OCI runtime create failed: "
+
+
+def classify(message: str) -> int:
+    """The exit code dockerd records for a start failure message (0: not a command problem)."""
+    low = message.lower()
+    if "executable file not found" in low or "no such file or directory" in low:
+        return 127
+    if "not a directory" in low:
+        return 127
+    if "permission denied" in low or "is a directory" in low:
+        return 126
+    return 0
+
+
+def translate_start_error(message: str) -> SkiffError:
+    text = message if message.startswith("failed to create task") else PREFIX + message
+    if not text.endswith(": unknown"):
+        text += ": unknown"
+    code = classify(message)
+    err: SkiffError = InvalidArgument(text) if code else SystemError_(text)
+    err.exit_code = code or 128  # type: ignore[attr-defined]
+    return err
