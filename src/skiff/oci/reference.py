@@ -29,6 +29,7 @@ _DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}
 _NAME = rf"(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
 
 REFERENCE_RE = re.compile(rf"^({_NAME})(?::({_TAG}))?(?:@({_DIGEST}))?$")
+_DOMAIN_RE = re.compile(rf"^{_DOMAIN}$")
 TAG_RE = re.compile(rf"^{_TAG}$")
 _HEX64 = re.compile(r"^[a-f0-9]{64}$")
 _SHA256_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
@@ -99,7 +100,7 @@ def parse_reference(s: str, default_tag: bool = True) -> Reference:
     if remote.lower() != remote:
         raise InvalidArgument(f"invalid reference format: repository name ({remote}) must be lowercase")
     full = f"{domain}/{remainder}"
-    m = REFERENCE_RE.match(full)
+    m = REFERENCE_RE.match(full) if _DOMAIN_RE.match(domain) else None
     if not m:
         if not s:
             raise InvalidArgument("invalid reference format: repository name must have at least one component")
