@@ -1,0 +1,190 @@
+"""LinuxRuntime end to end on a busybox rootfs: namespaces, mounts, identity, cgroups, exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from skiff.common.errors import Conflict, NotFound
+from skiff.engine.runtime.api import CREATED, PAUSED, RUNNING, STOPPED, IOSpec
+from skiff.engine.runtime.errors import ExecFailed
+
+pytestmark = pytest.mark.root
+
+
+def test_output_goes_to_the_json_log_by_stream(linux_rt):
+    ex, out, err = linux_rt.run("c1", ["sh", "-c", "echo out; echo err >&2; exit 3"])
+    assert ex.exit_code == 3 and ex.signal == 0
+    assert out == "out\n"
+    assert err == "err\n"
+    assert ex.finished_at.endswith("Z")
+
+
+def test_hostname_and_identity(linux_rt):
+    ex, out, _ = linux_rt.run("c1", ["sh", "-c", "hostname; id -u; id -g; id -G"], hostname="box1",
+                              uid=1000, gid=1001)
+    assert ex.exit_code == 0
+    assert out.split() == ["box1", "1000", "1001", "1001"]
+
+
+def test_pid_namespace_makes_the_command_pid_1(linux_rt):
+    _, out, _ = linux_rt.run("c1", ["sh", "-c", "echo $$"])
+    assert out.strip() == "1"
+
+
+def test_state_machine_created_running_stopped(linux_rt):
+    # no pid namespace: an init of a pid namespace ignores SIGTERM without a handler
+    st = linux_rt.create("c1", ["sleep", "60"], namespaces=["mount", "uts", "ipc", "network"])
+    assert st.status == CREATED and st.pid > 0 and st.shim_pid > 0
+    linux_rt.rt.start("c1")
+    assert linux_rt.rt.state("c1").status == RUNNING
+    with pytest.raises(Conflict):
+        linux_rt.rt.start("c1")
+    with pytest.raises(Conflict):
+        linux_rt.rt.delete("c1")
+    linux_rt.rt.kill("c1", signal.SIGTERM)
+    ex = linux_rt.wait("c1")
+    assert (ex.exit_code, ex.signal) == (143, signal.SIGTERM)
+    st = linux_rt.rt.state("c1")
+    assert st.status == STOPPED and st.exit.exit_code == 143
+    linux_rt.rt.delete("c1")
+    with pytest.raises(NotFound):
+        linux_rt.rt.state("c1")
+
+
+def test_signal_handler_in_pid_1(linux_rt):
+    linux_rt.create("c1", ["sh", "-c", "trap 'exit 7' TERM; echo ready; while true; do sleep 0.05; done"])
+    linux_rt.rt.start("c1")
+    linux_rt.wait_for_output("c1", "ready")
+    linux_rt.rt.kill("c1", signal.SIGTERM)
+    assert linux_rt.wait("c1").exit_code == 7
+
+
+def test_sigkill_gives_137(linux_rt):
+    linux_rt.create("c1", ["sleep", "60"])
+    linux_rt.rt.start("c1")
+    linux_rt.rt.kill("c1", signal.SIGKILL, all=True)
+    assert linux_rt.wait("c1").exit_code == 137
+
+
+def test_missing_command_is_127_with_dockers_message(linux_rt):
+    with pytest.raises(ExecFailed) as e:
+        linux_rt.create("c1", ["nosuchcmd"])
+    assert e.value.exit_code == 127
+    assert str(e.value) == 'exec: "nosuchcmd": executable file not found in $PATH'
+    assert linux_rt.rt.list() == []
+
+
+def test_not_executable_is_126(linux_rt):
+    with pytest.raises(ExecFailed) as e:
+        linux_rt.create("c1", ["/etc/passwd"])
+    assert e.value.exit_code == 126
+    assert "permission denied" in str(e.value)
+
+
+def test_masked_and_readonly_paths(linux_rt):
+    script = "cat /proc/kcore | wc -c; ls /sys/firmware | wc -l; touch /proc/sys/kernel/x 2>/dev/null || echo rofs"
+    _, out, _ = linux_rt.run("c1", ["sh", "-c", script])
+    assert out.split() == ["0", "0", "rofs"]
+
+
+def test_readonly_root(linux_rt):
+    _, out, _ = linux_rt.run("c1", ["sh", "-c", "touch /x 2>/dev/null && echo wrote || echo ro; touch /dev/shm/y && echo shm"],
+                             readonly=True)
+    assert out.split() == ["ro", "shm"]
+
+
+def test_devices_and_dev_symlinks(linux_rt):
+    _, out, _ = linux_rt.run("c1", ["sh", "-c", "ls /dev | sort | tr '\\n' ' '; readlink /dev/fd; echo x > /dev/null && echo ok"])
+    names = out.split()
+    for n in ("null", "zero", "full", "random", "urandom", "tty", "pts", "shm", "mqueue", "ptmx", "fd", "stdin"):
+        assert n in names
+    assert "/proc/self/fd" in names and "ok" in names
+
+
+def test_bind_mount_ro(linux_rt, tmp_path):
+    src = tmp_path / "data"
+    src.mkdir()
+    (src / "f").write_text("hi\n")
+    mounts = [{"destination": "/data", "type": "bind", "source": str(src), "options": ["rbind", "ro"]}]
+    _, out, _ = linux_rt.run("c1", ["sh", "-c", "cat /data/f; touch /data/g 2>/dev/null || echo ro"], mounts=mounts)
+    assert out.split() == ["hi", "ro"]
+
+
+def test_cgroup_limits_are_applied_and_visible(linux_rt):
+    res = {"memory": {"limit": 64 * 1024 * 1024}, "pids": {"limit": 50}, "cpu": {"shares": 512, "quota": 50000, "period": 100000}}
+    script = ("cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max "
+              "/sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us")
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        script = "cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max; echo 512; cut -d' ' -f1 /sys/fs/cgroup/cpu.max"
+    _, out, _ = linux_rt.run("c1", ["sh", "-c", script], resources=res)
+    assert out.split() == [str(64 * 1024 * 1024), "50", "512", "50000"]
+
+
+def test_oom_kill_is_reported(linux_rt):
+    res = {"memory": {"limit": 16 * 1024 * 1024, "swap": 16 * 1024 * 1024}}
+    linux_rt.create("c1", ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=64M count=1"], resources=res)
+    linux_rt.rt.start("c1")
+    ex = linux_rt.wait("c1")
+    assert ex.exit_code == 137
+    assert ex.oom_killed
+
+
+def test_pause_resume_stats_pids(linux_rt):
+    linux_rt.create("c1", ["sleep", "60"])
+    linux_rt.rt.start("c1")
+    linux_rt.rt.pause("c1")
+    assert linux_rt.rt.state("c1").status == PAUSED
+    linux_rt.rt.resume("c1")
+    assert linux_rt.rt.state("c1").status == RUNNING
+    pid = linux_rt.rt.state("c1").pid
+    assert linux_rt.rt.pids("c1") == [pid]
+    stats = linux_rt.rt.stats("c1")
+    assert stats["memory"]["usage"] > 0 and stats["pids"]["current"] == 1
+    linux_rt.rt.delete("c1", force=True)
+    assert linux_rt.rt.list() == []
+
+
+def test_delete_force_kills_a_paused_container(linux_rt):
+    linux_rt.create("c1", ["sleep", "60"])
+    linux_rt.rt.start("c1")
+    pid = linux_rt.rt.state("c1").pid
+    linux_rt.rt.pause("c1")
+    linux_rt.rt.delete("c1", force=True)
+    assert not os.path.exists(f"/proc/{pid}/status") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+
+
+def test_delete_of_a_created_container(linux_rt):
+    st = linux_rt.create("c1", ["true"])
+    linux_rt.rt.delete("c1")
+    assert linux_rt.rt.list() == []
+    assert not os.path.exists(f"/proc/{st.pid}/cmdline") or "Z" in open(f"/proc/{st.pid}/stat").read().split()[2]
+
+
+def test_exec_joins_namespaces_and_reports_exit(linux_rt):
+    linux_rt.create("c1", ["sleep", "60"], hostname="inside")
+    linux_rt.rt.start("c1")
+    st = linux_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "hostname; echo $$; exit 5"], "cwd": "/",
+                                       "env": ["PATH=/bin"]}, IOSpec())
+    assert st.status == RUNNING
+    ex = linux_rt.wait("c1", "e1")
+    assert ex.exit_code == 5
+    with pytest.raises(ExecFailed) as e:
+        linux_rt.rt.exec("c1", "e2", {"args": ["nope"], "cwd": "/", "env": ["PATH=/bin"]}, IOSpec())
+    assert e.value.exit_code == 127
+
+
+def test_log_rotation(linux_rt):
+    io = IOSpec(log_path=linux_rt.log_path("c1"), log_max_size=2000, log_max_file=3)
+    linux_rt.create("c1", ["sh", "-c", "i=0; while [ $i -lt 200 ]; do echo line$i; i=$((i+1)); done"], io=io)
+    linux_rt.rt.start("c1")
+    linux_rt.wait("c1")
+    base = linux_rt.log_path("c1")
+    assert os.path.exists(base + ".1") and os.path.exists(base + ".2")
+    assert not os.path.exists(base + ".3")
+    for p in (base, base + ".1", base + ".2"):
+        assert os.path.getsize(p) <= 2000
+    out, _ = linux_rt.logs("c1")
+    assert out.endswith("line199\n")
