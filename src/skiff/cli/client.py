@@ -300,6 +300,8 @@ class Client:
             body = json.dumps(body).encode()
             content_type = content_type or "application/json"
         resp = self._send(method, path + encode_query(params), body, content_type, headers or {})
+        if method == "HEAD":
+            resp.body = Body(resp.reader, {"content-length": "0"})
         if raise_for_status and resp.status >= 400:
             data = resp.body.read()
             resp.close()

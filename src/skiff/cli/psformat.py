@@ -80,7 +80,7 @@ def display_ports(ports: list[dict]) -> str:
 
 class PsRow(Row):
     FIELDS = ("Command", "CreatedAt", "ID", "Image", "Labels", "LocalVolumes", "Mounts", "Names",
-              "Networks", "Ports", "RunningFor", "Size", "State", "Status")
+              "Networks", "Platform", "Ports", "RunningFor", "Size", "State", "Status")
 
     def __init__(self, c: dict, trunc: bool = True, now: float | None = None):
         self.c = c
@@ -131,6 +131,10 @@ class PsRow(Row):
     @property
     def State(self) -> str:
         return self.c.get("State", "")
+
+    @property
+    def Platform(self):
+        return self.c.get("ImageManifestDescriptor", {}).get("platform")
 
     @property
     def Status(self) -> str:
@@ -221,7 +225,9 @@ class ImageRow(Row):
     def Size(self) -> str:
         return human_size(self.i.get("Size", 0), 3)
 
-    VirtualSize = Size
+    @property
+    def VirtualSize(self) -> str:
+        return human_size(self.i.get("Size", 0))
 
     @property
     def SharedSize(self) -> str:

@@ -1,0 +1,379 @@
+"""Image commands: images/ls, inspect, rmi, prune, history, tag, save, load, import, pull, push, build."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from skiff.cli.client import APIError
+from skiff.cli.commands import Command, parse_filters, print_errors_exit, registry
+from skiff.cli.flags import UsageError
+
+COMMANDS: dict[str, Command] = {}
+command = registry(COMMANDS)
+
+FORMAT_HELP = "Format output using a custom template: 'table', 'table TEMPLATE', 'json', or 'TEMPLATE'"
+
+
+def split_repo_tag(ref: str) -> tuple[str, str]:
+    """"host:5000/a/b:v1" → ("host:5000/a/b", "v1"); no tag → ("...", "")."""
+    if "@" in ref:
+        return ref, ""
+    slash, colon = ref.rfind("/"), ref.rfind(":")
+    if colon > slash:
+        return ref[:colon], ref[colon + 1:]
+    return ref, ""
+
+
+@command("ls", "[OPTIONS] [REPOSITORY[:TAG]]", f"""
+ -a --all bool  Show all images (default hides intermediate images)
+    --digests bool  Show digests
+ -f --filter list  Filter output based on conditions provided
+    --format string  {FORMAT_HELP}
+    --no-trunc bool  Don't truncate output
+ -q --quiet bool  Only show image IDs
+    --tree bool!  List multi-platform images as a tree (EXPERIMENTAL)
+""", max_args=1)
+def ls(ctx, opts, args) -> int:
+    from skiff.cli.formatter import render_list
+    from skiff.cli.psformat import IMAGE_TITLES, default_images_format, image_rows
+
+    filters = parse_filters(opts.filter)
+    if args:
+        filters.setdefault("reference", []).append(args[0])
+    params = {"all": opts.all or None, "filters": filters or None}
+    images = ctx.client.get("/images/json", params) or []
+    rows = image_rows(images, opts.digests, trunc=not opts.no_trunc)
+    if opts.quiet:
+        seen, text = set(), []
+        for r in rows:
+            if r.ID not in seen:
+                seen.add(r.ID)
+                text.append(r.ID + "\n")
+        ctx.out.write("".join(text))
+        return 0
+    fmt = opts.format if opts.format and opts.format != "table" else default_images_format(opts.digests)
+    ctx.out.write(render_list(fmt, rows, IMAGE_TITLES))
+    return 0
+
+
+@command("inspect", "[OPTIONS] IMAGE [IMAGE...]", """
+ -f --format string  Format output using a custom template
+    --platform string  Inspect a specific platform of the multi-platform image
+""", min_args=1)
+def inspect(ctx, opts, args) -> int:
+    from skiff.cli.commands.container_info import inspect_many
+
+    return inspect_many(ctx, args, lambda n: ctx.client.get(f"/images/{n}/json"), opts.format)
+
+
+def _print_deleted(ctx, items: list[dict], lower: bool = False) -> None:
+    for item in items or []:
+        for key in ("Untagged", "Deleted"):
+            if item.get(key):
+                label = key.lower() if lower else key
+                ctx.out.write(f"{label}: {item[key]}\n")
+
+
+@command("rm", "[OPTIONS] IMAGE [IMAGE...]", """
+ -f --force bool  Force removal of the image
+    --no-prune bool  Do not delete untagged parents
+""", min_args=1)
+def rm(ctx, opts, args) -> int:
+    errors = []
+    for name in args:
+        try:
+            result = ctx.client.delete(f"/images/{name}", {"force": opts.force or None, "noprune": opts.no_prune or None})
+            _print_deleted(ctx, result)
+        except APIError as e:
+            errors.append(str(e))
+    return print_errors_exit(ctx, errors)
+
+
+@command("prune", "[OPTIONS]", """
+ -a --all bool  Remove all unused images, not just dangling ones
+    --filter list  Provide filter values (e.g. "until=<timestamp>")
+ -f --force bool  Do not prompt for confirmation
+""", max_args=0)
+def prune(ctx, opts, args) -> int:
+    from skiff.cli.commands.container_life import confirm
+    from skiff.cli.humanize import human_size
+
+    warning = ("WARNING! This will remove all images without at least one container associated to them."
+               if opts.all else "WARNING! This will remove all dangling images.")
+    if not opts.force and not confirm(ctx, warning):
+        return 0
+    filters = parse_filters(opts.filter)
+    filters["dangling"] = ["false" if opts.all else "true"]
+    result = ctx.client.post("/images/prune", {"filters": filters}) or {}
+    deleted = result.get("ImagesDeleted") or []
+    if deleted:
+        ctx.out.write("Deleted Images:\n")
+        _print_deleted(ctx, deleted, lower=True)
+        ctx.out.write("\n")
+    ctx.out.write(f"Total reclaimed space: {human_size(result.get('SpaceReclaimed') or 0)}\n")
+    return 0
+
+
+HISTORY_TITLES = {"ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
+                  "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"}
+
+
+class HistoryRow:
+    FIELDS = ("Comment", "CreatedAt", "CreatedBy", "CreatedSince", "ID", "Size")
+
+    def __init__(self, h: dict, trunc: bool, human: bool):
+        from skiff.cli.humanize import ago, human_size
+        from skiff.cli.psformat import created_at, ellipsis, short_id
+
+        hid = h.get("Id", "")
+        self.ID = hid if hid == "<missing>" or not trunc else short_id(hid)
+        created = h.get("Created", 0)
+        self.CreatedSince = ago(created) if human else created_at(created)
+        self.CreatedAt = created_at(created)
+        by = (h.get("CreatedBy") or "").replace("\t", " ")
+        self.CreatedBy = ellipsis(by, 45) if trunc else by
+        self.Size = human_size(h.get("Size", 0), 3) if human else str(h.get("Size", 0))
+        self.Comment = h.get("Comment", "")
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.FIELDS}
+
+
+@command("history", "[OPTIONS] IMAGE", f"""
+    --format string  {FORMAT_HELP}
+ -H --human bool=true  Print sizes and dates in human readable format
+    --no-trunc bool  Don't truncate output
+ -q --quiet bool  Only show image IDs
+""", min_args=1, max_args=1)
+def history(ctx, opts, args) -> int:
+    from skiff.cli.formatter import render_list
+
+    items = ctx.client.get(f"/images/{args[0]}/history") or []
+    rows = [HistoryRow(h, not opts.no_trunc, opts.human) for h in items]
+    fmt = opts.format if opts.format and opts.format != "table" else \
+        "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+    if opts.quiet:
+        fmt = "{{.ID}}"
+    ctx.out.write(render_list(fmt, rows, HISTORY_TITLES))
+    return 0
+
+
+@command("tag", "SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", min_args=2, max_args=2)
+def tag(ctx, opts, args) -> int:
+    repo, tag_ = split_repo_tag(args[1])
+    ctx.client.request("POST", f"/images/{args[0]}/tag", {"repo": repo, "tag": tag_ or "latest"}).json()
+    return 0
+
+
+def _refuse_terminal(ctx, output: str) -> None:
+    if not output and os.isatty(ctx.out.fileno()):
+        raise UsageError("cowardly refusing to save to a terminal. Use the -o flag or redirect", 1)
+
+
+def _write_stream(ctx, resp, output: str) -> None:
+    target = open(output, "wb") if output else ctx.out.buffer
+    try:
+        while data := resp.body.read_some():
+            target.write(data)
+    finally:
+        resp.close()
+        if output:
+            target.close()
+        else:
+            target.flush()
+
+
+@command("save", "[OPTIONS] IMAGE [IMAGE...]", """
+ -o --output string  Write to a file, instead of STDOUT
+    --platform list  Save only the given platform(s)
+""", min_args=1)
+def save(ctx, opts, args) -> int:
+    _refuse_terminal(ctx, opts.output)
+    resp = ctx.client.request("GET", "/images/get", {"names": list(args)})
+    _write_stream(ctx, resp, opts.output)
+    return 0
+
+
+@command("load", "[OPTIONS]", """
+ -i --input string  Read from tar archive file, instead of STDIN
+    --platform list  Load only the given platform(s)
+ -q --quiet bool  Suppress the load output
+""", max_args=0)
+def load(ctx, opts, args) -> int:
+    from skiff.cli.progress import show_progress
+
+    if opts.input:
+        try:
+            source = open(opts.input, "rb")
+        except OSError as e:
+            raise UsageError(f"open {opts.input}: {(e.strerror or str(e)).lower()}", 1) from None
+        body = source.read()  # sized body: the engine sees Content-Length, as from docker's CLI
+        source.close()
+    else:
+        if os.isatty(sys.stdin.fileno()):
+            raise UsageError("requested load from stdin, but stdin is empty", 1)
+        body = sys.stdin.buffer
+    resp = ctx.client.request("POST", "/images/load", {"quiet": 1 if opts.quiet else 0}, body,
+                              content_type="application/x-tar")
+    show_progress(resp.body, ctx.out, quiet=False)
+    resp.close()
+    return 0
+
+
+@command("import", "[OPTIONS] file|URL|- [REPOSITORY[:TAG]]", """
+ -c --change list  Apply Dockerfile instruction to the created image
+ -m --message string  Set commit message for imported image
+    --platform string  Set platform if server is multi-platform capable
+""", min_args=1, max_args=2)
+def import_(ctx, opts, args) -> int:
+    from skiff.cli.progress import show_progress
+
+    source = args[0]
+    params: dict = {"message": opts.message or None, "changes": opts.change or None,
+                    "platform": opts.platform or None}
+    if len(args) > 1:
+        repo, tag_ = split_repo_tag(args[1])
+        params.update(repo=repo, tag=tag_ or None)
+    body = None
+    if source == "-":
+        params["fromSrc"] = "-"
+        body = sys.stdin.buffer
+    elif "://" in source:
+        params["fromSrc"] = source
+    else:
+        params["fromSrc"] = "-"
+        try:
+            with open(source, "rb") as f:
+                body = f.read()
+        except OSError as e:
+            raise UsageError(f"open {source}: {(e.strerror or str(e)).lower()}", 1) from None
+    resp = ctx.client.request("POST", "/images/create", params, body, content_type="application/x-tar")
+    show_progress(resp.body, ctx.out)
+    resp.close()
+    return 0
+
+
+@command("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", """
+ -a --all-tags bool  Download all tagged images in the repository
+    --platform string  Set platform if server is multi-platform capable
+ -q --quiet bool  Suppress verbose output
+""", min_args=1, max_args=1)
+def pull(ctx, opts, args) -> int:
+    from skiff.cli.progress import show_progress
+
+    ref = args[0]
+    params: dict = {"fromImage": ref, "platform": opts.platform or None}
+    if "@" not in ref:
+        repo, tag_ = split_repo_tag(ref)
+        params.update(fromImage=repo, tag=None if opts.all_tags else (tag_ or "latest"))
+        if not tag_ and not opts.all_tags:
+            ctx.out.write("Using default tag: latest\n")
+            ref += ":latest"
+    resp = ctx.client.request("POST", "/images/create", params, headers={"X-Registry-Auth": "e30="})
+    show_progress(resp.body, ctx.out, quiet=opts.quiet)
+    resp.close()
+    ctx.out.write(_canonical(ref) + "\n")
+    return 0
+
+
+def _canonical(ref: str) -> str:
+    first = ref.split("/", 1)[0]
+    if "/" not in ref:
+        return "docker.io/library/" + ref
+    if "." in first or ":" in first or first == "localhost":
+        return ref
+    return "docker.io/" + ref
+
+
+@command("push", "[OPTIONS] NAME[:TAG]", """
+ -a --all-tags bool  Push all tags of an image to the repository
+    --platform string  Push a platform-specific manifest as a single-platform image to the registry
+ -q --quiet bool  Suppress verbose output
+""", min_args=1, max_args=1)
+def push(ctx, opts, args) -> int:
+    from skiff.cli.progress import show_progress
+
+    repo, tag_ = split_repo_tag(args[0])
+    params = {"tag": tag_ or (None if opts.all_tags else "latest")}
+    resp = ctx.client.request("POST", f"/images/{repo}/push", params, headers={"X-Registry-Auth": "e30="})
+    show_progress(resp.body, ctx.out, quiet=opts.quiet)
+    resp.close()
+    return 0
+
+
+@command("build", "[OPTIONS] PATH | URL | -", """
+    --build-arg list  Set build-time variables
+ -f --file string  Name of the Dockerfile (Default is 'PATH/Dockerfile')
+    --label list  Set metadata for an image
+    --network string  Set the networking mode for the RUN instructions during build
+    --no-cache bool  Do not use cache when building the image
+    --platform string  Set platform if server is multi-platform capable
+    --pull bool  Always attempt to pull a newer version of the image
+ -q --quiet bool  Suppress the build output and print image ID on success
+    --rm bool=true  Remove intermediate containers after a successful build
+ -t --tag list  Name and optionally a tag in the "name:tag" format
+    --target string  Set the target build stage to build
+""", min_args=1, max_args=1)
+def build(ctx, opts, args) -> int:
+    import io
+    import json
+    import tarfile
+    import tempfile
+
+    from skiff.cli.progress import show_progress
+    from skiff.cli.runopts import parse_labels
+
+    context = args[0]
+    params: dict = {"t": opts.tag or None, "q": opts.quiet or None, "nocache": opts.no_cache or None,
+                    "pull": opts.pull or None, "rm": opts.rm, "target": opts.target or None,
+                    "networkmode": opts.network or None, "platform": opts.platform or None}
+    if opts.build_arg:
+        params["buildargs"] = {k: v for k, _, v in (a.partition("=") for a in opts.build_arg)}
+    if opts.label:
+        params["labels"] = json.dumps(parse_labels(opts.label))
+    if context == "-":
+        data = sys.stdin.buffer.read()
+        if data[:5] == b"FROM " or not data.startswith(b"\x1f\x8b") and b"\0" not in data[:512]:
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as tar:
+                info = tarfile.TarInfo("Dockerfile")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+            data = buf.getvalue()
+        body = data
+    else:
+        if not os.path.isdir(context):
+            raise UsageError(f'unable to prepare context: path "{context}" not found', 1)
+        dockerfile = opts.file or "Dockerfile"
+        ignore = _dockerignore(context)
+        spool = tempfile.TemporaryFile()
+        with tarfile.open(fileobj=spool, mode="w") as tar:
+            for name in sorted(os.listdir(context)):
+                if name not in ignore:
+                    tar.add(os.path.join(context, name), arcname=name)
+            if opts.file and not os.path.abspath(opts.file).startswith(os.path.abspath(context) + os.sep):
+                tar.add(opts.file, arcname=os.path.basename(opts.file))
+                dockerfile = os.path.basename(opts.file)
+            elif opts.file:
+                dockerfile = os.path.relpath(os.path.abspath(opts.file), os.path.abspath(context))
+        spool.seek(0)
+        body = spool
+        params["dockerfile"] = dockerfile
+    resp = ctx.client.request("POST", "/build", params, body, content_type="application/x-tar")
+    messages = show_progress(resp.body, ctx.out, quiet=opts.quiet)
+    resp.close()
+    if opts.quiet:
+        for m in messages:
+            if (m.get("aux") or {}).get("ID"):
+                ctx.out.write(m["aux"]["ID"] + "\n")
+    return 0
+
+
+def _dockerignore(context: str) -> set[str]:
+    """Top-level names listed in .dockerignore (plain names only; patterns land with builds)."""
+    try:
+        with open(os.path.join(context, ".dockerignore")) as f:
+            return {line.strip().strip("/") for line in f if line.strip() and not line.startswith("#")}
+    except OSError:
+        return set()
