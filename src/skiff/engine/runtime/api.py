@@ -68,7 +68,7 @@ class ExitStatus:
 class RuntimeState:
     """A container (or exec) as the runtime sees it, rebuilt from files on every call.
 
-    pid: the init process on the host (0 once stopped); shim_pid: its shim.
+    pid: the init process on the host (kept after it stops; to_oci() shows 0 then); shim_pid: its shim.
     created: RFC 3339 time of create. exit: set once status is stopped.
     error: a setup/exec failure reason, when init failed before running the command.
     """

@@ -64,21 +64,17 @@ static void die(const char *fmt, ...) {
     exit(1);
 }
 
-static void write_all(int fd, const char *p, size_t n) {
+static int write_all(int fd, const char *p, size_t n) {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
-            if (errno == EAGAIN) { /* slow reader: wait for room, briefly */
-                struct timespec ts = {0, 1000000};
-                nanosleep(&ts, NULL);
-                continue;
-            }
-            return;
+            return -1;
         }
         p += w;
         n -= (size_t)w;
     }
+    return 0;
 }
 
 static void ep_add(int fd, int kind, int idx) {
@@ -200,12 +196,18 @@ static void log_flush(int stream) {
 
 /* ---- attach clients ---- */
 
-static void client_close(struct client *c) {
-    if (c->fd < 0) return;
+/* The client will send no more: with stdin_once that closes the container's stdin. */
+static void client_input_done(struct client *c) {
     if (c->kind == K_CLIENT && c->want_stdin && stdin_once && stdin_fd >= 0 && !tty) {
         close(stdin_fd);
         stdin_fd = -1;
     }
+    c->want_stdin = 0;
+}
+
+static void client_close(struct client *c) {
+    if (c->fd < 0) return;
+    client_input_done(c);
     close(c->fd);
     c->fd = -1;
 }
@@ -219,8 +221,8 @@ static void broadcast(int stream, const char *p, size_t n) {
         struct client *c = &clients[i];
         if (c->fd < 0 || c->kind != K_CLIENT || !c->header_done) continue;
         if (!(stream ? c->want_err : c->want_out)) continue;
-        if (!tty) write_all(c->fd, (const char *)hdr, 8);
-        write_all(c->fd, p, n);
+        if ((!tty && write_all(c->fd, (const char *)hdr, 8) < 0) || write_all(c->fd, p, n) < 0)
+            client_close(c); /* gone, or stuck past SO_SNDTIMEO */
     }
 }
 
@@ -255,7 +257,13 @@ static void client_readable(struct client *c) {
     char data[32768];
     ssize_t n = read(c->fd, data, sizeof data);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-    if (n <= 0) { client_close(c); return; }
+    if (n <= 0) {
+        if (c->kind == K_CTRL || n < 0) { client_close(c); return; }
+        /* half-closed: stop reading, keep sending output until the write side fails */
+        epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        client_input_done(c);
+        return;
+    }
     size_t off = 0;
     if (c->kind == K_CTRL || !c->header_done) {
         /* gather one line at a time */
@@ -359,6 +367,31 @@ static pid_t read_pid_file(void) {
 
 static int parse_fd(const char *s) { return atoi(s); }
 
+/* Collect exited children. Returns 1 when the watched process has exited (status set).
+ * In --run mode the runner's exit tells us the container's pid (or that it failed). */
+static int reap(pid_t *child, pid_t *runner, int *ready_fd, int *status) {
+    int st, done = 0;
+    pid_t p;
+    while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+        if (*runner && p == *runner) {
+            *runner = 0;
+            *child = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? read_pid_file() : 0;
+            if (*ready_fd >= 0) {
+                char msg[64];
+                int k = *child ? snprintf(msg, sizeof msg, "ok %d\n", *child)
+                               : snprintf(msg, sizeof msg, "error %d\n", st);
+                write_all(*ready_fd, msg, (size_t)k);
+                close(*ready_fd);
+                *ready_fd = -1;
+            }
+        } else if (*child && p == *child) {
+            done = 1;
+            *status = st;
+        }
+    }
+    return done;
+}
+
 int main(int argc, char **argv) {
     pid_t child = 0, runner = 0;
     int attach_l = -1, control_l = -1, ready_fd = -1;
@@ -423,7 +456,9 @@ int main(int argc, char **argv) {
     if (attach_l >= 0) ep_add(attach_l, K_ATTACH_L, 0);
     if (control_l >= 0) ep_add(control_l, K_CONTROL_L, 0);
 
-    int exited = 0, status = 0;
+    int status = 0;
+    /* the child may have exited before the signalfd existed: its SIGCHLD is lost then */
+    int exited = reap(&child, &runner, &ready_fd, &status);
     while (!exited) {
         struct epoll_event evs[16];
         int n = epoll_wait(epfd, evs, 16, -1);
@@ -441,26 +476,8 @@ int main(int argc, char **argv) {
             case K_SIG: {
                 struct signalfd_siginfo si;
                 while (read(sfd, &si, sizeof si) == sizeof si) {}
-                int st;
-                pid_t p;
-                while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-                    if (runner && p == runner) {
-                        runner = 0;
-                        child = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? read_pid_file() : 0;
-                        if (ready_fd >= 0) {
-                            char msg[64];
-                            int k = child ? snprintf(msg, sizeof msg, "ok %d\n", child)
-                                          : snprintf(msg, sizeof msg, "error %d\n", st);
-                            write_all(ready_fd, msg, (size_t)k);
-                            close(ready_fd);
-                            ready_fd = -1;
-                        }
-                        if (!child) return 1;
-                    } else if (child && p == child) {
-                        exited = 1;
-                        status = st;
-                    }
-                }
+                if (reap(&child, &runner, &ready_fd, &status)) exited = 1;
+                else if (!child && !runner) return 1;
                 break;
             }
             }

@@ -71,7 +71,7 @@ class ShimmedRuntime:
 
     def _to_state(self, d: StateDir, st: dict[str, Any]) -> RuntimeState:
         status, ex = self._status(d, st)
-        return RuntimeState(id=st["id"], status=status, pid=st["pid"] if status != STOPPED else 0,
+        return RuntimeState(id=st["id"], status=status, pid=st["pid"],
                             shim_pid=st["shim_pid"], bundle=st.get("bundle", ""), created=st["created"],
                             exit=ex, annotations=st.get("annotations") or {})
 

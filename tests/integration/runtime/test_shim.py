@@ -1,0 +1,133 @@
+"""The shim: attach (multiplexed and tty), stdin, resize, and outliving the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from skiff.engine.runtime.api import RUNNING, IOSpec
+
+pytestmark = pytest.mark.root
+
+
+def attach(path: str, stdin: bool = True) -> socket.socket:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    s.sendall(json.dumps({"stdin": stdin, "stdout": True, "stderr": True}).encode() + b"\n")
+    return s
+
+
+def read_frames(s: socket.socket) -> list[tuple[int, bytes]]:
+    """Docker's multiplexed stream until EOF."""
+    buf = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    frames = []
+    while buf:
+        stream, length = struct.unpack(">BxxxI", buf[:8])
+        frames.append((stream, buf[8:8 + length]))
+        buf = buf[8 + length:]
+    return frames
+
+
+def read_all(s: socket.socket) -> bytes:
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return out
+        out += chunk
+
+
+def test_attach_multiplexed_with_stdin_once(linux_rt):
+    io = IOSpec(stdin=True, stdin_once=True, log_path=linux_rt.log_path("c1"))
+    linux_rt.create("c1", ["sh", "-c", "cat; echo bye >&2"], io=io)
+    s = attach(linux_rt.rt.attach_path("c1"))
+    linux_rt.rt.start("c1")
+    s.sendall(b"hello\n")
+    s.shutdown(socket.SHUT_WR)  # the client's EOF closes the container's stdin
+    frames = read_frames(s)
+    s.close()
+    assert linux_rt.wait("c1").exit_code == 0
+    joined: dict[int, bytes] = {1: b"", 2: b""}
+    for stream, data in frames:
+        joined[stream] += data
+    assert joined == {1: b"hello\n", 2: b"bye\n"}
+    assert linux_rt.logs("c1") == ("hello\n", "bye\n")
+
+
+def test_close_stdin_through_control_socket(linux_rt):
+    io = IOSpec(stdin=True, log_path=linux_rt.log_path("c1"))
+    linux_rt.create("c1", ["sh", "-c", "cat; echo closed"], io=io)
+    linux_rt.rt.start("c1")
+    linux_rt.rt.close_stdin("c1")
+    assert linux_rt.wait("c1").exit_code == 0
+    assert linux_rt.logs("c1")[0] == "closed\n"
+
+
+def test_tty_attach_resize_and_raw_output(linux_rt):
+    io = IOSpec(terminal=True, stdin=True, log_path=linux_rt.log_path("c1"))
+    linux_rt.create("c1", ["sh", "-c", "read x; tty; stty size; echo got $x"], io=io, terminal=True)
+    linux_rt.rt.resize("c1", None, 33, 101)
+    s = attach(linux_rt.rt.attach_path("c1"))
+    linux_rt.rt.start("c1")
+    s.sendall(b"abc\n")
+    out = read_all(s)
+    s.close()
+    assert linux_rt.wait("c1").exit_code == 0
+    text = out.decode()
+    assert "/dev/pts/0\r\n" in text
+    assert "33 101\r\n" in text
+    assert "got abc\r\n" in text
+    assert "got abc" in linux_rt.logs("c1")[0]
+
+
+def test_exec_with_tty(linux_rt):
+    linux_rt.create("c1", ["sleep", "60"])
+    linux_rt.rt.start("c1")
+    linux_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "read x; tty; echo exec $x"], "cwd": "/", "env": ["PATH=/bin"]},
+                     IOSpec(terminal=True, stdin=True))
+    s = attach(linux_rt.rt.attach_path("c1", "e1"))
+    s.sendall(b"zz\n")
+    out = read_all(s).decode()
+    s.close()
+    assert linux_rt.wait("c1", "e1").exit_code == 0
+    assert "exec zz" in out and "/dev/pts/" in out
+
+
+CREATE_AND_QUIT = textwrap.dedent("""
+    import sys
+    from skiff.engine.runtime.linux import LinuxRuntime
+    from skiff.engine.runtime.api import IOSpec
+    state, prefix, bin_dir, bundle, log = sys.argv[1:]
+    rt = LinuxRuntime(state, prefix=prefix, bin_dir=bin_dir)
+    rt.create("c1", bundle, IOSpec(log_path=log))
+    rt.start("c1")
+""")
+
+
+def test_shim_outlives_the_process_that_made_it(linux_rt):
+    """A separate 'engine' process creates and starts, then exits; a new runtime object
+    re-adopts the container purely from the files and sees its exit."""
+    bundle = linux_rt.bundle(["sh", "-c", "echo before; sleep 0.3; echo after; exit 4"])
+    rt = linux_rt.rt
+    subprocess.run([sys.executable, "-c", CREATE_AND_QUIT, rt.root.root, rt.prefix, rt.bin_dir, bundle,
+                    linux_rt.log_path("c1")], check=True, timeout=60)
+    st = rt.state("c1")
+    assert st.status in (RUNNING, "stopped")
+    assert os.path.exists(f"/proc/{st.shim_pid}")
+    ex = linux_rt.wait("c1")
+    assert ex.exit_code == 4
+    assert linux_rt.logs("c1")[0] == "before\nafter\n"
+    rt.delete("c1")
