@@ -224,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown_group is not None and unknown_group and (len(rest) < 2 or rest[1].startswith("-")):
             sys.stdout.write(_group_help(unknown_group))
             return 0
-        sys.stderr.write(f"skiff: unknown command: skiff {path}\n\n"
+        usage = f"Usage:  skiff {unknown_group}\n\n" if unknown_group else ""
+        sys.stderr.write(f"skiff: unknown command: skiff {path}\n\n{usage}"
                          f"Run 'skiff {unknown_group + ' ' if unknown_group else ''}--help' for more information\n")
         return 1
     host = (gopts.host[-1] if gopts.host else None) or os.environ.get("DOCKER_HOST") or None
@@ -247,8 +248,9 @@ def run_command(key: tuple[str, str], path: str, args: list[str], host: str | No
         return 0
     problem = spec.check_args(pos)
     if problem:
+        verb = "See" if problem.startswith("requires at least") and " and at most " not in problem else "Run"
         sys.stderr.write(f"skiff: 'skiff {path}' {problem}\n\n{usage_line}\n\n"
-                         f"See 'skiff {path} --help' for more information\n")
+                         f"{verb} 'skiff {path} --help' for more information\n")
         return 1
     ctx = Context(host, path)
     from skiff.cli.client import APIError, ConnectError
@@ -262,7 +264,10 @@ def run_command(key: tuple[str, str], path: str, args: list[str], host: str | No
         sys.stderr.write(f"{e}\n")
         return 1
     except UsageError as e:
-        sys.stderr.write(f"{e.message}\n")
+        if e.flag_error:
+            sys.stderr.write(f"{e.message}\n\n{usage_line}\n\nRun 'skiff {path} --help' for more information\n")
+        else:
+            sys.stderr.write(f"{e.message}\n")
         return e.status
     except KeyboardInterrupt:
         return 130

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 class UsageError(Exception):
     """A command line the parser refuses; `status` is the exit code Docker uses for it."""
 
-    def __init__(self, message: str, status: int = 125):
+    def __init__(self, message: str, status: int = 125, flag_error: bool = False):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.flag_error = flag_error  # a bad flag value: printed with the usage line, as pflag does
 
 
 @dataclass

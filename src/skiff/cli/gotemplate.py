@@ -187,7 +187,7 @@ def _parse_operand(tokens: list[tuple[str, str]], pos: int) -> tuple[tuple, int]
             raise TemplateError("unclosed left paren")
         inner = _parse_pipeline(tokens[pos:end - 1])
         chain: list[str] = []
-        if end < len(tokens) and tokens[end][0] == "chain":
+        if end < len(tokens) and tokens[end][0] in ("chain", "field") and tokens[end][1] != ".":
             chain = tokens[end][1].split(".")[1:]
             end += 1
         return ("sub", inner, chain), end

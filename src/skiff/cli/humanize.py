@@ -102,6 +102,9 @@ def ram_in_bytes(text: str) -> int:
     """`--memory 512m` → bytes, binary multiples as go-units RAMInBytes reads them."""
     m = _RAM.match(text.strip())
     if not m:
+        num = re.match(r"^\d+(?:\.\d+)?", text.strip())
+        if num:
+            raise ValueError(f"invalid suffix: '{text.strip()[num.end():].strip()}'")
         raise ValueError(f"invalid size: '{text}'")
     return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower()])
 

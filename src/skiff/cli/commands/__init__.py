@@ -34,7 +34,7 @@ class Command:
         if hi == 0 and n:
             return "accepts no arguments"
         if lo == hi and n != lo:
-            return f"requires exactly {_plural(lo)}"
+            return f"requires {_plural(lo)}"
         if n < lo:
             if hi is not None:
                 return f"requires at least {lo} and at most {_plural(hi)}"

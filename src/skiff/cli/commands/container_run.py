@@ -169,8 +169,12 @@ def create(ctx, opts, args) -> int:
     try:
         body = _build_body(opts, args, detach=False)
         cid = create_container(ctx, opts, body)
-    except (APIError, ConnectError, UsageError) as e:
-        return _fail(ctx, e.message if isinstance(e, UsageError) else str(e), 125)
+    except UsageError as e:
+        if e.flag_error:
+            raise
+        return _fail(ctx, e.message, 125)
+    except (APIError, ConnectError) as e:
+        return _fail(ctx, str(e), 125)
     ctx.out.write(cid + "\n")
     return 0
 
@@ -187,6 +191,8 @@ def run(ctx, opts, args) -> int:
     except RunFailed as e:
         return _fail(ctx, e.message, e.status)
     except UsageError as e:
+        if e.flag_error:
+            raise
         return _fail(ctx, e.message, e.status)
     except (APIError, ConnectError) as e:
         return _fail(ctx, str(e), 125)
