@@ -29,8 +29,8 @@ DEV_SYMLINKS = [("/proc/self/fd", "fd"), ("/proc/self/fd/0", "stdin"), ("/proc/s
 
 def in_root(rootfs: str, dest: str) -> str:
     """dest inside rootfs, never above it (.. cannot climb out)."""
-    clean = posixpath.normpath("/" + dest)
-    return rootfs.rstrip("/") + ("" if clean == "/" else clean)
+    clean = posixpath.normpath("/" + dest.lstrip("/")).lstrip("/")  # normpath keeps a leading "//"
+    return rootfs.rstrip("/") + ("/" + clean if clean else "")
 
 
 def _mkdir_target(s: Syscalls, source_kind: str, target: str) -> None:

@@ -243,7 +243,7 @@ class RecordingSyscalls:
 
     def _rec(self, name: str, *args: Any) -> None:
         self.calls.append((name, *args))
-        first = args[0] if args else None
+        first = args[0] if args and isinstance(args[0], str | int) else None
         for key in ((name, first), name):
             if key in self.fail:
                 raise OSError(self.fail[key], os.strerror(self.fail[key]), str(first))
