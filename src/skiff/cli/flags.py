@@ -9,7 +9,6 @@ parsing stops at the first positional argument so the container's own flags pass
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
 
 class UsageError(Exception):
@@ -22,14 +21,16 @@ class UsageError(Exception):
         self.flag_error = flag_error  # a bad flag value: printed with the usage line, as pflag does
 
 
-@dataclass
 class Flag:
-    long: str
-    short: str
-    kind: str  # bool | string | list | int | float
-    default: object
-    help: str
-    hidden: bool = False
+    __slots__ = ("long", "short", "kind", "default", "help", "hidden")
+
+    def __init__(self, long: str, short: str, kind: str, default: object, help: str, hidden: bool = False):
+        self.long = long
+        self.short = short
+        self.kind = kind  # bool | string | list | int | float
+        self.default = default
+        self.help = help
+        self.hidden = hidden
 
     @property
     def dest(self) -> str:
@@ -70,12 +71,12 @@ def parse_table(table: str) -> list[Flag]:
     return flags
 
 
-@dataclass
 class Options:
     """Parsed flag values by attribute (``opts.detach``), plus which flags were given."""
 
-    values: dict = field(default_factory=dict)
-    given: set = field(default_factory=set)
+    def __init__(self, values: dict | None = None):
+        self.__dict__["values"] = values if values is not None else {}
+        self.__dict__["given"] = set()
 
     def __getattr__(self, name: str):
         try:

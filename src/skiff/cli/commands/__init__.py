@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from skiff.cli.flags import Flag, parse_table
 
@@ -12,15 +11,18 @@ def _plural(n: int) -> str:
     return f"{n} argument" + ("" if n == 1 else "s")
 
 
-@dataclass
 class Command:
-    usage: str
-    flag_table: str
-    handler: Callable
-    interspersed: bool = True
-    min_args: int = 0
-    max_args: int | None = None
-    _flags: list[Flag] | None = None
+    """A command's usage line, flag table (parsed on first use), argument counts and handler."""
+
+    def __init__(self, usage: str, flag_table: str, handler: Callable, interspersed: bool = True,
+                 min_args: int = 0, max_args: int | None = None):
+        self.usage = usage
+        self.flag_table = flag_table
+        self.handler = handler
+        self.interspersed = interspersed
+        self.min_args = min_args
+        self.max_args = max_args
+        self._flags: list[Flag] | None = None
 
     @property
     def flags(self) -> list[Flag]:

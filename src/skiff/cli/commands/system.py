@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import platform
+import os
 import sys
 
 from skiff.cli.client import APIError, ConnectError
@@ -20,7 +20,7 @@ def client_version() -> str:
 
 
 def _arch() -> str:
-    machine = platform.machine()
+    machine = os.uname().machine
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
 
 
@@ -48,7 +48,7 @@ def version(ctx, opts, args) -> int:
         error = e
     api = client.version or "1.45"
     info = _Obj(Client=_Obj(Version=client_version(), ApiVersion=api, DefaultAPIVersion="1.45",
-                            PythonVersion=platform.python_version(), Os=sys.platform, Arch=_arch(),
+                            PythonVersion=sys.version.split()[0], Os=sys.platform, Arch=_arch(),
                             Context="default"),
                 Server=_Obj(server) if server else None)
     if opts.format:
