@@ -10,7 +10,6 @@ parsing stops at the first positional argument so the container's own flags pass
 from __future__ import annotations
 
 
-
 class UsageError(Exception):
     """A command line the parser refuses; `status` is the exit code Docker uses for it."""
 
