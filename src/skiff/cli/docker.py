@@ -149,7 +149,7 @@ def _global_help() -> str:
     desc = {name: CANONICAL[key][1] for name, key in TOP_LEVEL.items()}
     others = sorted(n for n in TOP_LEVEL if n not in COMMON)
     return (
-        "\nUsage:  skiff [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers, in Python\n\n"
+        "Usage:  skiff [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers, in Python\n\n"
         + block("Common Commands", COMMON, desc) + "\n"
         + block("Management Commands", sorted(GROUPS), GROUPS) + "\n"
         + block("Commands", others, desc) + "\n"
@@ -163,7 +163,7 @@ def _global_help() -> str:
 def _group_help(group: str) -> str:
     subs = sorted(name for g, name in CANONICAL if g == group)
     lines = "\n".join(f"  {s.ljust(11)} {CANONICAL[(group, s)][1]}" for s in subs)
-    return (f"\nUsage:  skiff {group} COMMAND\n\n{GROUPS[group]}\n\nCommands:\n{lines}\n\n"
+    return (f"Usage:  skiff {group} COMMAND\n\n{GROUPS[group]}\n\nCommands:\n{lines}\n\n"
             f"Run 'skiff {group} COMMAND --help' for more information on a command.\n")
 
 
@@ -176,7 +176,7 @@ def _aliases(key: tuple[str, str]) -> list[str]:
 
 
 def command_help(spec, path: str, key: tuple[str, str]) -> str:
-    text = f"\nUsage:  skiff {path} {spec.usage}\n\n{CANONICAL[key][1]}\n"
+    text = f"Usage:  skiff {path} {spec.usage}\n\n{CANONICAL[key][1]}\n"
     aliases = _aliases(key)
     if len(aliases) > 1:
         text += "\nAliases:\n  " + ", ".join(aliases) + "\n"

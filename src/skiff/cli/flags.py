@@ -21,15 +21,17 @@ class UsageError(Exception):
 
 
 class Flag:
-    __slots__ = ("long", "short", "kind", "default", "help", "hidden")
+    __slots__ = ("long", "short", "kind", "default", "help", "hidden", "shown")
 
-    def __init__(self, long: str, short: str, kind: str, default: object, help: str, hidden: bool = False):
+    def __init__(self, long: str, short: str, kind: str, default: object, help: str, hidden: bool = False,
+                 shown: str = ""):
         self.long = long
         self.short = short
         self.kind = kind  # bool | string | list | int | float
         self.default = default
         self.help = help
         self.hidden = hidden
+        self.shown = shown or kind  # the type name help shows (docker's "filter", "bytes", ...)
 
     @property
     def dest(self) -> str:
@@ -37,6 +39,12 @@ class Flag:
 
     def label(self) -> str:
         return f"-{self.short}, --{self.long}" if self.short else f"--{self.long}"
+
+
+# Type names shown in help (as docker's pflag values name themselves) → how they are parsed here.
+_KIND_ALIASES = {"filter": "list", "map": "list", "bytes": "string", "duration": "string", "decimal": "string",
+                 "network": "string", "uint16": "int", "uint": "int", "ulimit": "list", "mount": "list",
+                 "external-ca": "list", "gpu-request": "string", "pref": "list"}
 
 
 def parse_table(table: str) -> list[Flag]:
@@ -55,6 +63,8 @@ def parse_table(table: str) -> list[Flag]:
         kind, _, default_text = parts[1].partition("=")
         hidden = kind.endswith("!")
         kind = kind.rstrip("!")
+        shown = kind
+        kind = _KIND_ALIASES.get(kind, kind)
         default: object
         if kind == "bool":
             default = default_text == "true"
@@ -66,7 +76,7 @@ def parse_table(table: str) -> list[Flag]:
             default = float(default_text) if default_text else 0.0
         else:
             default = default_text
-        flags.append(Flag(long, short, kind, default, help_.strip(), hidden))
+        flags.append(Flag(long, short, kind, default, help_.strip(), hidden, shown))
     return flags
 
 
@@ -186,7 +196,7 @@ def format_flags(flags: list[Flag]) -> str:
             continue
         left = (f"  -{f.short}, --{f.long}" if f.short else f"      --{f.long}")
         if f.kind != "bool":
-            left += " " + f.kind
+            left += " " + f.shown
         help_ = f.help
         if f.kind in ("int", "float") and f.default not in (0, 0.0):
             help_ += f" (default {f.default})"

@@ -80,7 +80,7 @@ def test_version_and_info(engine):
 def test_help_and_unknown_command(engine):
     p = engine.skiff("run", "--help")
     assert p.returncode == 0
-    assert out(p).startswith("\nUsage:  skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]\n")
+    assert out(p).startswith("Usage:  skiff run [OPTIONS] IMAGE [COMMAND] [ARG...]\n")
     assert "  -d, --detach " in out(p)
     p = engine.skiff("frobnicate")
     assert p.returncode == 1

@@ -14,7 +14,7 @@ FORMAT_HELP = "Format output using a custom template: 'table', 'table TEMPLATE',
 
 @command("ls", "[OPTIONS]", f"""
  -a --all bool  Show all containers (default shows just running)
- -f --filter list  Filter output based on conditions provided
+ -f --filter filter  Filter output based on conditions provided
     --format string  {FORMAT_HELP}
  -n --last int=-1  Show n last created containers (includes all states)
  -l --latest bool  Show the latest created container (includes all states)

@@ -100,7 +100,7 @@ def rename(ctx, opts, args) -> int:
 
 
 @command("prune", "[OPTIONS]", """
-    --filter list  Provide filter values (e.g. "until=<timestamp>")
+    --filter filter  Provide filter values (e.g. "until=<timestamp>")
  -f --force bool  Do not prompt for confirmation
 """, max_args=0)
 def prune(ctx, opts, args) -> int:
@@ -131,16 +131,16 @@ def confirm(ctx, warning: str) -> bool:
 
 
 @command("update", "[OPTIONS] CONTAINER [CONTAINER...]", """
-    --blkio-weight int  Block IO (relative weight), between 10 and 1000, or 0 to disable
+    --blkio-weight uint16  Block IO (relative weight), between 10 and 1000, or 0 to disable
     --cpu-period int  Limit CPU CFS (Completely Fair Scheduler) period
     --cpu-quota int  Limit CPU CFS (Completely Fair Scheduler) quota
  -c --cpu-shares int  CPU shares (relative weight)
-    --cpus string  Number of CPUs
+    --cpus decimal  Number of CPUs
     --cpuset-cpus string  CPUs in which to allow execution (0-3, 0,1)
     --cpuset-mems string  MEMs in which to allow execution (0-3, 0,1)
- -m --memory string  Memory limit
-    --memory-reservation string  Memory soft limit
-    --memory-swap string  Swap limit equal to memory plus swap: -1 to enable unlimited swap
+ -m --memory bytes  Memory limit
+    --memory-reservation bytes  Memory soft limit
+    --memory-swap bytes  Swap limit equal to memory plus swap: -1 to enable unlimited swap
     --pids-limit int  Tune container pids limit (set -1 for unlimited)
     --restart string  Restart policy to apply when a container exits
 """, min_args=1)

@@ -16,7 +16,7 @@ CREATE_FLAGS = """
     --add-host list  Add a custom host-to-IP mapping (host:ip)
     --annotation list  Add an annotation to the container (passed through to the OCI runtime)
  -a --attach list  Attach to STDIN, STDOUT or STDERR
-    --blkio-weight int  Block IO (relative weight), between 10 and 1000, or 0 to disable
+    --blkio-weight uint16  Block IO (relative weight), between 10 and 1000, or 0 to disable
     --cap-add list  Add Linux capabilities
     --cap-drop list  Drop Linux capabilities
     --cgroup-parent string  Optional parent cgroup for the container
@@ -25,7 +25,7 @@ CREATE_FLAGS = """
     --cpu-period int  Limit CPU CFS (Completely Fair Scheduler) period
     --cpu-quota int  Limit CPU CFS (Completely Fair Scheduler) quota
  -c --cpu-shares int  CPU shares (relative weight)
-    --cpus string  Number of CPUs
+    --cpus decimal  Number of CPUs
     --cpuset-cpus string  CPUs in which to allow execution (0-3, 0,1)
     --cpuset-mems string  MEMs in which to allow execution (0-3, 0,1)
     --device list  Add a host device to the container
@@ -51,13 +51,13 @@ CREATE_FLAGS = """
     --log-driver string  Logging driver for the container
     --log-opt list  Log driver options
     --mac-address string  Container MAC address (e.g., 92:d0:c6:0a:29:33)
- -m --memory string  Memory limit
-    --memory-reservation string  Memory soft limit
-    --memory-swap string  Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+ -m --memory bytes  Memory limit
+    --memory-reservation bytes  Memory soft limit
+    --memory-swap bytes  Swap limit equal to memory plus swap: '-1' to enable unlimited swap
     --memory-swappiness int=-1  Tune container memory swappiness (0 to 100)
-    --mount list  Attach a filesystem mount to the container
+    --mount mount  Attach a filesystem mount to the container
     --name string  Assign a name to the container
-    --network string  Connect a container to a network
+    --network network  Connect a container to a network
     --network-alias list  Add network-scoped alias for the container
     --oom-kill-disable bool  Disable OOM Killer
     --oom-score-adj int  Tune host's OOM preferences (-1000 to 1000)
@@ -74,14 +74,14 @@ CREATE_FLAGS = """
     --rm bool  Automatically remove the container and its associated anonymous volumes when it exits
     --runtime string  Runtime to use for this container
     --security-opt list  Security Options
-    --shm-size string  Size of /dev/shm
+    --shm-size bytes  Size of /dev/shm
     --stop-signal string  Signal to stop the container
     --stop-timeout int  Timeout (in seconds) to stop a container
     --storage-opt list  Storage driver options for the container
     --sysctl list  Sysctl options
     --tmpfs list  Mount a tmpfs directory
  -t --tty bool  Allocate a pseudo-TTY
-    --ulimit list  Ulimit options
+    --ulimit ulimit  Ulimit options
  -u --user string  Username or UID (format: "<name|uid>[:<group|gid>]")
     --userns string  User namespace to use
     --uts string  UTS namespace to use

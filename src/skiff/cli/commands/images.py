@@ -28,7 +28,7 @@ def split_repo_tag(ref: str) -> tuple[str, str]:
 @command("ls", "[OPTIONS] [REPOSITORY[:TAG]]", f"""
  -a --all bool  Show all images (default hides intermediate images)
     --digests bool  Show digests
- -f --filter list  Filter output based on conditions provided
+ -f --filter filter  Filter output based on conditions provided
     --format string  {FORMAT_HELP}
     --no-trunc bool  Don't truncate output
  -q --quiet bool  Only show image IDs
@@ -92,7 +92,7 @@ def rm(ctx, opts, args) -> int:
 
 @command("prune", "[OPTIONS]", """
  -a --all bool  Remove all unused images, not just dangling ones
-    --filter list  Provide filter values (e.g. "until=<timestamp>")
+    --filter filter  Provide filter values (e.g. "until=<timestamp>")
  -f --force bool  Do not prompt for confirmation
 """, max_args=0)
 def prune(ctx, opts, args) -> int:

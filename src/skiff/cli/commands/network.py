@@ -29,7 +29,7 @@ class NetworkRow:
 
 
 @command("ls", "[OPTIONS]", """
- -f --filter list  Provide filter values (e.g. "driver=bridge")
+ -f --filter filter  Provide filter values (e.g. "driver=bridge")
     --format string  Format output using a custom template: 'table', 'table TEMPLATE', 'json', or 'TEMPLATE'
     --no-trunc bool  Do not truncate the output
  -q --quiet bool  Only display network IDs
@@ -101,7 +101,7 @@ def rm(ctx, opts, args) -> int:
 
 
 @command("prune", "[OPTIONS]", """
-    --filter list  Provide filter values (e.g. "until=<timestamp>")
+    --filter filter  Provide filter values (e.g. "until=<timestamp>")
  -f --force bool  Do not prompt for confirmation
 """, max_args=0)
 def prune(ctx, opts, args) -> int:

@@ -146,7 +146,7 @@ def format_event(event: dict) -> str:
 
 
 @command("events", "[OPTIONS]", """
- -f --filter list  Filter output based on conditions provided
+ -f --filter filter  Filter output based on conditions provided
     --format string  Format output using a custom template: 'json' or 'TEMPLATE'
     --since string  Show all events created since timestamp
     --until string  Stream events until this timestamp
@@ -224,7 +224,7 @@ def df(ctx, opts, args) -> int:
 
 @command("prune", "[OPTIONS]", """
  -a --all bool  Remove all unused images not just dangling ones
-    --filter list  Provide filter values (e.g. "label=<key>=<value>")
+    --filter filter  Provide filter values (e.g. "label=<key>=<value>")
  -f --force bool  Do not prompt for confirmation
     --volumes bool  Prune anonymous volumes
 """, max_args=0)

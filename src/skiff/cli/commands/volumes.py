@@ -73,7 +73,7 @@ def create(ctx, opts, args) -> int:
 
 @command("ls", "[OPTIONS]", """
     --cluster bool!  Display only cluster volumes, and use cluster volume list formatting
- -f --filter list  Provide filter values (e.g. "dangling=true")
+ -f --filter filter  Provide filter values (e.g. "dangling=true")
     --format string  Format output using a custom template: 'table', 'table TEMPLATE', 'json', or 'TEMPLATE'
  -q --quiet bool  Only display volume names
 """, max_args=0)
@@ -116,7 +116,7 @@ def rm(ctx, opts, args) -> int:
 
 @command("prune", "[OPTIONS]", """
  -a --all bool  Remove all unused volumes, not just anonymous ones
-    --filter list  Provide filter values (e.g. "label=<label>")
+    --filter filter  Provide filter values (e.g. "label=<label>")
  -f --force bool  Do not prompt for confirmation
 """, max_args=0)
 def prune(ctx, opts, args) -> int:
