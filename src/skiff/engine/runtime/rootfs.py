@@ -79,7 +79,8 @@ def mount_one(s: Syscalls, rootfs: str, m: dict, cgroup_binds: list[tuple[str, s
 
 def _mount_cgroup(s: Syscalls, dest: str, opts: mountopts.MountOptions, binds: list[tuple[str, str]]) -> None:
     """/sys/fs/cgroup: on v2 a cgroup2 mount; on v1 a tmpfs with the container's own
-    cgroup of each controller bound at its name (what runc shows without a cgroupns)."""
+    cgroup of each controller bound at its name, read-only, under a writable tmpfs
+    (exactly what runc shows without a cgroupns)."""
     s.mkdir_all(dest)
     flags = opts.flags & (sc.MS_NOSUID | sc.MS_NODEV | sc.MS_NOEXEC)
     if not binds:
@@ -91,8 +92,6 @@ def _mount_cgroup(s: Syscalls, dest: str, opts: mountopts.MountOptions, binds: l
         s.mkdir_all(sub)
         s.mount(host_path, sub, "", sc.MS_BIND | sc.MS_REC)
         s.mount("", sub, "", sc.MS_BIND | sc.MS_REMOUNT | sc.MS_REC | flags | (opts.flags & sc.MS_RDONLY))
-    if opts.flags & sc.MS_RDONLY:
-        s.mount("", dest, "", sc.MS_REMOUNT | sc.MS_RDONLY | flags, "mode=755")
 
 
 def create_devices(s: Syscalls, rootfs: str, devices: list[dict] | None) -> None:

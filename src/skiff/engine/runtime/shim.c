@@ -35,7 +35,7 @@
 #define MAX_CLIENTS 64
 #define LINE_MAX_BUF 16384
 
-enum { K_OUT = 1, K_ERR, K_PTY, K_ATTACH_L, K_CONTROL_L, K_CLIENT, K_CTRL, K_SIG };
+enum { K_OUT = 1, K_ERR, K_PTY, K_ATTACH_L, K_CONTROL_L, K_CLIENT, K_CTRL, K_SIG, K_CONSOLE_L };
 
 struct client {
     int fd, kind; /* kind: K_CLIENT or K_CTRL; fd -1 when free */
@@ -367,6 +367,25 @@ static pid_t read_pid_file(void) {
 
 static int parse_fd(const char *s) { return atoi(s); }
 
+/* runc --console-socket: runc connects and hands over the pty master. */
+static void accept_console(int lfd) {
+    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0) return;
+    char data[256], cbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {data, sizeof data};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+    if (recvmsg(fd, &msg, MSG_CMSG_CLOEXEC) > 0) {
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && pty_fd < 0) {
+            memcpy(&pty_fd, CMSG_DATA(c), sizeof(int));
+            tty = 1;
+            fcntl(pty_fd, F_SETFL, O_NONBLOCK);
+            ep_add(pty_fd, K_PTY, 0);
+        }
+    }
+    close(fd);
+}
+
 /* Collect exited children. Returns 1 when the watched process has exited (status set).
  * In --run mode the runner's exit tells us the container's pid (or that it failed). */
 static int reap(pid_t *child, pid_t *runner, int *ready_fd, int *status) {
@@ -394,7 +413,7 @@ static int reap(pid_t *child, pid_t *runner, int *ready_fd, int *status) {
 
 int main(int argc, char **argv) {
     pid_t child = 0, runner = 0;
-    int attach_l = -1, control_l = -1, ready_fd = -1;
+    int attach_l = -1, control_l = -1, ready_fd = -1, console_l = -1;
     char **run_argv = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -408,6 +427,7 @@ int main(int argc, char **argv) {
         else if (OPT("--attach-fd")) attach_l = parse_fd(v);
         else if (OPT("--control-fd")) control_l = parse_fd(v);
         else if (OPT("--ready-fd")) ready_fd = parse_fd(v);
+        else if (OPT("--console-fd")) console_l = parse_fd(v);
         else if (OPT("--exit-file")) exit_file = v;
         else if (OPT("--oom-file")) oom_file = v;
         else if (OPT("--pid-file")) pid_file = v;
@@ -455,6 +475,7 @@ int main(int argc, char **argv) {
     if (pty_fd >= 0) { fcntl(pty_fd, F_SETFL, O_NONBLOCK); ep_add(pty_fd, K_PTY, 0); }
     if (attach_l >= 0) ep_add(attach_l, K_ATTACH_L, 0);
     if (control_l >= 0) ep_add(control_l, K_CONTROL_L, 0);
+    if (console_l >= 0) ep_add(console_l, K_CONSOLE_L, 0);
 
     int status = 0;
     /* the child may have exited before the signalfd existed: its SIGCHLD is lost then */
@@ -472,6 +493,7 @@ int main(int argc, char **argv) {
             case K_PTY: pump(&pty_fd, 0); break;
             case K_ATTACH_L: accept_client(attach_l, K_CLIENT); break;
             case K_CONTROL_L: accept_client(control_l, K_CTRL); break;
+            case K_CONSOLE_L: accept_console(console_l); break;
             case K_CLIENT: case K_CTRL: client_readable(&clients[idx]); break;
             case K_SIG: {
                 struct signalfd_siginfo si;

@@ -16,7 +16,9 @@ from skiff.engine.runtime.cgroups.base import (
     write,
 )
 
-CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio"]
+# "systemd" is the named (controller-less) hierarchy hybrid hosts mount; runc joins it too.
+CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio", "net_cls", "net_prio",
+               "perf_event", "hugetlb", "rdma", "misc", "systemd"]
 
 
 def device_rule(d: dict[str, Any]) -> tuple[str, str]:
