@@ -273,3 +273,10 @@ def run_command(key: tuple[str, str], path: str, args: list[str], host: str | No
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:
+        # Template errors: the template module is loaded only by commands that format output.
+        templates = sys.modules.get("skiff.cli.gotemplate")
+        if templates and isinstance(e, templates.TemplateError):
+            sys.stderr.write(f"template: {e}\n")
+            return 1
+        raise

@@ -27,6 +27,13 @@ def unescape(fmt: str) -> str:
     return fmt.replace("\\t", "\t").replace("\\n", "\n")
 
 
+class _Title(str):
+    """A column title that also answers method-style fields such as {{.Label "k"}}."""
+
+    def __call__(self, *_args) -> str:
+        return str(self)
+
+
 class Header:
     """The object a table's header row is rendered against: each field yields its title."""
 
@@ -36,7 +43,7 @@ class Header:
     def __getattr__(self, name: str) -> str:
         if name.startswith("_"):
             raise AttributeError(name)
-        return self._titles.get(name, name.upper())
+        return _Title(self._titles.get(name, name.upper()))
 
 
 def render_list(fmt: str, rows: list, titles: dict[str, str], quiet_format: str | None = None) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 
 
 class TemplateError(Exception):
@@ -59,20 +58,20 @@ def _tokens(text: str) -> list[tuple[str, str]]:
 
 # -- syntax tree --------------------------------------------------------------------------------
 
-@dataclass
 class Pipeline:
-    decl: list[str]
-    commands: list[list]  # each command: a list of operands
-    is_assign: bool = False
+    def __init__(self, decl: list[str], commands: list[list], is_assign: bool = False):
+        self.decl = decl
+        self.commands = commands  # each command: a list of operands
+        self.is_assign = is_assign
 
 
-@dataclass
 class Node:
-    kind: str  # text | action | if | range | with
-    text: str = ""
-    pipe: Pipeline | None = None
-    body: list = field(default_factory=list)
-    else_: list = field(default_factory=list)
+    def __init__(self, kind: str, text: str = "", pipe: Pipeline | None = None):
+        self.kind = kind  # text | action | if | range | with
+        self.text = text
+        self.pipe = pipe
+        self.body: list = []
+        self.else_: list = []
 
 
 def _split_actions(src: str) -> list[tuple[str, str]]:

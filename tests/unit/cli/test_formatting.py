@@ -79,3 +79,9 @@ def test_small_helpers():
     assert port_lines(ports, None) == ["80/tcp -> 0.0.0.0:8080"]
     assert port_lines(ports, "80") == ["0.0.0.0:8080"]
     assert port_lines(ports, "81") == []
+
+
+def test_table_header_for_method_fields():
+    row = PsRow(CONTAINER, now=NOW)
+    text = render_list('table {{.Names}}\t{{.Label "a"}}', [row], PS_TITLES)
+    assert text.splitlines() == ["NAMES     LABEL", "web       1"]
