@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pstats
 import shutil
 import signal
 import subprocess
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.engine import request  # noqa: E402
 
 from bench import report  # noqa: E402
-from bench.profiles import parse_collapsed, parse_importtime, top_level_packages  # noqa: E402
+from bench.profiles import parse_collapsed, parse_importtime, top_cumulative, top_level_packages  # noqa: E402
 from bench.stats import summarize  # noqa: E402
 from bench.targets import DockerdTarget, SkiffTarget, busybox_archive, require_root  # noqa: E402
 
@@ -81,6 +82,16 @@ def cli_imports(env: dict[str, str]) -> tuple[float, float, list[tuple[str, int]
     return skiff_wall, bare, packages, modules
 
 
+def cli_cprofile(env: dict[str, str], out: Path) -> list[tuple[str, float, float]]:
+    """cProfile of one `skiff run --rm` (after a warm-up): the CLI's functions by cumulative time."""
+    run = ["-m", "skiff", "run", "--rm", "--network", "none", "busybox", "true"]
+    subprocess.run([sys.executable, *run], env=env, capture_output=True)
+    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), *run], env=env, capture_output=True)
+    if not out.exists():
+        return []
+    return top_cumulative(pstats.Stats(str(out)).stats, 20, strip_prefix=str(report.REPO / "src") + "/")  # type: ignore[attr-defined]
+
+
 def engine_profile(target: SkiffTarget, n: int, out: Path) -> str | None:
     spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
     if not os.path.exists(spy):
@@ -98,11 +109,14 @@ def engine_profile(target: SkiffTarget, n: int, out: Path) -> str | None:
     return out.read_text() if out.exists() else None
 
 
+ENTRY_POINTS = ("<module> (skiff/__main__.py)", "main (skiff/cli/main.py)", "main (skiff/engine/daemon.py)")
+
+
 def ms(v: float) -> str:
     return f"{v * 1000:.1f}"
 
 
-def render(steps: dict[str, dict[str, list[float]] | str], cli, profile_text: str | None, n: int) -> str:
+def render(steps: dict[str, dict[str, list[float]] | str], cli, cli_prof, profile_text: str | None, n: int) -> str:
     rows = []
     for step in (*STEPS, "total"):
         row = [step]
@@ -135,12 +149,18 @@ def render(steps: dict[str, dict[str, list[float]] | str], cli, profile_text: st
             "",
             "Heaviest modules by self time: " + ", ".join(f"{name} {us / 1000:.1f} ms" for name, us in modules) + ".",
         ]
+    if cli_prof:
+        lines += ["", "cProfile of one `skiff run --rm --network none busybox true` (wall time, cumulative):", "",
+                  report.table(["function", "cumulative ms", "own ms"],
+                               [[f"`{name}`", f"{cum * 1000:.1f}", f"{own * 1000:.1f}"] for name, cum, own in cli_prof])]
     if profile_text:
         prof = parse_collapsed(profile_text, strip_prefix=str(report.REPO / "src") + "/")
         lines += ["", f"### Engine under py-spy during {n} `docker run --rm` ({prof.total} samples at 250 Hz, "
                   f"{prof.in_child} of them in forked children before exec)", ""]
-        top = [[f"`{name}`", f"{100 * c / prof.total:.0f}%"] for name, c in prof.inclusive.most_common(25)]
-        lines += [report.table(["function (inclusive)", "share of samples"], top), ""]
+        ours = [(name, c) for name, c in prof.inclusive.most_common()
+                if "(skiff/" in name and not name.startswith(ENTRY_POINTS)][:25]
+        top = [[f"`{name}`", f"{100 * c / prof.total:.0f}%"] for name, c in ours]
+        lines += [report.table(["skiff function (inclusive)", "share of samples"], top), ""]
         top_self = [[f"`{name}`", f"{100 * c / prof.total:.0f}%"] for name, c in prof.self_.most_common(15)]
         lines += [report.table(["function (self)", "share of samples"], top_self)]
     elif profile_text is None:
@@ -158,6 +178,7 @@ def main() -> None:
     archive = busybox_archive()
     steps: dict[str, dict[str, list[float]] | str] = {}
     cli = profile_text = None
+    cli_prof: list = []
     skiff, dockerd = SkiffTarget(archive), DockerdTarget(archive)
     try:
         skiff.start()
@@ -166,6 +187,7 @@ def main() -> None:
         except (RuntimeError, OSError) as e:
             steps["skiff"] = str(e)[-300:]
         cli = cli_imports(skiff.env)
+        cli_prof = cli_cprofile(skiff.env, skiff.engine.root / "cli.prof")
         try:
             profile_text = engine_profile(skiff, args.n, skiff.engine.root / "py-spy.txt")
         except (RuntimeError, OSError) as e:
@@ -177,7 +199,7 @@ def main() -> None:
     finally:
         skiff.cleanup()
         dockerd.cleanup()
-    body = render(steps, cli, profile_text, args.n)
+    body = render(steps, cli, cli_prof, profile_text, args.n)
     print(body)
     if not args.no_doc:
         report.update_doc("profile_run", body)

@@ -83,3 +83,19 @@ def top_level_packages(entries: list[ImportEntry]) -> Counter:
         if e.depth == 0:
             out[e.name.split(".")[0]] += e.cumulative_us
     return out
+
+
+def top_cumulative(stats: dict, limit: int, strip_prefix: str = "", min_s: float = 0.001) -> list[tuple[str, float, float]]:
+    """From a pstats `Stats.stats` dict: [(function, cumulative s, own s)], biggest cumulative first.
+
+    Interpreter plumbing (frozen importlib, runpy, `<built-in method builtins.exec>`) is left out so
+    the list shows what the program itself spent time on.
+    """
+    rows = []
+    for (filename, line, func), (_cc, _nc, own, cumulative, _callers) in stats.items():
+        if cumulative < min_s or filename.startswith("<frozen") or func in ("<built-in method builtins.exec>",):
+            continue
+        name = frame_name(f"{func} ({filename}:{line})", strip_prefix) if filename != "~" else func
+        rows.append((name, cumulative, own))
+    rows.sort(key=lambda r: -r[1])
+    return rows[:limit]

@@ -17,7 +17,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.support.busybox import write_docker_archive  # noqa: E402
-from tests.support.dockerd import Dockerd  # noqa: E402
+from tests.support.dockerd import Dockerd, remove_cgroups  # noqa: E402
 from tests.support.engine import Engine  # noqa: E402
 
 from bench.procmem import processes  # noqa: E402
@@ -61,7 +61,9 @@ class SkiffTarget:
     name = "skiff"
 
     def __init__(self, archive: Path):
-        self.engine = Engine(Path(tempfile.mkdtemp(prefix="skiff-bench-", dir="/tmp")))
+        # A short root: the runtime's unix sockets live at <root>/data/runtime/<64-hex id>/…,
+        # and a socket path may not pass 107 bytes.
+        self.engine = Engine(Path(tempfile.mkdtemp(prefix="sb", dir="/tmp")))
         self.archive = archive
 
     def start(self) -> SkiffTarget:
@@ -91,6 +93,7 @@ class SkiffTarget:
 
     def cleanup(self) -> None:
         self.engine.cleanup()
+        remove_cgroups("/" + self.engine.prefix)  # the engine leaves its (empty) cgroup parent behind
 
 
 class DockerdTarget:

@@ -199,7 +199,7 @@ class Dockerd:
         for pid in shims + self.shim_pids():
             _kill(pid)
         _unmount_under(self.root)
-        _remove_cgroups("/" + self.prefix)
+        remove_cgroups("/" + self.prefix)
         if self._made_shim_dir:  # leave the host as we found it; rmdir fails if another daemon uses it
             for d in (SHIM_SOCKET_DIR, SHIM_SOCKET_DIR.parent):
                 try:
@@ -253,7 +253,7 @@ def _unmount_under(root: Path) -> None:
         subprocess.run(["umount", "-l", point], capture_output=True)
 
 
-def _remove_cgroups(parent: str) -> None:
+def remove_cgroups(parent: str) -> None:
     """rmdir the cgroup parent in every hierarchy, children first (they are empty by now)."""
     for base in [p for p in CGROUP_V1.iterdir() if p.is_dir()]:
         top = base / parent.lstrip("/")
