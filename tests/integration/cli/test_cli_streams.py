@@ -1,0 +1,120 @@
+"""`skiff` streaming commands against a real engine: logs options, events, attach, tty detach, export/import."""
+
+import os
+import pty
+import secrets
+import select
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.root
+
+
+@pytest.fixture
+def name(engine):
+    n = "cli-" + secrets.token_hex(4)
+    yield n
+    engine.skiff("rm", "-f", n)
+
+
+def out(proc) -> str:
+    return proc.stdout.decode()
+
+
+def test_logs_tail_timestamps_and_streams(engine, name):
+    p = engine.skiff("run", "--name", name, "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
+    assert p.returncode == 0
+    p = engine.skiff("logs", name)
+    assert out(p) == "one\nthree\n" and p.stderr.decode() == "two\n"
+    assert out(engine.skiff("logs", "--tail", "1", name)) == "three\n"
+    lines = out(engine.skiff("logs", "-t", name)).splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == ["one", "three"]
+    assert lines[0][:4].isdigit() and lines[0].split(" ")[0].endswith("Z")
+    assert out(engine.skiff("logs", "--since", "1h", name)) == "one\nthree\n"
+    p = engine.skiff("logs", "--until", "2000-01-01T00:00:00Z", name)
+    assert out(p) == ""
+
+
+def test_logs_follow_ends_with_the_container(engine, name):
+    engine.skiff("run", "-d", "--name", name, "busybox", "sh", "-c", "echo a; sleep 1; echo b")
+    p = engine.skiff("logs", "-f", name, timeout=30)
+    assert out(p) == "a\nb\n"
+
+
+def test_events_for_a_container(engine, name):
+    since = str(int(time.time()) - 1)
+    engine.skiff("run", "--rm", "--name", name, "busybox", "true")
+    until = str(int(time.time()) + 1)
+    p = engine.skiff("events", "--since", since, "--until", until, "--filter", f"container={name}",
+                     "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.name}}", timeout=30)
+    lines = out(p).splitlines()
+    assert f"container create {name}" in lines
+    assert f"container start {name}" in lines
+    assert any(line.startswith("container die") for line in lines)
+
+
+def test_export_import_commit(engine, name, tmp_path):
+    tag = "cli-imp-" + secrets.token_hex(3)
+    engine.skiff("run", "--name", name, "busybox", "sh", "-c", "echo marker > /marker")
+    archive = tmp_path / "rootfs.tar"
+    assert engine.skiff("export", "-o", str(archive), name).returncode == 0
+    p = engine.skiff("import", "-c", 'CMD ["cat", "/marker"]', str(archive), f"{tag}:v1")
+    assert p.returncode == 0, p.stderr
+    assert out(p).strip().startswith("sha256:")
+    assert out(engine.skiff("run", "--rm", f"{tag}:v1")) == "marker\n"
+    p = engine.skiff("commit", "-c", "ENV FROM_COMMIT=1", "-m", "msg", name, f"{tag}:v2")
+    assert p.returncode == 0, p.stderr
+    assert out(engine.skiff("run", "--rm", f"{tag}:v2", "sh", "-c", "cat /marker; echo $FROM_COMMIT")) == "marker\n1\n"
+    engine.skiff("rmi", f"{tag}:v1", f"{tag}:v2")
+
+
+def test_start_attached_with_stdin(engine, name):
+    engine.skiff("create", "-i", "--name", name, "busybox", "sh", "-c", "read line; echo got $line")
+    p = engine.skiff("start", "-ai", name, input=b"hello\n", timeout=30)
+    assert (p.returncode, out(p)) == (0, "got hello\n")
+
+
+def _spawn_in_pty(engine, *args):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(sys.executable, [sys.executable, "-m", "skiff", "-H", engine.host, *args], engine.env)
+    return pid, fd
+
+
+def _read_until(fd, marker: bytes, timeout: float = 20) -> bytes:
+    data = b""
+    deadline = time.monotonic() + timeout
+    while marker not in data and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def test_interactive_tty_and_detach_keys(engine, name):
+    pid, fd = _spawn_in_pty(engine, "run", "-it", "--name", name, "busybox", "sh", "-c",
+                            "echo ready; read x; echo got-$x; exec sleep 300")
+    try:
+        assert b"ready" in _read_until(fd, b"ready")
+        os.write(fd, b"hello\r")
+        assert b"got-hello" in _read_until(fd, b"got-hello")
+        os.write(fd, b"\x10\x11")  # ctrl-p ctrl-q
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        os.close(fd)
+    assert out(engine.skiff("inspect", "-f", "{{.State.Running}}", name)) == "true\n"
+
+
+def test_attach_to_a_running_container(engine, name):
+    engine.skiff("run", "-d", "--name", name, "busybox", "sh", "-c", "sleep 1; echo late; exit 9")
+    p = engine.skiff("attach", "--no-stdin", name, timeout=30)
+    assert (p.returncode, out(p)) == (9, "late\n")
