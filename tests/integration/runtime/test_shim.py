@@ -131,3 +131,23 @@ def test_shim_outlives_the_process_that_made_it(linux_rt):
     assert ex.exit_code == 4
     assert linux_rt.logs("c1")[0] == "before\nafter\n"
     rt.delete("c1")
+
+
+def test_exec_output_waits_for_the_first_attach(linux_rt):
+    """An exec'd process is held until a client attaches, so a quick command loses nothing."""
+    linux_rt.create("c1", ["sleep", "60"])
+    linux_rt.rt.start("c1")
+    st = linux_rt.rt.exec("c1", "e1", {"args": ["echo", "quick"], "cwd": "/", "env": ["PATH=/bin"]}, IOSpec())
+    assert st.status == "created"
+    s = attach(linux_rt.rt.attach_path("c1", "e1"), stdin=False)
+    frames = read_frames(s)
+    s.close()
+    assert frames == [(1, b"quick\n")]
+    assert linux_rt.wait("c1", "e1").exit_code == 0
+
+
+def test_detached_exec_starts_without_an_attach(linux_rt):
+    linux_rt.create("c1", ["sleep", "60"])
+    linux_rt.rt.start("c1")
+    linux_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "exit 3"], "cwd": "/", "env": ["PATH=/bin"]}, IOSpec())
+    assert linux_rt.wait("c1", "e1").exit_code == 3

@@ -207,7 +207,8 @@ def test_init_setup_sequence(tmp_path):
     ch = FakeChannel()
     ready = container_setup(s, ch, _init_plan(tmp_path))
     names = [c[0] for c in s.calls]
-    assert s.calls[0] == ("write_file", "/cg/memory/p/c/cgroup.procs", "0")
+    assert s.calls[0] == ("open", "/state/exec.fifo", os.O_PATH)
+    assert s.calls[1] == ("write_file", "/cg/memory/p/c/cgroup.procs", "0")
     assert ("unshare", sc.CLONE_NEWNS | sc.CLONE_NEWUTS | sc.CLONE_NEWIPC | sc.CLONE_NEWNET) in s.calls
     assert ("open", "/state/exec.fifo", os.O_PATH) in s.calls
     assert names.index("unshare") < names.index("pivot_root") < names.index("sethostname")

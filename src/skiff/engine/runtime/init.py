@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import struct
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -44,7 +45,7 @@ class SetupPlan:
     rootfs: str = ""
     cgroup_procs: list[str] = field(default_factory=list)
     cgroup_binds: list[tuple[str, str]] = field(default_factory=list)
-    fifo: str = ""  # exec fifo (init only): blocks here until `start`
+    fifo: str = ""  # blocks here until `start` (init) or the shim's gate opens (exec)
     last_cap: int = 40
 
 
@@ -78,6 +79,9 @@ def container_setup(s: Syscalls, ch: Channel, plan: SetupPlan, ioctl=linux_ioctl
     process = plan.process
     config = plan.config
     linux = config.get("linux") or {}
+    fifo_fd = -1
+    if plan.fifo:  # opened by host path, before any namespace or root changes
+        fifo_fd = s.open(plan.fifo, os.O_PATH)
     for f in plan.cgroup_procs:
         s.write_file(f, "0")
     for _kind, path in plan.ns.join:
@@ -92,10 +96,7 @@ def container_setup(s: Syscalls, ch: Channel, plan: SetupPlan, ioctl=linux_ioctl
         new &= ~sc.CLONE_NEWUSER
     if new:
         s.unshare(new)
-    fifo_fd = -1
     if plan.mode == "init":
-        if plan.fifo:
-            fifo_fd = s.open(plan.fifo, os.O_PATH)
         if "oomScoreAdj" in process:
             s.write_file("/proc/self/oom_score_adj", str(process["oomScoreAdj"]))
         if plan.ns.new & sc.CLONE_NEWNS:
@@ -157,8 +158,15 @@ def wait_for_start_and_exec(s: sc.LinuxSyscalls, ready: Ready) -> None:
     """Block on the exec fifo until `start` reads it, then become the container's command."""
     if ready.fifo_fd >= 0:
         fd = os.open(f"/proc/self/fd/{ready.fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
-        os.write(fd, b"0")
+        try:
+            os.write(fd, b"0")
+        except BrokenPipeError:
+            pass  # the shim's gate opens and closes the read side without reading
         os.close(fd)
         os.close(ready.fifo_fd)
+    # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive execve, so undo that.
+    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
+        signal.signal(sig, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     s.mark_fds_cloexec(3)
     os.execve(ready.path, ready.args, dict(e.partition("=")[::2] for e in ready.env))

@@ -136,8 +136,9 @@ class LinuxRuntime(ShimmedRuntime):
         process.setdefault("terminal", io.terminal)
         cg = self._cgroup(st)
         os.makedirs(ed.path, mode=0o711, exist_ok=True)
+        os.mkfifo(ed.fifo, 0o600)
         setup = SetupPlan(mode="exec", process=process, ns=exec_plan(st["pid"], set(st["namespaces"])),
-                          cgroup_procs=cg.procs_files(), last_cap=self.last_cap)
+                          cgroup_procs=cg.procs_files(), fifo=ed.fifo, last_cap=self.last_cap)
         try:
             pid, shim_pid = spawn(self.sys, self.shim_path(), setup, io, self._files(ed))
         except BaseException:

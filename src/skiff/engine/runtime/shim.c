@@ -47,7 +47,7 @@ struct client {
 static struct client clients[MAX_CLIENTS];
 static int epfd, stdin_fd = -1, out_fd = -1, err_fd = -1, pty_fd = -1;
 static int stdin_once, tty;
-static const char *log_path, *exit_file, *oom_file, *pid_file;
+static const char *log_path, *exit_file, *oom_file, *pid_file, *gate_fifo;
 static long long log_max_size;
 static int log_max_file = 1, log_fd = -1;
 static long long log_size;
@@ -194,6 +194,18 @@ static void log_flush(int stream) {
     linelen[stream] = 0;
 }
 
+/* ---- exec gate ---- */
+
+/* An exec'd process waits on a fifo until someone attaches (so no output is lost) or
+ * the grace period ends (a detached exec). Opening the read side releases it. */
+static void open_gate(void) {
+    if (!gate_fifo) return;
+    int fd = open(gate_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    unlink(gate_fifo);
+    gate_fifo = NULL;
+    if (fd >= 0) close(fd); /* the writer's open has returned; its byte may stay unread */
+}
+
 /* ---- attach clients ---- */
 
 /* The client will send no more: with stdin_once that closes the container's stdin. */
@@ -247,6 +259,7 @@ static void control_line(const char *line) {
         p = strchr(p, '[');
         if (p && sscanf(p, "[%d ,%d", &h, &w) == 2) set_winsize(h, w);
     }
+    if (json_flag(line, "\"start\"")) open_gate();
     if (json_flag(line, "\"close_stdin\"") && stdin_fd >= 0 && !tty) {
         close(stdin_fd);
         stdin_fd = -1;
@@ -280,6 +293,7 @@ static void client_readable(struct client *c) {
             c->want_out = json_flag(c->buf, "\"stdout\"");
             c->want_err = json_flag(c->buf, "\"stderr\"");
             c->header_done = 1;
+            open_gate();
             break;
         }
         if (c->kind == K_CTRL || off >= (size_t)n) return;
@@ -413,6 +427,7 @@ static int reap(pid_t *child, pid_t *runner, int *ready_fd, int *status) {
 
 int main(int argc, char **argv) {
     pid_t child = 0, runner = 0;
+    int gate_ms = 2000;
     int attach_l = -1, control_l = -1, ready_fd = -1, console_l = -1;
     char **run_argv = NULL;
     for (int i = 1; i < argc; i++) {
@@ -431,6 +446,8 @@ int main(int argc, char **argv) {
         else if (OPT("--exit-file")) exit_file = v;
         else if (OPT("--oom-file")) oom_file = v;
         else if (OPT("--pid-file")) pid_file = v;
+        else if (OPT("--gate-fifo")) gate_fifo = v;
+        else if (OPT("--gate-ms")) gate_ms = atoi(v);
         else if (OPT("--log")) log_path = v;
         else if (OPT("--log-max-size")) log_max_size = atoll(v);
         else if (OPT("--log-max-file")) log_max_file = atoi(v);
@@ -482,7 +499,8 @@ int main(int argc, char **argv) {
     int exited = reap(&child, &runner, &ready_fd, &status);
     while (!exited) {
         struct epoll_event evs[16];
-        int n = epoll_wait(epfd, evs, 16, -1);
+        int n = epoll_wait(epfd, evs, 16, gate_fifo ? gate_ms : -1);
+        if (n == 0) open_gate(); /* nobody attached in time: a detached exec */
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) die("epoll_wait: %s", strerror(errno));
         for (int e = 0; e < n; e++) {

@@ -183,6 +183,8 @@ def spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, file
         argv.append("--stdin-once")
     if files.oom_file:
         argv += ["--oom-file", files.oom_file]
+    if plan.mode == "exec" and plan.fifo:
+        argv += ["--gate-fifo", plan.fifo]
     argv += ["--pid", "{pid}"]
     report_r, report_w = os.pipe()
     sync_a, sync_b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
