@@ -80,7 +80,7 @@ def copy_from(ctx, container: str, src: str, dst: str, opts) -> int:
         new_top = os.path.basename(dst.rstrip("/"))
     reader = _BodyFile(resp.body)
     try:
-        with tarfile.open(fileobj=reader, mode="r|") as tar:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:  # type: ignore[call-overload]
             for member in tar:
                 if contents_only and new_top is None:
                     rel = rebase(member.name, top, ".")
@@ -88,7 +88,7 @@ def copy_from(ctx, container: str, src: str, dst: str, opts) -> int:
                         continue
                     member.name = rel
                 else:
-                    member.name = rebase(member.name, top, new_top)
+                    member.name = rebase(member.name, top, new_top or top)
                 tar.extract(member, target_dir, set_attrs=True, filter="tar")
     finally:
         resp.close()

@@ -65,8 +65,11 @@ class Pipeline:
         self.is_assign = is_assign
 
 
+_NO_PIPE = Pipeline([], [])
+
+
 class Node:
-    def __init__(self, kind: str, text: str = "", pipe: Pipeline | None = None):
+    def __init__(self, kind: str, text: str = "", pipe: Pipeline = _NO_PIPE):
         self.kind = kind  # text | action | if | range | with
         self.text = text
         self.pipe = pipe

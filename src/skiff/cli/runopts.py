@@ -309,9 +309,9 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
     exposed: dict[str, dict] = {}
     port_bindings: dict[str, list[dict]] = {}
     for spec in opts.publish:
-        for port, binds in parse_publish(spec).items():
+        for port, port_binds in parse_publish(spec).items():
             exposed[port] = {}
-            port_bindings.setdefault(port, []).extend(binds)
+            port_bindings.setdefault(port, []).extend(port_binds)
     for spec in opts.expose:
         for port in parse_expose(spec):
             exposed[port] = {}

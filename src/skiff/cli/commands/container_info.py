@@ -66,13 +66,13 @@ def inspect_many(ctx, names: list[str], fetch, fmt: str, not_found: str | None =
             tmpl = Template(fmt.replace("\\t", "\t").replace("\\n", "\n"))
             for obj in found:
                 ctx.out.write(tmpl.execute(obj) + "\n")
-        except TemplateError as e:
-            ctx.err.write(f"template parsing error: {e}\n")
-            return 64 if not found else 1
+        except TemplateError as exc:
+            ctx.err.write(f"template parsing error: {exc}\n")
+            return 1
     else:
         ctx.out.write(json.dumps(found, indent=4, ensure_ascii=False) + "\n")
-    for e in errors:
-        ctx.err.write(e + "\n")
+    for message in errors:
+        ctx.err.write(message + "\n")
     return 1 if errors else 0
 
 

@@ -131,6 +131,7 @@ def cp(ctx, opts, args) -> int:
 
     if src_ctr:
         return cpcopy.copy_from(ctx, src_ctr, src, dst, opts)
+    assert dst_ctr is not None
     return cpcopy.copy_to(ctx, src, dst_ctr, dst, opts)
 
 

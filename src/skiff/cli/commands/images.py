@@ -208,7 +208,7 @@ def load(ctx, opts, args) -> int:
             source = open(opts.input, "rb")
         except OSError as e:
             raise UsageError(f"open {opts.input}: {(e.strerror or str(e)).lower()}", 1) from None
-        body = source.read()  # sized body: the engine sees Content-Length, as from docker's CLI
+        body: object = source.read()  # sized body: the engine sees Content-Length, as from docker's CLI
         source.close()
     else:
         if os.isatty(sys.stdin.fileno()):
