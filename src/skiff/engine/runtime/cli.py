@@ -73,11 +73,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def copy_output(path: str) -> None:
-    """Attach to the container's multiplexed output and copy it to our stdout/stderr."""
+def attach(path: str) -> socket.socket:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(path)
     s.sendall(b'{"stdin":false,"stdout":true,"stderr":true}\n')
+    return s
+
+
+def copy_output(s: socket.socket) -> None:
+    """Copy the multiplexed output of an attach socket to our stdout/stderr until EOF."""
     f = s.makefile("rb")
     while True:
         head = f.read(8)
@@ -103,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         import threading
 
-        t = threading.Thread(target=copy_output, args=(rt.attach_path(args.id),), daemon=True)
+        t = threading.Thread(target=copy_output, args=(attach(rt.attach_path(args.id)),), daemon=True)
         t.start()
         rt.start(args.id)
         ex = asyncio.run(rt.wait(args.id))
@@ -141,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         if args.detach:
             print(st.pid)
             return 0
-        copy_output(rt.attach_path(args.id, exec_id))
+        copy_output(attach(rt.attach_path(args.id, exec_id)))
         return asyncio.run(rt.wait(args.id, exec_id)).exit_code
     return 0
 

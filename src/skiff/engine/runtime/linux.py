@@ -55,8 +55,8 @@ class LinuxRuntime(ShimmedRuntime):
         return self._shim
 
     def _files(self, d: StateDir, oom_file: str = "") -> ShimFiles:
-        return ShimFiles(exit_file=d.file("exit.json"), attach_path=d.file("attach.sock"),
-                         control_path=d.file("control.sock"), shim_log=d.file("shim.log"), oom_file=oom_file)
+        return ShimFiles(exit_file=d.file("exit.json"), attach_path=d.sock("attach"),
+                         control_path=d.sock("control"), shim_log=d.file("shim.log"), oom_file=oom_file)
 
     def create(self, id: str, bundle: str, io: IOSpec) -> RuntimeState:
         d = self._check_new(id)

@@ -78,15 +78,15 @@ class RuncRuntime(ShimmedRuntime):
         argv = [shim, "--exit-file", d.file("exit.json"), "--pid-file", pid_file]
         child: list[int] = []
         keep: list[int] = []
-        socks = [listen_unix(d.file("attach.sock")), listen_unix(d.file("control.sock"))]
+        socks = [listen_unix(d.sock("attach")), listen_unix(d.sock("control"))]
         argv += ["--attach-fd", str(socks[0].fileno()), "--control-fd", str(socks[1].fileno())]
         keep += [s.fileno() for s in socks]
         if terminal:
-            console = listen_unix(d.file("console.sock"))
+            console = listen_unix(d.sock("console"))
             socks.append(console)
             keep.append(console.fileno())
             argv += ["--console-fd", str(console.fileno())]
-            runc_args = runc_args[:1] + ["--console-socket", d.file("console.sock")] + runc_args[1:]
+            runc_args = runc_args[:1] + ["--console-socket", d.sock("console")] + runc_args[1:]
             child = [os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)] * 3
         else:
             if io.stdin:

@@ -171,10 +171,10 @@ class ShimmedRuntime:
         return self.root.exec(id, exec_id) if exec_id else self.root.existing(id)
 
     def attach_path(self, id: str, exec_id: str | None = None) -> str:
-        return self._dir(id, exec_id).file("attach.sock")
+        return self._dir(id, exec_id).sock("attach")
 
     def _control(self, id: str, exec_id: str | None, msg: dict[str, Any]) -> None:
-        path = self._dir(id, exec_id).file("control.sock")
+        path = self._dir(id, exec_id).sock("control")
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             s.connect(path)
@@ -222,10 +222,12 @@ class ShimmedRuntime:
         self._destroy_cgroup(st)
         reap(st["shim_pid"])
         for ex in self._exec_ids(d):
+            ed = self.root.exec(id, ex)
             try:
-                reap(self.root.exec(id, ex).read()["shim_pid"])
+                reap(ed.read()["shim_pid"])
             except (OSError, ValueError, KeyError):
                 pass
+            ed.remove()
         d.remove()
 
     def _destroy_cgroup(self, st: dict[str, Any]) -> None:

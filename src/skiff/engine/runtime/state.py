@@ -6,6 +6,7 @@ Nothing is kept in memory, so a new engine process sees exactly what the old one
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -47,13 +48,22 @@ def derive_status(has_exit: bool, init_alive: bool, fifo_exists: bool, frozen: b
 
 
 class StateDir:
-    """The files of one container (or one exec, under execs/<exec id>)."""
+    """The files of one container (or one exec, under execs/<exec id>).
 
-    def __init__(self, path: str):
+    Its unix sockets live apart, in `<state root>/sock/<hash>.<name>`: a socket path must
+    fit in 108 bytes, and `<root>/<64-hex id>/execs/<64-hex exec id>/attach.sock` does not.
+    """
+
+    def __init__(self, path: str, sock_base: str):
         self.path = path
+        self.sock_base = sock_base
 
     def file(self, name: str) -> str:
         return os.path.join(self.path, name)
+
+    def sock(self, name: str) -> str:
+        """name: attach, control or console."""
+        return f"{self.sock_base}.{name}"
 
     @property
     def fifo(self) -> str:
@@ -80,18 +90,27 @@ class StateDir:
             return None
 
     def remove(self) -> None:
+        for name in ("attach", "control", "console"):
+            try:
+                os.unlink(self.sock(name))
+            except FileNotFoundError:
+                pass
         shutil.rmtree(self.path, ignore_errors=True)
 
 
 class StateRoot:
     def __init__(self, root: str):
         self.root = root
-        os.makedirs(root, mode=0o711, exist_ok=True)
+        self.sock_dir = os.path.join(root, "sock")
+        os.makedirs(self.sock_dir, mode=0o711, exist_ok=True)
+
+    def _sock_base(self, key: str) -> str:
+        return os.path.join(self.sock_dir, hashlib.sha256(key.encode()).hexdigest()[:20])
 
     def container(self, id: str) -> StateDir:
         if not id or "/" in id or id.startswith("."):
             raise NotFound(f"container {id!r} does not exist")
-        return StateDir(os.path.join(self.root, id))
+        return StateDir(os.path.join(self.root, id), self._sock_base(id))
 
     def existing(self, id: str) -> StateDir:
         d = self.container(id)
@@ -102,7 +121,7 @@ class StateRoot:
     def exec(self, id: str, exec_id: str) -> StateDir:
         if not exec_id or "/" in exec_id or exec_id.startswith("."):
             raise NotFound(f"exec {exec_id!r} does not exist")
-        return StateDir(os.path.join(self.root, id, "execs", exec_id))
+        return StateDir(os.path.join(self.root, id, "execs", exec_id), self._sock_base(id + "/" + exec_id))
 
     def ids(self) -> list[str]:
         try:
