@@ -1,0 +1,64 @@
+"""The skiff CLI and the real docker CLI against the same engine print the same thing.
+
+Time-dependent columns (CREATED, STATUS) are left out of the comparisons; "docker" in the
+reference output is read as "skiff".
+"""
+
+import secrets
+
+import pytest
+
+from tests.conftest import have
+
+pytestmark = [pytest.mark.root, pytest.mark.interop,
+              pytest.mark.skipif(not have("docker"), reason="docker CLI not installed")]
+
+
+def both(engine, *args, input=None):
+    d = engine.docker(*args, input=input)
+    s = engine.skiff(*args, input=input)
+    swap = (lambda b: b.decode().replace("docker", "skiff").replace("Docker", "skiff"))
+    return (d.returncode, swap(d.stdout), swap(d.stderr)), (s.returncode, s.stdout.decode(), s.stderr.decode())
+
+
+@pytest.fixture
+def container(engine):
+    name = "cmp-" + secrets.token_hex(4)
+    engine.skiff("run", "-d", "--name", name, "-l", "k=v", "-e", "A=1", "busybox", "sh", "-c",
+                 "echo hello; echo oops >&2; sleep 300")
+    yield name
+    engine.skiff("rm", "-f", name)
+
+
+@pytest.mark.parametrize("args", [
+    ("images",),
+    ("images", "-q"),
+    ("images", "--no-trunc", "--format", "{{.ID}} {{.Repository}} {{.Tag}} {{.Size}}"),
+    ("images", "--digests", "--format", "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}"),
+    ("history", "--format", "{{.ID}} {{.CreatedBy}} {{.Size}}", "busybox"),
+    ("image", "inspect", "-f", "{{.Id}} {{json .Config.Cmd}} {{.Os}}", "busybox"),
+    ("volume", "ls"),
+    ("rm", "no-such-container"),
+    ("image", "inspect", "no-such-image"),
+    ("ps", "--foo"),
+    ("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"),
+])
+def test_same_output(engine, args):
+    docker, skiff = both(engine, *args)
+    assert skiff == docker
+
+
+@pytest.mark.parametrize("args", [
+    ("ps", "--format", "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.Ports}}\t{{.Names}}\t{{.Labels}}"),
+    ("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}} {{.State}} {{.Mounts}} {{.Networks}}"),
+    ("ps", "-q"),
+    ("logs", "{name}"),
+    ("inspect", "-f", "{{.Name}} {{.Config.Env}} {{index .Config.Labels \"k\"}} {{.State.Running}}", "{name}"),
+    ("top", "{name}"),
+    ("port", "{name}"),
+    ("diff", "{name}"),
+])
+def test_same_output_for_a_container(engine, container, args):
+    args = tuple(a.replace("{name}", container) for a in args)
+    docker, skiff = both(engine, *args)
+    assert skiff == docker
