@@ -14,10 +14,13 @@ pytestmark = [pytest.mark.root, pytest.mark.interop,
               pytest.mark.skipif(not have("docker"), reason="docker CLI not installed")]
 
 
+def swap(b: bytes) -> str:
+    return b.decode().replace("docker", "skiff").replace("Docker", "skiff")
+
+
 def both(engine, *args, input=None):
     d = engine.docker(*args, input=input)
     s = engine.skiff(*args, input=input)
-    swap = (lambda b: b.decode().replace("docker", "skiff").replace("Docker", "skiff"))
     return (d.returncode, swap(d.stdout), swap(d.stderr)), (s.returncode, s.stdout.decode(), s.stderr.decode())
 
 
