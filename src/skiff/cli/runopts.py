@@ -234,6 +234,15 @@ def parse_restart(text: str) -> dict:
     return policy
 
 
+def normalize_caps(caps: list[str]) -> list[str] | None:
+    """As the docker CLI sends them: upper case with the CAP_ prefix ("ALL" stays as it is)."""
+    out = []
+    for cap in caps:
+        cap = cap.strip().upper()
+        out.append(cap if cap == "ALL" or cap.startswith("CAP_") else "CAP_" + cap)
+    return out or None
+
+
 def parse_cpus(text: str) -> int:
     try:
         value = float(text)
@@ -349,14 +358,14 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
         "Binds": binds or None, "NetworkMode": opts.network or "default",
         "PortBindings": port_bindings, "RestartPolicy": parse_restart(opts.restart),
         "AutoRemove": opts.rm, "VolumeDriver": opts.volume_driver, "VolumesFrom": opts.volumes_from or None,
-        "CapAdd": opts.cap_add or None, "CapDrop": opts.cap_drop or None,
+        "CapAdd": normalize_caps(opts.cap_add), "CapDrop": normalize_caps(opts.cap_drop),
         "Dns": opts.dns, "DnsOptions": opts.dns_option, "DnsSearch": opts.dns_search,
         "ExtraHosts": opts.add_host or None, "GroupAdd": opts.group_add or None,
         "IpcMode": opts.ipc, "Cgroup": "", "Links": opts.link or None, "OomScoreAdj": opts.oom_score_adj,
         "PidMode": opts.pid, "Privileged": opts.privileged, "PublishAllPorts": opts.publish_all,
         "ReadonlyRootfs": opts.read_only, "SecurityOpt": opts.security_opt or None,
         "UTSMode": opts.uts, "UsernsMode": opts.userns, "ShmSize": _size(opts, "shm_size", "--shm-size") if opts.shm_size else 0,
-        "Runtime": opts.runtime, "Isolation": opts.isolation, "CgroupParent": opts.cgroup_parent,
+        "Isolation": opts.isolation, "CgroupParent": opts.cgroup_parent, "ContainerIDFile": opts.cidfile,
         "CgroupnsMode": opts.cgroupns,
         "LogConfig": {"Type": opts.log_driver, "Config": _kv_map(opts.log_opt)},
         "Memory": _size(opts, "memory", "-m, --memory") if opts.memory else 0,
@@ -365,16 +374,18 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
         "CpuShares": opts.cpu_shares, "CpuPeriod": opts.cpu_period, "CpuQuota": opts.cpu_quota,
         "CpusetCpus": opts.cpuset_cpus, "CpusetMems": opts.cpuset_mems, "BlkioWeight": opts.blkio_weight,
         "Devices": [parse_device(d) for d in opts.device],
-        "Ulimits": [parse_ulimit(u) for u in opts.ulimit] or None,
+        "Ulimits": [parse_ulimit(u) for u in opts.ulimit], "MemorySwappiness": opts.memory_swappiness,
+        "BlkioWeightDevice": [], "BlkioDeviceReadBps": [], "BlkioDeviceWriteBps": [],
+        "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [], "CpuCount": 0, "CpuPercent": 0,
+        "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
         "Sysctls": _kv_map(opts.sysctl) or None, "Tmpfs": tmpfs or None, "Mounts": mounts or None,
         "OomKillDisable": opts.oom_kill_disable,
     }
     if opts.memory_swap:
         host["MemorySwap"] = -1 if opts.memory_swap == "-1" else _size(opts, "memory_swap", "--memory-swap")
-    if "memory_swappiness" in given:
-        host["MemorySwappiness"] = opts.memory_swappiness
-    if "pids_limit" in given:
-        host["PidsLimit"] = opts.pids_limit
+    if opts.runtime:
+        host["Runtime"] = opts.runtime
+    host["PidsLimit"] = opts.pids_limit  # docker's CLI always sends it; 0 and -1 mean no limit
     if "init" in given:
         host["Init"] = opts.init
     if opts.annotation:

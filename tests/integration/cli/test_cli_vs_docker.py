@@ -65,3 +65,41 @@ def test_same_output_for_a_container(engine, container, args):
     args = tuple(a.replace("{name}", container) for a in args)
     docker, skiff = both(engine, *args)
     assert skiff == docker
+
+
+CREATE_FLAG_SETS = [
+    ["busybox"],
+    ["-i", "-t", "-e", "A=1", "-w", "/tmp", "-u", "1:2", "--hostname", "hh", "--entrypoint", "sh", "--memory", "64m",
+     "--cpus", "1.5", "--cpu-shares", "512", "--pids-limit", "10", "--read-only", "--tmpfs", "/run:size=1m",
+     "-v", "/data", "-v", "/tmp:/host:ro", "--mount", "type=tmpfs,target=/cache", "--privileged",
+     "--cap-add", "net_admin", "--cap-drop", "MKNOD", "--restart", "on-failure:3", "--label", "k=v", "--init",
+     "--stop-signal", "SIGINT", "--stop-timeout", "5", "--network", "none", "-p", "8080:80",
+     "--log-opt", "max-size=1m", "busybox", "-c", "true"],
+    ["-a", "stdout", "--expose", "90", "-P", "--ulimit", "nofile=10:20", "--dns", "1.1.1.1", "--add-host",
+     "a:1.2.3.4", "--sysctl", "net.core.somaxconn=10", "--shm-size", "1m", "--memory-swap", "128m", "-m", "64m",
+     "--group-add", "10", "busybox"],
+]
+
+
+def meaningful(section: dict) -> dict:
+    """Fields that say something: a client may send null where another omits the key."""
+    return {k: v for k, v in section.items() if v not in (None, [], {}, "", 0, False) and k != "Hostname"}
+
+
+@pytest.mark.parametrize("flags", CREATE_FLAG_SETS)
+def test_create_sends_what_docker_sends(engine, flags):
+    """The engine records the same Config and HostConfig whichever client created the container."""
+    import json
+
+    ids = []
+    try:
+        for client in (engine.docker, engine.skiff):
+            p = client("create", *flags)
+            assert p.returncode == 0, p.stderr
+            ids.append(p.stdout.decode().strip())
+        docker_view, skiff_view = (json.loads(engine.docker("inspect", i).stdout)[0] for i in ids)
+        for section in ("Config", "HostConfig"):
+            assert meaningful(skiff_view[section]) == meaningful(docker_view[section]), section
+    finally:
+        if ids:
+            engine.skiff("rm", *ids)

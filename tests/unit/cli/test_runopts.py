@@ -90,7 +90,7 @@ def test_run_body_defaults():
     assert body["Image"] == "busybox" and body["Cmd"] == ["echo", "hi"]
     assert body["AttachStdout"] and body["AttachStderr"] and not body["AttachStdin"]
     assert body["Entrypoint"] is None and body["HostConfig"]["NetworkMode"] == "default"
-    assert "PidsLimit" not in body["HostConfig"] and "Init" not in body["HostConfig"]
+    assert body["HostConfig"]["PidsLimit"] == 0 and "Init" not in body["HostConfig"]
 
 
 def test_run_body_flags():
@@ -111,7 +111,7 @@ def test_run_body_flags():
     assert body["ExposedPorts"] == {"80/tcp": {}}
     assert hc["Memory"] == 64 << 20 and hc["NanoCpus"] == 1_500_000_000 and hc["CpuShares"] == 512
     assert hc["PidsLimit"] == 10 and hc["ReadonlyRootfs"] and hc["Tmpfs"] == {"/run": "size=1m"}
-    assert hc["Privileged"] and hc["CapAdd"] == ["NET_ADMIN"] and hc["CapDrop"] == ["ALL"]
+    assert hc["Privileged"] and hc["CapAdd"] == ["CAP_NET_ADMIN"] and hc["CapDrop"] == ["ALL"]
     assert hc["Init"] is True and hc["AutoRemove"] and hc["NetworkMode"] == "none"
     assert hc["LogConfig"]["Config"] == {"max-size": "1m"}
 
