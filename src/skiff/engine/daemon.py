@@ -118,7 +118,7 @@ def make_runtime(root: Path, prefix: str):
     """The OCI runtime the containers run under (state in `root/runtime`)."""
     from skiff.engine.runtime.linux import LinuxRuntime
 
-    return LinuxRuntime(root / "runtime", prefix=prefix)
+    return LinuxRuntime(str(root / "runtime"), prefix=prefix, bin_dir=str(root / "bin"))
 
 
 def build_services(opts: Options):
