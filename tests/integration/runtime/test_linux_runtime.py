@@ -188,3 +188,55 @@ def test_log_rotation(linux_rt):
         assert os.path.getsize(p) <= 2000
     out, _ = linux_rt.logs("c1")
     assert out.endswith("line199\n")
+
+
+def test_rlimits_umask_and_no_new_privileges(linux_rt, tmp_path):
+    import json as _json
+
+    b = linux_rt.bundle(["sh", "-c", "ulimit -n; ulimit -Hn; umask; grep NoNewPrivs /proc/self/status"])
+    cfg = _json.loads(open(b + "/config.json").read())
+    cfg["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "soft": 321, "hard": 654}]
+    cfg["process"]["user"]["umask"] = 0o027
+    cfg["process"]["noNewPrivileges"] = True
+    open(b + "/config.json", "w").write(_json.dumps(cfg))
+    linux_rt.rt.create("c1", b, IOSpec(log_path=linux_rt.log_path("c1")))
+    linux_rt.rt.start("c1")
+    assert linux_rt.wait("c1").exit_code == 0
+    assert linux_rt.logs("c1")[0].split() == ["321", "654", "0027", "NoNewPrivs:", "1"]
+
+
+def test_capabilities_follow_the_config(linux_rt):
+    _, out, _ = linux_rt.run("c1", ["sh", "-c", "grep -E '^Cap(Eff|Bnd)' /proc/self/status"], caps=["CAP_KILL", "CAP_CHOWN"])
+    assert out.split() == ["CapEff:", "0000000000000021", "CapBnd:", "0000000000000021"]
+    _, out, _ = linux_rt.run("c2", ["sh", "-c", "grep -E '^CapEff' /proc/self/status"], uid=1000)
+    assert out.split() == ["CapEff:", "0000000000000000"]
+
+
+def test_console_size_from_the_config(linux_rt):
+    import json as _json
+
+    b = linux_rt.bundle(["stty", "size"], terminal=True)
+    cfg = _json.loads(open(b + "/config.json").read())
+    cfg["process"]["consoleSize"] = {"height": 40, "width": 132}
+    open(b + "/config.json", "w").write(_json.dumps(cfg))
+    linux_rt.rt.create("c1", b, IOSpec(terminal=True, log_path=linux_rt.log_path("c1")))
+    linux_rt.rt.start("c1")
+    assert linux_rt.wait("c1").exit_code == 0
+    assert linux_rt.logs("c1")[0] == "40 132\r\n"
+
+
+def test_join_an_existing_network_namespace(linux_rt):
+    """--network container:X: the second container joins the first one's netns by path."""
+    first = linux_rt.create("c1", ["sleep", "60"])
+    linux_rt.rt.start("c1")
+    ns_path = f"/proc/{first.pid}/ns/net"
+    b = linux_rt.bundle(["sh", "-c", "readlink /proc/self/ns/net"])
+    import json as _json
+
+    cfg = _json.loads(open(b + "/config.json").read())
+    cfg["linux"]["namespaces"] = [{"type": "pid"}, {"type": "mount"}, {"type": "network", "path": ns_path}]
+    open(b + "/config.json", "w").write(_json.dumps(cfg))
+    linux_rt.rt.create("c2", b, IOSpec(log_path=linux_rt.log_path("c2")))
+    linux_rt.rt.start("c2")
+    assert linux_rt.wait("c2").exit_code == 0
+    assert linux_rt.logs("c2")[0].strip() == os.readlink(ns_path)

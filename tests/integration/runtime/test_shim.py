@@ -151,3 +151,20 @@ def test_detached_exec_starts_without_an_attach(linux_rt):
     linux_rt.rt.start("c1")
     linux_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "exit 3"], "cwd": "/", "env": ["PATH=/bin"]}, IOSpec())
     assert linux_rt.wait("c1", "e1").exit_code == 3
+
+
+def test_runc_runtime_tty_pause_and_exec(runc_rt):
+    io = IOSpec(terminal=True, stdin=True, log_path=runc_rt.log_path("c1"))
+    runc_rt.create("c1", ["sh", "-c", "read x; echo got $x; sleep 60"], io=io, terminal=True)
+    s = attach(runc_rt.rt.attach_path("c1"))
+    runc_rt.rt.start("c1")
+    s.sendall(b"tty-in\n")
+    runc_rt.wait_for_output("c1", "got tty-in")
+    runc_rt.rt.pause("c1")
+    assert runc_rt.rt.state("c1").status == "paused"
+    runc_rt.rt.resume("c1")
+    runc_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "exit 4"], "cwd": "/", "env": ["PATH=/bin"]}, IOSpec())
+    assert runc_rt.wait("c1", "e1").exit_code == 4
+    runc_rt.rt.kill("c1", 9)
+    assert runc_rt.wait("c1").exit_code == 137
+    s.close()

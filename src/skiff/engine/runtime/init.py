@@ -15,6 +15,7 @@ import fcntl
 import os
 import signal
 import struct
+import termios
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,10 +60,13 @@ class Ready:
     fifo_fd: int = -1
 
 
-def _open_terminal(s: Syscalls, ioctl, uid: int) -> tuple[int, int]:
+def _open_terminal(s: Syscalls, ioctl, size: dict[str, int] | None) -> tuple[int, int]:
     """A pty from the container's own devpts; returns (master, slave)."""
     master = s.open("/dev/ptmx", os.O_RDWR | os.O_NOCTTY)
     ioctl(master, TIOCSPTLCK, 0)
+    if size:
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", int(size.get("height", 0)),
+                                                            int(size.get("width", 0)), 0, 0))
     slave = ioctl(master, TIOCGPTPEER, os.O_RDWR | os.O_NOCTTY)
     return master, slave
 
@@ -117,7 +121,7 @@ def container_setup(s: Syscalls, ch: Channel, plan: SetupPlan, ioctl=linux_ioctl
     uid = int(user.get("uid", 0))
     master = -1
     if process.get("terminal"):
-        master, slave = _open_terminal(s, ioctl, uid)
+        master, slave = _open_terminal(s, ioctl, process.get("consoleSize"))
         os.setsid()
         ioctl(slave, TIOCSCTTY, 0)
         for fd in (0, 1, 2):

@@ -50,7 +50,7 @@ def derive_status(has_exit: bool, init_alive: bool, fifo_exists: bool, frozen: b
 class StateDir:
     """The files of one container (or one exec, under execs/<exec id>).
 
-    Its unix sockets live apart, in `<state root>/sock/<hash>.<name>`: a socket path must
+    Its unix sockets live apart, in `<state root>/.sock/<hash>.<name>`: a socket path must
     fit in 108 bytes, and `<root>/<64-hex id>/execs/<64-hex exec id>/attach.sock` does not.
     """
 
@@ -101,7 +101,7 @@ class StateDir:
 class StateRoot:
     def __init__(self, root: str):
         self.root = root
-        self.sock_dir = os.path.join(root, "sock")
+        self.sock_dir = os.path.join(root, ".sock")  # ids never start with a dot
         os.makedirs(self.sock_dir, mode=0o711, exist_ok=True)
 
     def _sock_base(self, key: str) -> str:
