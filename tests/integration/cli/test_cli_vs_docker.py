@@ -57,7 +57,6 @@ def test_same_output(engine, args):
     ("ps", "-q"),
     ("logs", "{name}"),
     ("inspect", "-f", "{{.Name}} {{.Config.Env}} {{index .Config.Labels \"k\"}} {{.State.Running}}", "{name}"),
-    ("top", "{name}"),
     ("port", "{name}"),
     ("diff", "{name}"),
 ])
