@@ -168,3 +168,27 @@ def test_runc_runtime_tty_pause_and_exec(runc_rt):
     runc_rt.rt.kill("c1", 9)
     assert runc_rt.wait("c1").exit_code == 137
     s.close()
+
+
+def test_large_stdin_through_cat_does_not_deadlock(linux_rt):
+    """More input than any pipe holds, echoed back: the shim must keep reading output
+    while the container's stdin is full."""
+    import threading
+
+    data = os.urandom(3 * 1024 * 1024)
+    io = IOSpec(stdin=True, stdin_once=True)
+    linux_rt.create("c1", ["cat"], io=io)
+    s = attach(linux_rt.rt.attach_path("c1"))
+    linux_rt.rt.start("c1")
+
+    def send():
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+
+    t = threading.Thread(target=send)
+    t.start()
+    frames = read_frames(s)
+    t.join()
+    s.close()
+    assert linux_rt.wait("c1").exit_code == 0
+    assert b"".join(d for stream, d in frames if stream == 1) == data

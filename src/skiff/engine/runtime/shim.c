@@ -35,11 +35,11 @@
 #define MAX_CLIENTS 64
 #define LINE_MAX_BUF 16384
 
-enum { K_OUT = 1, K_ERR, K_PTY, K_ATTACH_L, K_CONTROL_L, K_CLIENT, K_CTRL, K_SIG, K_CONSOLE_L };
+enum { K_OUT = 1, K_ERR, K_PTY, K_ATTACH_L, K_CONTROL_L, K_CLIENT, K_CTRL, K_SIG, K_CONSOLE_L, K_STDIN };
 
 struct client {
     int fd, kind; /* kind: K_CLIENT or K_CTRL; fd -1 when free */
-    int header_done, want_stdin, want_out, want_err;
+    int header_done, want_stdin, want_out, want_err, reading;
     char buf[512];
     size_t len;
 };
@@ -194,6 +194,86 @@ static void log_flush(int stream) {
     linelen[stream] = 0;
 }
 
+/* ---- stdin ----
+ * Writes to the process's stdin never block the loop (a process that does not read its
+ * input while we wait to hand it more would otherwise stall its output too): what does
+ * not fit waits in `pending`, and clients are not read until it has drained. */
+
+static char pending[65536];
+static size_t pending_len;
+
+static void clients_reading(int on) {
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        struct client *c = &clients[i];
+        if (c->fd < 0 || c->kind != K_CLIENT || !c->reading) continue;
+        struct epoll_event ev = {.events = on ? EPOLLIN : 0};
+        ev.data.u64 = ((uint64_t)K_CLIENT << 32) | (uint32_t)i;
+        epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+    }
+}
+
+static void watch_stdin_writable(int on) {
+    struct epoll_event ev;
+    if (tty) {
+        ev.events = EPOLLIN | (on ? EPOLLOUT : 0);
+        ev.data.u64 = (uint64_t)K_PTY << 32;
+        epoll_ctl(epfd, EPOLL_CTL_MOD, pty_fd, &ev);
+    } else if (on) {
+        ev.events = EPOLLOUT;
+        ev.data.u64 = (uint64_t)K_STDIN << 32;
+        epoll_ctl(epfd, EPOLL_CTL_ADD, stdin_fd, &ev);
+    } else if (stdin_fd >= 0) {
+        epoll_ctl(epfd, EPOLL_CTL_DEL, stdin_fd, NULL);
+    }
+}
+
+static void drop_pending(void) {
+    if (pending_len) clients_reading(1);
+    pending_len = 0;
+}
+
+static void flush_stdin(void) {
+    int in = tty ? pty_fd : stdin_fd;
+    if (in < 0) { drop_pending(); return; }
+    size_t off = 0;
+    while (off < pending_len) {
+        ssize_t w = write(in, pending + off, pending_len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0 && errno == EAGAIN) break;
+        if (w < 0) { off = pending_len; break; } /* reader gone: the input is lost */
+        off += (size_t)w;
+    }
+    memmove(pending, pending + off, pending_len - off);
+    pending_len -= off;
+    if (pending_len == 0) {
+        watch_stdin_writable(0);
+        clients_reading(1);
+    }
+}
+
+static void feed_stdin(const char *p, size_t n) {
+    int in = tty ? pty_fd : stdin_fd;
+    if (in < 0 || n == 0) return;
+    int was_empty = pending_len == 0;
+    if (n > sizeof pending - pending_len) n = sizeof pending - pending_len;
+    memcpy(pending + pending_len, p, n);
+    pending_len += n;
+    if (!was_empty) return;
+    flush_stdin();
+    if (pending_len) {
+        watch_stdin_writable(1);
+        clients_reading(0);
+    }
+}
+
+static void close_stdin(void) {
+    if (stdin_fd < 0 || tty) return;
+    if (pending_len) watch_stdin_writable(0);
+    drop_pending();
+    close(stdin_fd);
+    stdin_fd = -1;
+}
+
 /* ---- exec gate ---- */
 
 /* An exec'd process waits on a fifo until someone attaches (so no output is lost) or
@@ -210,11 +290,9 @@ static void open_gate(void) {
 
 /* The client will send no more: with stdin_once that closes the container's stdin. */
 static void client_input_done(struct client *c) {
-    if (c->kind == K_CLIENT && c->want_stdin && stdin_once && stdin_fd >= 0 && !tty) {
-        close(stdin_fd);
-        stdin_fd = -1;
-    }
+    if (c->kind == K_CLIENT && c->want_stdin && stdin_once) close_stdin();
     c->want_stdin = 0;
+    c->reading = 0;
 }
 
 static void client_close(struct client *c) {
@@ -260,10 +338,7 @@ static void control_line(const char *line) {
         if (p && sscanf(p, "[%d ,%d", &h, &w) == 2) set_winsize(h, w);
     }
     if (json_flag(line, "\"start\"")) open_gate();
-    if (json_flag(line, "\"close_stdin\"") && stdin_fd >= 0 && !tty) {
-        close(stdin_fd);
-        stdin_fd = -1;
-    }
+    if (json_flag(line, "\"close_stdin\"")) close_stdin();
 }
 
 static void client_readable(struct client *c) {
@@ -299,8 +374,7 @@ static void client_readable(struct client *c) {
         if (c->kind == K_CTRL || off >= (size_t)n) return;
     }
     if (!c->want_stdin) return;
-    int in = tty ? pty_fd : stdin_fd;
-    if (in >= 0) write_all(in, data + off, (size_t)n - off);
+    feed_stdin(data + off, (size_t)n - off);
 }
 
 static void accept_client(int lfd, int kind) {
@@ -311,9 +385,11 @@ static void accept_client(int lfd, int kind) {
         memset(&clients[i], 0, sizeof clients[i]);
         clients[i].fd = fd;
         clients[i].kind = kind;
+        clients[i].reading = 1;
         struct timeval tv = {5, 0}; /* a stuck reader is dropped rather than stalling the container */
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         ep_add(fd, kind, i);
+        if (pending_len && kind == K_CLIENT) clients_reading(0);
         return;
     }
     close(fd);
@@ -487,6 +563,7 @@ int main(int argc, char **argv) {
         if (null > 2) close(null);
     }
     if (log_path) log_open();
+    if (stdin_fd >= 0) fcntl(stdin_fd, F_SETFL, O_NONBLOCK);
     if (out_fd >= 0) { fcntl(out_fd, F_SETFL, O_NONBLOCK); ep_add(out_fd, K_OUT, 0); }
     if (err_fd >= 0) { fcntl(err_fd, F_SETFL, O_NONBLOCK); ep_add(err_fd, K_ERR, 0); }
     if (pty_fd >= 0) { fcntl(pty_fd, F_SETFL, O_NONBLOCK); ep_add(pty_fd, K_PTY, 0); }
@@ -508,7 +585,11 @@ int main(int argc, char **argv) {
             switch (kind) {
             case K_OUT: pump(&out_fd, 0); break;
             case K_ERR: pump(&err_fd, 1); break;
-            case K_PTY: pump(&pty_fd, 0); break;
+            case K_PTY:
+                if (evs[e].events & EPOLLOUT) flush_stdin();
+                if (evs[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) pump(&pty_fd, 0);
+                break;
+            case K_STDIN: flush_stdin(); break;
             case K_ATTACH_L: accept_client(attach_l, K_CLIENT); break;
             case K_CONTROL_L: accept_client(control_l, K_CTRL); break;
             case K_CONSOLE_L: accept_console(console_l); break;
