@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
-from skiff.common.errors import InvalidArgument
+from skiff.common.errors import InvalidArgument, SkiffError
 from skiff.engine.api.context import ctx
 from skiff.engine.api.hijack import hijack, pump
 from skiff.engine.api.wire import json_response, query_int, read_json
@@ -26,8 +28,9 @@ async def start(request: web.Request) -> web.StreamResponse:
         raise InvalidArgument("invalid JSON: expected an ExecStartConfig object")
     detach = bool(body.get("Detach"))
     tty = body.get("Tty")
+    exec_id = request.match_info["id"]
     session = await ctx(request).containers.exec_start(
-        request.match_info["id"], detach=detach, tty=None if tty is None else bool(tty),
+        exec_id, detach=detach, tty=None if tty is None else bool(tty),
         console_size=body.get("ConsoleSize") or None, detach_keys=request.query.get("detachKeys") or None)
     if session is None:
         return web.Response(status=200)
@@ -36,8 +39,24 @@ async def start(request: web.Request) -> web.StreamResponse:
     except BaseException:
         await session.close()
         raise
-    await pump(conn, session)
+    await pump(conn, session, before_close=lambda: _exit_recorded(request, exec_id))
     return resp
+
+
+async def _exit_recorded(request: web.Request, exec_id: str, limit: float = 10.0) -> None:
+    """The client reads the exit code with /exec/{id}/json as soon as the stream closes, so
+    close it only once the engine has recorded that exit (dockerd orders it the same way)."""
+    service = ctx(request).containers
+    deadline = asyncio.get_running_loop().time() + limit
+    delay = 0.002
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            if not (await service.exec_inspect(exec_id)).get("Running"):
+                return
+        except SkiffError:
+            return
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 async def inspect(request: web.Request) -> web.Response:

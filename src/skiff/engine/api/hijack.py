@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -142,11 +143,12 @@ def _take_tail(protocol: Any) -> bytes:
     return bytes(tail)
 
 
-async def pump(conn: Hijacked, session: Any) -> None:
+async def pump(conn: Hijacked, session: Any, before_close: Callable[[], Awaitable[None]] | None = None) -> None:
     """Copy stdin from the client to the session and the session's output to the client.
 
     `session` follows containers.service.AttachSession. Ends when the output ends (the
     process exited), the client disconnects, or the client typed the detach keys.
+    `before_close` runs when the output ended on its own, before the connection closes.
     """
     stdin_task = asyncio.create_task(_copy_stdin(conn, session))
     out_task = asyncio.create_task(_copy_output(conn, session))
@@ -155,8 +157,10 @@ async def pump(conn: Hijacked, session: Any) -> None:
                                      return_when=asyncio.FIRST_COMPLETED)
         if stdin_task in done and not stdin_task.cancelled() and stdin_task.result() == "eof":
             # stdin ended normally: keep sending output until the process is done
-            await asyncio.wait({out_task, asyncio.ensure_future(conn.wait_closed())},
-                               return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({out_task, asyncio.ensure_future(conn.wait_closed())},
+                                         return_when=asyncio.FIRST_COMPLETED)
+        if out_task in done and before_close is not None and not conn.is_closing:
+            await before_close()
     finally:
         for t in (stdin_task, out_task):
             t.cancel()
