@@ -73,7 +73,7 @@ class RawTerminal:
 
         try:
             self.saved = termios.tcgetattr(self.fd)
-            tty.setraw(self.fd)
+            tty.setraw(self.fd, termios.TCSANOW)  # keep what was typed ahead, as docker does
         except termios.error:
             self.saved = None
         return self
@@ -100,6 +100,13 @@ def _write(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+def _hang_up(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
 def _copy_stdin(sock: socket.socket, matcher: DetachMatcher | None, detached: threading.Event) -> None:
     try:
         while True:
@@ -112,10 +119,11 @@ def _copy_stdin(sock: socket.socket, matcher: DetachMatcher | None, detached: th
             if matcher:
                 data, hit = matcher.feed(data)
                 if hit:
-                    if data:
-                        sock.sendall(data)
+                    # The engine detaches on the same keys (detachKeys) and ends the stream without
+                    # closing the container's stdin; cut the connection ourselves only if it does not.
+                    sock.sendall(data + matcher.keys)
                     detached.set()
-                    sock.shutdown(socket.SHUT_RDWR)
+                    threading.Timer(1.0, _hang_up, args=(sock,)).start()
                     return
             if data:
                 sock.sendall(data)

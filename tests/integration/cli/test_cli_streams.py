@@ -104,18 +104,25 @@ def _read_until(fd, marker: bytes, timeout: float = 20) -> bytes:
     return data
 
 
+def _detach(pid, fd) -> int:
+    os.write(fd, b"\x10\x11")  # ctrl-p ctrl-q
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status)
+
+
 def test_interactive_tty_and_detach_keys(engine, name):
+    """Detaching leaves the container running with its stdin open: a second attach still talks to it."""
     pid, fd = _spawn_in_pty(engine, "run", "-it", "--name", name, "busybox", "sh", "-c",
-                            "echo ready; read x; echo got-$x; exec sleep 300")
-    try:
-        assert b"ready" in _read_until(fd, b"ready")
-        os.write(fd, b"hello\r")
-        assert b"got-hello" in _read_until(fd, b"got-hello")
-        os.write(fd, b"\x10\x11")  # ctrl-p ctrl-q
-        _, status = os.waitpid(pid, 0)
-        assert os.waitstatus_to_exitcode(status) == 0
-    finally:
-        os.close(fd)
+                            "echo ready; while read x; do echo got-$x; done")
+    assert b"ready" in _read_until(fd, b"ready")
+    os.write(fd, b"hello\r")
+    assert b"got-hello" in _read_until(fd, b"got-hello")
+    assert _detach(pid, fd) == 0
+    pid, fd = _spawn_in_pty(engine, "attach", name)
+    os.write(fd, b"again\r")
+    assert b"got-again" in _read_until(fd, b"got-again")
+    assert _detach(pid, fd) == 0
     assert out(engine.skiff("inspect", "-f", "{{.State.Running}}", name)) == "true\n"
 
 
