@@ -126,6 +126,56 @@ def test_interactive_tty_and_detach_keys(engine, name):
     assert out(engine.skiff("inspect", "-f", "{{.State.Running}}", name)) == "true\n"
 
 
+def _set_size(fd, rows: int, cols: int) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _read_match(fd, pattern: bytes, timeout: float = 20, poke: bytes | None = None) -> bytes:
+    """Read until the regex matches; with poke, send it now and then (the container answers each)."""
+    import re
+
+    data = b""
+    deadline = time.monotonic() + timeout
+    while not re.search(pattern, data) and time.monotonic() < deadline:
+        if poke:
+            os.write(fd, poke)
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    return data
+
+
+def test_tty_size_follows_the_terminal(engine, name):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(sys.executable, [sys.executable, "-m", "skiff", "-H", engine.host, "run", "-it",
+                                    "--name", name, "busybox", "sh", "-c",
+                                    "echo size-$(stty size | tr ' ' x); "
+                                    "while read x; do echo size-$(stty size | tr ' ' x); done"],
+                   engine.env)
+    try:
+        _set_size(fd, 30, 100)  # set before the client starts: the container is created with it
+        assert b"size-30x100" in _read_match(fd, rb"size-\d+x\d+")
+        _set_size(fd, 40, 120)  # SIGWINCH to the client, which resizes the container's tty
+        assert b"size-40x120" in _read_match(fd, rb"size-40x120", poke=b"\r")
+        _detach(pid, fd)
+    finally:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
 def test_attach_to_a_running_container(engine, name):
     engine.skiff("run", "-d", "--name", name, "busybox", "sh", "-c", "sleep 1; echo late; exit 9")
     p = engine.skiff("attach", "--no-stdin", name, timeout=30)
