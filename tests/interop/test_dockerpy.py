@@ -92,7 +92,7 @@ def test_images_load_save_tag_remove(docker_client, busybox_archive):
     tag = f"pytag{secrets.token_hex(3)}"
     assert img.tag(tag, "v1")
     assert f"{tag}:v1" in docker_client.images.get(f"{tag}:v1").tags
-    data = b"".join(docker_client.images.get(f"{tag}:v1").save(named=True))
+    data = b"".join(docker_client.images.get(f"{tag}:v1").save(named=f"{tag}:v1"))
     assert data[257:262] == b"ustar"
     docker_client.images.remove(f"{tag}:v1")
     with pytest.raises(docker.errors.ImageNotFound):

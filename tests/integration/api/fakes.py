@@ -48,6 +48,11 @@ class FakeProcess:
             code = int(cmd[1])
         elif cmd[0] == "sleep":
             await asyncio.Event().wait()
+        elif cmd[0] == "lose-eof":  # exits, but its output stream never says so
+            self.emit(1, b"bye\n")
+            self.exit_code = 0
+            self.exited.set()
+            return
         self.finish(code)
 
     def finish(self, code: int) -> None:

@@ -155,6 +155,8 @@ def test_docker_cli_detached_exec_logs_rm(api):
     assert api.docker("exec", "bg", "exit", "7").returncode == 7
     r = api.docker("exec", "-i", "bg", "cat", input=b"piped\n")
     assert r.stdout == b"piped\n"
+    r = api.docker("exec", "bg", "lose-eof")  # the engine closes the stream once the exit is known
+    assert (r.returncode, r.stdout) == (0, b"bye\n")
     r = api.docker("rm", "bg")
     assert r.returncode == 1 and b"You cannot remove a running container" in r.stderr
     assert api.docker("rm", "-f", "bg").returncode == 0

@@ -39,24 +39,26 @@ async def start(request: web.Request) -> web.StreamResponse:
     except BaseException:
         await session.close()
         raise
-    await pump(conn, session, before_close=lambda: _exit_recorded(request, exec_id))
+    await pump(conn, session, before_close=lambda: _exit_recorded(request, exec_id),
+               exited=lambda: _exit_recorded(request, exec_id, limit=None))
     return resp
 
 
-async def _exit_recorded(request: web.Request, exec_id: str, limit: float = 10.0) -> None:
+async def _exit_recorded(request: web.Request, exec_id: str, limit: float | None = 10.0) -> None:
     """The client reads the exit code with /exec/{id}/json as soon as the stream closes, so
     close it only once the engine has recorded that exit (dockerd orders it the same way)."""
     service = ctx(request).containers
-    deadline = asyncio.get_running_loop().time() + limit
+    loop = asyncio.get_running_loop()
+    deadline = None if limit is None else loop.time() + limit
     delay = 0.002
-    while asyncio.get_running_loop().time() < deadline:
+    while deadline is None or loop.time() < deadline:
         try:
             if not (await service.exec_inspect(exec_id)).get("Running"):
                 return
         except SkiffError:
             return
         await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.05)
+        delay = min(delay * 2, 0.05 if limit is not None else 0.25)
 
 
 async def inspect(request: web.Request) -> web.Response:

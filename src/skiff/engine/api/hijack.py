@@ -22,6 +22,7 @@ from aiohttp import web
 
 log = logging.getLogger("skiff.engine.api")
 
+EXIT_GRACE = 2.0  # seconds an exited process's output may take to drain
 RAW_STREAM = "application/vnd.docker.raw-stream"
 MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
 
@@ -143,26 +144,42 @@ def _take_tail(protocol: Any) -> bytes:
     return bytes(tail)
 
 
-async def pump(conn: Hijacked, session: Any, before_close: Callable[[], Awaitable[None]] | None = None) -> None:
+async def pump(conn: Hijacked, session: Any, before_close: Callable[[], Awaitable[None]] | None = None,
+               exited: Callable[[], Awaitable[None]] | None = None) -> None:
     """Copy stdin from the client to the session and the session's output to the client.
 
     `session` follows containers.service.AttachSession. Ends when the output ends (the
     process exited), the client disconnects, or the client typed the detach keys.
     `before_close` runs when the output ended on its own, before the connection closes.
+    `exited` resolves when the process is known to have exited: the output then gets a short
+    grace to drain, so a lost end-of-output can never hang the client.
     """
     stdin_task = asyncio.create_task(_copy_stdin(conn, session))
     out_task = asyncio.create_task(_copy_output(conn, session))
+    closed = asyncio.ensure_future(conn.wait_closed())
+    exit_task = asyncio.ensure_future(exited()) if exited is not None else None
+    waiting: set[asyncio.Future] = {stdin_task, out_task, closed}
+    if exit_task is not None:
+        waiting.add(exit_task)
     try:
-        done, _ = await asyncio.wait({stdin_task, out_task, asyncio.ensure_future(conn.wait_closed())},
-                                     return_when=asyncio.FIRST_COMPLETED)
-        if stdin_task in done and not stdin_task.cancelled() and stdin_task.result() == "eof":
-            # stdin ended normally: keep sending output until the process is done
-            done, _ = await asyncio.wait({out_task, asyncio.ensure_future(conn.wait_closed())},
-                                         return_when=asyncio.FIRST_COMPLETED)
-        if out_task in done and before_close is not None and not conn.is_closing:
+        while True:
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if out_task in done or closed in done:
+                break
+            if stdin_task in done:
+                waiting.discard(stdin_task)
+                if stdin_task.cancelled() or stdin_task.exception() or stdin_task.result() != "eof":
+                    break  # detach keys, or the client is gone
+                # stdin ended normally: keep sending output until the process is done
+            if exit_task is not None and exit_task in done:
+                waiting.discard(exit_task)
+                if not (await asyncio.wait({out_task, closed}, timeout=EXIT_GRACE))[0]:
+                    log.warning("output of an exited process did not end within %ss; closing", EXIT_GRACE)
+                break
+        if out_task.done() and before_close is not None and not conn.is_closing:
             await before_close()
     finally:
-        for t in (stdin_task, out_task):
+        for t in (stdin_task, out_task, closed, *([exit_task] if exit_task else [])):
             t.cancel()
         await asyncio.gather(stdin_task, out_task, return_exceptions=True)
         with contextlib.suppress(Exception):
