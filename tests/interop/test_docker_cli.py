@@ -3,13 +3,16 @@ output and exit codes, the -it hijack through a pty, bad input, and an engine re
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pty
 import secrets
 import select
 import shutil
 import signal
+import struct
 import tarfile
+import termios
 import time
 
 import pytest
@@ -218,6 +221,7 @@ def test_events_for_a_run(engine, cname):
 def _pty_run(engine, args: list[str], keys: list[bytes], settle: float = 3) -> tuple[int, bytes]:
     pid, fd = pty.fork()
     if pid == 0:
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0))
         os.execvpe("docker", ["docker", *args], engine.env)
     out = b""
     try:
@@ -252,11 +256,16 @@ def test_run_it_through_a_pty(engine):
     assert code == 5
 
 
+def test_run_it_gets_the_terminal_size(engine):
+    code, out = _pty_run(engine, ["run", "-it", "--rm", "busybox", "sh"], [b"stty size\r", b"exit\r"])
+    assert b"33 101" in out
+
+
 def test_exec_it_and_attach(engine, cname):
     n = cname()
     ok(engine.docker("run", "-d", "-it", "--name", n, "busybox", "sh"))
-    code, out = _pty_run(engine, ["exec", "-it", n, "sh"], [b"echo exec-$((2+3))\r", b"exit\r"])
-    assert b"exec-5" in out and code == 0
+    code, out = _pty_run(engine, ["exec", "-it", n, "sh"], [b"echo exec-$((2+3)); stty size\r", b"exit\r"])
+    assert b"exec-5" in out and b"33 101" in out and code == 0
     code, out = _pty_run(engine, ["attach", n], [b"echo attach-$((1+1))\r", b"\x10\x11"])
     assert b"attach-2" in out
     assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"true\n"

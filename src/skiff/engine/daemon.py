@@ -147,7 +147,11 @@ async def serve(opts: Options) -> None:
 
     ctx = build_services(opts)
     await ctx.containers.restore()
-    runner = web.AppRunner(build_app(ctx), access_log=None, handler_cancellation=True, shutdown_timeout=1.0)
+    # access log only when debugging: it costs a little on every request
+    debug = opts.debug or opts.log_level == "debug"
+    access = {"access_log": logging.getLogger("skiff.engine.access"), "access_log_format": '"%r" %s %Tfs'} \
+        if debug else {"access_log": None}
+    runner = web.AppRunner(build_app(ctx), handler_cancellation=True, shutdown_timeout=1.0, **access)
     await runner.setup()
     gid = ensure_group(opts.group) if any(parse_host(h)[0] == "unix" for h in opts.hosts) else 0
     sockets: list[str] = []
