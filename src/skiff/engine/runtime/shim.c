@@ -278,12 +278,15 @@ static void close_stdin(void) {
 
 /* An exec'd process waits on a fifo until someone attaches (so no output is lost) or
  * the grace period ends (a detached exec). Opening the read side releases it. */
+static int gate_fd = -1;
+
 static void open_gate(void) {
     if (!gate_fifo) return;
-    int fd = open(gate_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    /* Kept open until we exit: the process may reach its open() of the write side
+     * only after this, and it blocks until a reader exists. Its byte stays unread. */
+    gate_fd = open(gate_fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     unlink(gate_fifo);
     gate_fifo = NULL;
-    if (fd >= 0) close(fd); /* the writer's open has returned; its byte may stay unread */
 }
 
 /* ---- attach clients ---- */
