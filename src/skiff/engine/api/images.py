@@ -147,6 +147,15 @@ async def push(request: web.Request) -> web.Response:
     raise NoRegistryClient(f"cannot push {_name(request)}: this skiff engine has no registry client yet")
 
 
+async def distribution(request: web.Request) -> web.Response:
+    raise NoRegistryClient(f"cannot look up {_name(request)} in a registry: this skiff engine has no registry "
+                           "client yet")
+
+
+async def auth(request: web.Request) -> web.Response:
+    raise NoRegistryClient("cannot log in: this skiff engine has no registry client yet")
+
+
 async def prune(request: web.Request) -> web.Response:
     filters = parse_filters(request.query.get("filters"))
     dangling = filters.pop("dangling", ["true"])
@@ -182,6 +191,8 @@ ROUTES = [
     ("POST", "/images/prune", prune),
     ("GET", "/images/search", search),
     ("POST", "/commit", commit),
+    ("POST", "/auth", auth),
+    ("GET", "/distribution/{name:.+}/json", distribution),
     ("GET", "/images/{name:.+}/json", inspect),
     ("GET", "/images/{name:.+}/history", history),
     ("POST", "/images/{name:.+}/tag", tag),
