@@ -125,3 +125,55 @@ def test_volumes(docker_client):
     v.remove()
     with pytest.raises(docker.errors.NotFound):
         docker_client.volumes.get(name)
+
+
+def test_logs_follow_stream(docker_client, cleanup):
+    c = docker_client.containers.run("busybox", ["sh", "-c", "for i in 1 2 3; do echo line$i; sleep 0.2; done"],
+                                     detach=True)
+    cleanup.append(c)
+    lines = list(c.logs(stream=True, follow=True))
+    assert b"".join(lines) == b"line1\nline2\nline3\n"
+
+
+def test_stats_top_pause(docker_client, cleanup):
+    c = docker_client.containers.run("busybox", ["sleep", "600"], detach=True)
+    cleanup.append(c)
+    stats = c.stats(stream=False)
+    assert "memory_stats" in stats and "cpu_stats" in stats
+    assert any("sleep" in " ".join(p) for p in c.top()["Processes"])
+    c.pause()
+    c.reload()
+    assert c.status == "paused"
+    c.unpause()
+    c.reload()
+    assert c.status == "running"
+
+
+def test_put_and_get_archive(docker_client, cleanup):
+    import tarfile
+
+    c = docker_client.containers.run("busybox", ["sleep", "600"], detach=True)
+    cleanup.append(c)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        info = tarfile.TarInfo("hello.txt")
+        info.size = 6
+        t.addfile(info, io.BytesIO(b"hello\n"))
+    assert c.put_archive("/tmp", buf.getvalue())
+    assert c.exec_run(["cat", "/tmp/hello.txt"]).output == b"hello\n"
+    chunks, stat = c.get_archive("/tmp/hello.txt")
+    assert stat["name"] == "hello.txt" and stat["size"] == 6
+    with tarfile.open(fileobj=io.BytesIO(b"".join(chunks))) as t:
+        assert t.extractfile("hello.txt").read() == b"hello\n"
+
+
+def test_events_and_df(docker_client):
+    import time
+
+    since = time.time()
+    docker_client.containers.run("busybox", ["true"], remove=True)
+    events = list(docker_client.events(since=since, until=time.time() + 1, decode=True,
+                                       filters={"type": "container"}))
+    assert {"create", "start", "die", "destroy"} <= {e["Action"] for e in events}
+    df = docker_client.df()
+    assert any("busybox:latest" in (i.get("RepoTags") or []) for i in df["Images"])
