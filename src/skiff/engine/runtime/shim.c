@@ -482,12 +482,22 @@ static void accept_console(int lfd) {
 /* Collect exited children. Returns 1 when the watched process has exited (status set).
  * In --run mode the runner's exit tells us the container's pid (or that it failed). */
 static int reap(pid_t *child, pid_t *runner, int *ready_fd, int *status) {
+    /* Orphans reaped before we know which pid is ours (a `runc exec -d` process can exit
+     * before runc does): keep their statuses to look the pid up afterwards. */
+    static pid_t early_pid[64];
+    static int early_status[64], early_n;
     int st, done = 0;
     pid_t p;
     while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
         if (*runner && p == *runner) {
             *runner = 0;
             *child = WIFEXITED(st) && WEXITSTATUS(st) == 0 ? read_pid_file() : 0;
+            for (int i = 0; *child && i < early_n; i++)
+                if (early_pid[i] == *child) { done = 1; *status = early_status[i]; }
+            if (*child && !done && kill(*child, 0) < 0 && errno == ESRCH) {
+                done = 1; /* reaped by someone else: its status is lost */
+                *status = 255 << 8;
+            }
             if (*ready_fd >= 0) {
                 char msg[64];
                 int k = *child ? snprintf(msg, sizeof msg, "ok %d\n", *child)
@@ -499,6 +509,9 @@ static int reap(pid_t *child, pid_t *runner, int *ready_fd, int *status) {
         } else if (*child && p == *child) {
             done = 1;
             *status = st;
+        } else if (*runner && early_n < 64) {
+            early_pid[early_n] = p;
+            early_status[early_n++] = st;
         }
     }
     return done;
