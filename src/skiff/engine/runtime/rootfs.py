@@ -13,6 +13,7 @@ import errno
 import os
 import posixpath
 import stat
+from typing import Any
 
 from skiff.engine.runtime import mountopts
 from skiff.engine.runtime import syscalls as sc
@@ -97,7 +98,7 @@ def _mount_cgroup(s: Syscalls, dest: str, opts: mountopts.MountOptions, binds: l
 def create_devices(s: Syscalls, rootfs: str, devices: list[dict] | None) -> None:
     """Device nodes in the container's /dev: the defaults plus linux.devices; where mknod is
     refused (in a user namespace) the host's node is bound instead."""
-    wanted = [{"path": f"/dev/{n}", "type": "c", "major": ma, "minor": mi, "fileMode": mode}
+    wanted: list[dict[str, Any]] = [{"path": f"/dev/{n}", "type": "c", "major": ma, "minor": mi, "fileMode": mode}
               for n, ma, mi, mode in DEFAULT_DEVICES]
     seen = {d["path"] for d in devices or []}
     wanted = [d for d in wanted if d["path"] not in seen] + list(devices or [])

@@ -4,6 +4,7 @@ and the cgroup (state, list, wait, kill, pause, stats, attach, delete)."""
 from __future__ import annotations
 
 import asyncio
+import builtins
 import errno
 import json
 import os
@@ -85,7 +86,7 @@ class ShimmedRuntime:
             raise NotFound(f"exec {exec_id} does not exist")
         return self._to_state(d, d.read())
 
-    def list(self) -> list[RuntimeState]:
+    def list(self) -> builtins.list[RuntimeState]:
         out = []
         for id in self.root.ids():
             try:
@@ -108,7 +109,11 @@ class ShimmedRuntime:
             if fd >= 0:
                 loop = asyncio.get_running_loop()
                 done = loop.create_future()
-                loop.add_reader(fd, lambda: done.done() or done.set_result(None))
+                def on_exit() -> None:
+                    if not done.done():
+                        done.set_result(None)
+
+                loop.add_reader(fd, on_exit)
                 try:
                     if alive(shim, shim_start):  # it may have gone before the reader was in place
                         await done
@@ -161,7 +166,7 @@ class ShimmedRuntime:
         st = self.root.existing(id).read()
         self._cgroup(st).apply(resources)
 
-    def pids(self, id: str) -> list[int]:
+    def pids(self, id: str) -> builtins.list[int]:
         st = self.root.existing(id).read()
         return self._cgroup(st).pids()
 
@@ -246,7 +251,7 @@ class ShimmedRuntime:
         cg.destroy()
 
     @staticmethod
-    def _exec_ids(d: StateDir) -> list[str]:
+    def _exec_ids(d: StateDir) -> builtins.list[str]:
         try:
             return os.listdir(d.file("execs"))
         except FileNotFoundError:

@@ -216,7 +216,7 @@ def spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, file
         chunks.append(chunk)
     os.close(report_r)
     raw = b"".join(chunks)
-    result = json.loads(raw) if raw else {"error": "shim start failed", "exit_code": 1}
+    result: dict[str, Any] = json.loads(raw) if raw else {"error": "shim start failed", "exit_code": 1}
     if "pid" not in result:
         os.waitpid(a, 0)
         code = int(result.get("exit_code", 1))
