@@ -137,7 +137,9 @@ def _flush_headers(writer: Any) -> None:
 
 
 def _take_tail(protocol: Any) -> bytes:
-    """Bytes aiohttp already read past the request head (early stdin)."""
+    """Bytes aiohttp already read past the request head (early stdin). aiohttp's C parser does
+    not treat a POST with `Upgrade: tcp` as an upgrade, so with it this is always empty and
+    bytes sent before the 101 are not seen; docker CLI and docker-py wait for the 101 first."""
     tail = getattr(protocol, "_message_tail", b"") or b""
     with contextlib.suppress(AttributeError):
         protocol._message_tail = b""
