@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import struct
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 
@@ -87,12 +87,14 @@ class ShimAttach(AttachSession):
     """An attach session; `connect(path)` may come later than creation (attach before start)."""
 
     def __init__(self, tty: bool, stdin: bool, stdout: bool, stderr: bool, detach_keys: bytes | None,
-                 prefix: list[tuple[int, bytes]] | None = None, on_detach: Callable[[], None] | None = None):
+                 prefix: list[tuple[int, bytes]] | None = None, on_detach: Callable[[], None] | None = None,
+                 on_stdin_eof: Callable[[], Awaitable[None]] | None = None):
         self.tty = tty
         self.want = {"stdin": stdin, "stdout": stdout, "stderr": stderr}
         self.matcher = DetachMatcher(detach_keys) if stdin and detach_keys else None
         self.prefix = prefix or []
         self.on_detach = on_detach
+        self.on_stdin_eof = on_stdin_eof
         self._connected = asyncio.Event()
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -107,9 +109,9 @@ class ShimAttach(AttachSession):
             if self._pending_stdin:
                 self._writer.write(bytes(self._pending_stdin))
                 self._pending_stdin.clear()
-            if self._stdin_eof and self._writer.can_write_eof():
-                self._writer.write_eof()
             await self._writer.drain()
+            if self._stdin_eof and self.on_stdin_eof is not None:
+                await self.on_stdin_eof()
         except OSError:
             self._reader = self._writer = None
         finally:
@@ -151,10 +153,14 @@ class ShimAttach(AttachSession):
         return True
 
     async def close_stdin(self) -> None:
+        """The client's stdin ended. The shim connection stays open for output; the process's stdin
+        is closed through the control socket (`on_stdin_eof`) when it was attached with stdin_once."""
+        if not self.want["stdin"] or self._stdin_eof:
+            return
         self._stdin_eof = True
-        if self._writer is not None and self._writer.can_write_eof():
-            with contextlib.suppress(OSError):
-                self._writer.write_eof()
+        if self._writer is not None and self.on_stdin_eof is not None:
+            with contextlib.suppress(Exception):
+                await self.on_stdin_eof()
 
     async def close(self) -> None:
         self._closed = True

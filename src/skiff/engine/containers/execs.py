@@ -127,16 +127,25 @@ class ExecManager:
         session = None
         if not detach:
             keys = parse_detach_keys(detach_keys or e.config.get("DetachKeys"))
+            async def stdin_eof() -> None:
+                with contextlib.suppress(SkiffError):
+                    await asyncio.to_thread(self.svc.runtime.close_stdin, c.id, exec_id)
+
             session = ShimAttach(use_tty, stdin, bool(e.config.get("AttachStdout")),
-                                 bool(e.config.get("AttachStderr")), keys)
+                                 bool(e.config.get("AttachStderr")), keys, on_stdin_eof=stdin_eof)
         try:
             st = await asyncio.to_thread(self.svc.runtime.exec, c.id, exec_id, process, io)
         except SkiffError as err:
-            e.exit_code = classify(err.message) or 126
+            # dockerd records 126/127 and, the stream being hijacked already, writes the error into it
+            e.exit_code = getattr(err, "exit_code", 0) or classify(err.message) or 126
             e.done.set()
             self.svc._publish(c, "exec_die", execID=exec_id, exitCode=e.exit_code)
-            raise InvalidArgument(f"OCI runtime exec failed: exec failed: unable to start container process: "
-                                  f"{err.message}: unknown") from None
+            text = f"OCI runtime exec failed: exec failed: unable to start container process: {err.message}: unknown"
+            if session is None:
+                raise InvalidArgument(text) from None
+            failed = ShimAttach(use_tty, False, True, False, None, prefix=[(1, (text + "\r\n").encode())])
+            failed.abandon()
+            return failed
         e.running = True
         e.pid = st.pid
         self.svc._publish(c, "exec_start: " + " ".join(e.config["Cmd"]), execID=exec_id)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from skiff.common.errors import InvalidArgument, SkiffError, SystemError_
 
-PREFIX = "failed to create task for container: failed to create shim task: OCI runtime create failed: "
+PREFIX = ("failed to create task for container: failed to create shim task: OCI runtime create failed: "
+          "unable to start container process: ")
 
 
 def classify(message: str) -> int:
@@ -25,7 +26,10 @@ def classify(message: str) -> int:
 
 
 def translate_start_error(message: str) -> SkiffError:
-    text = message if message.startswith("failed to create task") else PREFIX + message
+    if message.startswith("failed to create task") or message.startswith("cannot join") or message.startswith("unable to find"):
+        text = message
+    else:
+        text = PREFIX + message
     if not text.endswith(": unknown"):
         text += ": unknown"
     code = classify(message)
