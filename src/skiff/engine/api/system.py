@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import platform
 import time
@@ -44,11 +45,12 @@ def _go_arch() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
 
-async def version(request: web.Request) -> web.Response:
+@functools.cache
+def _version_body() -> dict:
     details = {"ApiVersion": API_VERSION, "MinAPIVersion": MIN_API_VERSION, "Os": "linux",
                "Arch": _go_arch(), "KernelVersion": _kernel(), "GitCommit": "", "GoVersion": "",
                "Experimental": "false", "BuildTime": "", "PythonVersion": platform.python_version()}
-    return json_response({
+    return {
         "Platform": {"Name": "skiff Engine"},
         "Components": [{"Name": "Engine", "Version": ENGINE_VERSION, "Details": details}],
         "Version": ENGINE_VERSION,
@@ -60,9 +62,14 @@ async def version(request: web.Request) -> web.Response:
         "Arch": _go_arch(),
         "KernelVersion": _kernel(),
         "BuildTime": "",
-    })
+    }
 
 
+async def version(request: web.Request) -> web.Response:
+    return json_response(_version_body())
+
+
+@functools.cache
 def _os_name() -> str:
     try:
         with open("/etc/os-release") as f:
@@ -74,6 +81,7 @@ def _os_name() -> str:
     return "Linux"
 
 
+@functools.cache
 def _mem_total() -> int:
     try:
         with open("/proc/meminfo") as f:
