@@ -302,3 +302,25 @@ def test_socket_is_root_skiff_0660(engine):
     assert st.st_mode & 0o777 == 0o660
     assert st.st_uid == 0 and grp.getgrgid(st.st_gid).gr_name == "skiff"
 
+
+
+def test_bad_input_status_codes(engine):
+    """What the CLI reports above, checked at the HTTP level: dockerd's statuses and messages."""
+    import orjson
+
+    from tests.support.engine import request
+
+    status, body = request(engine.socket, "POST", "/v1.50/images/load", b"\x00not a tarball" * 100,
+                           {"Content-Type": "application/x-tar"})
+    assert status == 400, body
+    status, body = request(engine.socket, "POST", "/v1.50/containers/create",
+                           orjson.dumps({"Image": "Bad:Ref!!", "Cmd": ["true"]}), {"Content-Type": "application/json"})
+    assert status == 400, body
+    status, body = request(engine.socket, "POST", "/v1.50/containers/create",
+                           orjson.dumps({"Image": "absent:9", "Cmd": ["true"]}), {"Content-Type": "application/json"})
+    assert status == 404 and orjson.loads(body)["message"] == "No such image: absent:9"
+    status, body = request(engine.socket, "POST", "/v1.50/containers/create", b"{broken",
+                           {"Content-Type": "application/json"})
+    assert status == 400
+    assert request(engine.socket, "GET", "/v1.50/containers/absent/json")[0] == 404
+    assert request(engine.socket, "GET", "/_ping") == (200, b"OK")
