@@ -754,7 +754,7 @@ class ContainerService:
     async def changes(self, ref: str) -> list[dict]:
         """[{"Path": str, "Kind": 0 modified | 1 added | 2 deleted}]."""
         c = self.get(ref)
-        return await self.images.rootfs_changes(c.id)
+        return hide_mountpoints(await self.images.rootfs_changes(c.id))
 
     async def prune(self, filters: dict[str, list[str]] | None = None) -> dict:
         """{"ContainersDeleted": [ids], "SpaceReclaimed": int}."""
@@ -894,6 +894,23 @@ class ContainerService:
                     await asyncio.to_thread(self.runtime.resume, c.id)
         self._publish(c, "commit", comment=comment)
         return image_id
+
+
+# Files the engine bind-mounts over; dockerd keeps their mount points in an "init" layer, so
+# they never show up as changes.
+ENGINE_FILES = {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/sbin/docker-init"}
+
+
+def hide_mountpoints(changes: list[dict]) -> list[dict]:
+    kept = [ch for ch in changes if ch["Path"] not in ENGINE_FILES]
+    parents_needed = {p.rsplit("/", 1)[0] or "/" for p in (ch["Path"] for ch in kept)}
+    out = []
+    for ch in kept:
+        if ch["Kind"] == 0 and ch["Path"] in ("/etc", "/sbin"):
+            if not any(p == ch["Path"] or p.startswith(ch["Path"] + "/") for p in parents_needed):
+                continue
+        out.append(ch)
+    return out
 
 
 def _until_ts(value: str) -> float:

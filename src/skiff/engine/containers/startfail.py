@@ -26,13 +26,15 @@ def classify(message: str) -> int:
 
 
 def translate_start_error(message: str) -> SkiffError:
-    if message.startswith("failed to create task") or message.startswith("cannot join") or message.startswith("unable to find"):
-        text = message
-    else:
-        text = PREFIX + message
+    """The error `POST /containers/{id}/start` answers, with `.exit_code` for the container's state."""
+    if message.startswith(("unable to find", "cannot join")):
+        err: SkiffError = SystemError_(message)
+        err.exit_code = 128  # type: ignore[attr-defined]
+        return err
+    text = message if message.startswith("failed to create task") else PREFIX + message
     if not text.endswith(": unknown"):
         text += ": unknown"
     code = classify(message)
-    err: SkiffError = InvalidArgument(text) if code else SystemError_(text)
+    err = InvalidArgument(text) if code else SystemError_(text)
     err.exit_code = code or 128  # type: ignore[attr-defined]
     return err
