@@ -235,3 +235,9 @@ def test_builtin_networks_and_registry_less_commands(api):
     assert r.returncode == 1 and b"not supported by this skiff engine yet" in r.stderr
     r = api.docker("login", "-u", "someone", "--password-stdin", input=b"secret\n")
     assert r.returncode == 1 and b"no registry client" in r.stderr
+
+
+def test_build_refused_and_build_cache_prune_empty(api):
+    status, body = api.request("POST", "/v1.50/build", b"", {"Content-Type": "application/x-tar"})
+    assert status == 501 and b"building images is not supported" in body
+    assert api.request("POST", "/build/prune") == (200, b'{"CachesDeleted":null,"SpaceReclaimed":0}')

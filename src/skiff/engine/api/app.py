@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from skiff.common.errors import SkiffError
-from skiff.engine.api import containers, images, networks, system, volumes
+from skiff.engine.api import build, containers, images, networks, system, volumes
 from skiff.engine.api import exec as exec_routes
 from skiff.engine.api.context import CONTEXT, EngineContext
 from skiff.engine.api.versions import check_version
@@ -57,7 +57,7 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 def build_app(ctx: EngineContext) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024**4)
     app[CONTEXT] = ctx
-    for module in (system, containers, exec_routes, images, volumes, networks):
+    for module in (system, containers, exec_routes, images, volumes, networks, build):
         for method, path, handler in module.ROUTES:
             app.router.add_route(method, path, handler)
             app.router.add_route(method, "/v{api_version:[0-9]+(?:\\.[0-9]+)*}" + path, handler)
