@@ -240,3 +240,31 @@ def test_join_an_existing_network_namespace(linux_rt):
     linux_rt.rt.start("c2")
     assert linux_rt.wait("c2").exit_code == 0
     assert linux_rt.logs("c2")[0].strip() == os.readlink(ns_path)
+
+
+def test_user_namespace_with_id_maps(linux_rt):
+    """The container's root is host uid 100000: the rootfs path must be reachable by it
+    (as with runc), so this test uses its own rootfs under a 0755 directory."""
+    import json as _json
+
+    from tests.integration.runtime.bundles import extract_rootfs
+
+    os.chmod(linux_rt.tmp, 0o755)
+    linux_rt.rootfs = extract_rootfs(linux_rt.tmp / "userns-rootfs")
+    b = linux_rt.bundle(["sh", "-c", "id -u; cat /proc/self/uid_map; echo $$; stat -c %u /bin/busybox; touch /etc/x 2>/dev/null || echo denied; sleep 30"])
+    cfg = _json.loads(open(b + "/config.json").read())
+    cfg["linux"]["namespaces"].append({"type": "user"})
+    cfg["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    cfg["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+    open(b + "/config.json", "w").write(_json.dumps(cfg))
+    linux_rt.rt.create("c1", b, IOSpec(log_path=linux_rt.log_path("c1")))
+    linux_rt.rt.start("c1")
+    linux_rt.wait_for_output("c1", "denied")
+    out, err = linux_rt.logs("c1")
+    assert out.split() == ["0", "0", "100000", "65536", "1", "65534", "denied"], err
+    # an exec joins the user namespace too
+    linux_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "id -u; cat /proc/self/uid_map"], "cwd": "/", "env": ["PATH=/bin"]},
+                     IOSpec(log_path=linux_rt.log_path("e1")))
+    assert linux_rt.wait("c1", "e1").exit_code == 0
+    assert linux_rt.logs("e1")[0].split() == ["0", "0", "100000", "65536"]
+    linux_rt.rt.delete("c1", force=True)

@@ -230,15 +230,22 @@ def test_init_setup_reports_missing_command_before_ready(tmp_path):
     assert e.value.exit_code == 127 and ch.sent == []
 
 
-def test_user_namespace_asks_the_parent_for_id_maps(tmp_path):
+def test_user_namespace_stage(tmp_path):
+    """The stage joins the cgroup as host root, then userns (maps by the parent), then pidns."""
+    from skiff.engine.runtime.init import enter_user_namespace
+
     p = _init_plan(tmp_path)
-    p.ns = plan([{"type": "user"}, {"type": "mount"}])
+    p.ns = plan([{"type": "user"}, {"type": "pid"}, {"type": "mount"}])
     s = RecordingSyscalls()
     ch = FakeChannel()
-    container_setup(s, ch, p)
-    assert s.named("unshare")[0] == ("unshare", sc.CLONE_NEWUSER)
-    assert s.named("unshare")[1] == ("unshare", sc.CLONE_NEWNS)
-    assert ch.sent[0] == ({"type": "userns"}, None)
+    assert enter_user_namespace(s, ch, p) == (4242, 101)
+    assert [c[0] for c in s.calls] == ["open", "write_file", "unshare", "setresgid", "setresuid", "unshare", "clone_parent"]
+    assert s.named("unshare") == [("unshare", sc.CLONE_NEWUSER), ("unshare", sc.CLONE_NEWPID)]
+    assert ch.sent == [({"type": "userns"}, None)]
+    # the init itself then unshares the rest, without the user namespace again
+    s2 = RecordingSyscalls()
+    container_setup(s2, FakeChannel(), p)
+    assert s2.named("unshare") == [("unshare", sc.CLONE_NEWNS)]
 
 
 def test_exec_mode_joins_and_skips_rootfs(tmp_path):

@@ -48,6 +48,7 @@ class SetupPlan:
     cgroup_binds: list[tuple[str, str]] = field(default_factory=list)
     fifo: str = ""  # blocks here until `start` (init) or the shim's gate opens (exec)
     last_cap: int = 40
+    fifo_fd: int = -1  # the fifo, already open (the user namespace stage opens it)
 
 
 @dataclass
@@ -71,6 +72,26 @@ def _open_terminal(s: Syscalls, ioctl, size: dict[str, int] | None) -> tuple[int
     return master, slave
 
 
+def enter_user_namespace(s: Syscalls, ch: Channel, plan: SetupPlan) -> tuple[int, int]:
+    """The extra stage a new user namespace needs (run in a child of the shim-to-be):
+    join the cgroup while still host root, unshare the user namespace and have the parent
+    write the id maps, become its root, unshare the pid namespace (so the user namespace
+    owns it, which /proc needs), and clone the container's init as the shim's own child.
+    Returns (the clone's result: 0 in the init, its pid in this stage; the exec fifo opened
+    while the state directory was still reachable)."""
+    fifo_fd = s.open(plan.fifo, os.O_PATH) if plan.fifo else -1
+    for f in plan.cgroup_procs:
+        s.write_file(f, "0")
+    s.unshare(sc.CLONE_NEWUSER)
+    ch.send({"type": "userns"})
+    ch.recv()
+    s.setresgid(0)
+    s.setresuid(0)
+    if plan.ns.new_pid:
+        s.unshare(sc.CLONE_NEWPID)
+    return s.clone_parent(), fifo_fd
+
+
 def linux_ioctl(fd: int, request: int, arg: int) -> int:
     if request == TIOCSPTLCK:  # takes a pointer to an int
         fcntl.ioctl(fd, request, struct.pack("i", arg))
@@ -83,21 +104,14 @@ def container_setup(s: Syscalls, ch: Channel, plan: SetupPlan, ioctl=linux_ioctl
     process = plan.process
     config = plan.config
     linux = config.get("linux") or {}
-    fifo_fd = -1
-    if plan.fifo:  # opened by host path, before any namespace or root changes
+    fifo_fd = plan.fifo_fd
+    if plan.fifo and fifo_fd < 0:  # opened by host path, before any namespace or root changes
         fifo_fd = s.open(plan.fifo, os.O_PATH)
     for f in plan.cgroup_procs:
         s.write_file(f, "0")
     for _kind, path in plan.ns.join:
         s.setns(path, 0)
-    new = plan.ns.new
-    if new & sc.CLONE_NEWUSER:
-        s.unshare(sc.CLONE_NEWUSER)
-        ch.send({"type": "userns"})
-        ch.recv()
-        s.setresgid(0)
-        s.setresuid(0)
-        new &= ~sc.CLONE_NEWUSER
+    new = plan.ns.new & ~sc.CLONE_NEWUSER  # entered before, by `enter_user_namespace`
     if new:
         s.unshare(new)
     if plan.mode == "init":

@@ -40,6 +40,21 @@ def load_bundle(bundle: str) -> tuple[dict[str, Any], str]:
     return config, os.path.realpath(rootfs)
 
 
+def mapped_root(config: dict[str, Any]) -> tuple[int, int] | None:
+    """Host uid/gid of the container's root when it runs in a new user namespace."""
+    linux = config.get("linux") or {}
+    if not any(ns.get("type") == "user" for ns in linux.get("namespaces") or []):
+        return None
+
+    def host(key: str) -> int:
+        for m in linux.get(key) or []:
+            if m["containerID"] <= 0 < m["containerID"] + m["size"] or m["containerID"] == 0:
+                return int(m["hostID"])
+        return 0
+
+    return host("uidMappings"), host("gidMappings")
+
+
 class LinuxRuntime(ShimmedRuntime):
     """The Runtime protocol with skiff's own container setup (see init.py, spawn.py)."""
 
@@ -72,6 +87,9 @@ class LinuxRuntime(ShimmedRuntime):
             cg.create()
             cg.apply(linux.get("resources") or {})
             os.mkfifo(d.fifo, 0o600)
+            owner = mapped_root(config)
+            if owner:  # the init reopens the fifo as the user namespace's root
+                os.chown(d.fifo, *owner)
             setup = SetupPlan(mode="init", process=process, ns=ns, config=config, rootfs=rootfs,
                               cgroup_procs=cg.procs_files(), cgroup_binds=cg.container_binds(), fifo=d.fifo,
                               last_cap=self.last_cap)
@@ -88,7 +106,7 @@ class LinuxRuntime(ShimmedRuntime):
             "pid_start": proc_start_time(pid), "shim_pid": shim_pid, "shim_start": proc_start_time(shim_pid),
             "created": now_rfc3339(), "cgroup_path": cg.path, "namespaces": sorted(ns.types),
             "terminal": bool(process.get("terminal")), "annotations": config.get("annotations") or {},
-            "runtime": "linux",
+            "runtime": "linux", "root_owner": mapped_root(config),
         })
         return self.state(id)
 
@@ -137,6 +155,9 @@ class LinuxRuntime(ShimmedRuntime):
         cg = self._cgroup(st)
         os.makedirs(ed.path, mode=0o711, exist_ok=True)
         os.mkfifo(ed.fifo, 0o600)
+        owner = st.get("root_owner")
+        if owner:
+            os.chown(ed.fifo, *owner)
         setup = SetupPlan(mode="exec", process=process, ns=exec_plan(st["pid"], set(st["namespaces"])),
                           cgroup_procs=cg.procs_files(), fifo=ed.fifo, last_cap=self.last_cap)
         try:

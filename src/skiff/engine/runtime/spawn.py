@@ -14,6 +14,7 @@ execve. It costs two forks and no interpreter start-up.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -26,7 +27,12 @@ from skiff.common.errors import SystemError_
 from skiff.engine.runtime import syscalls as sc
 from skiff.engine.runtime.api import IOSpec
 from skiff.engine.runtime.errors import ExecFailed
-from skiff.engine.runtime.init import SetupPlan, container_setup, wait_for_start_and_exec
+from skiff.engine.runtime.init import (
+    SetupPlan,
+    container_setup,
+    enter_user_namespace,
+    wait_for_start_and_exec,
+)
 from skiff.engine.runtime.process import ExecError
 
 
@@ -109,33 +115,62 @@ def _child_a(s: sc.LinuxSyscalls, plan: SetupPlan, shim_argv: list[str], report_
              sync_a: socket.socket, sync_b: socket.socket, child_stdio: list[int], shim_fds: list[int],
              shim_log: str) -> None:
     os.setsid()
+    userns = bool(plan.ns.new & sc.CLONE_NEWUSER)
     if plan.ns.join_pid:
         s.setns(plan.ns.join_pid, sc.CLONE_NEWPID)
-    elif plan.ns.new_pid:
+    elif plan.ns.new_pid and not userns:
         s.unshare(sc.CLONE_NEWPID)
-    b = os.fork()
-    if b == 0:
+    b = stage = os.fork()
+    if stage == 0:
         sync_a.close()
         os.close(report_w)  # else the engine would wait for this child's exec to see EOF
-        _child_b(s, SocketChannel(sync_b), plan, child_stdio)
+        ch_b = SocketChannel(sync_b)
+        if not userns:
+            _child_b(s, ch_b, plan, child_stdio)
+        try:
+            init, fifo_fd = enter_user_namespace(s, ch_b, plan)
+        except BaseException as e:  # noqa: B036
+            text, code = _describe(e)
+            ch_b.send({"type": "error", "message": text, "exit_code": code})
+            os._exit(1)
+        if init == 0:
+            _child_b(s, ch_b, dataclasses.replace(plan, cgroup_procs=[], fifo_fd=fifo_fd), child_stdio)
+        ch_b.send({"type": "child", "pid": init})
+        os._exit(0)
     sync_b.close()
     for fd in child_stdio:
         os.close(fd)
     ch = SocketChannel(sync_a)
-    msg = ch.recv()
-    while msg.get("type") == "userns":
-        _write_maps(b, plan.config)
-        ch.send({"type": "ok"})
+    if userns:
+        b = 0  # the init's pid comes from the stage, in a "child" message
+    outcome: dict[str, Any] | None = None
+    while outcome is None or not b:
         msg = ch.recv()
-    if msg.get("type") != "ready":
-        if not msg:
-            msg = {"message": "container init exited during setup", "exit_code": 1}
-        os.write(report_w, json.dumps({"error": msg.get("message"), "exit_code": msg.get("exit_code", 1)}).encode())
-        try:
-            os.kill(b, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(b, 0)
+        kind = msg.get("type")
+        if kind == "userns":
+            _write_maps(stage, plan.config)
+            ch.send({"type": "ok"})
+        elif kind == "child":
+            b = int(msg["pid"])
+            os.waitpid(stage, 0)
+        elif not msg:  # EOF: every holder of the socket is gone
+            break
+        elif outcome is None:
+            outcome = msg  # "ready" or "error"
+    if outcome is None:
+        outcome = {"type": "error", "message": "container init exited during setup", "exit_code": 1}
+    if outcome.get("type") != "ready":
+        os.write(report_w, json.dumps({"error": outcome.get("message"),
+                                       "exit_code": outcome.get("exit_code", 1)}).encode())
+        for pid in {b, stage} - {0}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
         os._exit(0)
     shim_argv = [str(b) if arg == "{pid}" else arg for arg in shim_argv]
     if ch.fds:  # the pty master

@@ -47,6 +47,10 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
+CLONE_PARENT = 0x00008000
+_SIGCHLD = 17
+_SYS_CLONE = {"x86_64": 56, "aarch64": 220}.get(os.uname().machine, 56)
+
 # prctl(2)
 PR_SET_KEEPCAPS = 8
 PR_CAPBSET_DROP = 24
@@ -90,6 +94,7 @@ class Syscalls(Protocol):
     def setresuid(self, uid: int) -> None: ...
     def setrlimit(self, name: str, soft: int, hard: int) -> None: ...
     def umask(self, mask: int) -> None: ...
+    def clone_parent(self) -> int: ...  # fork whose child is our parent's child; 0 in the child
 
 
 def _err(path: str = "") -> OSError:
@@ -104,6 +109,9 @@ class LinuxSyscalls:
         self.libc = ctypes.CDLL(None, use_errno=True)
         self.libc.syscall.restype = ctypes.c_long
         self.libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+        # clone must not release the GIL around the call: the child resumes Python code
+        self.pylibc = ctypes.PyDLL(None, use_errno=True)
+        self.pylibc.syscall.restype = ctypes.c_long
 
     def mount(self, source: str, target: str, fstype: str, flags: int, data: str = "") -> None:
         if self.libc.mount(source.encode() or None, target.encode(), fstype.encode() or None,
@@ -221,6 +229,13 @@ class LinuxSyscalls:
 
     def umask(self, mask: int) -> None:
         os.umask(mask)
+
+    def clone_parent(self) -> int:
+        """A fork (same stack, copy-on-write) whose child's parent is our parent."""
+        pid = self.pylibc.syscall(_SYS_CLONE, ctypes.c_ulong(CLONE_PARENT | _SIGCHLD), 0, 0, 0, 0)
+        if pid < 0:
+            raise _err()
+        return int(pid)
 
     def mark_fds_cloexec(self, lowest: int = 3) -> None:
         """Make sure no descriptor the engine holds leaks into the container."""
@@ -340,3 +355,7 @@ class RecordingSyscalls:
 
     def mark_fds_cloexec(self, lowest: int = 3) -> None:
         self._rec("mark_fds_cloexec", lowest)
+
+    def clone_parent(self) -> int:
+        self._rec("clone_parent")
+        return 4242
