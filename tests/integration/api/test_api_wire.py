@@ -241,3 +241,24 @@ def test_build_refused_and_build_cache_prune_empty(api):
     status, body = api.request("POST", "/v1.50/build", b"", {"Content-Type": "application/x-tar"})
     assert status == 501 and b"building images is not supported" in body
     assert api.request("POST", "/build/prune") == (200, b'{"CachesDeleted":null,"SpaceReclaimed":0}')
+
+
+def test_attach_over_websocket(api):
+    import asyncio
+
+    import aiohttp
+
+    status, body = api.request("POST", "/containers/create",
+                               orjson.dumps({"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True}),
+                               {"Content-Type": "application/json"})
+    cid = orjson.loads(body)["Id"]
+    assert api.request("POST", f"/containers/{cid}/start")[0] == 204
+
+    async def talk() -> bytes:
+        async with aiohttp.ClientSession(connector=aiohttp.UnixConnector(path=api.socket)) as s:
+            async with s.ws_connect(f"http://x/v1.50/containers/{cid}/attach/ws?stream=1&stdin=1&stdout=1") as ws:
+                await ws.send_bytes(b"over ws\n")
+                msg = await asyncio.wait_for(ws.receive(), 10)
+                return msg.data
+
+    assert asyncio.run(talk()) == b"over ws\n"  # raw, not framed

@@ -88,3 +88,14 @@ def test_daemon_flags():
     d = parse_args([])
     assert d.data_root == "/var/lib/skiff/engine" and d.hosts == ["unix:///run/skiff/engine.sock"]
     assert d.group == "skiff"
+
+
+def test_deframer_reassembles_across_reads():
+    from skiff.engine.api.wire import Deframer
+
+    wire = frame(1, b"hello ") + frame(2, b"err") + frame(1, b"world")
+    d = Deframer()
+    got = []
+    for i in range(0, len(wire), 5):
+        got += d.feed(wire[i:i + 5])
+    assert got == [(1, b"hello "), (2, b"err"), (1, b"world")]

@@ -7,12 +7,13 @@ import base64
 import contextlib
 
 import orjson
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 from skiff.common.errors import InvalidArgument
 from skiff.engine.api.context import ctx
 from skiff.engine.api.hijack import MULTIPLEXED_STREAM, RAW_STREAM, hijack, pump
 from skiff.engine.api.wire import (
+    Deframer,
     frame,
     json_line,
     json_response,
@@ -240,6 +241,43 @@ async def attach(request: web.Request) -> web.StreamResponse:
     return resp
 
 
+async def attach_ws(request: web.Request) -> web.StreamResponse:
+    """Attach over a websocket: binary messages carry stdin in and raw output out (never framed)."""
+    q = request.query
+    session = await ctx(request).containers.attach(
+        _id(request), stdin=query_bool(q, "stdin"), stdout=query_bool(q, "stdout"), stderr=query_bool(q, "stderr"),
+        stream=query_bool(q, "stream"), logs=query_bool(q, "logs"), detach_keys=q.get("detachKeys") or None)
+    ws = web.WebSocketResponse()
+    try:
+        await ws.prepare(request)
+    except BaseException:
+        await session.close()
+        raise
+    deframer = None if session.tty else Deframer()
+
+    async def send_output() -> None:
+        with contextlib.suppress(ConnectionError):
+            async for chunk in session.output():
+                data = chunk if deframer is None else b"".join(p for _, p in deframer.feed(chunk))
+                if data:
+                    await ws.send_bytes(data)
+        await ws.close()
+
+    sender = asyncio.create_task(send_output())
+    try:
+        async for msg in ws:
+            if msg.type not in (WSMsgType.BINARY, WSMsgType.TEXT):
+                break
+            data = msg.data if isinstance(msg.data, bytes) else msg.data.encode()
+            if not await session.write_stdin(data):
+                break
+    finally:  # the client closed (a websocket has no half-close), detached, or the output ended
+        sender.cancel()
+        await session.close()
+        await ws.close()
+    return ws
+
+
 async def resize(request: web.Request) -> web.Response:
     q = request.query
     await ctx(request).containers.resize(_id(request), query_int(q, "h", 0), query_int(q, "w", 0))
@@ -271,5 +309,6 @@ ROUTES = [
     ("GET", _C + "/export", export),
     ("GET", _C + "/logs", logs),
     ("POST", _C + "/attach", attach),
+    ("GET", _C + "/attach/ws", attach_ws),
     ("POST", _C + "/resize", resize),
 ]

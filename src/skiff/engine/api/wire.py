@@ -123,3 +123,22 @@ async def open_stream(request: web.Request, content_type: str = JSON, status: in
     if send is not None:
         send()
     return resp
+
+
+class Deframer:
+    """Splits Docker's multiplexed stream back into (stream, payload) pieces, across reads."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        self._buf += data
+        out: list[tuple[int, bytes]] = []
+        while len(self._buf) >= _FRAME.size:
+            stream, length = _FRAME.unpack_from(self._buf)
+            end = _FRAME.size + length
+            if len(self._buf) < end:
+                break
+            out.append((stream, bytes(self._buf[_FRAME.size:end])))
+            del self._buf[:end]
+        return out
