@@ -23,7 +23,7 @@ from skiff.common.timefmt import now_rfc3339
 from skiff.engine.content.store import ContentStore
 from skiff.engine.events import EventBus
 from skiff.engine.images import views
-from skiff.engine.images.filters import matches_filters
+from skiff.engine.images.filters import matches_filters, reference_matches
 from skiff.engine.images.layers import LayerStore
 from skiff.engine.images.store import ImageRecord, ImageStore
 from skiff.engine.snapshots.base import Mount
@@ -159,7 +159,10 @@ class ImageService:
                 continue  # an intermediate image, shown only with -a
             if not matches_filters(img, filters, by_ref):
                 continue
-            out.append(views.summary(img.id, img.config, img.repo_tags, img.repo_digests, img.parent, img.size))
+            tags = img.repo_tags
+            if filters.get("reference"):  # dockerd lists only the names that matched
+                tags = [t for t in tags if any(reference_matches(p, [t]) for p in filters["reference"])]
+            out.append(views.summary(img.id, img.config, tags, img.repo_digests, img.parent, img.size))
         out.sort(key=lambda s: (s["Created"], s["Id"]), reverse=True)
         return out
 
@@ -334,10 +337,10 @@ class ImageService:
     def prepare_rootfs(self, key: str, image: str) -> list[Mount]:
         """A writable snapshot `key` (the container id) on top of the image's layers."""
         img = self.get(image)
-        with self.lock:
-            if img.chain_id and not self.snapshotter.exists(img.chain_id):
+        if img.chain_id and not self.snapshotter.exists(img.chain_id):
+            with self.lock:  # only when layers are missing: a long load must not block container creation
                 self.layers.unpack(img.diff_ids)
-            return self.snapshotter.prepare(key, img.chain_id)
+        return self.snapshotter.prepare(key, img.chain_id)
 
     def rootfs_mounts(self, key: str) -> list[Mount]:
         return self.snapshotter.mounts(key)
