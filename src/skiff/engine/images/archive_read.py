@@ -63,6 +63,7 @@ def ingest_archive(fileobj: BinaryIO, content: ContentStore) -> ArchiveContents:
                 name = _norm(m.name)
                 if m.isreg():
                     src = tar.extractfile(m)
+                    assert src is not None  # a regular file always has data
                     with content.writer() as w:
                         while chunk := src.read(1 << 20):
                             w.write(chunk)
@@ -80,9 +81,10 @@ def ingest_archive(fileobj: BinaryIO, content: ContentStore) -> ArchiveContents:
     except InvalidArgument:
         _drop(content, out.added)
         raise
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as e:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as err:
         _drop(content, out.added)
-        raise InvalidArgument(f"invalid tar archive: {e or 'unexpected end of data'} (the file is truncated or corrupt)") from None
+        why = str(err) or "unexpected end of data"
+        raise InvalidArgument(f"invalid tar archive: {why} (the file is truncated or corrupt)") from None
     if not out.names:
         raise InvalidArgument("invalid tar archive: it contains no files")
     return out
@@ -115,8 +117,8 @@ def _read_config(archive: ArchiveContents, content: ContentStore, name_or_digest
 def _from_docker_manifest(archive: ArchiveContents, content: ContentStore) -> list[ImageToLoad]:
     try:
         entries = orjson.loads(content.read(archive.names["manifest.json"]))
-    except orjson.JSONDecodeError as e:
-        raise InvalidArgument(f"invalid archive: manifest.json: {e}") from None
+    except orjson.JSONDecodeError as err:
+        raise InvalidArgument(f"invalid archive: manifest.json: {err}") from None
     if not isinstance(entries, list):
         raise InvalidArgument("invalid archive: manifest.json must be a list")
     images = []

@@ -93,7 +93,7 @@ def commit(svc, key: str, parent_image: str, ref: Reference | None, author: str,
         new["created"] = created
         new["config"] = runtime_config
         new["rootfs"] = {"type": "layers", "diff_ids": diff_ids}
-        entry = {"created": created, "created_by": " ".join(cmd)}
+        entry: dict = {"created": created, "created_by": " ".join(cmd)}
         if author:
             entry["author"] = author
             new["author"] = author

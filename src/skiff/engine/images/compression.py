@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from skiff.common.errors import InvalidArgument
 
@@ -31,13 +31,13 @@ def decompressed(src: BinaryIO) -> tuple[BinaryIO, str]:
     buffered = src if isinstance(src, io.BufferedReader) else io.BufferedReader(_Raw(src), 1 << 16)
     kind = detect(buffered.peek(6)[:6])
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=buffered, mode="rb"), kind
+        return cast(BinaryIO, gzip.GzipFile(fileobj=buffered, mode="rb")), kind
     if kind == "xz":
         import lzma
-        return lzma.LZMAFile(buffered), kind
+        return cast(BinaryIO, lzma.LZMAFile(buffered)), kind
     if kind == "bzip2":
         import bz2
-        return bz2.BZ2File(buffered), kind
+        return cast(BinaryIO, bz2.BZ2File(buffered)), kind
     if kind == "zstd":
         try:
             import zstandard  # optional dependency

@@ -8,9 +8,10 @@ removes blobs and snapshots, so garbage collection never races a load.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -144,7 +145,7 @@ class ImageService:
         return out
 
     def list(self, all: bool = False, filters: dict[str, list[str]] | None = None,
-             digests: bool = False) -> list[dict]:
+             digests: bool = False) -> builtins.list[dict]:
         """Docker's ImageSummary list (GET /images/json), newest first."""
         filters = filters or {}
         imgs = self.images()
@@ -178,7 +179,7 @@ class ImageService:
         return views.inspect(img.id, img.config, img.repo_tags, img.repo_digests, img.parent, img.size,
                              rec.last_tag_time, data, "overlay2" if self.snapshotter_name == "overlay" else "vfs")
 
-    def history(self, ref_or_id: str) -> list[dict]:
+    def history(self, ref_or_id: str) -> builtins.list[dict]:
         """Docker's HistoryResponseItem list, newest first."""
         img = self.get(ref_or_id)
         return views.history(img.id, img.config, self.layers.sizes(img.diff_ids), img.repo_tags)
@@ -199,7 +200,7 @@ class ImageService:
         self.events.publish("image", "tag", image_id, {"name": ref.familiar()})
         return old
 
-    def remove(self, ref_or_id: str, force: bool = False, noprune: bool = False) -> list[dict]:
+    def remove(self, ref_or_id: str, force: bool = False, noprune: bool = False) -> builtins.list[dict]:
         """Docker's DELETE /images/{name} answer: [{"Untagged": ...}, {"Deleted": ...}]."""
         from skiff.engine.images.removal import remove_image
         with self.lock:
@@ -213,7 +214,7 @@ class ImageService:
             return got[0], bool(got[1])
         return got, False
 
-    def _delete_image(self, image_id: str, prune: bool = True) -> list[dict]:
+    def _delete_image(self, image_id: str, prune: bool = True) -> builtins.list[dict]:
         """Drop a record (refs already gone) and collect what nothing uses any more."""
         self.store.delete_record(image_id)
         self._configs.pop(image_id, None)
@@ -224,7 +225,7 @@ class ImageService:
             out += [{"Deleted": c} for c in removed]
         return out
 
-    def _gc(self) -> tuple[list[str], int]:
+    def _gc(self) -> tuple[builtins.list[str], int]:
         return self.layers.gc(*self._keep())
 
     def _keep(self) -> tuple[set[str], set[str]]:
@@ -241,12 +242,12 @@ class ImageService:
         return keep_chains, keep_blobs
 
     # -- archives ------------------------------------------------------------------------
-    async def load(self, fileobj: BinaryIO, quiet: bool = False) -> list[str]:
+    async def load(self, fileobj: BinaryIO, quiet: bool = False) -> builtins.list[str]:
         """Load a docker-archive or OCI layout tar; returns lines like "Loaded image: busybox:latest"."""
         from skiff.engine.images.loading import load_archive
         return await asyncio.to_thread(load_archive, self, fileobj)
 
-    async def save(self, refs: list[str], out: BinaryIO) -> None:
+    async def save(self, refs: builtins.list[str], out: BinaryIO) -> None:
         """Write a docker-archive tar (also a valid OCI layout) of the images to `out`."""
         from skiff.engine.images.archive_write import write_archive
         images = self._to_save(refs)
@@ -254,13 +255,13 @@ class ImageService:
         for img in images:
             self.events.publish("image", "save", img.image_id, {"name": img.refs[0] if img.refs else img.image_id})
 
-    async def save_oci_layout(self, refs: list[str], directory: str | Path) -> None:
+    async def save_oci_layout(self, refs: builtins.list[str], directory: str | Path) -> None:
         """Write an OCI image layout directory (for `skopeo inspect oci:DIR`)."""
         from skiff.engine.images.archive_write import write_layout_dir
         images = self._to_save(refs)
         await asyncio.to_thread(write_layout_dir, images, self.content, directory)
 
-    def _to_save(self, names: list[str]):
+    def _to_save(self, names: builtins.list[str]):
         from skiff.engine.images.archive_write import ImageToSave
         if not names:
             raise InvalidArgument("No images specified")
@@ -278,14 +279,14 @@ class ImageService:
                     item.refs.append(ref)
         return list(chosen.values())
 
-    def _refs_for_save(self, name: str) -> list[tuple[str, str | None]]:
+    def _refs_for_save(self, name: str) -> builtins.list[tuple[str, str | None]]:
         """A bare repository name saves all its tags; a tag saves itself; an id saves no names."""
         try:
             ref = parse_reference(name, default_tag=False)
         except InvalidArgument:
             ref = None
         if ref is not None and not ref.tag and not ref.digest:
-            tagged = [(i, r) for r, i in sorted(self.store.refs.items())
+            tagged: builtins.list[tuple[str, str | None]] = [(i, r) for r, i in sorted(self.store.refs.items())
                       if parse_reference(r).name == ref.name]
             if tagged:
                 return tagged
@@ -312,7 +313,7 @@ class ImageService:
         return self.content.put(oci.canonical_json(manifest))
 
     async def import_rootfs(self, fileobj: BinaryIO, repo: str | None = None, tag: str | None = None,
-                            changes: list[str] | None = None, message: str = "",
+                            changes: builtins.list[str] | None = None, message: str = "",
                             platform: str = "") -> str:
         """`docker import`: a rootfs tarball becomes a one-layer image; returns the image id."""
         from skiff.engine.images.building import import_rootfs
@@ -320,7 +321,7 @@ class ImageService:
         return await asyncio.to_thread(import_rootfs, self, fileobj, ref, changes or [], message, platform)
 
     async def commit(self, key: str, parent_image: str, repo: str | None = None, tag: str | None = None,
-                     author: str = "", comment: str = "", changes: list[str] | None = None,
+                     author: str = "", comment: str = "", changes: builtins.list[str] | None = None,
                      config: dict | None = None, container_id: str = "") -> str:
         """A new image from the active snapshot `key` (its upper dir) on top of `parent_image`."""
         from skiff.engine.images.building import commit
@@ -328,13 +329,13 @@ class ImageService:
         return await asyncio.to_thread(commit, self, key, parent_image, ref, author, comment,
                                        changes or [], config, container_id)
 
-    async def prune(self, all: bool = False, filters: dict[str, list[str]] | None = None) -> dict:
+    async def prune(self, all: bool = False, filters: dict[str, builtins.list[str]] | None = None) -> dict:
         """{"ImagesDeleted": [...], "SpaceReclaimed": n}; dangling only unless `all`."""
         from skiff.engine.images.removal import prune
         return await asyncio.to_thread(prune, self, all, filters or {})
 
     # -- container root filesystems ------------------------------------------------------
-    def prepare_rootfs(self, key: str, image: str) -> list[Mount]:
+    def prepare_rootfs(self, key: str, image: str) -> builtins.list[Mount]:
         """A writable snapshot `key` (the container id) on top of the image's layers."""
         img = self.get(image)
         if img.chain_id and not self.snapshotter.exists(img.chain_id):
@@ -342,7 +343,7 @@ class ImageService:
                 self.layers.unpack(img.diff_ids)
         return self.snapshotter.prepare(key, img.chain_id)
 
-    def rootfs_mounts(self, key: str) -> list[Mount]:
+    def rootfs_mounts(self, key: str) -> builtins.list[Mount]:
         return self.snapshotter.mounts(key)
 
     def rootfs_upper_dir(self, key: str) -> str:
@@ -352,7 +353,7 @@ class ImageService:
         if self.snapshotter.exists(key):
             self.snapshotter.remove(key)
 
-    async def rootfs_changes(self, key: str) -> list[dict]:
+    async def rootfs_changes(self, key: str) -> builtins.list[dict]:
         """`docker diff`: [{"Path": "/etc/x", "Kind": 0|1|2}] (modified, added, deleted)."""
         changes = await asyncio.to_thread(self._changes, key)
         return [{"Path": c.path, "Kind": c.kind} for c in changes]
@@ -384,6 +385,7 @@ class ImageService:
         from skiff.engine.images.changes import merged_tree
         from skiff.engine.images.tarwriter import walk_tree, write_tree
         upper = self.snapshotter.upper_dir(key)
+        entries: Iterable[tuple[str, str]]
         if self.snapshotter_name == "overlay":
             entries = merged_tree([upper, *self.snapshotter.lower_dirs(key)])
         else:

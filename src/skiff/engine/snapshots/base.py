@@ -7,6 +7,7 @@ what `mounts()` returns; the snapshotter only manages directories and metadata.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -58,7 +59,7 @@ class Snapshotter(Protocol):
 
     def stat(self, key: str) -> SnapshotInfo: ...
 
-    def list(self) -> list[SnapshotInfo]: ...
+    def list(self) -> builtins.list[SnapshotInfo]: ...
 
     def usage(self, key: str) -> int:
         """Bytes used by this snapshot's own directory (not its parents)."""
@@ -66,5 +67,5 @@ class Snapshotter(Protocol):
     def upper_dir(self, key: str) -> str:
         """The directory holding this snapshot's own files (overlay upperdir, or native copy)."""
 
-    def lower_dirs(self, key: str) -> list[str]:
+    def lower_dirs(self, key: str) -> builtins.list[str]:
         """The parents' directories, nearest first (empty for a base snapshot)."""

@@ -5,6 +5,7 @@ Slow and space-hungry but works anywhere, including without root for unit tests.
 
 from __future__ import annotations
 
+import builtins
 import os
 import subprocess
 from pathlib import Path
@@ -69,7 +70,7 @@ class NativeSnapshotter:
     def stat(self, key: str) -> SnapshotInfo:
         return self.store.get(key)
 
-    def list(self) -> list[SnapshotInfo]:
+    def list(self) -> builtins.list[SnapshotInfo]:
         return self.store.all()
 
     def usage(self, key: str) -> int:
@@ -79,7 +80,7 @@ class NativeSnapshotter:
         """For native the whole tree is the snapshot's own; diff against `lower_dirs` to find changes."""
         return self._fs(self.store.get(key))
 
-    def lower_dirs(self, key: str) -> list[str]:
+    def lower_dirs(self, key: str) -> builtins.list[str]:
         info = self.store.get(key)
         return [self._fs(s) for s in self.store.chain(info.parent)]
 

@@ -7,6 +7,7 @@ about `len(root) + 12` bytes of the mount option string, which the kernel limits
 
 from __future__ import annotations
 
+import builtins
 import shutil
 from pathlib import Path
 
@@ -82,7 +83,7 @@ class OverlaySnapshotter:
     def stat(self, key: str) -> SnapshotInfo:
         return self.store.get(key)
 
-    def list(self) -> list[SnapshotInfo]:
+    def list(self) -> builtins.list[SnapshotInfo]:
         return self.store.all()
 
     def usage(self, key: str) -> int:
@@ -91,11 +92,11 @@ class OverlaySnapshotter:
     def upper_dir(self, key: str) -> str:
         return self._fs(self.store.get(key))
 
-    def lower_dirs(self, key: str) -> list[str]:
+    def lower_dirs(self, key: str) -> builtins.list[str]:
         info = self.store.get(key)
         return [self._fs(s) for s in self.store.chain(info.parent)]
 
 
-def _check_length(opts: list[str]) -> None:
+def _check_length(opts: builtins.list[str]) -> None:
     if len(",".join(opts)) >= PAGE:
         raise InvalidArgument("too many image layers for an overlay mount: the option string exceeds a page")
