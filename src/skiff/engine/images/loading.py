@@ -64,12 +64,11 @@ def _record(svc, images) -> list[str]:
             if old and old != image_id:
                 messages.append(f"The image {ref.familiar()} already exists, renaming the old one with ID "
                                 f"{old} to empty string")
-            svc._set_ref(ref, image_id)
+            svc._set_ref(ref, image_id, event=False)  # dockerd logs only "load" here
             messages.append(f"Loaded image: {ref.familiar()}")
-            svc.events.publish("image", "load", image_id, {"name": ref.familiar()})
         if not img.repo_tags:
             messages.append(f"Loaded image ID: {image_id}")
-            svc.events.publish("image", "load", image_id, {"name": image_id})
+        svc.events.publish("image", "load", image_id, {"name": image_id})
     return messages
 
 

@@ -78,6 +78,7 @@ class ImageService:
         self.store = ImageStore(self.root / "images")
         self.lock = threading.RLock()
         self._configs: dict[str, dict] = {}
+        self._gc()  # whatever a crash left unreferenced
         # set by the container service
         self.in_use: InUse = lambda image_id: None
 
@@ -190,14 +191,15 @@ class ImageService:
         ref = _target_ref(repo, tag)
         self._set_ref(ref, image_id)
 
-    def _set_ref(self, ref: Reference, image_id: str) -> str | None:
+    def _set_ref(self, ref: Reference, image_id: str, event: bool = True) -> str | None:
         """Point a reference at an image; returns the image it was taken from, if any."""
         with self.store.lock:
             old = self.store.set_ref(str(ref), image_id)
             rec = self.store.records[image_id]
             rec.last_tag_time = now_rfc3339()
             self.store.save_record(rec)
-        self.events.publish("image", "tag", image_id, {"name": ref.familiar()})
+        if event:
+            self.events.publish("image", "tag", image_id, {"name": ref.familiar()})
         return old
 
     def remove(self, ref_or_id: str, force: bool = False, noprune: bool = False) -> builtins.list[dict]:
