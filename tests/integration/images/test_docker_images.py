@@ -1,5 +1,6 @@
 """Image commands through the real docker CLI against a skiff engine (root)."""
 
+import io
 import json
 import secrets
 import tarfile
@@ -120,3 +121,24 @@ def test_image_prune_removes_dangling(engine, name):
     out = ok(engine.docker("image", "prune", "-f"))
     assert f"deleted: {image_id}" in out
     assert "busybox" in ok(engine.docker("images"))
+
+
+def test_diff_commit_export_of_a_run_container(engine, name):
+    token = secrets.token_hex(6)
+    cname = name + "-run"
+    ok(engine.docker("run", "--name", cname, "--network", "none", "busybox", "sh", "-c",
+                     f"echo {token} > /etc/token && rm /bin/ls && mkdir -p /opt/new"))
+    try:
+        diff = set(ok(engine.docker("diff", cname)).splitlines())
+        assert {"A /etc/token", "D /bin/ls", "C /etc", "C /bin", "A /opt"} <= diff
+        ok(engine.docker("commit", cname, f"{name}:run"))
+        out = ok(engine.docker("run", "--rm", "--network", "none", f"{name}:run", "sh", "-c",
+                               "cat /etc/token; test -e /bin/ls && echo still-there || echo gone"))
+        assert out.split() == [token, "gone"]
+        exported = engine.docker("export", cname).stdout
+        with tarfile.open(fileobj=io.BytesIO(exported)) as tar:
+            names = set(tar.getnames())
+        assert "etc/token" in names and "bin/ls" not in names and "bin/busybox" in names
+    finally:
+        engine.docker("rm", "-f", cname)
+        engine.docker("rmi", f"{name}:run")
