@@ -104,36 +104,6 @@ def _read_until(fd, marker: bytes, timeout: float = 20) -> bytes:
     return data
 
 
-def _detach(pid, fd) -> int:
-    os.write(fd, b"\x10\x11")  # ctrl-p ctrl-q
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status)
-
-
-def test_interactive_tty_and_detach_keys(engine, name):
-    """Detaching leaves the container running with its stdin open: a second attach still talks to it."""
-    pid, fd = _spawn_in_pty(engine, "run", "-it", "--name", name, "busybox", "sh", "-c",
-                            "echo ready; while read x; do echo got-$x; done")
-    assert b"ready" in _read_until(fd, b"ready")
-    os.write(fd, b"hello\r")
-    assert b"got-hello" in _read_until(fd, b"got-hello")
-    assert _detach(pid, fd) == 0
-    pid, fd = _spawn_in_pty(engine, "attach", name)
-    os.write(fd, b"again\r")
-    assert b"got-again" in _read_until(fd, b"got-again")
-    assert _detach(pid, fd) == 0
-    assert out(engine.skiff("inspect", "-f", "{{.State.Running}}", name)) == "true\n"
-
-
-def _set_size(fd, rows: int, cols: int) -> None:
-    import fcntl
-    import struct
-    import termios
-
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-
-
 def _read_match(fd, pattern: bytes, timeout: float = 20, poke: bytes | None = None) -> bytes:
     """Read until the regex matches; with poke, send it now and then (the container answers each)."""
     import re
@@ -155,17 +125,43 @@ def _read_match(fd, pattern: bytes, timeout: float = 20, poke: bytes | None = No
     return data
 
 
+def _detach(pid, fd) -> int:
+    os.write(fd, b"\x10\x11")  # ctrl-p ctrl-q
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status)
+
+
+def test_interactive_tty_and_detach_keys(engine, name):
+    """Detaching leaves the container running with its stdin open: a second attach still talks to it."""
+    pid, fd = _spawn_in_pty(engine, "run", "-it", "--name", name, "busybox", "sh", "-c",
+                            "while read x; do echo got-$x; done")
+    assert b"got-hello" in _read_match(fd, rb"got-hello", poke=b"hello\r")
+    assert _detach(pid, fd) == 0
+    pid, fd = _spawn_in_pty(engine, "attach", name)
+    assert b"got-again" in _read_match(fd, rb"got-again", poke=b"again\r")
+    assert _detach(pid, fd) == 0
+    assert out(engine.skiff("inspect", "-f", "{{.State.Running}}", name)) == "true\n"
+
+
+def _set_size(fd, rows: int, cols: int) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
 def test_tty_size_follows_the_terminal(engine, name):
     pid, fd = pty.fork()
     if pid == 0:
         os.execvpe(sys.executable, [sys.executable, "-m", "skiff", "-H", engine.host, "run", "-it",
                                     "--name", name, "busybox", "sh", "-c",
-                                    "echo size-$(stty size | tr ' ' x); "
                                     "while read x; do echo size-$(stty size | tr ' ' x); done"],
                    engine.env)
     try:
         _set_size(fd, 30, 100)  # set before the client starts: the container is created with it
-        assert b"size-30x100" in _read_match(fd, rb"size-\d+x\d+")
+        assert b"size-30x100" in _read_match(fd, rb"size-\d+x\d+", poke=b"\r")
         _set_size(fd, 40, 120)  # SIGWINCH to the client, which resizes the container's tty
         assert b"size-40x120" in _read_match(fd, rb"size-40x120", poke=b"\r")
         _detach(pid, fd)
