@@ -223,3 +223,26 @@ def test_state_survives_restart(loaded):
     again = ImageService(loaded.root, snapshotter="native")
     assert again.get("again").id == loaded.get("busybox").id
     assert again.inspect("busybox")["Size"] == loaded.get("busybox").size
+
+
+def test_commit_and_export_skip_sockets(loaded):
+    import socket
+    loaded.prepare_rootfs("c1", "busybox")
+    root = loaded.rootfs_upper_dir("c1")
+    sock = socket.socket(socket.AF_UNIX)
+    path = os.path.join(root, "s.sock")
+    sock.bind(path)
+    try:
+        with open(os.path.join(root, "kept"), "w") as f:
+            f.write("x")
+        iid = run(loaded.commit("c1", "busybox"))
+        with loaded.content.open(loaded.get(iid).diff_ids[-1]) as f, tarfile.open(fileobj=f) as tar:
+            assert set(tar.getnames()) == {"kept"}
+        buf = io.BytesIO()
+        run(loaded.export_rootfs("c1", buf))
+        buf.seek(0)
+        with tarfile.open(fileobj=buf) as tar:
+            assert "kept" in tar.getnames() and "s.sock" not in tar.getnames()
+    finally:
+        sock.close()
+        loaded.remove_rootfs("c1")

@@ -14,8 +14,10 @@ from skiff.engine.images.unpack import OPAQUE, WHITEOUT_PREFIX, XATTR_PAX_PREFIX
 SKIP_XATTRS = ("trusted.overlay.",)
 
 
-def _info(tar: tarfile.TarFile, path: str, arcname: str) -> tarfile.TarInfo:
+def _info(tar: tarfile.TarFile, path: str, arcname: str) -> tarfile.TarInfo | None:
     ti = tar.gettarinfo(path, arcname)
+    if ti is None:
+        return None  # a socket or door: tar cannot hold it, and Docker leaves them out too
     ti.uname = ti.gname = ""  # numeric ids are what matter inside an image
     try:
         names = os.listxattr(path, follow_symlinks=False)
@@ -38,6 +40,8 @@ def _info(tar: tarfile.TarFile, path: str, arcname: str) -> tarfile.TarInfo:
 def add_path(tar: tarfile.TarFile, path: str, arcname: str) -> None:
     """One entry (no recursion); hard links within the archive are kept as links."""
     ti = _info(tar, path, arcname)
+    if ti is None:
+        return
     if ti.isreg() and ti.type != tarfile.LNKTYPE:
         with open(path, "rb") as f:
             tar.addfile(ti, f)
