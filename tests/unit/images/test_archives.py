@@ -190,3 +190,25 @@ def test_skopeo_oci_layout_dir(loaded, tmp_path):
     assert (out / "oci-layout").exists()
     for d in index["manifests"]:
         assert (out / "blobs/sha256" / d["digest"][7:]).exists()
+
+
+def test_zstd_layer_in_oci_layout(svc):
+    zstandard = pytest.importorskip("zstandard")
+    layer = make_tar([("f", "z.txt", "zstd")])
+    diff_id = "sha256:" + hashlib.sha256(layer).hexdigest()
+    zl = zstandard.ZstdCompressor().compress(layer)
+    cfg = json.dumps({"os": "linux", "rootfs": {"type": "layers", "diff_ids": [diff_id]}}).encode()
+
+    def d(b):
+        return "sha256:" + hashlib.sha256(b).hexdigest()
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": d(cfg), "size": len(cfg)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+zstd", "digest": d(zl), "size": len(zl)}]}).encode()
+    index = json.dumps({"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
+                        "digest": d(manifest), "size": len(manifest),
+                        "annotations": {"io.containerd.image.name": "docker.io/library/zimg:1"}}]}).encode()
+    entries = [("f", "index.json", index)] + [("f", "blobs/sha256/" + d(b)[7:], b) for b in (cfg, zl, manifest)]
+    assert run(svc.load(io.BytesIO(make_tar(entries)))) == ["Loaded image: zimg:1"]
+    img = svc.get("zimg:1")
+    with open(os.path.join(svc.snapshotter.upper_dir(img.chain_id), "z.txt")) as f:
+        assert f.read() == "zstd"

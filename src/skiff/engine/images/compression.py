@@ -43,7 +43,7 @@ def decompressed(src: BinaryIO) -> tuple[BinaryIO, str]:
             import zstandard  # optional dependency
         except ImportError:
             raise InvalidArgument("zstd-compressed layers are not supported (install zstandard)") from None
-        return zstandard.ZstdDecompressor().stream_reader(buffered), kind
+        return zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True), kind
     return buffered, kind
 
 
