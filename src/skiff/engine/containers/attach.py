@@ -7,9 +7,12 @@ is recognised, as dockerd does, and ends the session without touching the contai
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
+import fcntl
 import struct
+import termios
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
@@ -64,6 +67,28 @@ class DetachMatcher:
         return bytes(out), False
 
 
+async def _until_consumed(writer: asyncio.StreamWriter, limit: float = 2.0) -> None:
+    """Wait until the shim has read what we sent (our unix socket's send queue is empty).
+
+    The shim only sends output to a client whose header line it has read; a container started
+    right after the header was written could otherwise print before the shim saw the header.
+    """
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return
+    buf = array.array("i", [0])
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while loop.time() < deadline:
+        try:
+            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, buf, True)
+        except OSError:
+            return
+        if buf[0] == 0:
+            return
+        await asyncio.sleep(0.0005)
+
+
 def frame(stream: int, data: bytes) -> bytes:
     return struct.pack(">BxxxL", stream, len(data)) + data
 
@@ -110,6 +135,7 @@ class ShimAttach(AttachSession):
                 self._writer.write(bytes(self._pending_stdin))
                 self._pending_stdin.clear()
             await self._writer.drain()
+            await _until_consumed(self._writer)
             if self._stdin_eof and self.on_stdin_eof is not None:
                 await self.on_stdin_eof()
         except OSError:
