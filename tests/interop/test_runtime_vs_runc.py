@@ -36,7 +36,28 @@ CASES = {
     "env": (["sh", "-c", "env | sort"], {"env": ["PATH=/bin:/usr/bin", "A=1", "B=two words"]}),
     "no-pid-ns": (["sh", "-c", "test $$ -ne 1 && echo host-pid"], {"namespaces": ["mount", "uts", "ipc", "network"]}),
     "stderr": (["sh", "-c", "echo to-err >&2; echo to-out"], {}),
+    "cgroupns": (["sh", "-c", "grep -E ':(memory|pids):' /proc/self/cgroup"],
+                 {"namespaces": ["pid", "mount", "uts", "ipc", "network", "cgroup"]}),
+    "bind-mounts": (["sh", "-c", "cat /data/f; touch /data/g 2>&1 | sed 's/.*: //'; grep ' /data ' /proc/self/mounts | cut -d' ' -f4 | cut -d, -f1"],
+                    {"mounts": [{"destination": "/data", "type": "bind", "source": "/tmp/skiff-interop-data",
+                                 "options": ["rbind", "ro"]},
+                                {"destination": "/scratch", "type": "tmpfs", "source": "tmpfs",
+                                 "options": ["nosuid", "size=1m"]}]}),
+    "all-caps-user": (["sh", "-c", "grep -E '^Cap' /proc/self/status"], {"uid": 1000, "caps": ["CAP_KILL", "CAP_NET_RAW"]}),
 }
+
+
+@pytest.fixture(autouse=True)
+def bind_source():
+    """A host directory for the bind-mount case (fixed path: both runtimes see the same)."""
+    import os
+    import shutil
+
+    os.makedirs("/tmp/skiff-interop-data", exist_ok=True)
+    with open("/tmp/skiff-interop-data/f", "w") as f:
+        f.write("host-data\n")
+    yield
+    shutil.rmtree("/tmp/skiff-interop-data", ignore_errors=True)
 
 
 def observe(h, name: str, args: list[str], kw: dict) -> tuple:

@@ -40,6 +40,13 @@ def load_bundle(bundle: str) -> tuple[dict[str, Any], str]:
     return config, os.path.realpath(rootfs)
 
 
+def make_fifo(path: str) -> None:
+    """The exec fifo. The process opens it for writing after switching to the container's
+    user, possibly without CAP_DAC_OVERRIDE, so others may write (as runc's exec.fifo)."""
+    os.mkfifo(path)
+    os.chmod(path, 0o622)
+
+
 def mapped_root(config: dict[str, Any]) -> tuple[int, int] | None:
     """Host uid/gid of the container's root when it runs in a new user namespace."""
     linux = config.get("linux") or {}
@@ -86,7 +93,7 @@ class LinuxRuntime(ShimmedRuntime):
         try:
             cg.create()
             cg.apply(linux.get("resources") or {})
-            os.mkfifo(d.fifo, 0o600)
+            make_fifo(d.fifo)
             owner = mapped_root(config)
             if owner:  # the init reopens the fifo as the user namespace's root
                 os.chown(d.fifo, *owner)
@@ -154,7 +161,7 @@ class LinuxRuntime(ShimmedRuntime):
         process.setdefault("terminal", io.terminal)
         cg = self._cgroup(st)
         os.makedirs(ed.path, mode=0o711, exist_ok=True)
-        os.mkfifo(ed.fifo, 0o600)
+        make_fifo(ed.fifo)
         owner = st.get("root_owner")
         if owner:
             os.chown(ed.fifo, *owner)
