@@ -8,6 +8,7 @@ import builtins
 import errno
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -44,12 +45,22 @@ def wait_pid_blocking(pid: int, start: int | None, timeout: float) -> bool:
         os.close(fd)
 
 
+def raise_fd_limit() -> None:
+    """wait() holds a pidfd per container: with a thousand containers the default soft
+    limit of 1024 descriptors runs out, so take the hard limit (dockerd does the same;
+    containers inherit it, as they inherit dockerd's)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 class ShimmedRuntime:
     """Base for LinuxRuntime and RuncRuntime (both put the process under skiff-shim)."""
 
     def __init__(self, state_root: str, prefix: str = "skiff", bin_dir: str | None = None):
         self.root = StateRoot(state_root)
         self.prefix = prefix
+        raise_fd_limit()
         self.bin_dir = bin_dir or os.path.join(os.path.dirname(os.path.abspath(state_root)), "bin")
 
     # ---- state ----
