@@ -19,6 +19,7 @@ import json
 import os
 import signal
 import socket
+import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -188,8 +189,19 @@ def _child_a(s: sc.LinuxSyscalls, plan: SetupPlan, shim_argv: list[str], report_
     os.execv(shim_argv[0], shim_argv)
 
 
+# One spawn at a time: while a spawn's pipes and sockets are open in the engine, a fork by
+# another worker thread would hand them to that container's init, which keeps them until it
+# execs; two concurrent spawns then each wait forever for EOF on the other's report pipe.
+_SPAWN_LOCK = threading.Lock()
+
+
 def spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, files: ShimFiles) -> tuple[int, int]:
     """Fork the process described by `plan` under a new shim. Returns (pid, shim pid)."""
+    with _SPAWN_LOCK:
+        return _spawn(s, shim_path, plan, io, files)
+
+
+def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, files: ShimFiles) -> tuple[int, int]:
     terminal = bool(plan.process.get("terminal"))
     argv = [shim_path, "--exit-file", files.exit_file]
     child_stdio: list[int] = []
