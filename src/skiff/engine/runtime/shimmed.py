@@ -151,7 +151,7 @@ class ShimmedRuntime:
     def kill(self, id: str, sig: int, all: bool = False) -> None:
         _, st, _ = self._running(id)
         pids = self._cgroup(st).pids() if all else []
-        for pid in pids or [st["pid"]]:
+        for pid in pids or [st["pid"]]:  # _running checked the recorded pid is still the init
             try:
                 os.kill(pid, sig)
             except ProcessLookupError:
@@ -217,7 +217,10 @@ class ShimmedRuntime:
                 for pid in cg.pids():
                     os.kill(pid, signal.SIGKILL)
                 cg.thaw()
-            for pid in cg.pids() or [st["pid"]]:
+            pids = cg.pids()
+            if not pids and alive(st["pid"], st.get("pid_start")):
+                pids = [st["pid"]]  # never a recorded pid that may since have been reused
+            for pid in pids:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
