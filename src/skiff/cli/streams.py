@@ -121,9 +121,11 @@ def _copy_stdin(sock: socket.socket, matcher: DetachMatcher | None, detached: th
                 if hit:
                     # The engine detaches on the same keys (detachKeys) and ends the stream without
                     # closing the container's stdin; cut the connection ourselves only if it does not.
+                    detached.set()  # before sending: the engine may end the stream at once
                     sock.sendall(data + matcher.keys)
-                    detached.set()
-                    threading.Timer(1.0, _hang_up, args=(sock,)).start()
+                    timer = threading.Timer(1.0, _hang_up, args=(sock,))
+                    timer.daemon = True  # never keeps the client alive once the stream has ended
+                    timer.start()
                     return
             if data:
                 sock.sendall(data)

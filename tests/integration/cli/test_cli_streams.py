@@ -105,15 +105,17 @@ def _read_until(fd, marker: bytes, timeout: float = 20) -> bytes:
 
 
 def _read_match(fd, pattern: bytes, timeout: float = 20, poke: bytes | None = None) -> bytes:
-    """Read until the regex matches; with poke, send it now and then (the container answers each)."""
+    """Read until the regex matches; with poke, send it whenever the terminal goes quiet."""
     import re
 
     data = b""
     deadline = time.monotonic() + timeout
+    quiet = True
     while not re.search(pattern, data) and time.monotonic() < deadline:
-        if poke:
+        if poke and quiet:
             os.write(fd, poke)
         ready, _, _ = select.select([fd], [], [], 0.5)
+        quiet = not ready
         if ready:
             try:
                 chunk = os.read(fd, 1024)
@@ -126,10 +128,21 @@ def _read_match(fd, pattern: bytes, timeout: float = 20, poke: bytes | None = No
 
 
 def _detach(pid, fd) -> int:
-    os.write(fd, b"\x10\x11")  # ctrl-p ctrl-q
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status)
+    """Send ctrl-p ctrl-q and wait for the client to exit, draining what it still prints."""
+    os.write(fd, b"\x10\x11")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            os.close(fd)
+            return os.waitstatus_to_exitcode(status)
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                os.read(fd, 4096)
+            except OSError:
+                pass
+    raise AssertionError("the client did not exit after the detach keys")
 
 
 def test_interactive_tty_and_detach_keys(engine, name):
