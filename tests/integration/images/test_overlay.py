@@ -11,6 +11,7 @@ import tarfile
 import pytest
 
 from skiff.engine.images.service import ImageService
+from skiff.engine.snapshots.mounting import mount_all
 from skiff.engine.snapshots.overlay import OverlaySnapshotter
 from tests.unit.images.tarbuild import make_tar
 
@@ -119,14 +120,28 @@ def test_busybox_runs_from_overlay_rootfs(svc, busybox_archive, tmp_path):
     assert svc.snapshotter.list() == []
 
 
-def test_many_layers_mount(tmp_path):
-    snap = OverlaySnapshotter(tmp_path / "s")
+@pytest.mark.parametrize("layers,long_root", [(60, False), (150, True)])
+def test_many_layers_mount(tmp_path, layers, long_root):
+    root = tmp_path.joinpath(*["d" * 100] * 3) if long_root else tmp_path / "s"
+    snap = OverlaySnapshotter(root)
     parent = None
-    for i in range(60):
+    for i in range(layers):
         snap.prepare(f"k{i}", parent)
         with open(os.path.join(snap.upper_dir(f"k{i}"), f"f{i}"), "w") as f:
             f.write(str(i))
         snap.commit(f"L{i}", f"k{i}")
         parent = f"L{i}"
-    with mounted(snap.prepare("c", parent), tmp_path / "mnt") as mnt:
-        assert len(os.listdir(mnt)) == 60
+    mounts = snap.prepare("c", parent)
+    assert len(",".join(mounts[0].options)) > 4096 or not long_root
+    target = tmp_path / "mnt"
+    target.mkdir()
+    mount_all(mounts, str(target))
+    try:
+        assert len(os.listdir(target)) == layers
+        with open(target / "f0") as f:
+            assert f.read() == "0"
+        with open(target / "new", "w") as f:
+            f.write("upper")
+        assert os.path.exists(os.path.join(snap.upper_dir("c"), "new"))
+    finally:
+        subprocess.run(["umount", str(target)], check=True)
