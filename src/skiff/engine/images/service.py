@@ -91,7 +91,9 @@ class ImageService:
         return cfg
 
     def _image(self, image_id: str) -> Image:
-        rec = self.store.records[image_id]
+        rec = self.store.records.get(image_id)
+        if rec is None:  # removed between lookup and read
+            raise NotFound(f"No such image: {image_id}")
         cfg = self._config(image_id)
         refs = self.store.refs_of(image_id)
         tags = [parse_reference(r).familiar() for r in refs if "@" not in r]
