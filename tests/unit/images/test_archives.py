@@ -212,3 +212,32 @@ def test_zstd_layer_in_oci_layout(svc):
     img = svc.get("zimg:1")
     with open(os.path.join(svc.snapshotter.upper_dir(img.chain_id), "z.txt")) as f:
         assert f.read() == "zstd"
+
+
+def test_concurrent_loads_and_reads(svc, busybox_archive):
+    import asyncio
+    import threading
+    errors: list[BaseException] = []
+
+    def loader():
+        try:
+            with open(busybox_archive, "rb") as f:
+                asyncio.run(svc.load(f))
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    def reader():
+        try:
+            for _ in range(50):
+                svc.list()
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=loader) for _ in range(3)] + [threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(svc.list()) == 1
+    assert [s.key for s in svc.snapshotter.list()] == svc.get("busybox").diff_ids[:1]
