@@ -1,5 +1,6 @@
 import io
 import os
+import tarfile
 
 import pytest
 
@@ -117,3 +118,25 @@ def test_overlay_format_whiteouts_need_root_or_write_devices(tmp_path):
     assert os.major(st.st_rdev) == 0 and os.minor(st.st_rdev) == 0 and (st.st_mode & 0o170000) == 0o020000
     assert os.getxattr(dest / "o", "trusted.overlay.opaque") == b"y"
     assert not os.path.exists(dest / "o/.wh..wh..opq")
+
+
+def test_device_nodes(tmp_path, monkeypatch):
+    from skiff.engine.images import unpack as unpack_mod
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        ti = tarfile.TarInfo("dev/null")
+        ti.type, ti.devmajor, ti.devminor, ti.mode = tarfile.CHRTYPE, 1, 3, 0o666
+        tar.addfile(ti)
+        fifo = tarfile.TarInfo("run/fifo")
+        fifo.type, fifo.mode = tarfile.FIFOTYPE, 0o600
+        tar.addfile(fifo)
+    if os.geteuid() == 0:
+        (tmp_path / "a").mkdir()
+        apply_layer(io.BytesIO(buf.getvalue()), str(tmp_path / "a"), "native")
+        st = os.lstat(tmp_path / "a/dev/null")
+        assert (os.major(st.st_rdev), os.minor(st.st_rdev)) == (1, 3) and st.st_mode & 0o777 == 0o666
+    monkeypatch.setattr(unpack_mod, "IS_ROOT", False)
+    (tmp_path / "b").mkdir()
+    apply_layer(io.BytesIO(buf.getvalue()), str(tmp_path / "b"), "native")
+    assert not os.path.lexists(tmp_path / "b/dev/null")  # unprivileged: device nodes are skipped
+    assert os.path.exists(tmp_path / "b/run/fifo")
