@@ -58,7 +58,7 @@ def fill_and_drain(target, count: int, parallel: int) -> IdleResult:
     before = total_memory(target.daemon_pids())
 
     def start_one(_i: int) -> str:
-        return client.must("run", "-d", "--network", "none", "busybox", "sleep", "3600").strip()
+        return client.must("run", "-d", "--network", "none", "busybox", "sleep", "3600", timeout=120).strip()
 
     t0 = time.perf_counter()
     with ThreadPoolExecutor(parallel) as pool:
@@ -138,6 +138,7 @@ def main() -> None:
             results[target.name] = fill_and_drain(target, count, args.parallel)
         except RuntimeError as e:
             results[target.name] = str(e)[-300:]
+            print(f"{target.name} failed: {e}\n{target.diagnose()}", file=sys.stderr)
         finally:
             target.cleanup()
     body = render(results, args.parallel)

@@ -48,7 +48,10 @@ class Client:
         return time.perf_counter() - t0, proc
 
     def must(self, *args: str, timeout: float = 600) -> str:
-        proc = self.run(*args, timeout=timeout)
+        try:
+            proc = self.run(*args, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            raise RuntimeError(f"{self.label}: {' '.join(args)} did not finish in {timeout:.0f}s") from e
         if proc.returncode != 0:
             raise RuntimeError(f"{self.label}: {' '.join(args)} -> {proc.returncode}: "
                                f"{proc.stderr.decode(errors='replace')[-2000:]}")
@@ -91,6 +94,18 @@ class SkiffTarget:
         mine = set(self.daemon_pids())
         return [pid for pid, _argv, exe in processes() if exe.startswith(root) and pid not in mine]
 
+    def diagnose(self) -> str:
+        """The engine's Python stacks (py-spy dump) and log tail, for a benchmark that got stuck."""
+        out = []
+        spy = Path(sys.executable).parent / "py-spy"
+        for pid in self.daemon_pids():
+            if spy.exists():
+                dump = subprocess.run([str(spy), "dump", "--pid", str(pid)], capture_output=True, text=True, timeout=60)
+                out.append(dump.stdout[-8000:])
+        if self.engine.log_path.exists():
+            out.append(self.engine.log_path.read_text()[-4000:])
+        return "\n".join(out)
+
     def cleanup(self) -> None:
         self.engine.cleanup()
         remove_cgroups("/" + self.engine.prefix)  # the engine leaves its (empty) cgroup parent behind
@@ -122,6 +137,9 @@ class DockerdTarget:
 
     def helper_pids(self) -> list[int]:
         return self.ref.shim_pids()
+
+    def diagnose(self) -> str:
+        return self.ref.log_path.read_text()[-4000:] if self.ref.log_path.exists() else ""
 
     def cleanup(self) -> None:
         self.ref.cleanup()
