@@ -61,7 +61,11 @@ def inspect_many(ctx, names: list[str], fetch, fmt: str, not_found: str | None =
                 errors.append(f"Error: {not_found}: {name}")
             else:
                 errors.append(str(e))
-    if fmt and fmt != "json":
+    if fmt == "json":
+        from skiff.cli.gotemplate import go_json
+
+        ctx.out.write(go_json(found) + "\n")
+    elif fmt:
         try:
             tmpl = Template(fmt.replace("\\t", "\t").replace("\\n", "\n"))
             for obj in found:
@@ -172,8 +176,7 @@ def port(ctx, opts, args) -> int:
     wanted = args[1] if len(args) > 1 else None
     lines = port_lines(ports, wanted)
     if wanted and not lines:
-        key = wanted if "/" in wanted else wanted + "/tcp"
-        ctx.err.write(f"Error: No public port '{key}' published for {args[0]}\n")
+        ctx.err.write(f"Error: No public port '{wanted}' published for {args[0]}\n")
         return 1
     ctx.out.write("".join(line + "\n" for line in lines))
     return 0

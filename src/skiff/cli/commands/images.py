@@ -124,13 +124,13 @@ class HistoryRow:
 
     def __init__(self, h: dict, trunc: bool, human: bool):
         from skiff.cli.humanize import ago, human_size
-        from skiff.cli.psformat import created_at, ellipsis, short_id
+        from skiff.cli.psformat import ellipsis, short_id
 
         hid = h.get("Id", "")
         self.ID = hid if hid == "<missing>" or not trunc else short_id(hid)
         created = h.get("Created", 0)
-        self.CreatedSince = ago(created) if human else created_at(created)
-        self.CreatedAt = created_at(created)
+        self.CreatedAt = _rfc3339_local(created)
+        self.CreatedSince = ago(created)
         by = (h.get("CreatedBy") or "").replace("\t", " ")
         self.CreatedBy = ellipsis(by, 45) if trunc else by
         self.Size = human_size(h.get("Size", 0), 3) if human else str(h.get("Size", 0))
@@ -138,6 +138,16 @@ class HistoryRow:
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.FIELDS}
+
+
+def _rfc3339_local(unix: float) -> str:
+    """Go's time.RFC3339 in local time, as `history` prints CreatedAt."""
+    import time
+
+    t = time.localtime(unix)
+    offset = time.strftime("%z", t)
+    zone = "Z" if offset in ("+0000", "-0000") else f"{offset[:3]}:{offset[3:]}"
+    return time.strftime("%Y-%m-%dT%H:%M:%S", t) + zone
 
 
 @command("history", "[OPTIONS] IMAGE", f"""
@@ -151,8 +161,9 @@ def history(ctx, opts, args) -> int:
 
     items = ctx.client.get(f"/images/{args[0]}/history") or []
     rows = [HistoryRow(h, not opts.no_trunc, opts.human) for h in items]
+    created = "{{.CreatedSince}}" if opts.human else "{{.CreatedAt}}"
     fmt = opts.format if opts.format and opts.format != "table" else \
-        "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+        f"table {{{{.ID}}}}\t{created}\t{{{{.CreatedBy}}}}\t{{{{.Size}}}}\t{{{{.Comment}}}}"
     if opts.quiet:
         fmt = "{{.ID}}"
     ctx.out.write(render_list(fmt, rows, HISTORY_TITLES))

@@ -9,20 +9,32 @@ COMMANDS: dict[str, Command] = {}
 command = registry(COMMANDS)
 
 NETWORK_TITLES = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",
-                  "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
+                  "IPv4": "IPV4", "IPv6": "IPV6", "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
+
+
+def go_time_string(rfc3339: str) -> str:
+    """"2026-11-22T15:16:24.60Z" → Go's Time.String() form, "2026-11-22 15:16:24.6 +0000 UTC"."""
+    import re
+
+    m = re.match(r"^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?Z$", rfc3339 or "")
+    if not m:
+        return rfc3339
+    frac = (m.group(3) or "").rstrip("0").rstrip(".")
+    return f"{m.group(1)} {m.group(2)}{frac} +0000 UTC"
 
 
 class NetworkRow:
-    FIELDS = ("CreatedAt", "Driver", "ID", "IPv6", "Internal", "Labels", "Name", "Scope")
+    FIELDS = ("CreatedAt", "Driver", "ID", "IPv4", "IPv6", "Internal", "Labels", "Name", "Scope")
 
     def __init__(self, n: dict, trunc: bool):
         self.n = n
         self.ID = n.get("Id", "")[:12] if trunc else n.get("Id", "")
         self.Name, self.Driver, self.Scope = n.get("Name", ""), n.get("Driver", ""), n.get("Scope", "")
+        self.IPv4 = str(bool(n.get("EnableIPv4"))).lower()
         self.IPv6 = str(bool(n.get("EnableIPv6"))).lower()
         self.Internal = str(bool(n.get("Internal"))).lower()
         self.Labels = ",".join(f"{k}={v}" for k, v in (n.get("Labels") or {}).items())
-        self.CreatedAt = n.get("Created", "")
+        self.CreatedAt = go_time_string(n.get("Created", ""))
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.FIELDS}

@@ -51,7 +51,11 @@ def version(ctx, opts, args) -> int:
                             PythonVersion=sys.version.split()[0], Os=sys.platform, Arch=_arch(),
                             Context="default"),
                 Server=_Obj(server) if server else None)
-    if opts.format:
+    if opts.format == "json":
+        from skiff.cli.gotemplate import go_json
+
+        ctx.out.write(go_json(info) + "\n")
+    elif opts.format:
         from skiff.cli.gotemplate import Template
 
         ctx.out.write(Template(opts.format).execute(info) + "\n")
@@ -310,7 +314,8 @@ def inspect(ctx, opts, args) -> int:
     kinds = {"container": "/containers/{}/json", "image": "/images/{}/json", "volume": "/volumes/{}",
              "network": "/networks/{}"}
     if opts.type and opts.type not in kinds:
-        raise UsageError(f'"{opts.type}" is not a valid value for --type', 1)
+        raise UsageError(f'unknown type: "{opts.type}": must be one of "config", "container", "image", '
+                         f'"network", "node", "plugin", "secret", "service", "task", "volume"', 1)
     order = [opts.type] if opts.type else ["container", "image", "network", "volume"]
 
     def fetch(name: str):
