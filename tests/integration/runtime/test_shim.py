@@ -146,11 +146,24 @@ def test_exec_output_waits_for_the_first_attach(linux_rt):
     assert linux_rt.wait("c1", "e1").exit_code == 0
 
 
-def test_detached_exec_starts_without_an_attach(linux_rt):
+def test_unattached_exec_starts_after_the_grace_period(linux_rt):
     linux_rt.create("c1", ["sleep", "60"])
     linux_rt.rt.start("c1")
     linux_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "exit 3"], "cwd": "/", "env": ["PATH=/bin"]}, IOSpec())
     assert linux_rt.wait("c1", "e1").exit_code == 3
+
+
+def test_detached_exec_runs_without_an_attach(linux_rt):
+    linux_rt.create("c1", ["sleep", "60"])
+    linux_rt.rt.start("c1")
+    # nobody attaches to e1; e2 only ends once e1 has run (the grace period would be 2 s)
+    st = linux_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "touch /dev/shm/done; sleep 60"], "cwd": "/",
+                                       "env": ["PATH=/bin"]}, IOSpec(detached=True))
+    argv = open(f"/proc/{st.shim_pid}/cmdline", "rb").read().split(b"\0")
+    assert argv[argv.index(b"--gate-ms") + 1] == b"0"  # the shim opens the gate without waiting
+    linux_rt.rt.exec("c1", "e2", {"args": ["sh", "-c", "while [ ! -e /dev/shm/done ]; do sleep 0.01; done"], "cwd": "/",
+                                  "env": ["PATH=/bin"]}, IOSpec(detached=True))
+    assert linux_rt.wait("c1", "e2").exit_code == 0
 
 
 def test_runc_runtime_tty_pause_and_exec(runc_rt):

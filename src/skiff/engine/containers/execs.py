@@ -123,7 +123,7 @@ class ExecManager:
         process = self._process(c, e, use_tty)
         if console_size and any(console_size):
             process["consoleSize"] = {"height": int(console_size[0]), "width": int(console_size[1])}
-        io = IOSpec(terminal=use_tty, stdin=stdin, stdin_once=True)
+        io = IOSpec(terminal=use_tty, stdin=stdin, stdin_once=True, detached=detach)
         session = None
         if not detach:
             keys = parse_detach_keys(detach_keys or e.config.get("DetachKeys"))

@@ -27,6 +27,8 @@ class IOSpec:
     log_path: json-file log to write (None: not logged, as for execs).
     log_max_size: rotate when the file passes this many bytes (0: never).
     log_max_file: how many files to keep, the live one included.
+    detached: exec only: no client will attach, so the process starts at once. Otherwise an
+        exec'd process waits for the first attach (at most 2 s) so no output is lost.
     """
 
     terminal: bool = False
@@ -35,6 +37,7 @@ class IOSpec:
     log_path: str | None = None
     log_max_size: int = 0
     log_max_file: int = 1
+    detached: bool = False
 
 
 @dataclass

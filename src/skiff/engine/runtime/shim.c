@@ -592,6 +592,7 @@ int main(int argc, char **argv) {
     int exited = reap(&child, &runner, &ready_fd, &status);
     while (!exited) {
         struct epoll_event evs[16];
+        if (gate_fifo && gate_ms == 0) open_gate(); /* a detached exec: nobody will attach */
         int n = epoll_wait(epfd, evs, 16, gate_fifo ? gate_ms : -1);
         if (n == 0) open_gate(); /* nobody attached in time: a detached exec */
         if (n < 0 && errno == EINTR) continue;

@@ -231,7 +231,7 @@ def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, fil
     if files.oom_file:
         argv += ["--oom-file", files.oom_file]
     if plan.mode == "exec" and plan.fifo:
-        argv += ["--gate-fifo", plan.fifo]
+        argv += ["--gate-fifo", plan.fifo] + (["--gate-ms", "0"] if io.detached else [])
     argv += ["--pid", "{pid}"]
     report_r, report_w = os.pipe()
     sync_a, sync_b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
