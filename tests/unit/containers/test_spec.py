@@ -190,3 +190,10 @@ def test_exec_process_inherits_and_overrides():
     priv = spec.exec_process(base, {"Cmd": ["ls"], "Privileged": True}, None)
     assert priv["capabilities"]["bounding"] == ALL_CAPS
     assert priv["user"] == base["process"]["user"]
+
+
+def test_capabilities_limited_to_what_the_host_allows():
+    avail = set(ALL_CAPS) - {"CAP_SYS_RESOURCE"}
+    s = build(hc={"Privileged": True}, available_caps=avail)
+    assert "CAP_SYS_RESOURCE" not in s["process"]["capabilities"]["bounding"]
+    assert len(s["process"]["capabilities"]["bounding"]) == len(ALL_CAPS) - 1

@@ -53,3 +53,19 @@ def effective_caps(cap_add: list[str] | None, cap_drop: list[str] | None, privil
     caps = [c for c in DEFAULT_CAPS if c not in drops]
     caps += [c for c in adds if c not in caps]
     return caps
+
+
+def host_bounding() -> set[str] | None:
+    """Capabilities this engine process may grant at all (its bounding set); None if unknown.
+
+    `ALL` and privileged mean every capability the host lets us hold: on a host that took
+    some away (a VM or an outer container), asking for more makes the runtime fail."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("CapBnd:"):
+                    bits = int(line.split()[1], 16)
+                    return {name for i, name in enumerate(ALL_CAPS) if bits & (1 << i)}
+    except OSError:
+        return None
+    return None

@@ -106,7 +106,11 @@ class ExecManager:
 
             user = resolve_user(e.config["User"], read("passwd"), read("group"))
         cfg = dict(e.config, Tty=tty)
-        return exec_process(spec, cfg, user)
+        proc = exec_process(spec, cfg, user)
+        avail = self.svc._available_caps
+        if avail is not None:
+            proc["capabilities"] = {k: [c for c in v if c in avail] for k, v in proc["capabilities"].items()}
+        return proc
 
     async def start(self, exec_id: str, detach: bool, tty: bool | None, console_size: list[int] | None,
                     detach_keys: str | None) -> ShimAttach | None:

@@ -33,6 +33,7 @@ from skiff.engine.containers import mounts as mountspec
 from skiff.engine.containers import resources as resourcespec
 from skiff.engine.containers import spec as specs
 from skiff.engine.containers.attach import AttachSession, ShimAttach, parse_detach_keys
+from skiff.engine.containers.caps import host_bounding
 from skiff.engine.containers.execs import ExecManager
 from skiff.engine.containers.files import FileOps
 from skiff.engine.containers.record import Container, State
@@ -109,6 +110,7 @@ class ContainerService:
         images.in_use = self.image_in_use
         volumes.users = self.volume_users
         self.store.load_all()
+        self._available_caps = host_bounding()
 
     # --- paths and small helpers -------------------------------------------------------------
     def cdir(self, cid: str) -> Path:
@@ -266,7 +268,8 @@ class ContainerService:
             elif m.type == "bind" and m.create_source and not os.path.exists(m.source):
                 os.makedirs(m.source, 0o755, exist_ok=True)
         ctx = specs.SpecContext(id=c.id, rootfs=rootfs, cgroups_path=f"/{self.prefix}/{c.id}", user=user,
-                                mounts=c.mounts, network_mode=c.network_mode)
+                                mounts=c.mounts, network_mode=c.network_mode,
+                                available_caps=self._available_caps)
         d = self.cdir(c.id)
         ctx.etc_files = {"/etc/hostname": str(d / "hostname"), "/etc/hosts": str(d / "hosts"),
                          "/etc/resolv.conf": str(d / "resolv.conf")}

@@ -147,6 +147,7 @@ class SpecContext:
     ipc_ns_path: str = ""
     host_devices: list[dict] = field(default_factory=list)  # OCI devices, for privileged
     init_binary: str = ""  # host path of the init binary, for --init
+    available_caps: set[str] | None = None  # the engine's bounding set; None: no limit known
 
 
 def _namespaces(hc: dict, ctx: SpecContext) -> list[dict]:
@@ -185,6 +186,8 @@ def build_spec(cfg: dict, hc: dict, ctx: SpecContext) -> dict:
     if hc.get("Init"):
         args = [INIT_PATH, "--", *args]
     cap_list = capabilities.effective_caps(hc.get("CapAdd"), hc.get("CapDrop"), privileged)
+    if ctx.available_caps is not None:
+        cap_list = [c for c in cap_list if c in ctx.available_caps]
     process: dict = {
         "terminal": bool(cfg.get("Tty")),
         "user": {"uid": ctx.user.uid, "gid": ctx.user.gid},
