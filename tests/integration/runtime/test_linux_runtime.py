@@ -7,7 +7,7 @@ import signal
 
 import pytest
 
-from skiff.common.errors import Conflict, NotFound
+from skiff.common.errors import Conflict, NotFound, SystemError_
 from skiff.engine.runtime.api import CREATED, PAUSED, RUNNING, STOPPED, IOSpec
 from skiff.engine.runtime.errors import ExecFailed
 
@@ -268,3 +268,9 @@ def test_user_namespace_with_id_maps(linux_rt):
     assert linux_rt.wait("c1", "e1").exit_code == 0
     assert linux_rt.logs("e1")[0].split() == ["0", "0", "100000", "65536"]
     linux_rt.rt.delete("c1", force=True)
+
+
+def test_unwritable_log_path_fails_create_cleanly(linux_rt, tmp_path):
+    with pytest.raises(SystemError_, match="cannot open log"):
+        linux_rt.create("c1", ["true"], io=IOSpec(log_path=str(tmp_path / "missing-dir" / "c1.log")))
+    assert linux_rt.rt.list() == []

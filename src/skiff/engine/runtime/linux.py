@@ -82,6 +82,7 @@ class LinuxRuntime(ShimmedRuntime):
 
     def create(self, id: str, bundle: str, io: IOSpec) -> RuntimeState:
         d = self._check_new(id)
+        self._check_log(io)
         config, rootfs = load_bundle(bundle)
         process = dict(config["process"])
         process.setdefault("terminal", io.terminal)
@@ -157,6 +158,7 @@ class LinuxRuntime(ShimmedRuntime):
         ed = self.root.exec(id, exec_id)
         if ed.exists():
             raise InvalidArgument(f"exec {exec_id} already exists")
+        self._check_log(io)
         process = dict(process)
         process.setdefault("terminal", io.terminal)
         cg = self._cgroup(st)

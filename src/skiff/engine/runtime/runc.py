@@ -140,6 +140,7 @@ class RuncRuntime(ShimmedRuntime):
 
     def create(self, id: str, bundle: str, io: IOSpec) -> RuntimeState:
         d = self._check_new(id)
+        self._check_log(io)
         config, rootfs = load_bundle(bundle)
         config = json.loads(json.dumps(config))
         terminal = bool(config["process"].get("terminal", io.terminal))

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from skiff.common.errors import Conflict, NotFound, SystemError_
-from skiff.engine.runtime.api import CREATED, PAUSED, RUNNING, STOPPED, ExitStatus, RuntimeState
+from skiff.engine.runtime.api import CREATED, PAUSED, RUNNING, STOPPED, ExitStatus, IOSpec, RuntimeState
 from skiff.engine.runtime.cgroups import CgroupManager, manager_for
 from skiff.engine.runtime.state import StateDir, StateRoot, alive, derive_status
 
@@ -270,6 +270,15 @@ class ShimmedRuntime:
             return os.listdir(d.file("execs"))
         except FileNotFoundError:
             return []
+
+    @staticmethod
+    def _check_log(io: IOSpec) -> None:
+        """The shim cannot report a log it fails to open; find out before it starts."""
+        if io.log_path:
+            try:
+                os.close(os.open(io.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o640))
+            except OSError as e:
+                raise SystemError_(f"cannot open log {io.log_path}: {e.strerror}") from e
 
     def _check_new(self, id: str) -> StateDir:
         d = self.root.container(id)
