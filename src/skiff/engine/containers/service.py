@@ -312,7 +312,13 @@ class ContainerService:
             if waiters:
                 path = self.runtime.attach_path(c.id)
                 await asyncio.gather(*(w.connect(path) for w in waiters))
-            await asyncio.to_thread(self.runtime.start, c.id)
+            try:
+                await asyncio.to_thread(self.runtime.start, c.id)
+            except SkiffError:
+                # a quick process may have run and exited before start saw it go: that is a start
+                st = await asyncio.to_thread(self.runtime.state, c.id)
+                if not (st.status == "stopped" and not st.error and (st.exit is None or not st.exit.error)):
+                    raise
             st = await asyncio.to_thread(self.runtime.state, c.id)
             if st.error:
                 raise SkiffError(st.error)
