@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import pstats
+import re
 import shutil
 import signal
 import subprocess
@@ -28,11 +29,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.engine import request  # noqa: E402
 
 from bench import report  # noqa: E402
-from bench.profiles import parse_collapsed, parse_importtime, top_cumulative, top_level_packages  # noqa: E402
+from bench.profiles import (
+    SyscallProfile,
+    parse_collapsed,
+    parse_importtime,
+    parse_strace,
+    top_cumulative,
+    top_level_packages,
+)  # noqa: E402
 from bench.stats import summarize  # noqa: E402
 from bench.targets import DockerdTarget, SkiffTarget, busybox_archive, require_root  # noqa: E402
 
 STEPS = ("create", "start", "wait", "delete")
+STRACE_RUNS = 10  # strace slows the engine a lot; a few runs show the shape
 CREATE_BODY = json.dumps({"Image": "busybox", "Cmd": ["true"], "HostConfig": {"NetworkMode": "none"}}).encode()
 
 
@@ -112,11 +121,49 @@ def engine_profile(target: SkiffTarget, n: int, out: Path) -> str | None:
 ENTRY_POINTS = ("<module> (skiff/__main__.py)", "main (skiff/cli/main.py)", "main (skiff/engine/daemon.py)")
 
 
+def engine_syscalls(target: SkiffTarget, n: int, out: Path) -> SyscallProfile | None:
+    """strace -f on the engine (and the children it forks) during n `docker run --rm`."""
+    if shutil.which("strace") is None:
+        return None
+    pid = target.daemon_pids()[0]
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-T", "-tt", "-p", str(pid), "-o", str(out)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    client = target.docker_client()
+    for _ in range(n):
+        client.must("run", "--rm", "--network", "none", "busybox", "true")
+    tracer.send_signal(signal.SIGINT)
+    tracer.wait(60)
+    return parse_strace(out.read_text()) if out.exists() else None
+
+
+def _generic(desc: str) -> str:
+    """Fold container ids and instance prefixes, so the same call on each run groups together."""
+    desc = re.sub(r"[0-9a-f]{64}", "<id>", desc)
+    return re.sub(r"/sk[0-9a-f]{6}/", "/<prefix>/", desc).replace("`", "'").replace("|", "/")
+
+
+def render_syscalls(prof: SyscallProfile, n: int) -> list[str]:
+    rows = [[f"`{call}`", f"{secs * 1000 / n:.2f}", f"{prof.calls[call] / n:.0f}"]
+            for call, secs in prof.seconds.most_common(12)]
+    grouped: dict[str, list[float]] = {}
+    for secs, desc in prof.slow:
+        grouped.setdefault(_generic(desc), []).append(secs)
+    slow = sorted(grouped.items(), key=lambda kv: -sum(kv[1]))[:10]
+    slow_rows = [[f"`{desc[:110]}`", f"{len(v) / n:.1f}", f"{sum(v) * 1000 / len(v):.1f}"] for desc, v in slow]
+    return ["", f"### Engine system calls during {n} `docker run --rm` (strace -f -T; waiting calls left out; "
+            "strace slows every call, so read shares, not absolute times)", "",
+            report.table(["syscall", "ms per run", "calls per run"], rows), "",
+            "Single calls over 2 ms:", "",
+            report.table(["call", "per run", "mean ms"], slow_rows)]
+
+
 def ms(v: float) -> str:
     return f"{v * 1000:.1f}"
 
 
-def render(steps: dict[str, dict[str, list[float]] | str], cli, cli_prof, profile_text: str | None, n: int) -> str:
+def render(steps: dict[str, dict[str, list[float]] | str], cli, cli_prof, profile_text: str | None,
+           syscalls: SyscallProfile | None, n: int) -> str:
     rows = []
     for step in (*STEPS, "total"):
         row = [step]
@@ -165,6 +212,8 @@ def render(steps: dict[str, dict[str, list[float]] | str], cli, cli_prof, profil
         lines += [report.table(["function (self)", "share of samples"], top_self)]
     elif profile_text is None:
         lines += ["", "(py-spy not installed: no engine profile)"]
+    if syscalls:
+        lines += render_syscalls(syscalls, min(n, STRACE_RUNS))
     lines += ["", f"Reproduce: `sudo .venv/bin/python bench/profile_run.py -n {n}`"]
     return "\n".join(lines)
 
@@ -179,6 +228,7 @@ def main() -> None:
     steps: dict[str, dict[str, list[float]] | str] = {}
     cli = profile_text = None
     cli_prof: list = []
+    syscalls = None
     skiff, dockerd = SkiffTarget(archive), DockerdTarget(archive)
     try:
         skiff.start()
@@ -193,13 +243,14 @@ def main() -> None:
         except (RuntimeError, OSError) as e:
             print(f"profile failed: {e}", file=sys.stderr)
             profile_text = ""
+        syscalls = engine_syscalls(skiff, min(args.n, STRACE_RUNS), skiff.engine.root / "engine.strace")
         skiff.cleanup()
         dockerd.start()
         steps["dockerd"] = api_steps(dockerd.ref.socket, args.n)
     finally:
         skiff.cleanup()
         dockerd.cleanup()
-    body = render(steps, cli, cli_prof, profile_text, args.n)
+    body = render(steps, cli, cli_prof, profile_text, syscalls, args.n)
     print(body)
     if not args.no_doc:
         report.update_doc("profile_run", body)

@@ -99,3 +99,45 @@ def top_cumulative(stats: dict, limit: int, strip_prefix: str = "", min_s: float
         rows.append((name, cumulative, own))
     rows.sort(key=lambda r: -r[1])
     return rows[:limit]
+
+
+STRACE_LINE = re.compile(r"^(?P<pid>\d+)\s+[\d:.]+\s+(?P<call>\w+)\((?P<args>.*)\)\s+=\s+(?P<ret>-?\w+).*<(?P<dur>[\d.]+)>$")
+OPEN_PATH = re.compile(r'^(?:AT_FDCWD|\d+), "(?P<path>[^"]*)"')
+# Calls that sleep until something happens elsewhere (the event loop idling, a worker waiting
+# for a child): their time is waiting, not work, so they are left out of the totals.
+WAITING = frozenset({"epoll_wait", "epoll_pwait", "futex", "read", "wait4", "waitid", "poll", "ppoll", "select",
+                     "pselect6", "accept4", "accept", "recvfrom", "recvmsg", "clock_nanosleep", "nanosleep"})
+
+
+@dataclass
+class SyscallProfile:
+    seconds: Counter  # syscall name -> total seconds
+    calls: Counter  # syscall name -> count
+    slow: list[tuple[float, str]]  # (seconds, "write cgroup.procs ...") for single calls over the threshold
+
+
+def parse_strace(text: str, slow_s: float = 0.002) -> SyscallProfile:
+    """Aggregate `strace -f -T -tt` output; an fd argument is named by the path its openat returned."""
+    seconds: Counter = Counter()
+    calls: Counter = Counter()
+    slow: list[tuple[float, str]] = []
+    fd_paths: dict[tuple[str, str], str] = {}
+    for line in text.splitlines():
+        m = STRACE_LINE.match(line.strip())
+        if not m:
+            continue
+        call, args, dur = m["call"], m["args"], float(m["dur"])
+        if call in ("openat", "open"):
+            p = OPEN_PATH.match(args)
+            if p and m["ret"].isdigit():
+                fd_paths[(m["pid"], m["ret"])] = p["path"]
+        if call in WAITING:
+            continue
+        seconds[call] += dur
+        calls[call] += 1
+        if dur >= slow_s:
+            fd = args.split(",", 1)[0]
+            target = fd_paths.get((m["pid"], fd), args[:80])
+            slow.append((dur, f"{call} {target}"))
+    slow.sort(reverse=True)
+    return SyscallProfile(seconds, calls, slow)

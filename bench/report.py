@@ -76,7 +76,8 @@ def machine() -> str:
     dockerd = _first_line(["dockerd", "--version"])
     return (f"{cpu}, {os.cpu_count()} cores, {mem_gib:.0f} GiB RAM, Linux {platform.release()}; "
             f"Python {sys.version.split()[0]}; {docker} (CLI); {dockerd} (reference daemon); "
-            f"{_first_line(['containerd', '--version'])}; {_first_line(['runc', '--version'])}")
+            f"{_first_line(['containerd', '--version'])}; {_first_line(['runc', '--version'])}; "
+            f"load average {os.getloadavg()[0]:.1f} when measuring began (the machine is shared)")
 
 
 def stamp() -> str:

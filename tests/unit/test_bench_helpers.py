@@ -2,7 +2,7 @@
 
 import pytest
 from bench.procmem import Memory, parse_smaps_rollup
-from bench.profiles import frame_name, parse_collapsed, parse_importtime, top_level_packages
+from bench.profiles import frame_name, parse_collapsed, parse_importtime, parse_strace, top_level_packages
 from bench.report import begin, end, replace_section, table
 from bench.stats import percentile, ratio, summarize, verdict
 
@@ -106,3 +106,22 @@ def test_parse_importtime_depth_and_packages():
     assert [(e.name, e.depth) for e in entries] == [("json.scanner", 2), ("json.decoder", 1), ("json", 0),
                                                      ("skiff.cli", 0), ("skiff", 0)]
     assert top_level_packages(entries) == {"json": 9755, "skiff": 250}
+
+
+STRACE = """\
+17229 15:55:36.600823 openat(AT_FDCWD, "/sys/fs/cgroup/cpu/x/cgroup.procs", O_WRONLY|O_CLOEXEC) = 19 <0.000038>
+17229 15:55:36.600900 write(19, "0", 1) = 1 <0.016627>
+17229 15:55:36.617823 write(19, "0", 1) = 1 <0.000024>
+17230 15:55:36.617900 epoll_wait(4, [], 2, -1) = 0 <1.002500>
+17230 15:55:36.618000 mount("overlay", "/x", "overlay", 0, "lowerdir=...") = 0 <0.003000>
+17231 15:55:36.618000 +++ exited with 0 +++
+"""
+
+
+def test_parse_strace_totals_skip_waiting_and_name_fds():
+    prof = parse_strace(STRACE, slow_s=0.002)
+    assert prof.calls == {"openat": 1, "write": 2, "mount": 1}
+    assert prof.seconds["write"] == pytest.approx(0.016651)
+    assert "epoll_wait" not in prof.seconds
+    assert prof.slow[0] == (0.016627, "write /sys/fs/cgroup/cpu/x/cgroup.procs")
+    assert prof.slow[1][1].startswith('mount "overlay"')
