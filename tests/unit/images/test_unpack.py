@@ -140,3 +140,17 @@ def test_device_nodes(tmp_path, monkeypatch):
     apply_layer(io.BytesIO(buf.getvalue()), str(tmp_path / "b"), "native")
     assert not os.path.lexists(tmp_path / "b/dev/null")  # unprivileged: device nodes are skipped
     assert os.path.exists(tmp_path / "b/run/fifo")
+
+
+@pytest.mark.parametrize("entries,why", [
+    ([("d", "a"), ("h", "b", "a")], "directory"),
+    ([("l", "a", "")], "empty target"),
+])
+def test_contradictory_entries_are_refused_cleanly(tmp_path, entries, why):
+    with pytest.raises(InvalidArgument, match=why):
+        unpack(tmp_path, entries)
+
+
+def test_hard_link_to_itself_is_a_no_op(tmp_path):
+    unpack(tmp_path, [("f", "a", "data"), ("h", "a", "a")])
+    assert tree(tmp_path) == {"a": "data"}

@@ -28,6 +28,9 @@ OVERLAY_OPAQUE_XATTR = "trusted.overlay.opaque"
 XATTR_PAX_PREFIX = "SCHILY.xattr."
 CHUNK = 1 << 20
 IS_ROOT = os.geteuid() == 0
+# errors an entry can cause by contradicting an earlier one (not the host's fault)
+_ENTRY_ERRORS = {errno.EPERM, errno.ENOENT, errno.EEXIST, errno.EISDIR, errno.ENOTDIR, errno.EINVAL,
+                 errno.ENOTEMPTY, errno.EMLINK, errno.ENAMETOOLONG, errno.ELOOP}
 
 
 class UnsafeEntry(InvalidArgument):
@@ -94,7 +97,12 @@ class LayerWriter:
     # -- entries ----------------------------------------------------------------------------
     def apply(self, tar: tarfile.TarFile) -> int:
         for member in tar:
-            self._entry(tar, member)
+            try:
+                self._entry(tar, member)
+            except OSError as e:
+                if e.errno not in _ENTRY_ERRORS:
+                    raise  # the host's problem (disk full, I/O error), not the tarball's
+                raise InvalidArgument(f"refusing layer: cannot unpack {member.name!r}: {e.strerror}") from None
         for path, mtime in reversed(self._dir_times):
             try:
                 os.utime(path, (mtime, mtime), follow_symlinks=False)
@@ -134,6 +142,8 @@ class LayerWriter:
             self.size += m.size
             self._attrs(path, m)
         elif m.issym():
+            if not m.linkname:
+                raise InvalidArgument(f"refusing layer: symlink {m.name!r} has an empty target")
             self._clear(path, keep_dir=False)
             os.symlink(m.linkname, path)
             self._attrs(path, m)
@@ -142,8 +152,12 @@ class LayerWriter:
             if not target_parts:
                 raise UnsafeEntry(f"refusing layer: hard link {m.name!r} points at the layer root")
             target = os.path.join(self._parent(target_parts, m.linkname), target_parts[-1])
+            if target == path:
+                return  # a link to itself changes nothing
             if not os.path.lexists(target):
                 raise UnsafeEntry(f"refusing layer: hard link {m.name!r} points at missing {m.linkname!r}")
+            if os.path.isdir(target) and not os.path.islink(target):
+                raise InvalidArgument(f"refusing layer: hard link {m.name!r} points at directory {m.linkname!r}")
             self._clear(path, keep_dir=False)
             os.link(target, path, follow_symlinks=False)
         elif m.ischr() or m.isblk() or m.isfifo():
