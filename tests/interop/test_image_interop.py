@@ -147,6 +147,46 @@ def test_image_committed_by_dockerd_runs_in_skiff(engine, dockerd, tmp_path, tok
     assert out.split() == ["/data", "dockerd", "deep"]
 
 
+def test_dockerd_layers_with_opaque_directory_run_in_skiff(engine, dockerd, tmp_path, token, cleanup_images):
+    # Two layers made by dockerd: the second replaces a directory, which dockerd writes as an
+    # opaque whiteout (.wh..wh..opq); skiff must show only the new contents.
+    base, ref = f"dockerd-made/base:{token}", f"dockerd-made/opaque:{token}"
+    cleanup_images.extend([ref, base])
+    steps = [(base, "mkdir -p /d/sub && echo a > /d/a && echo b > /d/sub/b && echo keep > /kept"),
+             (ref, "rm -rf /d && mkdir /d && echo c > /d/c")]
+    parent = "busybox"
+    for i, (tag, script) in enumerate(steps):
+        name = f"interop-layer{i}-{token}"
+        ok(dockerd.docker("run", "--name", name, *NONE, parent, "sh", "-c", script))
+        try:
+            ok(dockerd.docker("commit", name, tag))
+        finally:
+            dockerd.docker("rm", "-f", name)
+        parent = tag
+    archive = tmp_path / "saved.tar"
+    ok(dockerd.docker("save", "-o", str(archive), ref))
+
+    ok(engine.docker("load", "-i", str(archive)))
+    out = ok(engine.docker("run", "--rm", *NONE, ref, "sh", "-c", "ls -A /d; cat /kept"))
+    assert out.split() == ["c", "keep"]
+
+
+def test_archive_of_two_images_from_skiff_loads_in_dockerd(engine, dockerd, tmp_path, token, cleanup_images):
+    refs = [f"skiff-made/first:{token}", f"skiff-made/second:{token}"]
+    cleanup_images.extend(refs)
+    for i, ref in enumerate(refs):
+        rootfs = tmp_path / f"rootfs{i}.tar"
+        rootfs_with_file(rootfs, "which", f"{i}-{token}".encode())
+        ok(engine.docker("import", str(rootfs), ref))
+    archive = tmp_path / "saved.tar"
+    ok(engine.docker("save", "-o", str(archive), *refs))
+
+    out = ok(dockerd.docker("load", "-i", str(archive)))
+    for i, ref in enumerate(refs):
+        assert f"Loaded image: {ref}" in out
+        assert ok(dockerd.docker("run", "--rm", *NONE, ref, "cat", "/which")) == f"{i}-{token}"
+
+
 # -- skopeo reads what skiff saves --------------------------------------------------------------
 
 
