@@ -84,3 +84,18 @@ def test_child_that_exits_before_the_runner_is_still_seen(shim, tmp_path):
     os.close(out_w)
     assert proc.wait(timeout=30) == 0
     assert json.loads((tmp_path / "exit.json").read_text())["exit_code"] == 5
+
+
+def test_a_process_that_never_becomes_our_child_still_ends_the_shim(shim, tmp_path):
+    """If the pid-file process stays some other process's child, a pidfd still reports its
+    end (with the status lost: 255) instead of the shim waiting forever."""
+    out_r, out_w = os.pipe()
+    pid_file = tmp_path / "pid"
+    runner = f"sh -c 'sleep 0.5 & echo $! > {pid_file}; wait' & sleep 0.2"
+    argv = [shim, "--exit-file", str(tmp_path / "exit.json"), "--stdout-fd", str(out_r),
+            "--pid-file", str(pid_file), "--run", "sh", "-c", runner]
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_w, pass_fds=(out_r,))
+    os.close(out_r)
+    os.close(out_w)
+    assert proc.wait(timeout=30) == 0
+    assert json.loads((tmp_path / "exit.json").read_text())["exit_code"] == 255

@@ -27,6 +27,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
@@ -35,7 +36,7 @@
 #define MAX_CLIENTS 64
 #define LINE_MAX_BUF 16384
 
-enum { K_OUT = 1, K_ERR, K_PTY, K_ATTACH_L, K_CONTROL_L, K_CLIENT, K_CTRL, K_SIG, K_CONSOLE_L, K_STDIN };
+enum { K_OUT = 1, K_ERR, K_PTY, K_ATTACH_L, K_CONTROL_L, K_CLIENT, K_CTRL, K_SIG, K_CONSOLE_L, K_STDIN, K_PIDFD };
 
 struct client {
     int fd, kind; /* kind: K_CLIENT or K_CTRL; fd -1 when free */
@@ -590,6 +591,7 @@ int main(int argc, char **argv) {
     int status = 0;
     /* the child may have exited before the signalfd existed: its SIGCHLD is lost then */
     int exited = reap(&child, &runner, &ready_fd, &status);
+    int watching = 0;
     while (!exited) {
         struct epoll_event evs[16];
         if (gate_fifo && gate_ms == 0) open_gate(); /* a detached exec: nobody will attach */
@@ -616,8 +618,22 @@ int main(int argc, char **argv) {
                 while (read(sfd, &si, sizeof si) == sizeof si) {}
                 if (reap(&child, &runner, &ready_fd, &status)) exited = 1;
                 else if (!child && !runner) return 1;
+                else if (run_argv && child && !runner && !watching) {
+                    /* In --run mode the process should have become our child when its
+                     * runner exited; a pidfd still tells us it ended if it did not. */
+                    int pfd = (int)syscall(SYS_pidfd_open, child, 0);
+                    if (pfd >= 0) ep_add(pfd, K_PIDFD, 0);
+                    watching = 1;
+                }
                 break;
             }
+            case K_PIDFD:
+                if (reap(&child, &runner, &ready_fd, &status)) exited = 1;
+                else if (waitpid(child, &status, WNOHANG) < 0 && errno == ECHILD) {
+                    exited = 1; /* not our child after all: its status is lost */
+                    status = 255 << 8;
+                }
+                break;
             }
         }
     }
