@@ -137,10 +137,13 @@ class ContainerService:
     def get(self, ref: str) -> Container:
         return self.store.get(ref)
 
-    def image_in_use(self, image_id: str) -> str | None:
-        for c in self.store.all():
-            if c.image_id == image_id:
-                return c.id
+    def image_in_use(self, image_id: str) -> tuple[str, bool] | None:
+        """(a container using the image, whether it runs): rmi -f refuses only running users."""
+        users = [c for c in self.store.all() if c.image_id == image_id]
+        running = [c for c in users if c.state.running]
+        if running or users:
+            c = (running or users)[0]
+            return c.id, bool(c.state.running)
         return None
 
     def volume_users(self, name: str) -> list[str]:
