@@ -142,3 +142,15 @@ def test_diff_commit_export_of_a_run_container(engine, name):
     finally:
         engine.docker("rm", "-f", cname)
         engine.docker("rmi", f"{name}:run")
+
+
+def test_rmi_force_refused_while_a_container_runs(engine, name):
+    image_id = ok(engine.docker("image", "inspect", "-f", "{{.Id}}", "busybox")).strip()
+    cid = ok(engine.docker("run", "-d", "--network", "none", "busybox", "sleep", "300")).strip()
+    try:
+        err = fails(engine.docker("rmi", "-f", image_id[7:19]))
+        assert (f"conflict: unable to delete {image_id[7:19]} (cannot be forced) - "
+                f"image is being used by running container {cid[:12]}") in err
+        assert ok(engine.docker("image", "inspect", "-f", "{{.Id}}", "busybox")).strip() == image_id
+    finally:
+        ok(engine.docker("rm", "-f", cid))
