@@ -123,15 +123,17 @@ class LinuxRuntime(ShimmedRuntime):
         st = d.read()
         status, _ = self._status(d, st)
         self._require(status, CREATED, id)
-        try:
-            fifo = os.open(d.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise SystemError_(f"container {id}: exec fifo is gone; was it started already?") from None
+        # The pidfd first: opening the fifo releases init, which may be done and reaped
+        # before a pidfd opened afterwards could refer to it.
         try:
             pidfd = os.pidfd_open(st["pid"])
         except ProcessLookupError:
-            os.close(fifo)
             raise SystemError_(f"container {id}: init exited before start") from None
+        try:
+            fifo = os.open(d.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            os.close(pidfd)
+            raise SystemError_(f"container {id}: exec fifo is gone; was it started already?") from None
         try:
             poller = select.poll()
             poller.register(fifo, select.POLLIN)
