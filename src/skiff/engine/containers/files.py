@@ -138,8 +138,8 @@ def extract(root: str, dest: str, tar_path: str, no_overwrite_dir_non_dir: bool 
             elif m.isfifo():
                 os.mkfifo(target)
             elif m.ischr() or m.isblk():
-                kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
-                os.mknod(target, kind | 0o600, os.makedev(m.devmajor, m.devminor))
+                node = stat.S_IFCHR if m.ischr() else stat.S_IFBLK
+                os.mknod(target, node | 0o600, os.makedev(m.devmajor, m.devminor))
             else:
                 continue
             os.lchown(target, m.uid, m.gid)

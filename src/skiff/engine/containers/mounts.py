@@ -37,7 +37,7 @@ class MountPoint:
     labels: dict = field(default_factory=dict)
 
     def to_docker(self) -> dict:
-        d = {"Type": self.type}
+        d: dict[str, object] = {"Type": self.type}
         if self.type == "volume":
             d["Name"] = self.name
         d.update({"Source": self.source, "Destination": self.destination})

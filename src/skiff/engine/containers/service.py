@@ -18,7 +18,6 @@ import shutil
 import signal as _signal
 import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,22 +25,24 @@ import orjson
 
 from skiff.common.errors import Conflict, InvalidArgument, NotFound, NotModified, SkiffError
 from skiff.common.ids import new_id, random_name
-from skiff.common.timefmt import now_rfc3339, parse_rfc3339
-from skiff.engine.containers import etcfiles, hostfs, restart, views
-from skiff.engine.containers import logs as logreader
+from skiff.common.timefmt import now_rfc3339
+from skiff.engine.containers import etcfiles, hostfs, restart
 from skiff.engine.containers import mounts as mountspec
 from skiff.engine.containers import resources as resourcespec
 from skiff.engine.containers import spec as specs
-from skiff.engine.containers.attach import AttachSession, ShimAttach, parse_detach_keys
+from skiff.engine.containers.attach import AttachSession, ShimAttach
 from skiff.engine.containers.caps import host_bounding
 from skiff.engine.containers.execs import ExecManager
 from skiff.engine.containers.files import FileOps
+from skiff.engine.containers.queries import QueryMixin
 from skiff.engine.containers.record import Container, State
 from skiff.engine.containers.signals import parse_signal
 from skiff.engine.containers.startfail import translate_start_error
 from skiff.engine.containers.store import ContainerStore
+from skiff.engine.containers.streams import StreamMixin
+from skiff.engine.containers.supervise import SupervisionMixin
 from skiff.engine.containers.user import resolve_user
-from skiff.engine.runtime.api import ExitStatus, IOSpec
+from skiff.engine.runtime.api import IOSpec
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def normalize_host_config(hc: dict) -> dict:
     return hc
 
 
-class ContainerService:
+class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
     def __init__(self, root: str | Path, images: Any, runtime: Any, volumes: Any, events: Any,
                  prefix: str = "skiff"):
         self.root = Path(root)
@@ -352,121 +353,6 @@ class ContainerService:
         if c.host_config.get("AutoRemove"):
             await self._remove(c, remove_volumes=True)
 
-    # --- exits, restarts, restore -----------------------------------------------------------
-    async def _monitor(self, cid: str) -> None:
-        try:
-            status = await self.runtime.wait(cid)
-        except asyncio.CancelledError:
-            raise
-        except Exception as e:  # the shim vanished without exit.json: record a failure, don't crash
-            log.warning("wait for %s failed: %s", cid, e)
-            status = ExitStatus(exit_code=255, error=str(e))
-        self._monitors.pop(cid, None)
-        await self._on_exit(cid, status)
-
-    def _resolve_exit(self, cid: str, code: int, error: str = "") -> None:
-        for fut in self._exit_futs.pop(cid, []):
-            if not fut.done():
-                fut.set_result((code, error))
-
-    async def _on_exit(self, cid: str, status: ExitStatus) -> None:
-        c = self.store.find(cid)
-        if c is None:
-            return
-        ran_for = time.monotonic() - c.started_mono if c.started_mono else 0.0
-        c.state.status = "exited"
-        c.state.pid = 0
-        c.state.exit_code = status.exit_code
-        c.state.oom_killed = status.oom_killed
-        c.state.error = status.error
-        c.state.finished_at = status.finished_at or now_rfc3339()
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.runtime.delete, cid, True)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(hostfs.unmount, str(self.rootfs_dir(cid)))
-        decision = restart.decide(c.host_config.get("RestartPolicy"), status.exit_code, c.restart_count,
-                                  c.manually_stopped, ran_for, c.backoff)
-        auto_remove = c.host_config.get("AutoRemove") and not decision.restart
-        if decision.restart:
-            c.state.status = "restarting"
-            c.backoff = decision.next_backoff
-        self.store.save(c)
-        if status.oom_killed:
-            self._publish(c, "oom")
-        self._publish(c, "die", exitCode=status.exit_code)
-        self._resolve_exit(cid, status.exit_code, status.error)
-        if auto_remove:
-            async with self._lock(cid):
-                if self.store.find(cid) is c:
-                    await self._remove(c, remove_volumes=True)
-        elif decision.restart:
-            self._restart_tasks[cid] = asyncio.create_task(self._restart_later(c, decision.delay))
-
-    async def _restart_later(self, c: Container, delay: float) -> None:
-        try:
-            await asyncio.sleep(delay)
-            async with self._lock(c.id):
-                if c.state.status != "restarting" or self.store.find(c.id) is not c or c.manually_stopped:
-                    return
-                c.restart_count += 1
-                try:
-                    await self._start(c)
-                except SkiffError as e:
-                    log.warning("restart of %s failed: %s", c.id, e.message)
-                    c.state.status = "exited"
-                    self.store.save(c)
-                else:
-                    self._publish(c, "restart")
-        finally:
-            self._restart_tasks.pop(c.id, None)
-
-    def _cancel_restart(self, c: Container) -> bool:
-        task = self._restart_tasks.pop(c.id, None)
-        if task:
-            task.cancel()
-        if c.state.status == "restarting":
-            c.state.status = "exited"
-            self.store.save(c)
-            return True
-        return False
-
-    async def restore(self) -> None:
-        """At engine start: re-adopt live shims, record exits that happened meanwhile, restart `always` ones."""
-        for c in self.store.all():
-            if c.state.status == "removing":
-                await self._remove(c, remove_volumes=False)
-                continue
-            if c.state.running:
-                try:
-                    st = await asyncio.to_thread(self.runtime.state, c.id)
-                except SkiffError:
-                    st = None
-                if st is not None and st.status in ("running", "paused"):
-                    c.state.status = st.status
-                    c.state.pid = st.pid
-                    c.started_mono = time.monotonic() - max(0.0, time.time() - parse_rfc3339(c.state.started_at))
-                    self.store.save(c)
-                    self._monitors[c.id] = asyncio.create_task(self._monitor(c.id))
-                    continue
-                status = (st.exit if st is not None and st.exit else None) or ExitStatus(exit_code=255,
-                                                                                         finished_at=now_rfc3339())
-                await self._on_exit(c.id, status)
-                continue
-            policy = (c.host_config.get("RestartPolicy") or {}).get("Name")
-            if c.has_been_started and not c.manually_stopped and policy in ("always", "unless-stopped"):
-                async with self._lock(c.id):
-                    with contextlib.suppress(SkiffError):
-                        await self._start(c)
-
-    async def shutdown(self) -> None:
-        """At engine stop: stop supervising (containers keep running, as documented)."""
-        tasks = list(self._monitors.values()) + list(self._restart_tasks.values())
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._monitors.clear()
-        self._restart_tasks.clear()
-
     # --- stop, kill, restart, pause ----------------------------------------------------------
     async def stop(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         """StopSignal, then SIGKILL after timeout. Raises NotModified when not running."""
@@ -640,7 +526,7 @@ class ContainerService:
         hc = dict(c.host_config)
         for key, value in body.items():
             if key == "RestartPolicy":
-                restart.validate(value, hc.get("AutoRemove"))
+                restart.validate(value, bool(hc.get("AutoRemove")))
                 hc["RestartPolicy"] = {"Name": value.get("Name") or "no",
                                        "MaximumRetryCount": int(value.get("MaximumRetryCount") or 0)}
             elif value is not None:
@@ -652,281 +538,3 @@ class ContainerService:
         self.store.save(c)
         self._publish(c, "update")
         return {"Warnings": warnings}
-
-    # --- inspection --------------------------------------------------------------------------
-    def _paths(self, c: Container) -> dict[str, str]:
-        d = self.cdir(c.id)
-        return {"ResolvConfPath": str(d / "resolv.conf"), "HostnamePath": str(d / "hostname"),
-                "HostsPath": str(d / "hosts"),
-                "LogPath": str(self.log_path(c.id)) if c.host_config["LogConfig"]["Type"] != "none" else ""}
-
-    def _graph(self, c: Container) -> dict:
-        try:
-            mounts = self.images.rootfs_mounts(c.id)
-        except Exception:
-            mounts = []
-        data: dict[str, str] = {}
-        for m in mounts:
-            for opt in m.options:
-                k, _, v = opt.partition("=")
-                if k in ("lowerdir", "upperdir", "workdir"):
-                    data[{"lowerdir": "LowerDir", "upperdir": "UpperDir", "workdir": "WorkDir"}[k]] = v
-        data["MergedDir"] = str(self.rootfs_dir(c.id))
-        return {"Name": "overlay2", "Data": data}
-
-    async def _sizes(self, c: Container) -> tuple[int, int]:
-        rw = await self.images.rootfs_size(c.id)
-        try:
-            base = self.images.get(c.image_id).size
-        except SkiffError:
-            base = 0
-        return rw, rw + base
-
-    async def inspect(self, ref: str, size: bool = False) -> dict:
-        """Docker's ContainerInspectResponse."""
-        c = self.get(ref)
-        rw = root = None
-        if size:
-            rw, root = await self._sizes(c)
-        return views.inspect(c, self._paths(c), self._graph(c), rw, root, self.execs.ids_of(c.id))
-
-    async def list(self, all: bool = False, limit: int = -1, size: bool = False,
-                   filters: dict[str, list[str]] | None = None) -> list[dict]:
-        """Docker's ContainerSummary list, newest first."""
-        filters = dict(filters or {})
-        views.check_filters(filters)
-        before = since = None
-        if filters.get("before"):
-            before = parse_rfc3339(self.get(filters["before"][0]).created)
-        if filters.get("since"):
-            since = parse_rfc3339(self.get(filters["since"][0]).created)
-        show_all = all or limit > 0 or bool(filters.get("status")) or bool(filters.get("exited")) \
-            or before is not None or since is not None
-        items = sorted(self.store.all(), key=lambda c: c.created, reverse=True)
-        out = []
-        for c in items:
-            if not show_all and c.state.status not in ("running", "paused", "restarting"):
-                continue
-            if not views.matches(c, filters, self._ancestor_matches, before, since):
-                continue
-            rw = root = None
-            if size:
-                rw, root = await self._sizes(c)
-            out.append(views.summary(c, c.config.get("Image") or c.image_id, rw, root))
-            if limit > 0 and len(out) >= limit:
-                break
-        return out
-
-    def _ancestor_matches(self, ref: str, c: Container) -> bool:
-        try:
-            return self.images.get(ref).id == c.image_id
-        except SkiffError:
-            return ref == c.config.get("Image")
-
-    async def top(self, ref: str, ps_args: str = "-ef") -> dict:
-        from skiff.engine.containers.top import parse_ps
-
-        c = self.get(ref)
-        if not c.state.running:
-            raise Conflict(f"Container {c.id} is not running")
-        pids = set(await asyncio.to_thread(self.runtime.pids, c.id))
-        proc = await asyncio.create_subprocess_exec("ps", *(ps_args or "-ef").split(), stdout=asyncio.subprocess.PIPE,
-                                                    stderr=asyncio.subprocess.PIPE)
-        out, err = await proc.communicate()
-        if proc.returncode != 0:
-            raise InvalidArgument(f"Error running ps: {err.decode().strip()}")
-        return parse_ps(out.decode(errors="replace"), pids)
-
-    async def stats(self, ref: str, stream: bool = True, one_shot: bool = False) -> AsyncIterator[dict]:
-        """Yields Docker's stats JSON objects (one when not streaming), about one a second."""
-        from skiff.engine.containers.stats import docker_stats, empty_stats
-
-        c = self.get(ref)
-        prev = None
-        while True:
-            if not c.state.running or self.store.find(c.id) is not c:
-                yield empty_stats(c.id, c.name)
-                return
-            try:
-                raw = await asyncio.to_thread(self.runtime.stats, c.id)
-            except SkiffError:
-                yield empty_stats(c.id, c.name)
-                return
-            if prev is None and not stream and not one_shot:
-                prev = docker_stats(c.id, c.name, raw, None)  # Docker primes precpu with a sample 1 s apart
-                await asyncio.sleep(1)
-                continue
-            msg = docker_stats(c.id, c.name, raw, prev)
-            yield msg
-            if not stream:
-                return
-            prev = msg
-            await asyncio.sleep(1)
-
-    async def changes(self, ref: str) -> list[dict]:
-        """[{"Path": str, "Kind": 0 modified | 1 added | 2 deleted}]."""
-        c = self.get(ref)
-        return hide_mountpoints(await self.images.rootfs_changes(c.id))
-
-    async def prune(self, filters: dict[str, list[str]] | None = None) -> dict:
-        """{"ContainersDeleted": [ids], "SpaceReclaimed": int}."""
-        filters = dict(filters or {})
-        until = filters.pop("until", [])
-        deleted, space = [], 0
-        for c in list(self.store.all()):
-            if c.state.running or c.state.status == "removing":
-                continue
-            if until and parse_rfc3339(c.created) >= _until_ts(until[0]):
-                continue
-            if not views.matches(c, {k: v for k, v in filters.items() if k in ("label", "label!")},
-                                 self._ancestor_matches, None, None):
-                continue
-            with contextlib.suppress(SkiffError):
-                space += await self.images.rootfs_size(c.id)
-            await self._remove(c, remove_volumes=False)
-            deleted.append(c.id)
-        return {"ContainersDeleted": deleted or None, "SpaceReclaimed": space}
-
-    # --- files -------------------------------------------------------------------------------
-    async def archive_head(self, ref: str, path: str) -> dict:
-        """The path stat for the X-Docker-Container-Path-Stat header:
-        {"name", "size", "mode" (Go FileMode bits), "mtime" (RFC 3339), "linkTarget"}."""
-        return await self.files.stat(self.get(ref), path)
-
-    async def archive_get(self, ref: str, path: str) -> tuple[dict, AsyncIterator[bytes]]:
-        """(stat as in archive_head, tar stream chunks)."""
-        return await self.files.get(self.get(ref), path)
-
-    async def archive_put(self, ref: str, path: str, body: AsyncIterator[bytes],
-                          no_overwrite_dir_non_dir: bool = False, copy_uid_gid: bool = False) -> None:
-        """Extract a tar stream into directory `path` inside the container."""
-        await self.files.put(self.get(ref), path, body, no_overwrite_dir_non_dir)
-
-    async def export(self, ref: str) -> AsyncIterator[bytes]:
-        """The container's filesystem as tar stream chunks."""
-        c = self.get(ref)
-        async for chunk in self.files.export(c):
-            yield chunk
-
-    # --- logs, attach ------------------------------------------------------------------------
-    async def logs(self, ref: str, stdout: bool = False, stderr: bool = False, follow: bool = False,
-                   since: float = 0, until: float = 0, timestamps: bool = False,
-                   tail: str = "all") -> tuple[bool, AsyncIterator[tuple[int, bytes]]]:
-        """(tty, chunks) where each chunk is (stream 1=stdout 2=stderr, bytes); with timestamps
-        each line is prefixed `RFC3339Nano ` already. The API frames chunks unless tty."""
-        c = self.get(ref)
-        if not stdout and not stderr:
-            raise InvalidArgument("You must choose at least one stream")
-        if c.host_config["LogConfig"]["Type"] == "none":
-            raise InvalidArgument('configured logging driver does not support reading')
-        opts = logreader.LogOptions(stdout=stdout, stderr=stderr, since=float(since or 0), until=float(until or 0),
-                                    timestamps=timestamps, tail=logreader.parse_tail(tail))
-        live = self.log_path(c.id)
-        if follow:
-            return c.tty, logreader.follow(live, opts, lambda: self.is_running(c.id))
-
-        async def once() -> AsyncIterator[tuple[int, bytes]]:
-            for item in await asyncio.to_thread(logreader.read_existing, live, opts):
-                yield item
-
-        return c.tty, once()
-
-    async def attach(self, ref: str, stdin: bool = False, stdout: bool = False, stderr: bool = False,
-                     stream: bool = True, logs: bool = False, detach_keys: str | None = None) -> AttachSession:
-        """May be called before start (docker run attaches first): output begins at start."""
-        c = self.get(ref)
-        keys = parse_detach_keys(detach_keys)
-        prefix = None
-        if logs:
-            opts = logreader.LogOptions(stdout=stdout, stderr=stderr)
-            prefix = await asyncio.to_thread(logreader.read_existing, self.log_path(c.id), opts)
-        async def stdin_eof() -> None:
-            if c.config.get("StdinOnce"):
-                with contextlib.suppress(SkiffError):
-                    await asyncio.to_thread(self.runtime.close_stdin, c.id, None)
-
-        session = ShimAttach(c.tty, stdin and bool(c.config.get("OpenStdin")), stdout, stderr, keys, prefix,
-                             on_detach=lambda: self._publish(c, "detach"), on_stdin_eof=stdin_eof)
-        if not stream:
-            session.abandon()
-            return session
-        self._publish(c, "attach")
-        if c.state.status in ("running", "paused"):
-            await session.connect(self.runtime.attach_path(c.id))
-        else:
-            self._attach_waiters.setdefault(c.id, []).append(session)
-        return session
-
-    async def resize(self, ref: str, height: int, width: int) -> None:
-        c = self.get(ref)
-        if not c.state.running:
-            raise Conflict(f"Container {c.id} is not running")
-        if height or width:
-            await asyncio.to_thread(self.runtime.resize, c.id, None, height, width)
-        self._publish(c, "resize", height=height, width=width)
-
-    # --- exec --------------------------------------------------------------------------------
-    async def exec_create(self, ref: str, body: dict) -> str:
-        """Docker's ExecConfig body → exec id (64 hex)."""
-        return await self.execs.create(self.get(ref), body)
-
-    async def exec_start(self, exec_id: str, detach: bool = False, tty: bool | None = None,
-                         console_size: list[int] | None = None,
-                         detach_keys: str | None = None) -> AttachSession | None:
-        """Starts the exec; returns the stream session, or None when detach."""
-        return await self.execs.start(exec_id, detach, tty, console_size, detach_keys)
-
-    async def exec_inspect(self, exec_id: str) -> dict:
-        """Docker's ExecInspectResponse."""
-        return self.execs.inspect(exec_id)
-
-    async def exec_resize(self, exec_id: str, height: int, width: int) -> None:
-        await self.execs.resize(exec_id, height, width)
-
-    # --- images ------------------------------------------------------------------------------
-    async def commit(self, ref: str, repo: str | None = None, tag: str | None = None, comment: str = "",
-                     author: str = "", changes: list[str] | None = None, pause: bool = True,
-                     config: dict | None = None) -> str:
-        """POST /commit → the new image id (`sha256:...`)."""
-        c = self.get(ref)
-        paused_here = False
-        if pause and c.state.status == "running":
-            with contextlib.suppress(SkiffError):
-                await asyncio.to_thread(self.runtime.pause, c.id)
-                paused_here = True
-        try:
-            base = {k: v for k, v in c.config.items() if k not in ("Hostname", "Image")}
-            if config:
-                base.update({k: v for k, v in config.items() if v not in (None, "", [], {})})
-            image_id = await self.images.commit(c.id, c.image_id, repo=repo, tag=tag, author=author,
-                                                comment=comment, changes=changes, config=base, container_id=c.id)
-        finally:
-            if paused_here:
-                with contextlib.suppress(SkiffError):
-                    await asyncio.to_thread(self.runtime.resume, c.id)
-        self._publish(c, "commit", comment=comment)
-        return image_id
-
-
-# Files the engine bind-mounts over; dockerd keeps their mount points in an "init" layer, so
-# they never show up as changes.
-ENGINE_FILES = {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/sbin/docker-init"}
-
-
-def hide_mountpoints(changes: list[dict]) -> list[dict]:
-    kept = [ch for ch in changes if ch["Path"] not in ENGINE_FILES]
-    parents_needed = {p.rsplit("/", 1)[0] or "/" for p in (ch["Path"] for ch in kept)}
-    out = []
-    for ch in kept:
-        if ch["Kind"] == 0 and ch["Path"] in ("/etc", "/sbin"):
-            if not any(p == ch["Path"] or p.startswith(ch["Path"] + "/") for p in parents_needed):
-                continue
-        out.append(ch)
-    return out
-
-
-def _until_ts(value: str) -> float:
-    try:
-        return float(value)
-    except ValueError:
-        return parse_rfc3339(value)

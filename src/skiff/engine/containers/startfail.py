@@ -29,12 +29,12 @@ def translate_start_error(message: str) -> SkiffError:
     """The error `POST /containers/{id}/start` answers, with `.exit_code` for the container's state."""
     if message.startswith(("unable to find", "cannot join")):
         err: SkiffError = SystemError_(message)
-        err.exit_code = 128  # type: ignore[attr-defined]
+        setattr(err, "exit_code", 128)  # noqa: B010 (an extra attribute on a shared error class)
         return err
     text = message if message.startswith("failed to create task") else PREFIX + message
     if not text.endswith(": unknown"):
         text += ": unknown"
     code = classify(message)
     err = InvalidArgument(text) if code else SystemError_(text)
-    err.exit_code = code or 128  # type: ignore[attr-defined]
+    setattr(err, "exit_code", code or 128)  # noqa: B010
     return err

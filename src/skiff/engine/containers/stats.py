@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from skiff.common.timefmt import ZERO_TIME, now_rfc3339
 
@@ -25,7 +26,7 @@ def system_cpu_usage() -> int:
 def _cpu(raw: dict, system: int, ncpu: int) -> dict:
     usage = (raw.get("cpu") or {}).get("usage") or {}
     thr = (raw.get("cpu") or {}).get("throttling") or {}
-    out = {
+    out: dict[str, Any] = {
         "cpu_usage": {"total_usage": int(usage.get("total", 0)), "usage_in_kernelmode": int(usage.get("kernel", 0)),
                       "usage_in_usermode": int(usage.get("user", 0))},
         "system_cpu_usage": system,

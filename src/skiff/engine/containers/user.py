@@ -79,7 +79,7 @@ def resolve_user(user: str, passwd: str = "", group: str = "", group_add: list[s
         else:
             raise InvalidArgument(f"Unable to find group {ga}: no matching entries in group file")
     seen: list[int] = []
-    for g in extra:
-        if g not in seen:
-            seen.append(g)
+    for gid_ in extra:
+        if gid_ not in seen:
+            seen.append(gid_)
     return ResolvedUser(uid, gid, seen, home)

@@ -9,11 +9,13 @@ Returns Docker's Volume JSON shapes, so engine/api only serializes.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import os
 import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -126,7 +128,7 @@ class VolumeService:
             raise InvalidArgument('missing required option: "type"')
         (self.root / name / "_data").mkdir(parents=True, exist_ok=True)
         os.chmod(self.root / name / "_data", 0o755)
-        rec = {"Name": name, "Driver": "local", "CreatedAt": now_rfc3339()[:19] + "Z", "Labels": dict(labels or {}),
+        rec: dict[str, Any] = {"Name": name, "Driver": "local", "CreatedAt": now_rfc3339()[:19] + "Z", "Labels": dict(labels or {}),
                "Options": opts, "Anonymous": anonymous}
         if anonymous:
             rec["Labels"].setdefault("com.docker.volume.anonymous", "")
@@ -144,7 +146,7 @@ class VolumeService:
         """Docker's Volume JSON; NotFound `get <name>: no such volume`."""
         return self._to_docker(self._get(name))
 
-    async def list(self, filters: dict[str, list[str]] | None = None) -> dict:
+    async def list(self, filters: dict[str, builtins.list[str]] | None = None) -> dict:
         """{"Volumes": [...], "Warnings": []}."""
         out = []
         for rec in sorted(self._records.values(), key=lambda r: r["Name"]):
@@ -170,7 +172,7 @@ class VolumeService:
         """Conflict `remove <name>: volume is in use - [<ids>]` unless force."""
         await asyncio.to_thread(self.remove_sync, name, force)
 
-    async def prune(self, filters: dict[str, list[str]] | None = None) -> dict:
+    async def prune(self, filters: dict[str, builtins.list[str]] | None = None) -> dict:
         """{"VolumesDeleted": [...], "SpaceReclaimed": int}. Like Docker ≥ 23, only anonymous
         volumes unless the filter `all=true` is given."""
         filters = dict(filters or {})
