@@ -324,3 +324,18 @@ def test_bad_input_status_codes(engine):
     assert status == 400
     assert request(engine.socket, "GET", "/v1.50/containers/absent/json")[0] == 404
     assert request(engine.socket, "GET", "/_ping") == (200, b"OK")
+
+
+
+def test_stdin_eof_ends_attach_not_the_container(engine, cname):
+    """`docker run -d -i` has no StdinOnce: an attach's stdin EOF ends that attach (as dockerd),
+    the container's stdin stays open for the next one."""
+    from tests.integration.api.test_api_wire import _attach_raw
+
+    n = cname()
+    cid = ok(engine.docker("run", "-d", "-i", "--name", n, "busybox", "cat")).strip().decode()
+    _attach_raw(engine.socket, cid, b"first\n")
+    assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"true\n"
+    out = _attach_raw(engine.socket, cid, b"")
+    assert out == b""  # nothing was lost into a closed stdin: cat is still there and quiet
+    assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"true\n"

@@ -64,8 +64,9 @@ class FakeProcess:
 
 
 class FakeSession:
-    def __init__(self, proc: FakeProcess, stdin: bool, detach_keys: bytes = b"\x10\x11"):
+    def __init__(self, proc: FakeProcess, stdin: bool, stdin_once: bool = True, detach_keys: bytes = b"\x10\x11"):
         self.proc = proc
+        self.stdin_once = stdin_once
         self.tty = proc.tty
         self.stdin = stdin
         self.q: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue()
@@ -86,11 +87,8 @@ class FakeSession:
         return True
 
     async def close_stdin(self) -> None:
-        """dockerd's rule: EOF closes the process's stdin only without a tty (StdinOnce);
-        with a tty it just ends this attach session."""
-        if self.tty:
-            await self.close()
-        elif self.stdin:
+        """dockerd's rule: EOF closes the process's stdin only for StdinOnce without a tty."""
+        if self.stdin and self.stdin_once and not self.tty:
             self.proc.stdin.put_nowait(None)
 
     async def close(self) -> None:
@@ -266,7 +264,7 @@ class FakeContainers:
         if c.proc is None or c.proc.exit_code is not None:
             # attached before start: the session sees the next run's output
             c.proc = c.proc if c.proc and c.proc.exit_code is None else FakeProcess(list(c.body["Cmd"]), c.tty)
-        return FakeSession(c.proc, stdin)
+        return FakeSession(c.proc, stdin, stdin_once=bool(c.body.get("StdinOnce")))
 
     async def resize(self, ref: str, height: int, width: int) -> None:
         self._get(ref)

@@ -262,3 +262,35 @@ def test_attach_over_websocket(api):
                 return msg.data
 
     assert asyncio.run(talk()) == b"over ws\n"  # raw, not framed
+
+
+def _attach_raw(socket_path: str, cid: str, stdin: bytes) -> bytes:
+    """Attach with stdin, send it, half-close, and read until the engine closes the stream."""
+    sock = socket.socket(socket.AF_UNIX)
+    sock.settimeout(15)
+    sock.connect(socket_path)
+    sock.sendall(f"POST /v1.50/containers/{cid}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: x\r\n"
+                 "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101")
+    sock.sendall(stdin)
+    sock.shutdown(socket.SHUT_WR)
+    out = b""
+    while chunk := sock.recv(4096):  # a hang here times out the test
+        out += chunk
+    sock.close()
+    return out
+
+
+def test_stdin_eof_ends_the_attach_of_a_non_stdin_once_container(api):
+    """dockerd's rule: without StdinOnce, the client's EOF ends its attach; the container runs on."""
+    status, body = api.request("POST", "/containers/create",
+                               orjson.dumps({"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True}),
+                               {"Content-Type": "application/json"})
+    cid = orjson.loads(body)["Id"]
+    assert api.request("POST", f"/containers/{cid}/start")[0] == 204
+    _attach_raw(api.socket, cid, b"some input\n")
+    inspect = orjson.loads(api.request("GET", f"/containers/{cid}/json")[1])
+    assert inspect["State"]["Running"] is True

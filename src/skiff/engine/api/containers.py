@@ -229,16 +229,26 @@ async def logs(request: web.Request) -> web.StreamResponse:
 
 async def attach(request: web.Request) -> web.StreamResponse:
     q = request.query
-    session = await ctx(request).containers.attach(
-        _id(request), stdin=query_bool(q, "stdin"), stdout=query_bool(q, "stdout"), stderr=query_bool(q, "stderr"),
+    service = ctx(request).containers
+    stdin = query_bool(q, "stdin")
+    session = await service.attach(
+        _id(request), stdin=stdin, stdout=query_bool(q, "stdout"), stderr=query_bool(q, "stderr"),
         stream=query_bool(q, "stream"), logs=query_bool(q, "logs"), detach_keys=q.get("detachKeys") or None)
     try:
+        end_on_eof = stdin and await _stdin_eof_ends_attach(service, _id(request))
         resp, conn = await hijack(request, session.tty)
     except BaseException:
         await session.close()
         raise
-    await pump(conn, session)
+    await pump(conn, session, end_on_stdin_eof=end_on_eof)
     return resp
+
+
+async def _stdin_eof_ends_attach(service, ref: str) -> bool:
+    """dockerd: the client's stdin EOF closes the container's stdin (and output runs on to the
+    end) only for a StdinOnce container without a tty; for any other it just ends the attach."""
+    config = (await service.inspect(ref)).get("Config") or {}
+    return bool(config.get("Tty")) or not config.get("StdinOnce")
 
 
 async def attach_ws(request: web.Request) -> web.StreamResponse:

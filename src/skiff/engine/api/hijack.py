@@ -147,7 +147,7 @@ def _take_tail(protocol: Any) -> bytes:
 
 
 async def pump(conn: Hijacked, session: Any, before_close: Callable[[], Awaitable[None]] | None = None,
-               exited: Callable[[], Awaitable[None]] | None = None) -> None:
+               exited: Callable[[], Awaitable[None]] | None = None, end_on_stdin_eof: bool = False) -> None:
     """Copy stdin from the client to the session and the session's output to the client.
 
     `session` follows containers.service.AttachSession. Ends when the output ends (the
@@ -155,6 +155,8 @@ async def pump(conn: Hijacked, session: Any, before_close: Callable[[], Awaitabl
     `before_close` runs when the output ended on its own, before the connection closes.
     `exited` resolves when the process is known to have exited: the output then gets a short
     grace to drain, so a lost end-of-output can never hang the client.
+    `end_on_stdin_eof`: the client's stdin EOF ends this attach (dockerd's rule unless the
+    container has StdinOnce and no tty); otherwise output keeps flowing until the process ends.
     """
     stdin_task = asyncio.create_task(_copy_stdin(conn, session))
     out_task = asyncio.create_task(_copy_output(conn, session))
@@ -172,6 +174,8 @@ async def pump(conn: Hijacked, session: Any, before_close: Callable[[], Awaitabl
                 waiting.discard(stdin_task)
                 if stdin_task.cancelled() or stdin_task.exception() or stdin_task.result() != "eof":
                     break  # detach keys, or the client is gone
+                if end_on_stdin_eof:
+                    break
                 # stdin ended normally: keep sending output until the process is done
             if exit_task is not None and exit_task in done:
                 waiting.discard(exit_task)
