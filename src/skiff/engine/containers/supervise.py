@@ -106,6 +106,11 @@ class SupervisionMixin(_Base):
             if c.state.status == "removing":
                 await self._remove(c, remove_volumes=False)
                 continue
+            if c.state.status == "restarting":  # the engine went down between an exit and its restart
+                with contextlib.suppress(SkiffError):
+                    await asyncio.to_thread(self.runtime.delete, c.id, True)
+                self._restart_tasks[c.id] = asyncio.create_task(self._restart_later(c, restart.BACKOFF_START))
+                continue
             if c.state.running:
                 try:
                     st = await asyncio.to_thread(self.runtime.state, c.id)
