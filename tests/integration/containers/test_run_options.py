@@ -100,3 +100,11 @@ def test_labels_and_stop_signal_in_inspect(engine, names):
     out = ok(engine.docker("inspect", "-f", "{{.Config.Labels.a}} {{.Config.StopSignal}} {{.Config.StopTimeout}} "
                            "{{.HostConfig.NetworkMode}} {{.State.Status}} {{.Name}}", n))
     assert out.split() == ["b", "SIGUSR1", "3", "bridge", "created", "/" + n]
+
+
+def test_devices_and_workdir_validation(engine):
+    assert "10, 229" in ok(run(engine, "--device", "/dev/fuse", "busybox", "ls", "-l", "/dev/fuse"))
+    r = run(engine, "--device", "/dev/nope", "busybox", "true")
+    assert r.returncode == 125 and b'adding custom device "/dev/nope"' in r.stderr
+    r = run(engine, "-w", "relative", "busybox", "true")
+    assert r.returncode == 125 and b"it needs to be an absolute path" in r.stderr

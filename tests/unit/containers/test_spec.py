@@ -197,3 +197,13 @@ def test_capabilities_limited_to_what_the_host_allows():
     s = build(hc={"Privileged": True}, available_caps=avail)
     assert "CAP_SYS_RESOURCE" not in s["process"]["capabilities"]["bounding"]
     assert len(s["process"]["capabilities"]["bounding"]) == len(ALL_CAPS) - 1
+
+
+def test_devices_added_with_cgroup_rule():
+    dev = {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o666, "uid": 0, "gid": 0,
+           "access": "rw"}
+    s = build(devices=[dev])
+    assert s["linux"]["devices"] == [{k: v for k, v in dev.items() if k != "access"}]
+    assert s["linux"]["resources"]["devices"][-1] == {"allow": True, "type": "c", "major": 10, "minor": 229,
+                                                      "access": "rw"}
+    assert "maskedPaths" in s["linux"]

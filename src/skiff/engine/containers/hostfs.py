@@ -74,6 +74,24 @@ def secure_join(root: str, path: str) -> str:
     return os.path.join(root, resolved) if resolved else root
 
 
+def device_entry(path_on_host: str, path_in_container: str = "") -> dict:
+    """The OCI `linux.devices` entry for one host device node (`--device`)."""
+    try:
+        st = os.stat(path_on_host)
+    except OSError as e:
+        raise SystemError_(f'error gathering device information while adding custom device "{path_on_host}": '
+                           f"{e.strerror.lower() if e.strerror else e}") from None
+    if stat.S_ISCHR(st.st_mode):
+        kind = "c"
+    elif stat.S_ISBLK(st.st_mode):
+        kind = "b"
+    else:
+        raise SystemError_(f'error gathering device information while adding custom device "{path_on_host}": '
+                           "not a device node")
+    return {"path": path_in_container or path_on_host, "type": kind, "major": os.major(st.st_rdev),
+            "minor": os.minor(st.st_rdev), "fileMode": stat.S_IMODE(st.st_mode), "uid": st.st_uid, "gid": st.st_gid}
+
+
 def host_devices() -> list[dict]:
     """Every device node under /dev, as OCI `linux.devices` entries (privileged containers get all)."""
     out = []

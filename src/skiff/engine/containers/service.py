@@ -167,8 +167,16 @@ class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
         if not image_ref:
             raise InvalidArgument("Config cannot be empty in order to create a container")
         hc = normalize_host_config(body.get("HostConfig") or {})
+        wd = body.get("WorkingDir") or ""
+        if wd and not wd.startswith("/"):
+            raise InvalidArgument(f"the working directory '{wd}' is invalid, it needs to be an absolute path")
         restart.validate(hc["RestartPolicy"], hc["AutoRemove"])
         warnings = resourcespec.validate(hc)
+        for dev in hc.get("Devices") or []:
+            try:
+                hostfs.device_entry(dev.get("PathOnHost", ""))
+            except SkiffError as e:
+                raise InvalidArgument(e.message) from None
         image = self.images.get(image_ref)
         name = self.store.check_name(name) if name else random_name(self.store.names())
         cid = new_id()
@@ -288,6 +296,10 @@ class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
                 setattr(ctx, attr, f"/proc/{target.state.pid}/ns/{kind}")
         if hc.get("Privileged"):
             ctx.host_devices = hostfs.host_devices()
+        for dev in hc.get("Devices") or []:
+            entry = hostfs.device_entry(dev.get("PathOnHost", ""), dev.get("PathInContainer", ""))
+            entry["access"] = dev.get("CgroupPermissions") or "rwm"
+            ctx.devices.append(entry)
         if hc.get("Init"):
             ctx.init_binary = self._init_binary()
         spec = specs.build_spec(cfg, hc, ctx)

@@ -148,6 +148,7 @@ class SpecContext:
     host_devices: list[dict] = field(default_factory=list)  # OCI devices, for privileged
     init_binary: str = ""  # host path of the init binary, for --init
     available_caps: set[str] | None = None  # the engine's bounding set; None: no limit known
+    devices: list[dict] = field(default_factory=list)  # --device nodes: OCI entries + "access"
 
 
 def _namespaces(hc: dict, ctx: SpecContext) -> list[dict]:
@@ -227,7 +228,12 @@ def build_spec(cfg: dict, hc: dict, ctx: SpecContext) -> dict:
     }
     if privileged:
         linux["devices"] = list(ctx.host_devices)
-    else:
+    elif ctx.devices:
+        linux["devices"] = [{k: v for k, v in d.items() if k != "access"} for d in ctx.devices]
+        for d in ctx.devices:
+            linux["resources"]["devices"].append({"allow": True, "type": d["type"], "major": d["major"],
+                                                  "minor": d["minor"], "access": d.get("access") or "rwm"})
+    if not privileged:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
     if hc.get("Sysctls"):
