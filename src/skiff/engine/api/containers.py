@@ -144,9 +144,10 @@ async def stats(request: web.Request) -> web.StreamResponse:
         async for item in gen:
             return json_response(item)
         return json_response({})
-    first = await gen.__anext__()
+    first = await anext(gen, None)  # surfaces "No such container" before the 200 goes out
     resp = await open_stream(request)
-    await resp.write(json_line(first))
+    if first is not None:
+        await resp.write(json_line(first))
     async for item in gen:
         await resp.write(json_line(item))
     await resp.write_eof()
