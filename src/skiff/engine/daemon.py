@@ -151,7 +151,7 @@ async def serve(opts: Options) -> None:
     debug = opts.debug or opts.log_level == "debug"
     access = {"access_log": logging.getLogger("skiff.engine.access"), "access_log_format": '"%r" %s %Tfs'} \
         if debug else {"access_log": None}
-    runner = web.AppRunner(build_app(ctx), handler_cancellation=True, shutdown_timeout=1.0, **access)
+    runner = web.AppRunner(build_app(ctx), handler_cancellation=True, shutdown_timeout=0.1, **access)
     await runner.setup()
     gid = ensure_group(opts.group) if any(parse_host(h)[0] == "unix" for h in opts.hosts) else 0
     sockets: list[str] = []
@@ -180,9 +180,12 @@ async def serve(opts: Options) -> None:
     for path in sockets:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+    t0 = time.monotonic()
     await runner.cleanup()
+    log.debug("API stopped in %.3fs", time.monotonic() - t0)
     with contextlib.suppress(Exception):
         await ctx.containers.shutdown()
+    log.debug("services stopped in %.3fs", time.monotonic() - t0)
 
 
 def _setup_logging(opts: Options) -> None:
@@ -210,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(opts.pidfile).write_text(f"{os.getpid()}\n")
     try:
         asyncio.run(serve(opts))
+        log.debug("event loop closed")
     except StartupError as e:
         print(f"skiff engine: {e}", file=sys.stderr)
         return 1
