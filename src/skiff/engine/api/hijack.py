@@ -127,7 +127,7 @@ async def hijack(request: web.Request, tty: bool) -> tuple[web.StreamResponse, H
         # that arrive with the headers are lost to it. dockerd starts the process only after
         # the 101, so its output comes later; give docker-py the same breathing room.
         await asyncio.sleep(0.05)
-    return resp, Hijacked(transport, proto)  # type: ignore[arg-type]
+    return resp, Hijacked(transport, proto)
 
 
 def _flush_headers(writer: Any) -> None:
