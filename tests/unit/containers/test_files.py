@@ -85,10 +85,19 @@ def test_extract_is_confined_to_the_container(root, tmp_path):
         ("new/evil", "sym", str(outside)),
         ("new/evil/through-link.txt", "file", b"y"),
     ]))
-    files.extract(root, "/data", str(tarball))
+    files.extract(root, "/data", str(tarball), owner=None)
     assert open(os.path.join(root, "data/new/f.txt")).read() == "hello"
     assert stat.S_IMODE(os.stat(os.path.join(root, "data/new/f.txt")).st_mode) == 0o640
     # ".." is clamped to the extraction root; the symlink's target is resolved inside the container
     assert os.path.exists(os.path.join(root, "data/escape.txt"))
     assert not list(outside.iterdir())
     assert os.path.exists(os.path.join(root, outside.relative_to("/"), "through-link.txt"))
+
+
+@pytest.mark.root
+def test_extract_owner_defaults_to_container_root(root, tmp_path):
+    tarball = tmp_path / "in.tar"
+    tarball.write_bytes(_tar([("f.txt", "file", b"x")]))
+    files.extract(root, "/data", str(tarball))
+    st = os.stat(os.path.join(root, "data/f.txt"))
+    assert (st.st_uid, st.st_gid) == (0, 0)

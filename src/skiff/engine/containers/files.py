@@ -100,8 +100,12 @@ def _safe_member_name(name: str) -> str:
     return clean.lstrip("/")
 
 
-def extract(root: str, dest: str, tar_path: str, no_overwrite_dir_non_dir: bool = False) -> None:
-    """Extract a tarball into container directory `dest`, every entry resolved inside `root`."""
+def extract(root: str, dest: str, tar_path: str, no_overwrite_dir_non_dir: bool = False,
+            owner: tuple[int, int] | None = (0, 0)) -> None:
+    """Extract a tarball into container directory `dest`, every entry resolved inside `root`.
+
+    Entries get `owner` (the container's root, as `docker cp` does by default); None keeps
+    the uid/gid recorded in the tarball (`docker cp -a`)."""
     with tarfile.open(tar_path, mode="r:*") as tar:
         for m in tar:
             rel = _safe_member_name(m.name)
@@ -142,7 +146,7 @@ def extract(root: str, dest: str, tar_path: str, no_overwrite_dir_non_dir: bool 
                 os.mknod(target, node | 0o600, os.makedev(m.devmajor, m.devminor))
             else:
                 continue
-            os.lchown(target, m.uid, m.gid)
+            os.lchown(target, *(owner if owner is not None else (m.uid, m.gid)))
             if not m.issym():
                 os.chmod(target, m.mode & 0o7777)
                 os.utime(target, (m.mtime, m.mtime))
@@ -186,7 +190,8 @@ class FileOps:
         spool.seek(0)
         return st, _stream_file(spool)
 
-    async def put(self, c: Any, path: str, body: Any, no_overwrite_dir_non_dir: bool) -> None:
+    async def put(self, c: Any, path: str, body: Any, no_overwrite_dir_non_dir: bool,
+                  copy_uid_gid: bool = False) -> None:
         if c.host_config.get("ReadonlyRootfs"):
             raise SystemError_("container rootfs is marked read-only")
         root = await asyncio.to_thread(self._root, c)
@@ -203,7 +208,8 @@ class FileOps:
                     await asyncio.to_thread(spool.write, chunk)
             spool.flush()
             try:
-                await asyncio.to_thread(extract, root, clean, spool.name, no_overwrite_dir_non_dir)
+                await asyncio.to_thread(extract, root, clean, spool.name, no_overwrite_dir_non_dir,
+                                        None if copy_uid_gid else (0, 0))
             except tarfile.TarError as e:
                 raise InvalidArgument(f"Error processing tar file: {e}") from None
 

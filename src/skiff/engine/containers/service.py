@@ -341,6 +341,11 @@ class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
         except SkiffError as e:
             await self._start_failed(c, e)
             raise translate_start_error(e.message) from None
+        for m in c.mounts:
+            if m.type == "volume":
+                self.events.publish("volume", "mount", m.name, {
+                    "container": c.id, "destination": m.destination, "driver": "local",
+                    "propagation": m.propagation, "read/write": str(m.rw).lower()})
         c.state = State(status="running", pid=st.pid, started_at=now_rfc3339(), finished_at=c.state.finished_at)
         c.has_been_started = True
         c.started_mono = time.monotonic()

@@ -30,7 +30,7 @@ class StreamMixin(_Base):
     async def archive_put(self, ref: str, path: str, body: AsyncIterator[bytes],
                           no_overwrite_dir_non_dir: bool = False, copy_uid_gid: bool = False) -> None:
         """Extract a tar stream into directory `path` inside the container."""
-        await self.files.put(self.get(ref), path, body, no_overwrite_dir_non_dir)
+        await self.files.put(self.get(ref), path, body, no_overwrite_dir_non_dir, copy_uid_gid)
 
     async def export(self, ref: str) -> AsyncIterator[bytes]:
         """The container's filesystem as tar stream chunks."""

@@ -61,6 +61,9 @@ class SupervisionMixin(_Base):
             c.state.status = "restarting"
             c.backoff = decision.next_backoff
         self.store.save(c)
+        for m in c.mounts:
+            if m.type == "volume":
+                self.events.publish("volume", "unmount", m.name, {"container": c.id, "driver": "local"})
         if status.oom_killed:
             self._publish(c, "oom")
         self._publish(c, "die", exitCode=status.exit_code)
