@@ -31,7 +31,7 @@ def cli_root(tmp_path):
 def test_run_copies_output_and_exits_with_the_code(cli_root, tmp_path, busybox_rootfs):
     b = write_bundle(tmp_path / "b", spec(["sh", "-c", "echo out; echo err >&2; exit 6"]), busybox_rootfs)
     p = skiff_runtime(cli_root, "run", "--bundle", str(b), "r1", check=False)
-    assert (p.returncode, p.stdout, p.stderr) == (6, "out\n", "err\n")
+    assert (p.returncode, p.stdout, p.stderr) == (6, "out\n", "err\n"), p.stderr
 
 
 def test_create_start_state_kill_delete(cli_root, tmp_path, busybox_rootfs):

@@ -205,3 +205,18 @@ def test_large_stdin_through_cat_does_not_deadlock(linux_rt):
     s.close()
     assert linux_rt.wait("c1").exit_code == 0
     assert b"".join(d for stream, d in frames if stream == 1) == data
+
+
+def test_a_client_attached_before_start_gets_all_output_of_a_quick_process(linux_rt):
+    """The engine attaches before `start`: even if the process is done before the shim
+    has looked at the connection, the client must get every byte, then EOF."""
+    for i in range(15):
+        cid = f"q{i}"
+        linux_rt.create(cid, ["sh", "-c", "echo out; echo err >&2"])
+        s = attach(linux_rt.rt.attach_path(cid), stdin=False)
+        linux_rt.rt.start(cid)
+        frames = read_frames(s)
+        s.close()
+        assert linux_rt.wait(cid).exit_code == 0
+        linux_rt.rt.delete(cid)
+        assert sorted(frames) == [(1, b"out\n"), (2, b"err\n")]

@@ -76,7 +76,8 @@ def test_child_that_exits_before_the_runner_is_still_seen(shim, tmp_path):
     """`runc exec -d` can leave a process that is already gone when runc itself exits."""
     out_r, out_w = os.pipe()
     pid_file = tmp_path / "pid"
-    runner = f"sh -c 'exit 5' & echo $! > {pid_file}; exec sleep 0.3"  # exec: nobody reaps it but the shim
+    # the process ends while its parent is `sleep` (which never reaps), then that exits
+    runner = f"sh -c 'sleep 0.2; exit 5' & echo $! > {pid_file}; exec sleep 0.5"
     argv = [shim, "--exit-file", str(tmp_path / "exit.json"), "--stdout-fd", str(out_r),
             "--pid-file", str(pid_file), "--run", "sh", "-c", runner]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_w, pass_fds=(out_r,))

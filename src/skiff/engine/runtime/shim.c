@@ -347,7 +347,7 @@ static void control_line(const char *line) {
 
 static void client_readable(struct client *c) {
     char data[32768];
-    ssize_t n = read(c->fd, data, sizeof data);
+    ssize_t n = recv(c->fd, data, sizeof data, MSG_DONTWAIT);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     if (n <= 0) {
         if (c->kind == K_CTRL || n < 0) { client_close(c); return; }
@@ -381,9 +381,10 @@ static void client_readable(struct client *c) {
     feed_stdin(data + off, (size_t)n - off);
 }
 
-static void accept_client(int lfd, int kind) {
+/* Returns 1 if a connection was taken. Its header, if already sent, is read at once. */
+static int accept_client(int lfd, int kind) {
     int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    if (fd < 0) return;
+    if (fd < 0) return 0;
     for (int i = 0; i < MAX_CLIENTS; i++) {
         if (clients[i].fd >= 0) continue;
         memset(&clients[i], 0, sizeof clients[i]);
@@ -394,9 +395,20 @@ static void accept_client(int lfd, int kind) {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         ep_add(fd, kind, i);
         if (pending_len && kind == K_CLIENT) clients_reading(0);
-        return;
+        client_readable(&clients[i]);
+        return 1;
     }
     close(fd);
+    return 1;
+}
+
+/* Clients that connected before the process could write (the engine attaches before
+ * `start`) must see all of its output: take them before any output is handed out. */
+static int attach_listen = -1;
+
+static void accept_pending(void) {
+    if (attach_listen >= 0)
+        while (accept_client(attach_listen, K_CLIENT)) {}
 }
 
 /* ---- output and exit ---- */
@@ -404,6 +416,7 @@ static void accept_client(int lfd, int kind) {
 /* Returns 1 after data, 0 at EOF, -1 when nothing is there now. */
 static int pump(int *fdp, int stream) {
     char data[32768];
+    accept_pending();
     ssize_t n = read(*fdp, data, sizeof data);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return -1;
     if (n <= 0) { /* EOF, or EIO on a pty whose slave side is gone */
@@ -584,7 +597,12 @@ int main(int argc, char **argv) {
     if (out_fd >= 0) { fcntl(out_fd, F_SETFL, O_NONBLOCK); ep_add(out_fd, K_OUT, 0); }
     if (err_fd >= 0) { fcntl(err_fd, F_SETFL, O_NONBLOCK); ep_add(err_fd, K_ERR, 0); }
     if (pty_fd >= 0) { fcntl(pty_fd, F_SETFL, O_NONBLOCK); ep_add(pty_fd, K_PTY, 0); }
-    if (attach_l >= 0) ep_add(attach_l, K_ATTACH_L, 0);
+    if (attach_l >= 0) {
+        fcntl(attach_l, F_SETFL, O_NONBLOCK);
+        attach_listen = attach_l;
+        ep_add(attach_l, K_ATTACH_L, 0);
+    }
+    if (control_l >= 0) fcntl(control_l, F_SETFL, O_NONBLOCK);
     if (control_l >= 0) ep_add(control_l, K_CONTROL_L, 0);
     if (console_l >= 0) ep_add(console_l, K_CONSOLE_L, 0);
 
@@ -638,6 +656,7 @@ int main(int argc, char **argv) {
         }
     }
     /* The process is gone: take what it wrote before exiting, then report. */
+    accept_pending();
     while (out_fd >= 0 && pump(&out_fd, 0) > 0) {}
     while (err_fd >= 0 && pump(&err_fd, 1) > 0) {}
     while (pty_fd >= 0 && pump(&pty_fd, 0) > 0) {}
