@@ -6,7 +6,7 @@ from skiff.common.errors import InvalidArgument, SystemError_
 from skiff.engine.containers import etcfiles, startfail
 from skiff.engine.containers.attach import DetachMatcher, frame, parse_detach_keys
 from skiff.engine.containers.queries import hide_mountpoints
-from skiff.engine.containers.service import normalize_host_config, parse_size
+from skiff.engine.containers.service import cgroups_path, normalize_host_config, parse_size
 from skiff.engine.containers.signals import parse_signal
 from skiff.engine.containers.top import parse_ps
 
@@ -94,3 +94,8 @@ def test_diff_hides_engine_files():
     assert hide_mountpoints(changes) == [{"Path": "/tmp", "Kind": 0}, {"Path": "/tmp/x", "Kind": 1}]
     with_etc = changes + [{"Path": "/etc/passwd", "Kind": 0}]
     assert {"Path": "/etc", "Kind": 0} in hide_mountpoints(with_etc)
+
+
+def test_cgroups_path():
+    assert cgroups_path({}, "skiff", "abc") == "/skiff/abc"
+    assert cgroups_path({"CgroupParent": "/mine/sub"}, "skiff", "abc") == "/mine/sub/abc"

@@ -62,6 +62,12 @@ def parse_size(s: str) -> int:
         raise InvalidArgument(f"invalid value for max-size: {s}") from None
 
 
+def cgroups_path(hc: dict, prefix: str, cid: str) -> str:
+    """`/<prefix>/<id>`, or `<CgroupParent>/<id>` when --cgroup-parent is given (cgroupfs style)."""
+    parent = (hc.get("CgroupParent") or "").strip("/")
+    return f"/{parent or prefix}/{cid}"
+
+
 def normalize_host_config(hc: dict) -> dict:
     hc = dict(hc or {})
     mode = hc.get("NetworkMode") or "default"
@@ -279,7 +285,7 @@ class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
                     hostfs.copy_up(hostfs.secure_join(rootfs, m.destination), m.source)
             elif m.type == "bind" and m.create_source and not os.path.exists(m.source):
                 os.makedirs(m.source, 0o755, exist_ok=True)
-        ctx = specs.SpecContext(id=c.id, rootfs=rootfs, cgroups_path=f"/{self.prefix}/{c.id}", user=user,
+        ctx = specs.SpecContext(id=c.id, rootfs=rootfs, cgroups_path=cgroups_path(hc, self.prefix, c.id), user=user,
                                 mounts=c.mounts, network_mode=c.network_mode,
                                 available_caps=self._available_caps)
         d = self.cdir(c.id)
