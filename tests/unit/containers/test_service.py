@@ -250,3 +250,14 @@ def test_rename_and_events(world):
     run(scenario())
     ren = [e for e in world.events.since(0) if e.action == "rename"][0]
     assert ren.attributes["oldName"] == "/old" and ren.attributes["name"] == "new"
+
+
+def test_waiters_end_when_a_created_container_is_removed(world):
+    async def scenario():
+        await world.svc.create(body("sleep"), "never")
+        waiter = asyncio.create_task(world.svc.wait("never", "next-exit"))
+        await asyncio.sleep(0)
+        await world.svc.remove("never")
+        assert (await asyncio.wait_for(waiter, 5))["StatusCode"] == 0
+
+    run(scenario())

@@ -527,6 +527,7 @@ class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
         await asyncio.to_thread(shutil.rmtree, self.cdir(c.id), True)
         self._locks.pop(c.id, None)
         self._publish(c, "destroy")
+        self._resolve_exit(c.id, c.state.exit_code, c.state.error)  # waiters on a never-started container
         for fut in self._removed_futs.pop(c.id, []):
             if not fut.done():
                 fut.set_result((c.state.exit_code, c.state.error if c.state.exit_code else ""))
