@@ -73,3 +73,13 @@ def test_mount_commands():
     assert mount_command({"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}, "/t") == \
         ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", "/t"]
     assert mount_command({"type": "none", "device": "/src", "o": "bind"}, "/t") == ["mount", "--bind", "/src", "/t"]
+
+
+def test_usage_data(tmp_path):
+    vs = VolumeService(tmp_path)
+    run(vs.create("sized"))
+    (tmp_path / "volumes" / "sized" / "_data" / "f").write_bytes(b"x" * 10)
+    vs.users = lambda name: ["c1"]
+    v = run(vs.list(usage=True))["Volumes"][0]
+    assert v["UsageData"] == {"RefCount": 1, "Size": 10}
+    assert "UsageData" not in run(vs.list())["Volumes"][0]

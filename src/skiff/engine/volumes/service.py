@@ -146,12 +146,13 @@ class VolumeService:
         """Docker's Volume JSON; NotFound `get <name>: no such volume`."""
         return self._to_docker(self._get(name))
 
-    async def list(self, filters: dict[str, builtins.list[str]] | None = None) -> dict:
-        """{"Volumes": [...], "Warnings": []}."""
+    async def list(self, filters: dict[str, builtins.list[str]] | None = None, usage: bool = False) -> dict:
+        """{"Volumes": [...], "Warnings": []}; with `usage` each volume carries Docker's UsageData
+        ({"RefCount", "Size"}), as `system df` shows it."""
         out = []
         for rec in sorted(self._records.values(), key=lambda r: r["Name"]):
             if matches(rec, filters or {}, in_use=bool(self.users(rec["Name"]))):
-                out.append(self._to_docker(rec))
+                out.append(await asyncio.to_thread(self._to_docker, rec, usage) if usage else self._to_docker(rec))
         return {"Volumes": out, "Warnings": []}
 
     def remove_sync(self, name: str, force: bool = False) -> None:
