@@ -95,7 +95,11 @@ def rm(ctx, opts, args) -> int:
 
 @command("rename", "CONTAINER NEW_NAME", min_args=2, max_args=2)
 def rename(ctx, opts, args) -> int:
-    ctx.client.request("POST", f"/containers/{args[0]}/rename", {"name": args[1]}).json()
+    try:
+        ctx.client.request("POST", f"/containers/{args[0]}/rename", {"name": args[1]}).json()
+    except APIError as e:
+        ctx.err.write(f"{e}\nError: failed to rename container named {args[0]}\n")
+        return 1
     return 0
 
 

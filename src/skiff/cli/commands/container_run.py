@@ -101,10 +101,11 @@ RUN_FLAGS = CREATE_FLAGS + """
 class RunFailed(Exception):
     """A `run` failure that exits with `status` after Docker's ``docker: ...`` message."""
 
-    def __init__(self, message: str, status: int = 125):
+    def __init__(self, message: str, status: int = 125, plain: bool = False):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.plain = plain  # printed as is, without "skiff: " and the help hint
 
 
 def start_error_status(message: str) -> int:
@@ -174,7 +175,8 @@ def create(ctx, opts, args) -> int:
             raise
         return _fail(ctx, e.message, 125)
     except (APIError, ConnectError) as e:
-        return _fail(ctx, str(e), 125)
+        ctx.err.write(f"{e}\n")  # docker create reports engine errors plainly, exit 1
+        return 1
     ctx.out.write(cid + "\n")
     return 0
 
@@ -189,6 +191,9 @@ def run(ctx, opts, args) -> int:
     try:
         return _run(ctx, opts, args)
     except RunFailed as e:
+        if e.plain:
+            ctx.err.write(e.message + "\n")
+            return e.status
         return _fail(ctx, e.message, e.status)
     except UsageError as e:
         if e.flag_error:
@@ -206,7 +211,7 @@ def _run(ctx, opts, args) -> int:
         streams.parse_detach_keys(opts.detach_keys)
     interactive_tty = body["Tty"] and body["AttachStdin"]
     if interactive_tty and not streams.stdin_is_tty():
-        raise RunFailed("the input device is not a TTY", 1)
+        raise RunFailed("the input device is not a TTY", 1, plain=True)
     if body["Tty"] and streams.stdin_is_tty():
         size = streams.terminal_size(0) or streams.terminal_size(1)
         if size:
@@ -326,15 +331,20 @@ def start(ctx, opts, args) -> int:
 
     client = ctx.client
     if not (opts.attach or opts.interactive):
-        errors = []
+        errors: list[str] = []
+        outcomes: list[bool] = []  # failed?
         for name in args:
             try:
                 client.request("POST", f"/containers/{name}/start").json()
                 ctx.out.write(name + "\n")
+                outcomes.append(False)
             except APIError as e:
                 errors.append(str(e))
+                outcomes.append(True)
         if errors:
+            failed = [n for n, e in zip(args, outcomes, strict=True) if e]
             ctx.err.write("\n".join(errors) + "\n")
+            ctx.err.write(f"Error: failed to start containers: {', '.join(failed)}\n")
             return 1
         return 0
     if len(args) > 1:
