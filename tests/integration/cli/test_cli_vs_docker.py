@@ -18,7 +18,7 @@ def swap(b: bytes) -> str:
     return b.decode().replace("docker", "skiff").replace("Docker", "skiff")
 
 
-def both(engine, *args, input=None):
+def both(engine, *args, input=b""):
     d = engine.docker(*args, input=input)
     s = engine.skiff(*args, input=input)
     return (d.returncode, swap(d.stdout), swap(d.stderr)), (s.returncode, s.stdout.decode(), s.stderr.decode())
@@ -45,6 +45,13 @@ def container(engine):
     ("image", "inspect", "no-such-image"),
     ("ps", "--foo"),
     ("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2; exit 3"),
+    ("run", "-it", "busybox", "true"),
+    ("run", "--rm", "-p", "99999", "busybox"),
+    ("create", "--pull", "never", "no-such-image"),
+    ("start", "no-such-container"),
+    ("rename", "no-such-container", "x"),
+    ("logs",),
+    ("inspect", "--type", "bogus", "x"),
 ])
 def test_same_output(engine, args):
     docker, skiff = both(engine, *args)
