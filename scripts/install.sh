@@ -32,6 +32,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
+# Byte-compile now: `skiff` starts on the hot path of every run, and some environments
+# set PYTHONDONTWRITEBYTECODE, which would make every start recompile the CLI.
+.venv/bin/python -m compileall -q src >/dev/null
 ln -sf "$PWD/.venv/bin/skiff" /usr/local/bin/skiff 2>/dev/null || true
 
 if [ "${SKIFF_NO_START:-0}" != "1" ]; then
