@@ -146,6 +146,19 @@ def test_exec_output_waits_for_the_first_attach(linux_rt):
     assert linux_rt.wait("c1", "e1").exit_code == 0
 
 
+def shim_argv(pid: int) -> list[bytes]:
+    """The shim's command line, once the forked child has become the shim."""
+    import time
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        if argv[0].endswith(b"skiff-shim"):
+            return argv
+        time.sleep(0.01)
+    raise AssertionError(f"{pid} never became the shim")
+
+
 def test_unattached_exec_starts_after_the_grace_period(linux_rt):
     linux_rt.create("c1", ["sleep", "60"])
     linux_rt.rt.start("c1")
@@ -159,7 +172,7 @@ def test_detached_exec_runs_without_an_attach(linux_rt):
     # nobody attaches to e1; e2 only ends once e1 has run (the grace period would be 2 s)
     st = linux_rt.rt.exec("c1", "e1", {"args": ["sh", "-c", "touch /dev/shm/done; sleep 60"], "cwd": "/",
                                        "env": ["PATH=/bin"]}, IOSpec(detached=True))
-    argv = open(f"/proc/{st.shim_pid}/cmdline", "rb").read().split(b"\0")
+    argv = shim_argv(st.shim_pid)
     assert argv[argv.index(b"--gate-ms") + 1] == b"0"  # the shim opens the gate without waiting
     linux_rt.rt.exec("c1", "e2", {"args": ["sh", "-c", "while [ ! -e /dev/shm/done ]; do sleep 0.01; done"], "cwd": "/",
                                   "env": ["PATH=/bin"]}, IOSpec(detached=True))

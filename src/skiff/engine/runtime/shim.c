@@ -634,6 +634,7 @@ int main(int argc, char **argv) {
             case K_SIG: {
                 struct signalfd_siginfo si;
                 while (read(sfd, &si, sizeof si) == sizeof si) {}
+                if (exited) break;
                 if (reap(&child, &runner, &ready_fd, &status)) exited = 1;
                 else if (!child && !runner) return 1;
                 else if (run_argv && child && !runner && !watching) {
@@ -646,6 +647,7 @@ int main(int argc, char **argv) {
                 break;
             }
             case K_PIDFD:
+                if (exited) break; /* the same batch's SIGCHLD already gave us its status */
                 if (reap(&child, &runner, &ready_fd, &status)) exited = 1;
                 else if (waitpid(child, &status, WNOHANG) < 0 && errno == ECHILD) {
                     exited = 1; /* not our child after all: its status is lost */

@@ -162,7 +162,7 @@ def _child_a(s: sc.LinuxSyscalls, plan: SetupPlan, shim_argv: list[str], report_
         outcome = {"type": "error", "message": "container init exited during setup", "exit_code": 1}
     if outcome.get("type") != "ready":
         os.write(report_w, json.dumps({"error": outcome.get("message"),
-                                       "exit_code": outcome.get("exit_code", 1)}).encode())
+                                       "exit_code": outcome.get("exit_code", 1)}).encode() + b"\n")
         for pid in {b, stage} - {0}:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -178,7 +178,7 @@ def _child_a(s: sc.LinuxSyscalls, plan: SetupPlan, shim_argv: list[str], report_
         shim_argv += ["--pty-fd", str(ch.fds[0])]
         shim_fds.append(ch.fds[0])
     sync_a.close()
-    os.write(report_w, json.dumps({"pid": b}).encode())
+    os.write(report_w, json.dumps({"pid": b}).encode() + b"\n")
     for fd in shim_fds:
         os.set_inheritable(fd, True)
     null = os.open("/dev/null", os.O_RDWR)
@@ -243,7 +243,7 @@ def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, fil
                 _child_a(s, plan, argv, report_w, sync_a, sync_b, child_stdio, shim_fds, files.shim_log)
             except BaseException:  # noqa: B036
                 try:
-                    os.write(report_w, json.dumps({"error": traceback.format_exc(), "exit_code": 1}).encode())
+                    os.write(report_w, json.dumps({"error": traceback.format_exc(), "exit_code": 1}).encode() + b"\n")
                 finally:
                     os._exit(1)
             os._exit(1)
@@ -255,14 +255,15 @@ def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, fil
             os.close(fd)
         attach.close()
         control.close()
-    chunks = []
-    while True:
+    # One JSON line; no need to wait for the exec of the shim (EOF): the sockets are
+    # already listening and the pipes buffer whatever the process writes meanwhile.
+    raw = b""
+    while not raw.endswith(b"\n"):
         chunk = os.read(report_r, 65536)
         if not chunk:
             break
-        chunks.append(chunk)
+        raw += chunk
     os.close(report_r)
-    raw = b"".join(chunks)
     result: dict[str, Any] = json.loads(raw) if raw else {"error": "shim start failed", "exit_code": 1}
     if "pid" not in result:
         os.waitpid(a, 0)
