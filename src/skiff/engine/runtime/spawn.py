@@ -94,6 +94,7 @@ def _write_maps(pid: int, config: dict[str, Any]) -> None:
 
 def _child_b(s: sc.LinuxSyscalls, ch: SocketChannel, plan: SetupPlan, stdio: list[int]) -> None:
     try:
+        s.set_name("skiff-init")  # not the engine's name, while it waits for `start`
         if not plan.process.get("terminal"):
             for target, fd in enumerate(stdio):
                 os.dup2(fd, target)

@@ -58,6 +58,7 @@ PR_SET_NO_NEW_PRIVS = 38
 PR_CAP_AMBIENT = 47
 PR_CAP_AMBIENT_RAISE = 2
 PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
 
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _SYS_CLOSE_RANGE = 436
@@ -236,6 +237,11 @@ class LinuxSyscalls:
         if pid < 0:
             raise _err()
         return int(pid)
+
+    def set_name(self, name: str) -> None:
+        """The process's comm (what ps shows) while it waits to exec."""
+        buf = ctypes.create_string_buffer(name.encode()[:15])
+        self.libc.prctl(PR_SET_NAME, ctypes.cast(buf, ctypes.c_void_p).value or 0, 0, 0, 0)
 
     def mark_fds_cloexec(self, lowest: int = 3) -> None:
         """Make sure no descriptor the engine holds leaks into the container."""
