@@ -274,3 +274,16 @@ def test_unwritable_log_path_fails_create_cleanly(linux_rt, tmp_path):
     with pytest.raises(SystemError_, match="cannot open log"):
         linux_rt.create("c1", ["true"], io=IOSpec(log_path=str(tmp_path / "missing-dir" / "c1.log")))
     assert linux_rt.rt.list() == []
+
+
+def test_update_changes_limits_of_a_running_container(linux_rt):
+    linux_rt.create("c1", ["sleep", "60"], resources={"memory": {"limit": 64 << 20}, "pids": {"limit": 10}})
+    linux_rt.rt.start("c1")
+    linux_rt.rt.update("c1", {"memory": {"limit": 32 << 20}, "pids": {"limit": 5}})
+    stats = linux_rt.rt.stats("c1")
+    assert stats["memory"]["limit"] == 32 << 20
+    assert stats["pids"]["limit"] == 5
+    from skiff.engine.runtime.cgroups import is_v2
+
+    if not is_v2():  # v2 has no per-cpu accounting
+        assert len(stats["cpu"]["usage"]["percpu"]) == os.cpu_count()
