@@ -287,3 +287,16 @@ def test_update_changes_limits_of_a_running_container(linux_rt):
 
     if not is_v2():  # v2 has no per-cpu accounting
         assert len(stats["cpu"]["usage"]["percpu"]) == os.cpu_count()
+
+
+def test_a_created_container_holds_none_of_the_engines_descriptors(linux_rt):
+    """The waiting init must not keep, e.g., a client connection of the engine open."""
+    r, w = os.pipe()
+    linux_rt.create("c1", ["true"])
+    os.close(w)
+    os.set_blocking(r, False)
+    try:
+        assert os.read(r, 1) == b""  # EOF: nobody else has the write end
+    finally:
+        os.close(r)
+    assert linux_rt.rt.state("c1").status == CREATED

@@ -15,6 +15,7 @@ execve. It costs two forks and no interpreter start-up.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import os
 import signal
@@ -98,6 +99,11 @@ def _child_b(s: sc.LinuxSyscalls, ch: SocketChannel, plan: SetupPlan, stdio: lis
         if not plan.process.get("terminal"):
             for target, fd in enumerate(stdio):
                 os.dup2(fd, target)
+        # Drop every engine descriptor now rather than at exec: a container left `created`
+        # must not keep the engine's client connections (or other containers' pipes) open.
+        # No cyclic GC from here on: a finalizer could close a number since reused.
+        gc.disable()
+        s.close_fds_except({ch.sock.fileno(), plan.fifo_fd})
         ready = container_setup(s, ch, plan)
     except BaseException as e:  # noqa: B036 - everything must reach the parent, nothing may unwind
         msg, code = _describe(e)

@@ -243,6 +243,15 @@ class LinuxSyscalls:
         buf = ctypes.create_string_buffer(name.encode()[:15])
         self.libc.prctl(PR_SET_NAME, ctypes.cast(buf, ctypes.c_void_p).value or 0, 0, 0, 0)
 
+    def close_fds_except(self, keep: set[int], lowest: int = 3) -> None:
+        """Close every descriptor from `lowest` up but those in `keep` (close_range(2))."""
+        lo = lowest
+        for fd in sorted(k for k in keep if k >= lowest):
+            if fd > lo:
+                self.libc.syscall(_SYS_CLOSE_RANGE, lo, fd - 1, 0)
+            lo = fd + 1
+        self.libc.syscall(_SYS_CLOSE_RANGE, lo, 0xFFFFFFFF, 0)
+
     def mark_fds_cloexec(self, lowest: int = 3) -> None:
         """Make sure no descriptor the engine holds leaks into the container."""
         self.libc.syscall(_SYS_CLOSE_RANGE, lowest, 0xFFFFFFFF, _CLOSE_RANGE_CLOEXEC)
