@@ -291,9 +291,15 @@ def test_update_changes_limits_of_a_running_container(linux_rt):
 
 def test_a_created_container_holds_none_of_the_engines_descriptors(linux_rt):
     """The waiting init must not keep, e.g., a client connection of the engine open."""
+    import time
+
     r, w = os.pipe()
-    linux_rt.create("c1", ["true"])
+    st = linux_rt.create("c1", ["true"])
     os.close(w)
+    # the shim's own copy goes at its exec (close-on-exec), a moment after create returns
+    deadline = time.monotonic() + 20
+    while not os.readlink(f"/proc/{st.shim_pid}/exe").endswith("skiff-shim") and time.monotonic() < deadline:
+        time.sleep(0.01)
     os.set_blocking(r, False)
     try:
         assert os.read(r, 1) == b""  # EOF: nobody else has the write end
