@@ -27,6 +27,26 @@ def test_ping_headers(api):
         assert h in head
 
 
+def test_every_response_names_the_server_and_api_version(api):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(api.socket)
+    sock.sendall(b"GET /v1.44/containers/nope/json HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = sock.recv(4096).decode()
+    sock.close()
+    assert head.startswith("HTTP/1.1 404")
+    assert "Server: skiff/" in head and "API-Version: 1.50" in head and "OSType: linux" in head
+
+
+def test_a_crashing_handler_is_a_500_and_the_engine_keeps_serving(api):
+    async def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    api.ctx.containers.top = boom
+    status, body = api.request("GET", "/containers/any/top")
+    assert status == 500 and b"kaboom" in body
+    assert api.request("GET", "/_ping") == (200, b"OK")
+
+
 def test_versioned_and_bare_paths(api):
     assert api.request("GET", "/v1.41/version")[0] == 200
     status, body = api.request("GET", "/version")

@@ -15,11 +15,13 @@ from skiff.common.errors import SkiffError
 from skiff.engine.api import build, containers, images, networks, system, volumes
 from skiff.engine.api import exec as exec_routes
 from skiff.engine.api.context import CONTEXT, EngineContext
-from skiff.engine.api.versions import check_version
+from skiff.engine.api.system import SERVER
+from skiff.engine.api.versions import API_VERSION, check_version
 from skiff.engine.api.wire import error_response
 
 log = logging.getLogger("skiff.engine.api")
 
+COMMON_HEADERS = {"Server": SERVER, "API-Version": API_VERSION, "OSType": "linux"}
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -54,8 +56,14 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return error_response(f"{type(e).__name__}: {e}", 500)
 
 
+async def _common_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """dockerd puts these on every response, not only on /_ping."""
+    response.headers.update(COMMON_HEADERS)
+
+
 def build_app(ctx: EngineContext) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024**4)
+    app.on_response_prepare.append(_common_headers)
     app[CONTEXT] = ctx
     for module in (system, containers, exec_routes, images, volumes, networks, build):
         for method, path, handler in module.ROUTES:
