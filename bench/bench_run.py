@@ -90,6 +90,7 @@ def main() -> None:
     ap.add_argument("--reference-only", action="store_true", help="measure dockerd alone (harness check)")
     args = ap.parse_args()
     require_root()
+    report.stamp(), report.machine()  # fixed now, before the machine gets busy
     archive = busybox_archive()
     skiff = None if args.reference_only else SkiffTarget(archive)
     dockerd = DockerdTarget(archive)

@@ -224,6 +224,7 @@ def main() -> None:
     ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
     require_root()
+    report.stamp(), report.machine()  # fixed now, before the machine gets busy
     archive = busybox_archive()
     steps: dict[str, dict[str, list[float]] | str] = {}
     cli = profile_text = None

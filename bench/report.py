@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import re
@@ -61,8 +62,9 @@ def _first_line(cmd: list[str]) -> str:
         return "?"
 
 
+@functools.cache
 def machine() -> str:
-    """One line naming the machine and the versions measured."""
+    """One line naming the machine and the versions measured (taken once: call it before measuring)."""
     cpu = "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -80,7 +82,9 @@ def machine() -> str:
             f"load average {os.getloadavg()[0]:.1f} when measuring began (the machine is shared)")
 
 
+@functools.cache
 def stamp() -> str:
+    """When the measurement began (taken once: call it before measuring)."""
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
 
 
