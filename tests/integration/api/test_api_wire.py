@@ -114,6 +114,27 @@ def test_wait_sends_headers_before_the_exit(api):
     sock.close()
 
 
+def test_attach_without_upgrade_streams_until_close(api):
+    """A client that does not ask to upgrade gets 200 and the raw stream, unchunked, to EOF."""
+    status, body = api.request("POST", "/containers/create", orjson.dumps({"Image": "busybox", "Cmd": ["echo", "x"]}),
+                               {"Content-Type": "application/json"})
+    cid = orjson.loads(body)["Id"]
+    sock = socket.socket(socket.AF_UNIX)
+    sock.settimeout(10)
+    sock.connect(api.socket)
+    sock.sendall(f"POST /containers/{cid}/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 200") and b"Transfer-Encoding" not in head
+    assert api.request("POST", f"/containers/{cid}/start")[0] == 204
+    out = b""
+    while chunk := sock.recv(4096):
+        out += chunk
+    sock.close()
+    assert out == b"\x01\x00\x00\x00\x00\x00\x00\x02x\n"
+
+
 def test_raw_hijack_with_half_close(api):
     """Attach by hand: 101 UPGRADED, stdin in, our half-close, then the output still arrives framed."""
     status, body = api.request("POST", "/containers/create",
