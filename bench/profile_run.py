@@ -19,6 +19,7 @@ import pstats
 import re
 import shutil
 import signal
+import socket as sock_mod
 import subprocess
 import sys
 import time
@@ -69,6 +70,47 @@ def api_steps(socket: str, n: int) -> dict[str, list[float]]:
             for k, v in times.items():
                 samples[k].append(v)
     return samples
+
+
+def client_floors(target: SkiffTarget, n: int = 10) -> dict[str, float]:
+    """Median seconds of a trivial command (`version`) per client: what a client costs before any work."""
+    out = {}
+    for client in (target.docker_client(), target.skiff_client()):
+        samples = [client.timed("version", "--format", "{{.Server.APIVersion}}")[0] for _ in range(n + 2)][2:]
+        out[client.label] = summarize(samples).median
+    return out
+
+
+def attached_start(socket_path: str, n: int = 10) -> tuple[float, float]:
+    """Median seconds of `POST /start` with a client attached (hijacked stream open) and without."""
+    body = json.dumps({"Image": "busybox", "Cmd": ["true"], "AttachStdout": True, "AttachStderr": True,
+                       "HostConfig": {"NetworkMode": "none"}}).encode()
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for i in range(n + 1):
+        for attached in (True, False):
+            status, raw = request(socket_path, "POST", "/v1.41/containers/create", body,
+                                  {"Content-Type": "application/json"})
+            cid = json.loads(raw)["Id"]
+            conn = None
+            if attached:
+                conn = sock_mod.socket(sock_mod.AF_UNIX)
+                conn.connect(socket_path)
+                conn.sendall(f"POST /v1.41/containers/{cid}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\n"
+                             "Host: engine\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode())
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += conn.recv(4096)
+            t0 = time.perf_counter()
+            request(socket_path, "POST", f"/v1.41/containers/{cid}/start")
+            if i:
+                times[attached].append(time.perf_counter() - t0)
+            if conn:
+                while conn.recv(65536):
+                    pass
+                conn.close()
+            request(socket_path, "POST", f"/v1.41/containers/{cid}/wait")
+            request(socket_path, "DELETE", f"/v1.41/containers/{cid}")
+    return summarize(times[True]).median, summarize(times[False]).median
 
 
 def cli_imports(env: dict[str, str]) -> tuple[float, float, list[tuple[str, int]], list[tuple[str, int]]]:
@@ -163,7 +205,8 @@ def ms(v: float) -> str:
 
 
 def render(steps: dict[str, dict[str, list[float]] | str], cli, cli_prof, profile_text: str | None,
-           syscalls: SyscallProfile | None, n: int) -> str:
+           syscalls: SyscallProfile | None, n: int, floors: dict[str, float] | None = None,
+           attach_times: tuple[float, float] | None = None) -> str:
     rows = []
     for step in (*STEPS, "total"):
         row = [step]
@@ -183,6 +226,13 @@ def render(steps: dict[str, dict[str, list[float]] | str], cli, cli_prof, profil
     for name, data in steps.items():
         if isinstance(data, str):
             lines += ["", f"{name} failed: {data}"]
+    if floors:
+        lines += ["", "### Client floors and attach", "",
+                  "A trivial command (`version`), median of 10: "
+                  + ", ".join(f"{label} {ms(v)} ms" for label, v in floors.items()) + "."]
+    if attach_times:
+        lines += ["", f"`POST /start` through a raw client, median of 10: {ms(attach_times[0])} ms with a client "
+                  f"attached (hijacked stream open), {ms(attach_times[1])} ms without."]
     if cli:
         skiff_wall, bare, packages, modules = cli
         lines += [
@@ -230,6 +280,8 @@ def main() -> None:
     cli = profile_text = None
     cli_prof: list = []
     syscalls = None
+    floors: dict[str, float] | None = None
+    attach_times = None
     skiff, dockerd = SkiffTarget(archive), DockerdTarget(archive)
     try:
         skiff.start()
@@ -237,6 +289,11 @@ def main() -> None:
             steps["skiff"] = api_steps(skiff.engine.socket, args.n)
         except (RuntimeError, OSError) as e:
             steps["skiff"] = str(e)[-300:]
+        floors = client_floors(skiff)
+        try:
+            attach_times = attached_start(skiff.engine.socket)
+        except (OSError, ValueError, KeyError) as e:
+            print(f"attached start failed: {e}", file=sys.stderr)
         cli = cli_imports(skiff.env)
         cli_prof = cli_cprofile(skiff.env, skiff.engine.root / "cli.prof")
         try:
@@ -251,7 +308,7 @@ def main() -> None:
     finally:
         skiff.cleanup()
         dockerd.cleanup()
-    body = render(steps, cli, cli_prof, profile_text, syscalls, args.n)
+    body = render(steps, cli, cli_prof, profile_text, syscalls, args.n, floors, attach_times)
     print(body)
     if not args.no_doc:
         report.update_doc("profile_run", body)
