@@ -5,14 +5,13 @@ Slow and space-hungry but works anywhere, including without root for unit tests.
 
 from __future__ import annotations
 
-import builtins
 import os
 import subprocess
 from pathlib import Path
 
 from skiff.common.errors import SystemError_
-from skiff.engine.snapshots.base import KIND_ACTIVE, Mount, SnapshotInfo
-from skiff.engine.snapshots.metadata import SnapshotStore, tree_usage
+from skiff.engine.snapshots.base import KIND_ACTIVE, Mount
+from skiff.engine.snapshots.stored import StoredSnapshotter
 
 
 def copy_tree(src: str, dst: str) -> None:
@@ -24,15 +23,8 @@ def copy_tree(src: str, dst: str) -> None:
         raise SystemError_(f"copying snapshot: {r.stderr.strip()}")
 
 
-class NativeSnapshotter:
+class NativeSnapshotter(StoredSnapshotter):
     name = "native"
-
-    def __init__(self, root: str | Path):
-        self.store = SnapshotStore(root)
-        self.root = self.store.root
-
-    def _fs(self, info: SnapshotInfo) -> str:
-        return str(self.store.dir(info.id) / "fs")
 
     def _new(self, key: str, parent: str | None, kind: str, labels) -> list[Mount]:
         with self.store.lock:
@@ -47,42 +39,12 @@ class NativeSnapshotter:
                 raise
             return self.mounts(key)
 
-    def prepare(self, key: str, parent: str | None, labels: dict[str, str] | None = None) -> list[Mount]:
-        return self._new(key, parent, KIND_ACTIVE, labels)
-
-    def view(self, key: str, parent: str | None) -> list[Mount]:
-        return self._new(key, parent, "view", None)
-
     def mounts(self, key: str) -> list[Mount]:
         info = self.store.get(key)
         return [Mount("bind", self._fs(info), ["rbind", "rw" if info.kind == KIND_ACTIVE else "ro"])]
 
     def commit(self, name: str, key: str, labels: dict[str, str] | None = None) -> None:
         self.store.commit(name, key, labels)
-
-    def remove(self, key: str) -> None:
-        with self.store.lock:
-            self.store.remove_dir(self.store.remove(key))
-
-    def exists(self, key: str) -> bool:
-        return self.store.exists(key)
-
-    def stat(self, key: str) -> SnapshotInfo:
-        return self.store.get(key)
-
-    def list(self) -> builtins.list[SnapshotInfo]:
-        return self.store.all()
-
-    def usage(self, key: str) -> int:
-        return tree_usage(self._fs(self.store.get(key)))
-
-    def upper_dir(self, key: str) -> str:
-        """For native the whole tree is the snapshot's own; diff against `lower_dirs` to find changes."""
-        return self._fs(self.store.get(key))
-
-    def lower_dirs(self, key: str) -> builtins.list[str]:
-        info = self.store.get(key)
-        return [self._fs(s) for s in self.store.chain(info.parent)]
 
 
 def new_snapshotter(kind: str, root: str | Path):

@@ -8,23 +8,15 @@ page; `snapshots.mounting.mount_all` mounts longer chains with the new mount API
 
 from __future__ import annotations
 
-import builtins
 import shutil
 from pathlib import Path
 
-from skiff.engine.snapshots.base import KIND_ACTIVE, KIND_COMMITTED, KIND_VIEW, Mount, SnapshotInfo
-from skiff.engine.snapshots.metadata import SnapshotStore, tree_usage
+from skiff.engine.snapshots.base import KIND_ACTIVE, KIND_COMMITTED, Mount, SnapshotInfo
+from skiff.engine.snapshots.stored import StoredSnapshotter
 
 
-class OverlaySnapshotter:
+class OverlaySnapshotter(StoredSnapshotter):
     name = "overlay"
-
-    def __init__(self, root: str | Path):
-        self.store = SnapshotStore(root)
-        self.root = self.store.root
-
-    def _fs(self, info: SnapshotInfo) -> str:
-        return str(self.store.dir(info.id) / "fs")
 
     def _work(self, info: SnapshotInfo) -> str:
         return str(self.store.dir(info.id) / "work")
@@ -37,12 +29,6 @@ class OverlaySnapshotter:
             if kind == KIND_ACTIVE:
                 (d / "work").mkdir()
             return self.mounts(key)
-
-    def prepare(self, key: str, parent: str | None, labels: dict[str, str] | None = None) -> list[Mount]:
-        return self._new(key, parent, KIND_ACTIVE, labels)
-
-    def view(self, key: str, parent: str | None) -> list[Mount]:
-        return self._new(key, parent, KIND_VIEW, None)
 
     def mounts(self, key: str) -> list[Mount]:
         info = self.store.get(key)
@@ -68,27 +54,4 @@ class OverlaySnapshotter:
             work = Path(self._work(info))
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)
-
-    def remove(self, key: str) -> None:
-        with self.store.lock:
-            self.store.remove_dir(self.store.remove(key))
-
-    def exists(self, key: str) -> bool:
-        return self.store.exists(key)
-
-    def stat(self, key: str) -> SnapshotInfo:
-        return self.store.get(key)
-
-    def list(self) -> builtins.list[SnapshotInfo]:
-        return self.store.all()
-
-    def usage(self, key: str) -> int:
-        return tree_usage(self._fs(self.store.get(key)))
-
-    def upper_dir(self, key: str) -> str:
-        return self._fs(self.store.get(key))
-
-    def lower_dirs(self, key: str) -> builtins.list[str]:
-        info = self.store.get(key)
-        return [self._fs(s) for s in self.store.chain(info.parent)]
 
