@@ -5,8 +5,8 @@ import pytest
 from skiff.common.errors import InvalidArgument, SystemError_
 from skiff.engine.containers import etcfiles, startfail
 from skiff.engine.containers.attach import DetachMatcher, frame, parse_detach_keys
+from skiff.engine.containers.hostconfig import cgroups_path, normalize_host_config, parse_size
 from skiff.engine.containers.queries import hide_mountpoints
-from skiff.engine.containers.service import cgroups_path, normalize_host_config, parse_size
 from skiff.engine.containers.signals import parse_signal
 from skiff.engine.containers.top import parse_ps
 

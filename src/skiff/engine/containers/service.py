@@ -6,6 +6,11 @@ Errors are `skiff.common.errors` classes carrying Docker's messages.
 
 One supervision task per running container awaits the runtime's exit status, records it and
 applies the restart policy; nothing else runs per container in the engine.
+
+This module holds the lifecycle verbs (start, stop, kill, restart, pause, wait, remove, rename,
+update); the rest is mixed in: `creation` (create), `bundle` (config.json and IOSpec for a
+start), `supervise` (exits, restart policies, restore), `queries` (inspect, ps, top, stats,
+diff, prune), `streams` (logs, attach, exec, cp, export, commit).
 """
 
 from __future__ import annotations
@@ -13,25 +18,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import shutil
 import signal as _signal
-import socket
 import time
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from skiff.common.errors import Conflict, InvalidArgument, NotFound, NotModified, SkiffError
-from skiff.common.ids import new_id, random_name
 from skiff.common.timefmt import now_rfc3339
-from skiff.engine.containers import etcfiles, hostfs, restart
-from skiff.engine.containers import mounts as mountspec
+from skiff.engine.containers import hostfs, restart
 from skiff.engine.containers import resources as resourcespec
-from skiff.engine.containers import spec as specs
 from skiff.engine.containers.attach import AttachSession, ShimAttach
+from skiff.engine.containers.bundle import BundleMixin
 from skiff.engine.containers.caps import host_bounding
+from skiff.engine.containers.creation import CreationMixin
 from skiff.engine.containers.execs import ExecManager
 from skiff.engine.containers.files import FileOps
 from skiff.engine.containers.queries import QueryMixin
@@ -41,8 +41,6 @@ from skiff.engine.containers.startfail import translate_start_error
 from skiff.engine.containers.store import ContainerStore
 from skiff.engine.containers.streams import StreamMixin
 from skiff.engine.containers.supervise import SupervisionMixin
-from skiff.engine.containers.user import resolve_user
-from skiff.engine.runtime.api import IOSpec
 
 log = logging.getLogger(__name__)
 
@@ -51,51 +49,7 @@ __all__ = ["AttachSession", "ContainerService"]
 DEFAULT_STOP_TIMEOUT = 10
 
 
-def parse_size(s: str) -> int:
-    """`10m`, `1k`, `2g`, `512` → bytes (json-file's max-size)."""
-    s = s.strip().lower().rstrip("b")
-    mult = {"k": 1024, "m": 1024**2, "g": 1024**3}.get(s[-1:] or "", 1)
-    num = s[:-1] if s[-1:] in ("k", "m", "g") else s
-    try:
-        return int(float(num) * mult)
-    except ValueError:
-        raise InvalidArgument(f"invalid value for max-size: {s}") from None
-
-
-def cgroups_path(hc: dict, prefix: str, cid: str) -> str:
-    """`/<prefix>/<id>`, or `<CgroupParent>/<id>` when --cgroup-parent is given (cgroupfs style)."""
-    parent = (hc.get("CgroupParent") or "").strip("/")
-    return f"/{parent or prefix}/{cid}"
-
-
-def normalize_host_config(hc: dict) -> dict:
-    hc = dict(hc or {})
-    mode = hc.get("NetworkMode") or "default"
-    hc["NetworkMode"] = "bridge" if mode == "default" else mode
-    rp = hc.get("RestartPolicy") or {}
-    hc["RestartPolicy"] = {"Name": rp.get("Name") or "no", "MaximumRetryCount": int(rp.get("MaximumRetryCount") or 0)}
-    lc = hc.get("LogConfig") or {}
-    hc["LogConfig"] = {"Type": lc.get("Type") or "json-file", "Config": dict(lc.get("Config") or {})}
-    if hc["LogConfig"]["Type"] not in ("json-file", "local", "none"):
-        raise InvalidArgument(f'failed to create task for container: logger: no log driver named '
-                              f'\'{hc["LogConfig"]["Type"]}\' is registered')
-    for key in ("Privileged", "ReadonlyRootfs", "AutoRemove", "PublishAllPorts", "Init"):
-        if key != "Init":
-            hc[key] = bool(hc.get(key))
-    for key in ("CpuShares", "Memory", "NanoCpus", "CpuPeriod", "CpuQuota", "MemoryReservation", "MemorySwap",
-                "ShmSize"):
-        hc.setdefault(key, 0)
-    hc.setdefault("Binds", None)
-    hc.setdefault("CgroupnsMode", "host")
-    hc.setdefault("IpcMode", "private")
-    hc.setdefault("PidMode", "")
-    hc.setdefault("UTSMode", "")
-    hc.setdefault("ConsoleSize", [0, 0])
-    hc.setdefault("PortBindings", {})
-    return hc
-
-
-class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
+class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin, StreamMixin):
     def __init__(self, root: str | Path, images: Any, runtime: Any, volumes: Any, events: Any,
                  prefix: str = "skiff"):
         self.root = Path(root)
@@ -165,86 +119,7 @@ class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
         self._exit_futs.setdefault(cid, []).append(fut)
         return fut
 
-    # --- create ------------------------------------------------------------------------------
-    async def create(self, body: dict, name: str | None = None) -> tuple[str, list[str]]:
-        """POST /containers/create: body is Docker's ContainerCreate JSON. Returns (id, warnings)."""
-        body = dict(body or {})
-        image_ref = body.get("Image") or ""
-        if not image_ref:
-            raise InvalidArgument("Config cannot be empty in order to create a container")
-        hc = normalize_host_config(body.get("HostConfig") or {})
-        wd = body.get("WorkingDir") or ""
-        if wd and not wd.startswith("/"):
-            raise InvalidArgument(f"the working directory '{wd}' is invalid, it needs to be an absolute path")
-        restart.validate(hc["RestartPolicy"], hc["AutoRemove"])
-        warnings = resourcespec.validate(hc)
-        for dev in hc.get("Devices") or []:
-            try:
-                hostfs.device_entry(dev.get("PathOnHost", ""))
-            except SkiffError as e:
-                raise InvalidArgument(e.message) from None
-        image = self.images.get(image_ref)
-        name = self.store.check_name(name) if name else random_name(self.store.names())
-        cid = new_id()
-        cfg = specs.merge_config(body, image.container_config, cid)
-        cfg["Image"] = image_ref
-        if hc["NetworkMode"] == "host" and not body.get("Hostname"):
-            cfg["Hostname"] = socket.gethostname()
-        if hc["NetworkMode"].startswith("container:"):
-            target = self.get(hc["NetworkMode"].split(":", 1)[1])
-            if target.id == cid:
-                raise InvalidArgument("cannot join own network")
-        inherited: list[mountspec.MountPoint] = []
-        for spec_ in hc.get("VolumesFrom") or []:
-            ref, mode = mountspec.parse_volumes_from(spec_)
-            inherited += mountspec.inherit_mounts(self.get(ref).mounts, mode)
-        mps = mountspec.collect(hc, cfg.get("Volumes"), inherited)
-        for m in mps:
-            if m.type == "bind" and not m.create_source and not os.path.exists(m.source):
-                raise InvalidArgument(f'invalid mount config for type "bind": bind source path does not exist: '
-                                      f'{m.source}')
-        for m in mps:
-            if m.type == "volume":
-                await asyncio.to_thread(self.volumes.create_sync, m.name, "local", m.driver_opts or None,
-                                        m.labels or None, m.anonymous)
-                m.source = str(self.volumes.data_dir(m.name))
-        c = Container(id=cid, name=name, created=now_rfc3339(), image_id=image.id, config=cfg, host_config=hc,
-                      networking_config=dict(body.get("NetworkingConfig") or {}), mounts=mps)
-        self.cdir(cid).mkdir(parents=True, exist_ok=True)
-        try:
-            await asyncio.to_thread(self.images.prepare_rootfs, cid, image.id)
-            await asyncio.to_thread(self._write_etc_files, c)
-            self.store.add(c)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await asyncio.to_thread(self.images.remove_rootfs, cid)
-            shutil.rmtree(self.cdir(cid), ignore_errors=True)
-            raise
-        self._publish(c, "create")
-        return cid, warnings
-
-    def _write_etc_files(self, c: Container) -> None:
-        d = self.cdir(c.id)
-        hc = c.host_config
-        host_mode = c.network_mode == "host"
-        (d / "hostname").write_text(etcfiles.hostname_file(c.config.get("Hostname") or c.id[:12]))
-        if host_mode:
-            hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else etcfiles.HOSTS_BASE
-            for entry in hc.get("ExtraHosts") or []:
-                n, _, ip = entry.partition(":")
-                hosts += f"{ip}\t{n}\n"
-        else:
-            hosts = etcfiles.hosts_file(c.config.get("Hostname") or c.id[:12], c.config.get("Domainname") or "",
-                                        extra_hosts=hc.get("ExtraHosts"))
-        (d / "hosts").write_text(hosts)
-        try:
-            host_resolv = Path("/etc/resolv.conf").read_text()
-        except OSError:
-            host_resolv = ""
-        (d / "resolv.conf").write_text(etcfiles.resolv_conf(host_resolv, hc.get("Dns"), hc.get("DnsSearch"),
-                                                            hc.get("DnsOptions"), keep_localhost=host_mode))
-
-    # --- start -------------------------------------------------------------------------------
+    # --- start ---
     async def start(self, ref: str) -> None:
         """Raises NotModified when already running."""
         c = self.get(ref)
@@ -255,71 +130,6 @@ class ContainerService(SupervisionMixin, QueryMixin, StreamMixin):
                 raise Conflict(f"cannot start a container marked for removal: {c.id}")
             c.manually_stopped = False
             await self._start(c)
-
-    def _init_binary(self) -> str:
-        from skiff.engine.containers.initbin import ensure_init
-
-        return ensure_init(self.bin_dir)
-
-    def _prepare_bundle(self, c: Container) -> str:
-        """Mount the rootfs, resolve user, volumes and namespaces, write config.json. Runs in a thread."""
-        rootfs = str(self.rootfs_dir(c.id))
-        hostfs.mount_rootfs(self.images.rootfs_mounts(c.id), rootfs)
-        cfg, hc = c.config, c.host_config
-
-        def read_etc(name: str) -> str:
-            try:
-                return Path(hostfs.secure_join(rootfs, "/etc/" + name)).read_text()
-            except OSError:
-                return ""
-
-        user = resolve_user(cfg.get("User") or "", read_etc("passwd"), read_etc("group"), hc.get("GroupAdd"))
-        if cfg.get("WorkingDir"):
-            wd = hostfs.secure_join(rootfs, cfg["WorkingDir"])
-            if not os.path.isdir(wd):
-                os.makedirs(wd, 0o755, exist_ok=True)
-        for m in c.mounts:
-            if m.type == "volume":
-                m.source = self.volumes.mount(m.name) if self.volumes.exists(m.name) else m.source
-                if not m.nocopy and self.volumes.is_empty(m.name) and self.volumes.mark_populated(m.name):
-                    hostfs.copy_up(hostfs.secure_join(rootfs, m.destination), m.source)
-            elif m.type == "bind" and m.create_source and not os.path.exists(m.source):
-                os.makedirs(m.source, 0o755, exist_ok=True)
-        ctx = specs.SpecContext(id=c.id, rootfs=rootfs, cgroups_path=cgroups_path(hc, self.prefix, c.id), user=user,
-                                mounts=c.mounts, network_mode=c.network_mode,
-                                available_caps=self._available_caps)
-        d = self.cdir(c.id)
-        ctx.etc_files = {"/etc/hostname": str(d / "hostname"), "/etc/hosts": str(d / "hosts"),
-                         "/etc/resolv.conf": str(d / "resolv.conf")}
-        for key, attr, kind in (("NetworkMode", "netns_path", "net"), ("PidMode", "pid_ns_path", "pid"),
-                                ("IpcMode", "ipc_ns_path", "ipc")):
-            mode = hc.get(key) or ""
-            if mode.startswith("container:"):
-                target = self.get(mode.split(":", 1)[1])
-                if not target.state.running:
-                    raise Conflict(f"cannot join network of a non running container: {target.id}"
-                                   if kind == "net" else f"cannot join {kind} of a non running container: {target.id}")
-                setattr(ctx, attr, f"/proc/{target.state.pid}/ns/{kind}")
-        if hc.get("Privileged"):
-            ctx.host_devices = hostfs.host_devices()
-        for dev in hc.get("Devices") or []:
-            entry = hostfs.device_entry(dev.get("PathOnHost", ""), dev.get("PathInContainer", ""))
-            entry["access"] = dev.get("CgroupPermissions") or "rwm"
-            ctx.devices.append(entry)
-        if hc.get("Init"):
-            ctx.init_binary = self._init_binary()
-        spec = specs.build_spec(cfg, hc, ctx)
-        (d / "config.json").write_bytes(orjson.dumps(spec, option=orjson.OPT_INDENT_2))
-        return str(d)
-
-    def _io_spec(self, c: Container) -> IOSpec:
-        lc = c.host_config.get("LogConfig") or {}
-        opts = lc.get("Config") or {}
-        max_size = parse_size(opts["max-size"]) if opts.get("max-size") else 0
-        max_file = int(opts.get("max-file") or 1)
-        log_path = None if lc.get("Type") == "none" else str(self.log_path(c.id))
-        return IOSpec(terminal=c.tty, stdin=bool(c.config.get("OpenStdin")), stdin_once=bool(c.config.get("StdinOnce")),
-                      log_path=log_path, log_max_size=max_size, log_max_file=max_file)
 
     async def _start(self, c: Container) -> None:
         """Create and start the container's process; on failure record Docker's exit code and message."""
