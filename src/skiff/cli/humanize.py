@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import time
 
+from skiff.common.durations import human_duration
+
 _SI = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
 _BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
 
@@ -32,38 +34,6 @@ def bytes_size(size: float) -> str:
         size /= 1024.0
         i += 1
     return _go_g(size, 3) + _BINARY[i]
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration: "Less than a second", "About a minute", "3 hours", "2 weeks"."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(_round_half_away(seconds / 3600))
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
-
-
-def _round_half_away(x: float) -> float:
-    return float(int(x + 0.5)) if x >= 0 else -float(int(-x + 0.5))
 
 
 def ago(then: float, now: float | None = None) -> str:

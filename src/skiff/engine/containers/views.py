@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from skiff.common.durations import human_duration
 from skiff.common.errors import InvalidArgument
 from skiff.common.timefmt import parse_rfc3339
 from skiff.engine.containers.record import Container
@@ -11,34 +12,6 @@ from skiff.engine.containers.record import Container
 LIST_FILTERS = {"id", "name", "label", "label!", "status", "exited", "ancestor", "before", "since", "volume",
                 "network", "health", "is-task", "publish", "expose", "isolation"}
 STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
-
-
-def human_duration(seconds: float) -> str:
-    """go-units HumanDuration, which `docker ps` uses for STATUS."""
-    s = int(seconds)
-    if s < 1:
-        return "Less than a second"
-    if s == 1:
-        return "1 second"
-    if s < 60:
-        return f"{s} seconds"
-    minutes = s // 60
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
 
 
 def status_text(c: Container, now: float | None = None) -> str:
