@@ -20,6 +20,7 @@ from skiff.common.timefmt import now_rfc3339
 from skiff.engine.runtime.api import CREATED, RUNNING, IOSpec, RuntimeState
 from skiff.engine.runtime.errors import ExecFailed
 from skiff.engine.runtime.linux import load_bundle
+from skiff.engine.runtime.shimargs import log_args, stdio_pipes
 from skiff.engine.runtime.shimbin import ensure_shim
 from skiff.engine.runtime.shimmed import ShimmedRuntime
 from skiff.engine.runtime.spawn import listen_unix
@@ -89,23 +90,10 @@ class RuncRuntime(ShimmedRuntime):
             runc_args = runc_args[:1] + ["--console-socket", d.sock("console")] + runc_args[1:]
             child = [os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)] * 3
         else:
-            if io.stdin:
-                r, w = os.pipe()
-                child.append(r)
-                keep.append(w)
-                argv += ["--stdin-fd", str(w)]
-            else:
-                child.append(os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC))
-            for flag in ("--stdout-fd", "--stderr-fd"):
-                r, w = os.pipe()
-                child.append(w)
-                keep.append(r)
-                argv += [flag, str(r)]
-        if io.log_path:
-            argv += ["--log", io.log_path, "--log-max-size", str(io.log_max_size),
-                     "--log-max-file", str(max(io.log_max_file, 1))]
-        if io.stdin_once:
-            argv.append("--stdin-once")
+            pipe_args, child, shim_ends = stdio_pipes(io.stdin)
+            argv += pipe_args
+            keep += shim_ends
+        argv += log_args(io)
         if oom_file:
             argv += ["--oom-file", oom_file]
         ready_r, ready_w = os.pipe()

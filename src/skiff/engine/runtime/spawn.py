@@ -36,6 +36,7 @@ from skiff.engine.runtime.init import (
     wait_for_start_and_exec,
 )
 from skiff.engine.runtime.process import ExecError
+from skiff.engine.runtime.shimargs import log_args, stdio_pipes
 
 
 @dataclass
@@ -214,27 +215,13 @@ def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, fil
     child_stdio: list[int] = []
     shim_fds: list[int] = []
     if not terminal:
-        if io.stdin:
-            r, w = os.pipe()
-            child_stdio.append(r)
-            shim_fds.append(w)
-            argv += ["--stdin-fd", str(w)]
-        else:
-            child_stdio.append(os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC))
-        for flag in ("--stdout-fd", "--stderr-fd"):
-            r, w = os.pipe()
-            child_stdio.append(w)
-            shim_fds.append(r)
-            argv += [flag, str(r)]
+        pipe_args, child_stdio, shim_fds = stdio_pipes(io.stdin)
+        argv += pipe_args
     attach = listen_unix(files.attach_path)
     control = listen_unix(files.control_path)
     shim_fds += [attach.fileno(), control.fileno()]
     argv += ["--attach-fd", str(attach.fileno()), "--control-fd", str(control.fileno())]
-    if io.log_path:
-        argv += ["--log", io.log_path, "--log-max-size", str(io.log_max_size), "--log-max-file",
-                 str(max(io.log_max_file, 1))]
-    if io.stdin_once:
-        argv.append("--stdin-once")
+    argv += log_args(io)
     if files.oom_file:
         argv += ["--oom-file", files.oom_file]
     if plan.mode == "exec" and plan.fifo:
