@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.support.engine import request
+from tests.support.engine import docker_env, request
 
 CGROUP_V1 = Path("/sys/fs/cgroup")
 SHIM_SOCKET_DIR = Path("/run/containerd/s")  # fixed in containerd 1.6; see the module docstring
@@ -89,11 +89,7 @@ class Dockerd:
 
     @property
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["DOCKER_HOST"] = self.host
-        env.pop("DOCKER_CONTEXT", None)
-        env["DOCKER_CONFIG"] = str(self.root / "docker-config")
-        return env
+        return docker_env(self.host, self.root)
 
     # -- life cycle ---------------------------------------------------------------------------
 

@@ -36,6 +36,16 @@ def request(sock_path: str, method: str, path: str, body: bytes | None = None,
         conn.close()
 
 
+def docker_env(host: str, root: Path) -> dict[str, str]:
+    """The environment for the real docker CLI talking to `host`, with its own config dir under
+    `root` (no contexts or credentials from the user's ~/.docker)."""
+    env = dict(os.environ)
+    env["DOCKER_HOST"] = host
+    env.pop("DOCKER_CONTEXT", None)
+    env["DOCKER_CONFIG"] = str(root / "docker-config")
+    return env
+
+
 class Engine:
     """A running engine daemon: its root, socket, and helpers to drive it with real clients."""
 
@@ -50,11 +60,7 @@ class Engine:
 
     @property
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["DOCKER_HOST"] = self.host
-        env.pop("DOCKER_CONTEXT", None)
-        env["DOCKER_CONFIG"] = str(self.root / "docker-config")
-        return env
+        return docker_env(self.host, self.root)
 
     def start(self, timeout: float = 30) -> "Engine":
         self.root.mkdir(parents=True, exist_ok=True)

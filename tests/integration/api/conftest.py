@@ -4,7 +4,6 @@ from a background thread."""
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import subprocess
 import tempfile
@@ -18,7 +17,7 @@ from skiff.engine.api.app import build_app
 from skiff.engine.api.context import EngineContext
 from skiff.engine.events import EventBus
 from tests.integration.api.fakes import FakeContainers, FakeImages, FakeVolumes
-from tests.support.engine import request
+from tests.support.engine import docker_env, request
 
 
 class FakeEngine:
@@ -60,11 +59,7 @@ class FakeEngine:
 
     @property
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["DOCKER_HOST"] = self.host
-        env.pop("DOCKER_CONTEXT", None)
-        env["DOCKER_CONFIG"] = str(self.root / "docker-config")
-        return env
+        return docker_env(self.host, self.root)
 
     def docker(self, *args: str, input: bytes | None = None, timeout: float = 30) -> subprocess.CompletedProcess:
         return subprocess.run(["docker", *args], env=self.env, input=input, capture_output=True, timeout=timeout)
