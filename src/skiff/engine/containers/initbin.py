@@ -7,26 +7,13 @@ linked so it runs in any image.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import threading
 from pathlib import Path
 
-from skiff.common.errors import SystemError_
+from skiff.engine.cbinary import ensure_built
 
 _SOURCE = Path(__file__).with_name("init.c")
-_lock = threading.Lock()
 
 
 def ensure_init(bin_dir: Path) -> str:
-    target = bin_dir / "skiff-init"
-    with _lock:
-        if target.exists() and target.stat().st_mtime >= _SOURCE.stat().st_mtime:
-            return str(target)
-        bin_dir.mkdir(parents=True, exist_ok=True)
-        tmp = bin_dir / f".skiff-init.{os.getpid()}"
-        res = subprocess.run(["gcc", "-O2", "-static", "-o", str(tmp), str(_SOURCE)], capture_output=True, text=True)
-        if res.returncode != 0:
-            raise SystemError_(f"cannot build the init binary for --init: {res.stderr.strip()[:500]}")
-        os.replace(tmp, target)
-        return str(target)
+    return ensure_built(_SOURCE, bin_dir, "skiff-init", ["-O2", "-static"],
+                        "cannot build the init binary for --init")
