@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 from skiff.common.errors import InvalidArgument
+from skiff.engine.runtime.caps import NAMES, bits_to_names
 
-# Index = capability number (linux/capability.h), up to CAP_CHECKPOINT_RESTORE (40).
-ALL_CAPS = [
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
-    "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
-    "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-]
+# Every capability by number (linux/capability.h); the runtime's table is the one source.
+ALL_CAPS = NAMES
 
 DEFAULT_CAPS = [
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
@@ -64,8 +56,7 @@ def host_bounding() -> set[str] | None:
         with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("CapBnd:"):
-                    bits = int(line.split()[1], 16)
-                    return {name for i, name in enumerate(ALL_CAPS) if bits & (1 << i)}
+                    return set(bits_to_names(int(line.split()[1], 16)))
     except OSError:
         return None
     return None
