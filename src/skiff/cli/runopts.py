@@ -50,12 +50,13 @@ def expand_env(values: list[str], lookup=os.environ.get) -> list[str]:
     return out
 
 
-def parse_labels(values: list[str]) -> dict[str, str]:
-    labels = {}
+def parse_key_values(values: list[str]) -> dict[str, str]:
+    """`key=value` flags (--label, --opt, --log-opt, --sysctl, ...) → a map; a bare key maps to ""."""
+    out = {}
     for v in values:
         key, _, value = v.partition("=")
-        labels[key] = value
-    return labels
+        out[key] = value
+    return out
 
 
 # -- ports ---------------------------------------------------------------------------------------
@@ -278,14 +279,6 @@ def _size(opts, name: str, label: str) -> int:
         raise UsageError(f'invalid argument "{getattr(opts, name)}" for "{label}" flag: {e}', flag_error=True) from None
 
 
-def _kv_map(values: list[str]) -> dict[str, str]:
-    out = {}
-    for v in values:
-        k, _, val = v.partition("=")
-        out[k] = val
-    return out
-
-
 def build_create_body(opts, args: list[str], detach: bool = False, read_file=None, cwd: str | None = None) -> dict:
     """The container-create JSON for `run`/`create` options and IMAGE [COMMAND] [ARG...]."""
     read_file = read_file or (lambda p: open(p, encoding="utf-8").read())
@@ -301,8 +294,8 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
     env += expand_env(opts.env)
     labels: dict[str, str] = {}
     for path in opts.label_file:
-        labels.update(parse_labels(parse_env_file(read_file(path), what="label")))
-    labels.update(parse_labels(opts.label))
+        labels.update(parse_key_values(parse_env_file(read_file(path), what="label")))
+    labels.update(parse_key_values(opts.label))
 
     attach = [a.lower() for a in opts.attach]
     for a in attach:
@@ -367,7 +360,7 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
         "UTSMode": opts.uts, "UsernsMode": opts.userns, "ShmSize": _size(opts, "shm_size", "--shm-size") if opts.shm_size else 0,
         "Isolation": opts.isolation, "CgroupParent": opts.cgroup_parent, "ContainerIDFile": opts.cidfile,
         "CgroupnsMode": opts.cgroupns,
-        "LogConfig": {"Type": opts.log_driver, "Config": _kv_map(opts.log_opt)},
+        "LogConfig": {"Type": opts.log_driver, "Config": parse_key_values(opts.log_opt)},
         "Memory": _size(opts, "memory", "-m, --memory") if opts.memory else 0,
         "MemoryReservation": _size(opts, "memory_reservation", "--memory-reservation") if opts.memory_reservation else 0,
         "NanoCpus": parse_cpus(opts.cpus) if opts.cpus else 0,
@@ -378,7 +371,7 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
         "BlkioWeightDevice": [], "BlkioDeviceReadBps": [], "BlkioDeviceWriteBps": [],
         "BlkioDeviceReadIOps": [], "BlkioDeviceWriteIOps": [], "CpuCount": 0, "CpuPercent": 0,
         "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0, "IOMaximumIOps": 0, "IOMaximumBandwidth": 0,
-        "Sysctls": _kv_map(opts.sysctl) or None, "Tmpfs": tmpfs or None, "Mounts": mounts or None,
+        "Sysctls": parse_key_values(opts.sysctl) or None, "Tmpfs": tmpfs or None, "Mounts": mounts or None,
         "OomKillDisable": opts.oom_kill_disable,
     }
     if opts.memory_swap:
@@ -389,13 +382,13 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
     if "init" in given:
         host["Init"] = opts.init
     if opts.annotation:
-        host["Annotations"] = _kv_map(opts.annotation)
+        host["Annotations"] = parse_key_values(opts.annotation)
     if opts.rm and host["RestartPolicy"]["Name"] not in ("", "no"):
         raise UsageError("conflicting options: cannot specify both --restart and --rm")
     if detach and attach:
         raise UsageError("conflicting options: cannot specify both --attach and --detach")
     if opts.storage_opt:
-        host["StorageOpt"] = _kv_map(opts.storage_opt)
+        host["StorageOpt"] = parse_key_values(opts.storage_opt)
 
     body = dict(config, HostConfig=host)
     network = opts.network

@@ -77,3 +77,43 @@ def print_errors_exit(ctx, errors: list[str]) -> int:
     for e in errors:
         ctx.err.write(e + "\n")
     return 1 if errors else 0
+
+
+def since_until(opts) -> dict[str, str]:
+    """`--since`/`--until` as the API's timestamps; an unreadable value is a usage error (exit 1)."""
+    from skiff.cli.flags import UsageError
+    from skiff.cli.humanize import timestamp_arg
+
+    params = {}
+    try:
+        if opts.since:
+            params["since"] = timestamp_arg(opts.since)
+        if opts.until:
+            params["until"] = timestamp_arg(opts.until)
+    except ValueError as e:
+        raise UsageError(str(e), 1) from None
+    return params
+
+
+# -- prune ---------------------------------------------------------------------------------------
+
+def confirm(ctx, warning: str) -> bool:
+    """Docker's prune prompt; anything but y/Y cancels."""
+    import sys
+
+    ctx.out.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
+    ctx.out.flush()
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def write_deleted(ctx, kind: str, ids: list[str] | None, blank_line: bool = True) -> None:
+    """`Deleted Containers:` and one id a line, as prune prints them (nothing when none went)."""
+    if ids:
+        ctx.out.write(f"Deleted {kind}:\n" + "".join(i + "\n" for i in ids) + ("\n" if blank_line else ""))
+
+
+def write_reclaimed(ctx, size: int | None) -> None:
+    from skiff.cli.humanize import human_size
+
+    ctx.out.write(f"Total reclaimed space: {human_size(size or 0)}\n")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from skiff.cli.client import APIError
-from skiff.cli.commands import Command, parse_filters, registry
-from skiff.cli.flags import UsageError
+from skiff.cli.commands import Command, parse_filters, registry, since_until
 
 COMMANDS: dict[str, Command] = {}
 command = registry(COMMANDS)
@@ -99,19 +98,11 @@ def inspect(ctx, opts, args) -> int:
 """, min_args=1, max_args=1)
 def logs(ctx, opts, args) -> int:
     from skiff.cli.client import demux
-    from skiff.cli.humanize import timestamp_arg
 
     client = ctx.client
     info = client.get(f"/containers/{args[0]}/json")
     params: dict = {"stdout": 1, "stderr": 1, "follow": opts.follow or None, "tail": opts.tail,
-                    "timestamps": opts.timestamps or None, "details": opts.details or None}
-    try:
-        if opts.since:
-            params["since"] = timestamp_arg(opts.since)
-        if opts.until:
-            params["until"] = timestamp_arg(opts.until)
-    except ValueError as e:
-        raise UsageError(str(e), 1) from None
+                    "timestamps": opts.timestamps or None, "details": opts.details or None, **since_until(opts)}
     resp = client.request("GET", f"/containers/{info['Id']}/logs", params)
     out, err = ctx.out.buffer, ctx.err.buffer
     try:

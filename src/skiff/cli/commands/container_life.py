@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from skiff.cli.client import APIError
-from skiff.cli.commands import Command, parse_filters, print_errors_exit, registry
+from skiff.cli.commands import (
+    Command,
+    confirm,
+    parse_filters,
+    print_errors_exit,
+    registry,
+    write_deleted,
+    write_reclaimed,
+)
 
 COMMANDS: dict[str, Command] = {}
 command = registry(COMMANDS)
@@ -111,27 +119,9 @@ def prune(ctx, opts, args) -> int:
     if not opts.force and not confirm(ctx, "WARNING! This will remove all stopped containers."):
         return 0
     result = ctx.client.post("/containers/prune", {"filters": parse_filters(opts.filter) or None}) or {}
-    deleted = result.get("ContainersDeleted") or []
-    if deleted:
-        ctx.out.write("Deleted Containers:\n" + "".join(d + "\n" for d in deleted) + "\n")
-    ctx.out.write(f"Total reclaimed space: {_size(result.get('SpaceReclaimed', 0))}\n")
+    write_deleted(ctx, "Containers", result.get("ContainersDeleted"))
+    write_reclaimed(ctx, result.get("SpaceReclaimed"))
     return 0
-
-
-def _size(n: int) -> str:
-    from skiff.cli.humanize import human_size
-
-    return human_size(n or 0)
-
-
-def confirm(ctx, warning: str) -> bool:
-    """Docker's prune prompt; anything but y/Y cancels."""
-    import sys
-
-    ctx.out.write(f"{warning}\nAre you sure you want to continue? [y/N] ")
-    ctx.out.flush()
-    answer = sys.stdin.readline().strip().lower()
-    return answer in ("y", "yes")
 
 
 @command("update", "[OPTIONS] CONTAINER [CONTAINER...]", """

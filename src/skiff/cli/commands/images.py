@@ -6,7 +6,7 @@ import os
 import sys
 
 from skiff.cli.client import APIError
-from skiff.cli.commands import Command, parse_filters, print_errors_exit, registry
+from skiff.cli.commands import Command, confirm, parse_filters, print_errors_exit, registry, write_reclaimed
 from skiff.cli.flags import UsageError
 
 COMMANDS: dict[str, Command] = {}
@@ -96,9 +96,6 @@ def rm(ctx, opts, args) -> int:
  -f --force bool  Do not prompt for confirmation
 """, max_args=0)
 def prune(ctx, opts, args) -> int:
-    from skiff.cli.commands.container_life import confirm
-    from skiff.cli.humanize import human_size
-
     warning = ("WARNING! This will remove all images without at least one container associated to them."
                if opts.all else "WARNING! This will remove all dangling images.")
     if not opts.force and not confirm(ctx, warning):
@@ -111,7 +108,7 @@ def prune(ctx, opts, args) -> int:
         ctx.out.write("Deleted Images:\n")
         _print_deleted(ctx, deleted, lower=True)
         ctx.out.write("\n")
-    ctx.out.write(f"Total reclaimed space: {human_size(result.get('SpaceReclaimed') or 0)}\n")
+    write_reclaimed(ctx, result.get("SpaceReclaimed"))
     return 0
 
 
@@ -333,7 +330,7 @@ def build(ctx, opts, args) -> int:
     import tempfile
 
     from skiff.cli.progress import show_progress
-    from skiff.cli.runopts import parse_labels
+    from skiff.cli.runopts import parse_key_values
 
     context = args[0]
     params: dict = {"t": opts.tag or None, "q": opts.quiet or None, "nocache": opts.no_cache or None,
@@ -342,7 +339,7 @@ def build(ctx, opts, args) -> int:
     if opts.build_arg:
         params["buildargs"] = {k: v for k, _, v in (a.partition("=") for a in opts.build_arg)}
     if opts.label:
-        params["labels"] = json.dumps(parse_labels(opts.label))
+        params["labels"] = json.dumps(parse_key_values(opts.label))
     if context == "-":
         data = sys.stdin.buffer.read()
         if data[:5] == b"FROM " or not data.startswith(b"\x1f\x8b") and b"\0" not in data[:512]:

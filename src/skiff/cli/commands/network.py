@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from skiff.cli.client import APIError
-from skiff.cli.commands import Command, parse_filters, print_errors_exit, registry
+from skiff.cli.commands import Command, confirm, parse_filters, print_errors_exit, registry, write_deleted
 
 COMMANDS: dict[str, Command] = {}
 command = registry(COMMANDS)
@@ -69,7 +69,7 @@ def ls(ctx, opts, args) -> int:
     --subnet list  Subnet in CIDR format that represents a network segment
 """, min_args=1, max_args=1)
 def create(ctx, opts, args) -> int:
-    from skiff.cli.runopts import parse_labels
+    from skiff.cli.runopts import parse_key_values
 
     configs = []
     for i, subnet in enumerate(opts.subnet):
@@ -80,8 +80,8 @@ def create(ctx, opts, args) -> int:
             cfg["IPRange"] = opts.ip_range[i]
         configs.append(cfg)
     body = {"Name": args[0], "Driver": opts.driver, "Internal": opts.internal, "Attachable": opts.attachable,
-            "EnableIPv6": opts.ipv6, "Labels": parse_labels(opts.label),
-            "Options": parse_labels(opts.opt), "IPAM": {"Driver": "default", "Config": configs}}
+            "EnableIPv6": opts.ipv6, "Labels": parse_key_values(opts.label),
+            "Options": parse_key_values(opts.opt), "IPAM": {"Driver": "default", "Config": configs}}
     result = ctx.client.post("/networks/create", body=body) or {}
     ctx.out.write(result.get("Id", "") + "\n")
     return 0
@@ -117,14 +117,10 @@ def rm(ctx, opts, args) -> int:
  -f --force bool  Do not prompt for confirmation
 """, max_args=0)
 def prune(ctx, opts, args) -> int:
-    from skiff.cli.commands.container_life import confirm
-
     if not opts.force and not confirm(ctx, "WARNING! This will remove all custom networks not used by at least one container."):
         return 0
     result = ctx.client.post("/networks/prune", {"filters": parse_filters(opts.filter) or None}) or {}
-    deleted = result.get("NetworksDeleted") or []
-    if deleted:
-        ctx.out.write("Deleted Networks:\n" + "".join(d + "\n" for d in deleted))
+    write_deleted(ctx, "Networks", result.get("NetworksDeleted"), blank_line=False)
     return 0
 
 

@@ -6,7 +6,15 @@ import os
 import sys
 
 from skiff.cli.client import APIError, ConnectError
-from skiff.cli.commands import Command, parse_filters, registry
+from skiff.cli.commands import (
+    Command,
+    confirm,
+    parse_filters,
+    registry,
+    since_until,
+    write_deleted,
+    write_reclaimed,
+)
 from skiff.cli.flags import UsageError
 
 COMMANDS: dict[str, Command] = {}
@@ -157,16 +165,8 @@ def format_event(event: dict) -> str:
 """, max_args=0)
 def events(ctx, opts, args) -> int:
     from skiff.cli.gotemplate import Template, go_json
-    from skiff.cli.humanize import timestamp_arg
 
-    params: dict = {"filters": parse_filters(opts.filter) or None}
-    try:
-        if opts.since:
-            params["since"] = timestamp_arg(opts.since)
-        if opts.until:
-            params["until"] = timestamp_arg(opts.until)
-    except ValueError as e:
-        raise UsageError(str(e), 1) from None
+    params: dict = {"filters": parse_filters(opts.filter) or None, **since_until(opts)}
     tmpl = Template(opts.format.replace("\\t", "\t")) if opts.format and opts.format != "json" else None
     resp = ctx.client.request("GET", "/events", params)
     try:
@@ -233,9 +233,6 @@ def df(ctx, opts, args) -> int:
     --volumes bool  Prune anonymous volumes
 """, max_args=0)
 def prune(ctx, opts, args) -> int:
-    from skiff.cli.commands.container_life import confirm
-    from skiff.cli.humanize import human_size
-
     items = ["all stopped containers", "all networks not used by at least one container"]
     if opts.volumes:
         items.append("all anonymous volumes not used by at least one container")
@@ -249,19 +246,16 @@ def prune(ctx, opts, args) -> int:
     total = 0
     result = client.post("/containers/prune", {"filters": filters or None}) or {}
     total += result.get("SpaceReclaimed") or 0
-    if result.get("ContainersDeleted"):
-        ctx.out.write("Deleted Containers:\n" + "".join(c + "\n" for c in result["ContainersDeleted"]) + "\n")
+    write_deleted(ctx, "Containers", result.get("ContainersDeleted"))
     try:
         nets = client.post("/networks/prune", {"filters": filters or None}) or {}
-        if nets.get("NetworksDeleted"):
-            ctx.out.write("Deleted Networks:\n" + "".join(n + "\n" for n in nets["NetworksDeleted"]) + "\n")
+        write_deleted(ctx, "Networks", nets.get("NetworksDeleted"))
     except APIError:
         pass  # no networks on engines without them
     if opts.volumes:
         vols = client.post("/volumes/prune", {"filters": filters or None}) or {}
         total += vols.get("SpaceReclaimed") or 0
-        if vols.get("VolumesDeleted"):
-            ctx.out.write("Deleted Volumes:\n" + "".join(v + "\n" for v in vols["VolumesDeleted"]) + "\n")
+        write_deleted(ctx, "Volumes", vols.get("VolumesDeleted"))
     img_filters = dict(filters, dangling=["false" if opts.all else "true"])
     imgs = client.post("/images/prune", {"filters": img_filters}) or {}
     total += imgs.get("SpaceReclaimed") or 0
@@ -272,7 +266,7 @@ def prune(ctx, opts, args) -> int:
                 if item.get(key):
                     ctx.out.write(f"{key.lower()}: {item[key]}\n")
         ctx.out.write("\n")
-    ctx.out.write(f"Total reclaimed space: {human_size(total)}\n")
+    write_reclaimed(ctx, total)
     return 0
 
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from skiff.cli.client import APIError
-from skiff.cli.commands import Command, parse_filters, print_errors_exit, registry
+from skiff.cli.commands import (
+    Command,
+    confirm,
+    parse_filters,
+    print_errors_exit,
+    registry,
+    write_deleted,
+    write_reclaimed,
+)
 from skiff.cli.flags import UsageError
 
 COMMANDS: dict[str, Command] = {}
@@ -53,7 +61,7 @@ class VolumeRow:
  -o --opt list  Set driver specific options
 """, max_args=1)
 def create(ctx, opts, args) -> int:
-    from skiff.cli.runopts import parse_labels
+    from skiff.cli.runopts import parse_key_values
 
     if args and opts.name and args[0] != opts.name:
         raise UsageError("conflicting options: cannot specify a volume-name through both --name and as a "
@@ -65,7 +73,7 @@ def create(ctx, opts, args) -> int:
         if not eq:
             raise UsageError(f'invalid argument "{o}" for "-o, --opt" flag: invalid key value pair format in driver options', 125)
         driver_opts[k] = v
-    body = {"Name": name, "Driver": opts.driver, "DriverOpts": driver_opts, "Labels": parse_labels(opts.label)}
+    body = {"Name": name, "Driver": opts.driver, "DriverOpts": driver_opts, "Labels": parse_key_values(opts.label)}
     result = ctx.client.post("/volumes/create", body=body) or {}
     ctx.out.write(result.get("Name", name) + "\n")
     return 0
@@ -120,9 +128,6 @@ def rm(ctx, opts, args) -> int:
  -f --force bool  Do not prompt for confirmation
 """, max_args=0)
 def prune(ctx, opts, args) -> int:
-    from skiff.cli.commands.container_life import confirm
-    from skiff.cli.humanize import human_size
-
     warning = ("WARNING! This will remove all local volumes not used by at least one container." if opts.all
                else "WARNING! This will remove anonymous local volumes not used by at least one container.")
     if not opts.force and not confirm(ctx, warning):
@@ -131,8 +136,6 @@ def prune(ctx, opts, args) -> int:
     if opts.all:
         filters["all"] = ["true"]
     result = ctx.client.post("/volumes/prune", {"filters": filters or None}) or {}
-    deleted = result.get("VolumesDeleted") or []
-    if deleted:
-        ctx.out.write("Deleted Volumes:\n" + "".join(d + "\n" for d in deleted) + "\n")
-    ctx.out.write(f"Total reclaimed space: {human_size(result.get('SpaceReclaimed') or 0)}\n")
+    write_deleted(ctx, "Volumes", result.get("VolumesDeleted"))
+    write_reclaimed(ctx, result.get("SpaceReclaimed"))
     return 0
