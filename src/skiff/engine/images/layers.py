@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from typing import BinaryIO
@@ -56,13 +57,15 @@ class LayerStore:
                         created.append(chain)
                 parent = chain
         except BaseException:
-            for chain in reversed(created):
-                try:
-                    self.snapshotter.remove(chain)
-                except Conflict:
-                    pass
+            self.discard(created)
             raise
         return created
+
+    def discard(self, chains: list[str]) -> None:
+        """Undo `unpack`: remove these committed snapshots, newest first; ones now in use stay."""
+        for chain in reversed(chains):
+            with contextlib.suppress(Conflict):
+                self.snapshotter.remove(chain)
 
     def _unpack_one(self, diff_id: str, chain: str, parent: str | None) -> bool:
         key = f"extract-{uuid.uuid4().hex}"

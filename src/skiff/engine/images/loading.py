@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from skiff.common.errors import Conflict, InvalidArgument
+from skiff.common.errors import InvalidArgument
 from skiff.common.timefmt import now_rfc3339
 from skiff.engine.images.archive_read import images_in, ingest_archive
 from skiff.engine.images.store import ImageRecord
@@ -36,11 +36,7 @@ def load_archive(svc, fileobj: BinaryIO) -> list[str]:
                 new_chains += svc.layers.unpack(diff_ids)
             messages = _record(svc, images)
         except BaseException:
-            for chain in reversed(new_chains):
-                try:
-                    svc.snapshotter.remove(chain)
-                except Conflict:
-                    pass
+            svc.layers.discard(new_chains)
             _drop_unreferenced(svc, added)
             raise
         _drop_unreferenced(svc, added)
