@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+from collections.abc import AsyncIterator
 
 import orjson
 from aiohttp import WSMsgType, web
@@ -178,15 +179,23 @@ async def archive_head(request: web.Request) -> web.Response:
     return web.Response(status=200, headers=_stat_header(stat))
 
 
-async def archive_get(request: web.Request) -> web.StreamResponse:
-    stat, chunks = await ctx(request).containers.archive_get(_id(request), _path(request))
-    resp = web.StreamResponse(headers=_stat_header(stat))
+async def _send_tar(request: web.Request, chunks: AsyncIterator[bytes], first: bytes = b"",
+                    headers: dict[str, str] | None = None) -> web.StreamResponse:
+    """A 200 tar body streamed from `chunks` (after `first`, a chunk already taken to surface errors)."""
+    resp = web.StreamResponse(headers=headers)
     resp.content_type = TAR
     await resp.prepare(request)
+    if first:
+        await resp.write(first)
     async for chunk in chunks:
         await resp.write(chunk)
     await resp.write_eof()
     return resp
+
+
+async def archive_get(request: web.Request) -> web.StreamResponse:
+    stat, chunks = await ctx(request).containers.archive_get(_id(request), _path(request))
+    return await _send_tar(request, chunks, headers=_stat_header(stat))
 
 
 async def archive_put(request: web.Request) -> web.Response:
@@ -200,15 +209,7 @@ async def archive_put(request: web.Request) -> web.Response:
 async def export(request: web.Request) -> web.StreamResponse:
     chunks = ctx(request).containers.export(_id(request))
     first = await anext(chunks, b"")  # surfaces NotFound before the 200 goes out
-    resp = web.StreamResponse()
-    resp.content_type = TAR
-    await resp.prepare(request)
-    if first:
-        await resp.write(first)
-    async for chunk in chunks:
-        await resp.write(chunk)
-    await resp.write_eof()
-    return resp
+    return await _send_tar(request, chunks, first)
 
 
 async def logs(request: web.Request) -> web.StreamResponse:
