@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from skiff.cli.client import APIError
-from skiff.cli.commands import (
-    Command,
-    confirm,
-    parse_filters,
-    print_errors_exit,
-    registry,
-    write_deleted,
-    write_reclaimed,
-)
+from skiff.cli.commands import Command, parse_filters, print_errors_exit, registry
+from skiff.cli.commands.pruning import confirm, write_deleted, write_reclaimed
 
 COMMANDS: dict[str, Command] = {}
 command = registry(COMMANDS)

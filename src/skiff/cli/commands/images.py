@@ -6,7 +6,8 @@ import os
 import sys
 
 from skiff.cli.client import APIError
-from skiff.cli.commands import Command, confirm, parse_filters, print_errors_exit, registry, write_reclaimed
+from skiff.cli.commands import Command, parse_filters, print_errors_exit, registry
+from skiff.cli.commands.pruning import confirm, write_reclaimed
 from skiff.cli.flags import UsageError
 
 COMMANDS: dict[str, Command] = {}

@@ -6,15 +6,8 @@ import os
 import sys
 
 from skiff.cli.client import APIError, ConnectError
-from skiff.cli.commands import (
-    Command,
-    confirm,
-    parse_filters,
-    registry,
-    since_until,
-    write_deleted,
-    write_reclaimed,
-)
+from skiff.cli.commands import Command, parse_filters, registry, since_until
+from skiff.cli.commands.pruning import confirm, write_deleted, write_reclaimed
 from skiff.cli.flags import UsageError
 
 COMMANDS: dict[str, Command] = {}
