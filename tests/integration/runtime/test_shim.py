@@ -233,3 +233,64 @@ def test_a_client_attached_before_start_gets_all_output_of_a_quick_process(linux
         assert linux_rt.wait(cid).exit_code == 0
         linux_rt.rt.delete(cid)
         assert sorted(frames) == [(1, b"out\n"), (2, b"err\n")]
+
+
+def _unsent(s: socket.socket) -> int:
+    """Bytes still in the client socket's send queue (not yet read by the shim)."""
+    import array
+    import fcntl
+    import termios
+
+    buf = array.array("i", [0])
+    fcntl.ioctl(s.fileno(), termios.TIOCOUTQ, buf, True)
+    return buf[0]
+
+
+def test_half_close_delivers_all_stdin_to_a_slow_reader(linux_rt):
+    """stdin_once: the client's half-close closes the process's stdin only after every byte
+    sent before it was written, however slowly the process reads; output still flows back."""
+    import hashlib
+    import threading
+
+    data = os.urandom(1024 * 1024 + 17)
+    io = IOSpec(stdin=True, stdin_once=True)
+    linux_rt.create("c1", ["sh", "-c", "sleep 1; md5sum; wc -c </dev/null"], io=io)
+    s = attach(linux_rt.rt.attach_path("c1"))
+    linux_rt.rt.start("c1")
+
+    def send():
+        s.sendall(data)
+        s.shutdown(socket.SHUT_WR)
+
+    t = threading.Thread(target=send)
+    t.start()
+    frames = read_frames(s)
+    t.join()
+    s.close()
+    assert linux_rt.wait("c1").exit_code == 0
+    out = b"".join(d for stream, d in frames if stream == 1)
+    assert out.split()[0].decode() == hashlib.md5(data).hexdigest()
+
+
+def test_close_stdin_on_control_socket_first_writes_what_the_shim_holds(linux_rt):
+    """close_stdin arriving while the shim still buffers input (the process has not read it
+    yet) closes stdin after that input, not instead of it."""
+    import time
+
+    # A pipe's worth (64 KiB) plus less than one read: the shim takes all of it from the socket,
+    # the rest waiting in its buffer while the process sleeps.
+    data = os.urandom(80_000)
+    io = IOSpec(stdin=True, log_path=linux_rt.log_path("c1"))
+    linux_rt.create("c1", ["sh", "-c", "sleep 1; wc -c"], io=io)
+    s = attach(linux_rt.rt.attach_path("c1"))
+    linux_rt.rt.start("c1")
+    s.sendall(data)
+    deadline = time.monotonic() + 20
+    while _unsent(s) and time.monotonic() < deadline:  # the shim has taken every byte
+        time.sleep(0.01)
+    assert _unsent(s) == 0
+    linux_rt.rt.close_stdin("c1")
+    out = b"".join(d for stream, d in read_frames(s) if stream == 1)
+    s.close()
+    assert linux_rt.wait("c1").exit_code == 0
+    assert out.strip() == b"80000"

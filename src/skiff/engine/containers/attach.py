@@ -2,7 +2,7 @@
 
 The shim speaks Docker's wire format already (multiplexed frames, or raw bytes with a tty), so
 output is relayed as is. On the stdin path the detach key sequence (ctrl-p ctrl-q by default)
-is recognised, as dockerd does, and ends the session without touching the container.
+is recognised with a tty, as dockerd does, and ends the session without touching the container.
 """
 
 from __future__ import annotations
@@ -17,54 +17,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 
+from skiff.common.detachkeys import DetachMatcher, key_bytes
 from skiff.common.errors import InvalidArgument
 
 DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
-_CTRL_SPECIAL = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
+PENDING_STDIN_LIMIT = 1 << 20  # stdin held for a process not started yet; more waits for the start
 
 
 def parse_detach_keys(spec: str | None) -> bytes:
     """Docker's `--detach-keys` syntax: comma-separated `ctrl-<x>` or single characters."""
     if not spec:
         return DEFAULT_DETACH_KEYS
-    out = bytearray()
-    for key in spec.split(","):
-        k = key.strip()
-        if len(k) == 1:
-            out.append(ord(k))
-        elif k.lower().startswith("ctrl-") and len(k) == 6:
-            c = k[5].lower()
-            if "a" <= c <= "z":
-                out.append(ord(c) - ord("a") + 1)
-            elif c in _CTRL_SPECIAL:
-                out.append(_CTRL_SPECIAL[c])
-            else:
-                raise InvalidArgument(f"Invalid escape keys ({spec}) provided")
-        else:
-            raise InvalidArgument(f"Invalid escape keys ({spec}) provided")
-    return bytes(out)
-
-
-class DetachMatcher:
-    """Feeds stdin through, holding back a possible prefix of the detach sequence."""
-
-    def __init__(self, keys: bytes):
-        self.keys = keys
-        self.held = b""
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        """(bytes to forward, detached?)."""
-        out = bytearray()
-        for b in data:
-            self.held += bytes([b])
-            if self.keys.startswith(self.held):
-                if self.held == self.keys:
-                    self.held = b""
-                    return bytes(out), True
-                continue
-            out += self.held
-            self.held = b""
-        return bytes(out), False
+    try:
+        return key_bytes(spec, lenient=True)
+    except ValueError:
+        raise InvalidArgument(f"Invalid escape keys ({spec}) provided") from None
 
 
 async def _until_consumed(writer: asyncio.StreamWriter, limit: float = 2.0) -> None:
@@ -109,17 +76,24 @@ class AttachSession:
 
 
 class ShimAttach(AttachSession):
-    """An attach session; `connect(path)` may come later than creation (attach before start)."""
+    """An attach session; `connect(path)` may come later than creation (attach before start).
+
+    The client's stdin EOF is passed on in-band, as a half-close of the shim connection: the shim
+    (run with --stdin-once exactly when the container has StdinOnce, and for every exec) closes
+    the process's stdin after writing everything before it. `on_stdin_eof` is accepted for the
+    callers' sake and no longer called: closing through the control socket could overtake stdin
+    bytes still in flight.
+    """
 
     def __init__(self, tty: bool, stdin: bool, stdout: bool, stderr: bool, detach_keys: bytes | None,
                  prefix: list[tuple[int, bytes]] | None = None, on_detach: Callable[[], None] | None = None,
                  on_stdin_eof: Callable[[], Awaitable[None]] | None = None):
         self.tty = tty
         self.want = {"stdin": stdin, "stdout": stdout, "stderr": stderr}
-        self.matcher = DetachMatcher(detach_keys) if stdin and detach_keys else None
+        # as dockerd: the detach keys are looked for only with a tty (binary stdin passes as is)
+        self.matcher = DetachMatcher(detach_keys) if stdin and tty and detach_keys else None
         self.prefix = prefix or []
         self.on_detach = on_detach
-        self.on_stdin_eof = on_stdin_eof
         self._connected = asyncio.Event()
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
@@ -129,15 +103,18 @@ class ShimAttach(AttachSession):
 
     async def connect(self, path: str) -> None:
         try:
-            self._reader, self._writer = await asyncio.open_unix_connection(path)
-            self._writer.write(orjson.dumps(self.want) + b"\n")
+            reader, writer = await asyncio.open_unix_connection(path)
+            writer.write(orjson.dumps(self.want) + b"\n")
+            await writer.drain()
+            await _until_consumed(writer)
+            # Stdin sent before now goes behind the header. Not drained here: the process that
+            # reads it starts only once connect has returned.
             if self._pending_stdin:
-                self._writer.write(bytes(self._pending_stdin))
+                writer.write(bytes(self._pending_stdin))
                 self._pending_stdin.clear()
-            await self._writer.drain()
-            await _until_consumed(self._writer)
-            if self._stdin_eof and self.on_stdin_eof is not None:
-                await self.on_stdin_eof()
+            if self._stdin_eof:
+                writer.write_eof()
+            self._reader, self._writer = reader, writer
         except OSError:
             self._reader = self._writer = None
         finally:
@@ -166,9 +143,11 @@ class ShimAttach(AttachSession):
         if self.matcher is not None:
             data, detached = self.matcher.feed(data)
         if data:
-            if self._writer is None:
+            if self._writer is None and not self._connected.is_set():
                 self._pending_stdin += data
-            else:
+                if len(self._pending_stdin) >= PENDING_STDIN_LIMIT:
+                    await self._connected.wait()  # back-pressure until the process starts
+            elif self._writer is not None:
                 self._writer.write(data)
                 with contextlib.suppress(ConnectionError):
                     await self._writer.drain()
@@ -179,14 +158,15 @@ class ShimAttach(AttachSession):
         return True
 
     async def close_stdin(self) -> None:
-        """The client's stdin ended. The shim connection stays open for output; the process's stdin
-        is closed through the control socket (`on_stdin_eof`) when it was attached with stdin_once."""
+        """The client's stdin ended: half-close the shim connection, which stays open for output.
+        The half-close travels behind the stdin bytes, so the shim sees it only after all of them;
+        with stdin_once it then closes the process's stdin once those bytes are written."""
         if not self.want["stdin"] or self._stdin_eof:
             return
         self._stdin_eof = True
-        if self._writer is not None and self.on_stdin_eof is not None:
-            with contextlib.suppress(Exception):
-                await self.on_stdin_eof()
+        if self._writer is not None:
+            with contextlib.suppress(OSError, RuntimeError):
+                self._writer.write_eof()
 
     async def close(self) -> None:
         self._closed = True

@@ -40,7 +40,7 @@ enum { K_OUT = 1, K_ERR, K_PTY, K_ATTACH_L, K_CONTROL_L, K_CLIENT, K_CTRL, K_SIG
 
 struct client {
     int fd, kind; /* kind: K_CLIENT or K_CTRL; fd -1 when free */
-    int header_done, want_stdin, want_out, want_err, reading;
+    int header_done, want_stdin, want_out, want_err, reading, watched;
     char buf[512];
     size_t len;
 };
@@ -198,19 +198,39 @@ static void log_flush(int stream) {
 /* ---- stdin ----
  * Writes to the process's stdin never block the loop (a process that does not read its
  * input while we wait to hand it more would otherwise stall its output too): what does
- * not fit waits in `pending`, and clients are not read until it has drained. */
+ * not fit waits in `pending`, and stdin clients are not read until it has drained, so
+ * back-pressure reaches the sender. Nothing read from a client is ever dropped: a client
+ * is read only into the room `pending` has. Closing stdin (a stdin_once client's EOF, or
+ * close_stdin on the control socket) waits for `pending` to drain, so every byte received
+ * before the close reaches the process. */
 
 static char pending[65536];
 static size_t pending_len;
+static int stdin_closing; /* close once `pending` has drained; later input is discarded */
+
+/* Whether a client's stdin is read: off while `pending` holds data. The fd leaves epoll
+ * rather than watching no events, as a hung-up peer would otherwise report EPOLLHUP on
+ * every wait. Output to the client does not depend on it. */
+static void client_watch(int i, int on) {
+    struct client *c = &clients[i];
+    if (c->watched == on) return;
+    if (on) {
+        struct epoll_event ev = {.events = EPOLLIN};
+        ev.data.u64 = ((uint64_t)K_CLIENT << 32) | (uint32_t)i;
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) return;
+    } else {
+        epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    }
+    c->watched = on;
+}
+
+static int stdin_client(const struct client *c) {
+    return c->fd >= 0 && c->kind == K_CLIENT && c->reading && c->header_done && c->want_stdin;
+}
 
 static void clients_reading(int on) {
-    for (int i = 0; i < MAX_CLIENTS; i++) {
-        struct client *c = &clients[i];
-        if (c->fd < 0 || c->kind != K_CLIENT || !c->reading) continue;
-        struct epoll_event ev = {.events = on ? EPOLLIN : 0};
-        ev.data.u64 = ((uint64_t)K_CLIENT << 32) | (uint32_t)i;
-        epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-    }
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (stdin_client(&clients[i])) client_watch(i, on);
 }
 
 static void watch_stdin_writable(int on) {
@@ -228,36 +248,39 @@ static void watch_stdin_writable(int on) {
     }
 }
 
-static void drop_pending(void) {
-    if (pending_len) clients_reading(1);
+static void close_stdin_now(void) {
+    if (pending_len) watch_stdin_writable(0);
     pending_len = 0;
+    stdin_closing = 0;
+    if (stdin_fd >= 0) close(stdin_fd);
+    stdin_fd = -1;
+    clients_reading(1); /* their further input is read and discarded */
 }
 
 static void flush_stdin(void) {
     int in = tty ? pty_fd : stdin_fd;
-    if (in < 0) { drop_pending(); return; }
     size_t off = 0;
-    while (off < pending_len) {
+    while (in >= 0 && off < pending_len) {
         ssize_t w = write(in, pending + off, pending_len - off);
         if (w < 0 && errno == EINTR) continue;
         if (w < 0 && errno == EAGAIN) break;
         if (w < 0) { off = pending_len; break; } /* reader gone: the input is lost */
         off += (size_t)w;
     }
+    if (in < 0) off = pending_len;
     memmove(pending, pending + off, pending_len - off);
     pending_len -= off;
-    if (pending_len == 0) {
-        watch_stdin_writable(0);
-        clients_reading(1);
-    }
+    if (pending_len) return;
+    watch_stdin_writable(0);
+    if (stdin_closing) close_stdin_now();
+    else clients_reading(1);
 }
 
 static void feed_stdin(const char *p, size_t n) {
     int in = tty ? pty_fd : stdin_fd;
-    if (in < 0 || n == 0) return;
+    if (in < 0 || n == 0 || stdin_closing) return;
     int was_empty = pending_len == 0;
-    if (n > sizeof pending - pending_len) n = sizeof pending - pending_len;
-    memcpy(pending + pending_len, p, n);
+    memcpy(pending + pending_len, p, n); /* the caller read no more than the room left */
     pending_len += n;
     if (!was_empty) return;
     flush_stdin();
@@ -269,10 +292,8 @@ static void feed_stdin(const char *p, size_t n) {
 
 static void close_stdin(void) {
     if (stdin_fd < 0 || tty) return;
-    if (pending_len) watch_stdin_writable(0);
-    drop_pending();
-    close(stdin_fd);
-    stdin_fd = -1;
+    if (pending_len) stdin_closing = 1; /* flush_stdin closes it once drained */
+    else close_stdin_now();
 }
 
 /* ---- exec gate ---- */
@@ -345,14 +366,31 @@ static void control_line(const char *line) {
     if (json_flag(line, "\"close_stdin\"")) close_stdin();
 }
 
+/* How much to read from a client now: a header line exactly (what follows it is stdin),
+ * stdin no more than `pending` has room for. 0: leave it in the socket for now. */
+static size_t client_read_size(struct client *c, char *peek, size_t cap) {
+    if (c->kind != K_CLIENT) return cap;
+    if (!c->header_done) {
+        ssize_t k = recv(c->fd, peek, sizeof c->buf, MSG_DONTWAIT | MSG_PEEK);
+        char *nl = k > 0 ? memchr(peek, '\n', (size_t)k) : NULL;
+        return nl ? (size_t)(nl - peek) + 1 : k > 0 ? (size_t)k : 1;
+    }
+    if (!c->want_stdin || stdin_closing || (tty ? pty_fd : stdin_fd) < 0) return cap; /* discarded */
+    size_t room = sizeof pending - pending_len;
+    return room < cap ? room : cap;
+}
+
 static void client_readable(struct client *c) {
     char data[32768];
-    ssize_t n = recv(c->fd, data, sizeof data, MSG_DONTWAIT);
+    int idx = (int)(c - clients);
+    size_t want = client_read_size(c, data, sizeof data);
+    if (want == 0) { client_watch(idx, 0); return; } /* resumed once `pending` drains */
+    ssize_t n = recv(c->fd, data, want, MSG_DONTWAIT);
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
     if (n <= 0) {
         if (c->kind == K_CTRL || n < 0) { client_close(c); return; }
         /* half-closed: stop reading, keep sending output until the write side fails */
-        epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+        client_watch(idx, 0);
         client_input_done(c);
         return;
     }
@@ -372,6 +410,7 @@ static void client_readable(struct client *c) {
             c->want_out = json_flag(c->buf, "\"stdout\"");
             c->want_err = json_flag(c->buf, "\"stderr\"");
             c->header_done = 1;
+            if (pending_len && stdin_client(c)) client_watch(idx, 0);
             open_gate();
             break;
         }
@@ -394,7 +433,7 @@ static int accept_client(int lfd, int kind) {
         struct timeval tv = {5, 0}; /* a stuck reader is dropped rather than stalling the container */
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         ep_add(fd, kind, i);
-        if (pending_len && kind == K_CLIENT) clients_reading(0);
+        clients[i].watched = 1;
         client_readable(&clients[i]);
         return 1;
     }
