@@ -14,50 +14,17 @@ import sys
 import threading
 
 from skiff.cli.flags import UsageError
+from skiff.common.detachkeys import DetachMatcher, key_bytes
 
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 
 
 def parse_detach_keys(text: str) -> bytes:
     """"ctrl-p,ctrl-q" → b"\\x10\\x11" with Docker's rules (ctrl-a..z, ctrl-@ [ \\ ] ^ _, or one char)."""
-    out = bytearray()
-    for key in text.split(","):
-        if len(key) == 1:
-            out.append(ord(key))
-            continue
-        if not key.startswith("ctrl-") or len(key) != 6:
-            raise UsageError(f"Unknown character: '{key}'")
-        c = key[5].lower()
-        if "a" <= c <= "z":
-            out.append(ord(c) - ord("a") + 1)
-        elif c in "@[\\]^_":
-            out.append({"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}[c])
-        else:
-            raise UsageError(f"Unknown character: '{key}'")
-    return bytes(out)
-
-
-class DetachMatcher:
-    """Finds the detach sequence in stdin bytes; holds back a partial match until it resolves."""
-
-    def __init__(self, keys: bytes):
-        self.keys = keys
-        self.held = b""
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        """(bytes to forward, detached?)."""
-        out = bytearray()
-        for b in data:
-            candidate = self.held + bytes([b])
-            if self.keys and self.keys.startswith(candidate):
-                self.held = candidate
-                if candidate == self.keys:
-                    self.held = b""
-                    return bytes(out), True
-                continue
-            out += candidate
-            self.held = b""
-        return bytes(out), False
+    try:
+        return key_bytes(text)
+    except ValueError as e:
+        raise UsageError(f"Unknown character: '{e.args[0]}'") from None
 
 
 class RawTerminal:
