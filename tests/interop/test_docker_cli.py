@@ -339,3 +339,46 @@ def test_stdin_eof_ends_attach_not_the_container(engine, cname):
     out = _attach_raw(engine.socket, cid, b"")
     assert out == b""  # nothing was lost into a closed stdin: cat is still there and quiet
     assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"true\n"
+
+
+def test_piped_stdin_reaches_the_process_whole(engine):
+    """`docker run -i` with more input than any buffer on the way holds, to a process that
+    reads at once and to one that starts reading only later: every byte, then EOF. Random
+    bytes also carry the detach keys (ctrl-p ctrl-q), which without a tty are plain input."""
+    import hashlib
+
+    data = os.urandom(1024 * 1024 + 3)
+    data += b"\x10\x11" + os.urandom(1000)
+    r = engine.docker("run", "-i", "--rm", "busybox", "md5sum", input=data)
+    assert ok(r).split()[0].decode() == hashlib.md5(data).hexdigest()
+    r = engine.docker("run", "-i", "--rm", "busybox", "sh", "-c", "sleep 1; wc -c", input=data)
+    assert ok(r).strip() == str(len(data)).encode()
+
+
+def test_piped_stdin_to_exec_whole(engine, cname):
+    n = cname()
+    ok(engine.docker("run", "-d", "--name", n, "busybox", "sleep", "100"))
+    data = os.urandom(512 * 1024) + b"\x10\x11"
+    r = engine.docker("exec", "-i", n, "sh", "-c", "sleep 1; wc -c", input=data)
+    assert ok(r).strip() == str(len(data)).encode()
+
+
+def test_logs_tail_since_until_timestamps_combined(engine, cname):
+    """As dockerd: --tail takes the last lines first, then --since/--until filter them."""
+    from datetime import datetime
+
+    n = cname()
+    ok(engine.docker("run", "--name", n, "busybox", "sh", "-c", "echo a; sleep 0.3; echo b; sleep 0.3; echo c"))
+    stamped = ok(engine.docker("logs", "-t", n)).decode().splitlines()
+    assert [line.split(" ", 1)[1] for line in stamped] == ["a", "b", "c"]
+    assert all(len(line.split(" ", 1)[0]) == len("2006-01-02T15:04:05.000000000Z") for line in stamped)
+    b_time = datetime.fromisoformat(stamped[1].split(" ", 1)[0][:26] + "+00:00").timestamp()
+    before_b, after_b = f"{b_time - 0.1:.3f}", f"{b_time + 0.1:.3f}"
+    assert ok(engine.docker("logs", "--since", before_b, n)) == b"b\nc\n"
+    assert ok(engine.docker("logs", "--until", after_b, n)) == b"a\nb\n"
+    assert ok(engine.docker("logs", "--since", before_b, "--until", after_b, n)) == b"b\n"
+    assert ok(engine.docker("logs", "--tail", "1", "--until", after_b, n)) == b""  # c is the last line
+    assert ok(engine.docker("logs", "--tail", "2", "--until", after_b, n)) == b"b\n"
+    assert ok(engine.docker("logs", "--tail", "2", "--since", before_b, n)) == b"b\nc\n"
+    assert ok(engine.docker("logs", "-t", "--tail", "1", n)).decode() == stamped[2] + "\n"
+    assert ok(engine.docker("logs", "--tail", "0", n)) == b""

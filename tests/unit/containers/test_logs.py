@@ -83,3 +83,37 @@ def test_follow_sees_new_lines_and_ends_when_stopped(tmp_path, monkeypatch):
         return got
 
     assert asyncio.run(scenario()) == [b"line1\n", b"new\n", b"after-rotate\n"]
+
+
+def test_tail_is_taken_before_the_stream_and_time_filters_as_dockerd(tmp_path):
+    """dockerd tails the file (both streams), then applies since/until, then the stream choice."""
+    live = tmp_path / "c-json.log"
+    write_log(live)  # line0..line4 at :10..:14, stdout/stderr alternating, line4 on stdout
+    assert logs.read_existing(live, LogOptions(stdout=False, tail=1)) == []
+    assert logs.read_existing(live, LogOptions(stdout=False, tail=2)) == [(2, b"line3\n")]
+    assert logs.read_existing(live, LogOptions(tail=1, timestamps=True)) == [
+        (1, b"2026-01-01T00:00:14.000000001Z line4\n")]
+    until = parse_rfc3339("2026-01-01T00:00:12.5Z")
+    assert logs.read_existing(live, LogOptions(until=until, tail=2)) == []  # the last two are later
+    assert [d for _, d in logs.read_existing(live, LogOptions(until=until, tail=4))] == [b"line1\n", b"line2\n"]
+    since = parse_rfc3339("2026-01-01T00:00:13.5Z")
+    assert logs.read_existing(live, LogOptions(since=since, tail=3)) == [(1, b"line4\n")]
+    # an entry past `until` ends the output even on a stream not asked for
+    assert [d for _, d in logs.read_existing(live, LogOptions(stderr=False, until=until))] == [b"line0\n", b"line2\n"]
+
+
+def test_timestamps_have_nine_fraction_digits():
+    assert logs.fixed_nano("2026-01-01T00:00:01.000000001Z") == "2026-01-01T00:00:01.000000001Z"
+    assert logs.fixed_nano("2026-01-01T00:00:01.5Z") == "2026-01-01T00:00:01.500000000Z"
+    assert logs.fixed_nano("2026-01-01T00:00:01Z") == "2026-01-01T00:00:01.000000000Z"
+
+
+def test_follow_with_until_in_the_past_ends_after_the_existing_lines(tmp_path):
+    live = tmp_path / "c-json.log"
+    write_log(live, n=3)
+    until = parse_rfc3339("2026-01-01T00:00:11Z")
+
+    async def scenario():
+        return [d async for _, d in logs.follow(live, LogOptions(until=until), lambda: True)]
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 5)) == [b"line0\n", b"line1\n"]
