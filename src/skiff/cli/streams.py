@@ -15,6 +15,7 @@ import threading
 
 from skiff.cli.flags import UsageError
 from skiff.common.detachkeys import DetachMatcher, key_bytes
+from skiff.common.stdcopy import STDERR, read_frames
 
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 
@@ -104,8 +105,6 @@ def _copy_stdin(sock: socket.socket, matcher: DetachMatcher | None, detached: th
 def pump(sock: socket.socket, body, tty: bool, stdin: bool, detach_keys: str | None = None,
          stdout_fd: int = 1, stderr_fd: int = 2) -> bool:
     """Copy the stream until the server ends it. Returns True when the user detached."""
-    from skiff.cli.client import demux
-
     detached = threading.Event()
     if stdin:
         matcher = DetachMatcher(parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)) if tty else None
@@ -118,8 +117,8 @@ def pump(sock: socket.socket, body, tty: bool, stdin: bool, detach_keys: str | N
                     break
                 _write(stdout_fd, data)
         else:
-            for stream, data in demux(body):
-                _write(stderr_fd if stream == 2 else stdout_fd, data)
+            for stream, data in read_frames(body.read_exact):
+                _write(stderr_fd if stream == STDERR else stdout_fd, data)
     except OSError:
         pass
     finally:

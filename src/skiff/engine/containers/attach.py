@@ -11,7 +11,6 @@ import array
 import asyncio
 import contextlib
 import fcntl
-import struct
 import termios
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -19,6 +18,7 @@ import orjson
 
 from skiff.common.detachkeys import DetachMatcher, key_bytes
 from skiff.common.errors import InvalidArgument
+from skiff.common.stdcopy import frame
 
 DEFAULT_DETACH_KEYS = b"\x10\x11"  # ctrl-p, ctrl-q
 PENDING_STDIN_LIMIT = 1 << 20  # stdin held for a process not started yet; more waits for the start
@@ -54,10 +54,6 @@ async def _until_consumed(writer: asyncio.StreamWriter, limit: float = 2.0) -> N
         if buf[0] == 0:
             return
         await asyncio.sleep(0.0005)
-
-
-def frame(stream: int, data: bytes) -> bytes:
-    return struct.pack(">BxxxL", stream, len(data)) + data
 
 
 class AttachSession:

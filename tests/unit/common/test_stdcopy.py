@@ -1,0 +1,16 @@
+import io
+
+from skiff.common.stdcopy import HEADER_SIZE, STDERR, STDOUT, frame, parse_header, read_frames
+
+
+def test_frame_layout():
+    assert frame(STDOUT, b"hi") == b"\x01\x00\x00\x00\x00\x00\x00\x02hi"
+    big = frame(STDERR, b"x" * 70000)
+    assert len(big) == HEADER_SIZE + 70000 and parse_header(big) == (STDERR, 70000)
+
+
+def test_read_frames_until_the_end():
+    stream = io.BytesIO(frame(STDOUT, b"out") + frame(STDERR, b"") + frame(STDERR, b"err") + b"\x01\x00")
+    assert list(read_frames(stream.read)) == [(STDOUT, b"out"), (STDERR, b""), (STDERR, b"err")]
+    cut = io.BytesIO(frame(STDOUT, b"abcdef")[:-2])
+    assert list(read_frames(cut.read)) == [(STDOUT, b"abcd")]
