@@ -294,3 +294,38 @@ def test_close_stdin_on_control_socket_first_writes_what_the_shim_holds(linux_rt
     s.close()
     assert linux_rt.wait("c1").exit_code == 0
     assert out.strip() == b"80000"
+
+
+def test_more_stdin_clients_lose_nothing_while_the_shim_is_full(linux_rt):
+    """Clients that connect (header and input in one write) while the shim already holds input
+    the process has not read are read only as room frees up: none of their bytes are lost."""
+    import time
+
+    def wait_taken(s: socket.socket) -> None:
+        deadline = time.monotonic() + 20
+        while _unsent(s) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _unsent(s) == 0
+
+    first, more = os.urandom(80_000), [os.urandom(50_000), os.urandom(50_000)]
+    io = IOSpec(stdin=True, log_path=linux_rt.log_path("c1"))
+    linux_rt.create("c1", ["sh", "-c", "sleep 1; wc -c"], io=io)
+    a = attach(linux_rt.rt.attach_path("c1"))
+    linux_rt.rt.start("c1")
+    a.sendall(first)
+    wait_taken(a)  # the pipe is full and the shim holds the rest
+    others = []
+    for data in more:
+        b = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        b.settimeout(20)
+        b.connect(linux_rt.rt.attach_path("c1"))
+        b.sendall(json.dumps({"stdin": True, "stdout": False, "stderr": False}).encode() + b"\n" + data)
+        others.append(b)
+    for b in others:
+        wait_taken(b)  # taken once the process started reading
+    linux_rt.rt.close_stdin("c1")
+    out = b"".join(d for stream, d in read_frames(a) if stream == 1)
+    for s in (a, *others):
+        s.close()
+    assert linux_rt.wait("c1").exit_code == 0
+    assert out.strip() == str(len(first) + sum(map(len, more))).encode()
