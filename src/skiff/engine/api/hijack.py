@@ -23,6 +23,7 @@ from aiohttp import web
 log = logging.getLogger("skiff.engine.api")
 
 EXIT_GRACE = 2.0  # seconds an exited process's output may take to drain
+READ_HIGH = 1 << 20  # client bytes queued for stdin before the client is no longer read
 RAW_STREAM = "application/vnd.docker.raw-stream"
 MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
 
@@ -33,6 +34,8 @@ class _RawProtocol(asyncio.Protocol):
     def __init__(self, previous: asyncio.BaseProtocol, tail: bytes):
         self.previous = previous
         self.incoming: asyncio.Queue[bytes | None] = asyncio.Queue()
+        self.transport: asyncio.Transport | None = None
+        self.queued = len(tail)  # bytes received and not yet read: past READ_HIGH the client is not read
         if tail:
             self.incoming.put_nowait(tail)
         self.closed = asyncio.get_running_loop().create_future()
@@ -41,6 +44,14 @@ class _RawProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.incoming.put_nowait(data)
+        self.queued += len(data)
+        if self.queued >= READ_HIGH and self.transport is not None:
+            self.transport.pause_reading()  # back-pressure to a client sending faster than stdin is taken
+
+    def taken(self, n: int) -> None:
+        self.queued -= n
+        if self.queued < READ_HIGH and self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def eof_received(self) -> bool:
         self.incoming.put_nowait(None)
@@ -70,6 +81,7 @@ class Hijacked:
     def __init__(self, transport: asyncio.Transport, proto: _RawProtocol):
         self.transport = transport
         self.proto = proto
+        proto.transport = transport
 
     @property
     def is_closing(self) -> bool:
@@ -86,6 +98,7 @@ class Hijacked:
         if data is None:
             self.proto.incoming.put_nowait(None)  # stay at EOF for later readers
             return b""
+        self.proto.taken(len(data))
         return data
 
     def close(self) -> None:
