@@ -336,6 +336,11 @@ def test_stdin_eof_ends_attach_not_the_container(engine, cname):
     cid = ok(engine.docker("run", "-d", "-i", "--name", n, "busybox", "cat")).strip().decode()
     _attach_raw(engine.socket, cid, b"first\n")
     assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"true\n"
+    # cat's echo may come after that attach ended: let it reach the log before the next attach
+    deadline = time.monotonic() + 20
+    while ok(engine.docker("logs", n)) != b"first\n" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ok(engine.docker("logs", n)) == b"first\n"
     out = _attach_raw(engine.socket, cid, b"")
     assert out == b""  # nothing was lost into a closed stdin: cat is still there and quiet
     assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"true\n"
@@ -353,6 +358,14 @@ def test_piped_stdin_reaches_the_process_whole(engine):
     assert ok(r).split()[0].decode() == hashlib.md5(data).hexdigest()
     r = engine.docker("run", "-i", "--rm", "busybox", "sh", "-c", "sleep 1; wc -c", input=data)
     assert ok(r).strip() == str(len(data)).encode()
+
+
+def test_piped_stdin_a_process_does_not_read(engine):
+    """The process ends without reading its input: the client gets the output and exit code,
+    not a reset connection."""
+    data = os.urandom(4 * 1024 * 1024)
+    assert ok(engine.docker("run", "-i", "--rm", "busybox", "true", input=data)) == b""
+    assert ok(engine.docker("run", "-i", "--rm", "busybox", "head", "-c", "10", input=data)) == data[:10]
 
 
 def test_piped_stdin_to_exec_whole(engine, cname):

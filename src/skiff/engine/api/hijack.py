@@ -23,6 +23,7 @@ from aiohttp import web
 log = logging.getLogger("skiff.engine.api")
 
 EXIT_GRACE = 2.0  # seconds an exited process's output may take to drain
+CLOSE_GRACE = 2.0  # seconds a client may take to close after the stream ended
 READ_HIGH = 1 << 20  # client bytes queued for stdin before the client is no longer read
 RAW_STREAM = "application/vnd.docker.raw-stream"
 MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
@@ -203,7 +204,27 @@ async def pump(conn: Hijacked, session: Any, before_close: Callable[[], Awaitabl
         await asyncio.gather(stdin_task, out_task, return_exceptions=True)
         with contextlib.suppress(Exception):
             await session.close()
+        await _hang_up(conn)
+
+
+async def _hang_up(conn: Hijacked) -> None:
+    """End the stream with a half-close and drop what the client still sends until it closes
+    (at most CLOSE_GRACE): closing a socket with unread input resets the connection, and the
+    client then loses output it has not read yet (`docker run -i` of a process that exits
+    without reading all its input would fail with "connection reset by peer")."""
+    try:
+        if not conn.is_closing and conn.transport.can_write_eof():
+            conn.transport.write_eof()
+            await asyncio.wait_for(_discard_input(conn), CLOSE_GRACE)
+    except (TimeoutError, OSError, RuntimeError):
+        pass
+    finally:
         conn.close()
+
+
+async def _discard_input(conn: Hijacked) -> None:
+    while await conn.read():
+        pass
 
 
 async def _copy_stdin(conn: Hijacked, session: Any) -> str:
