@@ -1,4 +1,5 @@
-"""Snapshot metadata: key → (kind, parent, directory id), persisted atomically as JSON."""
+"""Snapshot metadata: key → (kind, parent, directory id): committed ones in one JSON file, each active
+or view snapshot in its own directory's info.json; every record written atomically."""
 
 from __future__ import annotations
 
@@ -24,29 +25,86 @@ def write_atomic(path: Path, data: bytes) -> None:
     os.rename(tmp, path)
 
 
+META = "metadata.json"  # committed snapshots (layers) and a floor for the next directory id
+INFO = "info.json"  # one active or view snapshot's record, inside its own directory
+
+
+def _info(key: str, s: dict) -> SnapshotInfo:
+    return SnapshotInfo(key, s["kind"], s.get("parent"), s["id"], s.get("created", 0.0), s.get("labels", {}))
+
+
+def _record(s: SnapshotInfo) -> dict:
+    return {"kind": s.kind, "parent": s.parent, "id": s.id, "created": s.created, "labels": s.labels}
+
+
 class SnapshotStore:
-    """The part every snapshotter shares: records, parent links, directory ids, locking."""
+    """The part every snapshotter shares: records, parent links, directory ids, locking.
+
+    Committed snapshots (layers, few, changed by image loads and gc) are one JSON file; each
+    active or view snapshot (one per container, created and removed on the hot path) keeps its
+    record in `<id>/info.json`, so a container's prepare/remove writes a small file instead of
+    rewriting every snapshot's record. Records are written atomically (fsync + rename) when
+    created; a removal only unlinks, and `_load` drops what a crash left half removed.
+    """
 
     def __init__(self, root: str | Path):
         self.root = str(root)
         self._dir = Path(root)
         self._dir.mkdir(parents=True, exist_ok=True)
-        self._meta = self._dir / "metadata.json"
+        self._meta = self._dir / META
         self.lock = threading.RLock()
         self._snaps: dict[str, SnapshotInfo] = {}
         self._next = 1
+        self._load()
+
+    def _load(self) -> None:
         if self._meta.exists():
             raw = orjson.loads(self._meta.read_bytes())
             self._next = raw.get("next", 1)
             for key, s in raw.get("snapshots", {}).items():
-                self._snaps[key] = SnapshotInfo(key, s["kind"], s.get("parent"), s["id"], s.get("created", 0.0),
-                                                s.get("labels", {}))
+                self._snaps[key] = _info(key, s)
+        # Engines before per-snapshot records kept active snapshots in metadata.json too.
+        legacy = [s for s in self._snaps.values() if s.kind != KIND_COMMITTED]
+        committed_ids = {s.id for s in self._snaps.values() if s.kind == KIND_COMMITTED}
+        orphans = []
+        for entry in os.scandir(self._dir):
+            if not entry.name.isdigit() or not entry.is_dir(follow_symlinks=False):
+                continue
+            self._next = max(self._next, int(entry.name) + 1)
+            info_path = os.path.join(entry.path, INFO)
+            try:
+                with open(info_path, "rb") as f:
+                    raw = orjson.loads(f.read())
+            except (FileNotFoundError, ValueError):
+                orphans.append(entry.name)
+                continue
+            if raw["id"] in committed_ids:  # a commit that ended before its info.json was unlinked
+                os.unlink(info_path)
+                continue
+            self._snaps[raw["key"]] = _info(raw["key"], raw)
+        known = {s.id for s in self._snaps.values()}
+        for name in orphans:  # created or removed halfway when the engine stopped
+            if name not in known:
+                shutil.rmtree(self._dir / name, ignore_errors=True)
+        if legacy:
+            for s in legacy:
+                self._write_info(s)
+            self._save()
 
     def _save(self) -> None:
-        raw = {"next": self._next, "snapshots": {
-            k: {"kind": s.kind, "parent": s.parent, "id": s.id, "created": s.created, "labels": s.labels}
-            for k, s in self._snaps.items()}}
+        """Rewrite the committed snapshots' file (fsync + rename)."""
+        raw = {"next": self._next, "snapshots": {k: _record(s) for k, s in self._snaps.items()
+                                                 if s.kind == KIND_COMMITTED}}
         write_atomic(self._meta, orjson.dumps(raw))
+
+    def _write_info(self, s: SnapshotInfo) -> None:
+        write_atomic(self.dir(s.id) / INFO, orjson.dumps({"key": s.key, **_record(s)}))
+
+    def _unlink_info(self, s: SnapshotInfo) -> None:
+        try:
+            os.unlink(self.dir(s.id) / INFO)
+        except FileNotFoundError:
+            pass
 
     def dir(self, snap_id: str) -> Path:
         return self._dir / snap_id
@@ -88,7 +146,10 @@ class SnapshotStore:
                 shutil.rmtree(d)
             d.mkdir()
             self._snaps[key] = info
-            self._save()
+            if kind == KIND_COMMITTED:
+                self._save()
+            else:
+                self._write_info(info)
             return info
 
     def commit(self, name: str, key: str, labels: dict[str, str] | None) -> SnapshotInfo:
@@ -102,6 +163,7 @@ class SnapshotStore:
             info = SnapshotInfo(name, KIND_COMMITTED, s.parent, s.id, time.time(), {**s.labels, **(labels or {})})
             self._snaps[name] = info
             self._save()
+            self._unlink_info(s)  # after the save: a crash in between leaves both, and _load keeps the commit
             return info
 
     def remove(self, key: str) -> SnapshotInfo:
@@ -112,7 +174,10 @@ class SnapshotStore:
             if children:
                 raise Conflict(f"cannot remove snapshot {key}: it has {len(children)} child snapshot(s)")
             del self._snaps[key]
-            self._save()
+            if s.kind == KIND_COMMITTED:
+                self._save()
+            else:
+                self._unlink_info(s)
             return s
 
     def children(self, key: str) -> list[str]:
