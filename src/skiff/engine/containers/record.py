@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from skiff.common.timefmt import ZERO_TIME
 from skiff.engine.containers.mounts import MountPoint
@@ -74,7 +74,10 @@ class Container:
         return self.host_config.get("NetworkMode") or "bridge"
 
     def to_record(self) -> dict:
-        d = asdict(self)
+        """For serializing right away: shares the live config dicts (asdict's deep copy was a
+        large share of every state-change save)."""
+        d = {name: getattr(self, name) for name in _CONTAINER_FIELDS}
+        d["state"] = {name: getattr(self.state, name) for name in _STATE_FIELDS}
         d["mounts"] = [m.to_record() for m in self.mounts]
         d["started_mono"] = 0.0
         return d
@@ -85,3 +88,7 @@ class Container:
         d["state"] = State(**d.get("state", {}))
         d["mounts"] = [MountPoint.from_record(m) for m in d.get("mounts", [])]
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+_CONTAINER_FIELDS = tuple(f.name for f in fields(Container))
+_STATE_FIELDS = tuple(f.name for f in fields(State))

@@ -38,12 +38,19 @@ class ContainerStore:
         return list(self._by_id.values())
 
     def save(self, c: Container) -> None:
-        d = self.dir(c.id)
-        d.mkdir(parents=True, exist_ok=True)
-        tmp = d / (RECORD + ".tmp")
-        with open(tmp, "wb") as f:
-            f.write(orjson.dumps(c.to_record()))
-        os.replace(tmp, d / RECORD)
+        """Atomic (rename), not fsync'd: a state change the engine loses with the host is
+        rebuilt by `restore` from the runtime's own files."""
+        d = str(self.dir(c.id))
+        tmp = d + "/" + RECORD + ".tmp"
+        data = orjson.dumps(c.to_record())
+        try:
+            f = open(tmp, "wb")
+        except FileNotFoundError:
+            os.makedirs(d, exist_ok=True)
+            f = open(tmp, "wb")
+        with f:
+            f.write(data)
+        os.replace(tmp, d + "/" + RECORD)
 
     # -- names --------------------------------------------------------------------------------
     def check_name(self, name: str) -> str:
