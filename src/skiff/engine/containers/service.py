@@ -134,24 +134,14 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
     async def _start(self, c: Container) -> None:
         """Create and start the container's process; on failure record Docker's exit code and message."""
         try:
-            bundle = await asyncio.to_thread(self._prepare_bundle, c)
-            with contextlib.suppress(SkiffError):
-                await asyncio.to_thread(self.runtime.delete, c.id, True)
-            st = await asyncio.to_thread(self.runtime.create, c.id, bundle, self._io_spec(c))
+            st = await asyncio.to_thread(self._create_process, c)
             if st.error:
                 raise SkiffError(st.error)
             waiters = self._attach_waiters.pop(c.id, [])
-            if waiters:
+            if waiters:  # attached before the process runs, so no output is missed
                 path = self.runtime.attach_path(c.id)
                 await asyncio.gather(*(w.connect(path) for w in waiters))
-            try:
-                await asyncio.to_thread(self.runtime.start, c.id)
-            except SkiffError:
-                # a quick process may have run and exited before start saw it go: that is a start
-                st = await asyncio.to_thread(self.runtime.state, c.id)
-                if not (st.status == "stopped" and not st.error and (st.exit is None or not st.exit.error)):
-                    raise
-            st = await asyncio.to_thread(self.runtime.state, c.id)
+            st = await asyncio.to_thread(self._start_process, c.id)
             if st.error:
                 raise SkiffError(st.error)
         except SkiffError as e:
@@ -169,12 +159,39 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         self._publish(c, "start")
         self._monitors[c.id] = asyncio.create_task(self._monitor(c.id))
 
+    # Each runs in one worker thread: a thread hop per runtime call cost more than the call.
+    def _create_process(self, c: Container) -> Any:
+        """Bundle written, a stale runtime record dropped, the process created (waiting for start)."""
+        bundle = self._prepare_bundle(c)
+        with contextlib.suppress(SkiffError):
+            self.runtime.delete(c.id, True)
+        return self.runtime.create(c.id, bundle, self._io_spec(c))
+
+    def _start_process(self, cid: str) -> Any:
+        try:
+            self.runtime.start(cid)
+        except SkiffError:
+            # a quick process may have run and exited before start saw it go: that is a start
+            st = self.runtime.state(cid)
+            if not (st.status == "stopped" and not st.error and (st.exit is None or not st.exit.error)):
+                raise
+        return self.runtime.state(cid)
+
+    def _release_process(self, cid: str) -> None:
+        """Drop the runtime's record of the container and unmount its rootfs (both may be gone)."""
+        with contextlib.suppress(Exception):
+            self.runtime.delete(cid, True)
+        with contextlib.suppress(Exception):
+            hostfs.unmount(str(self.rootfs_dir(cid)))
+
+    def _release_all(self, cid: str) -> None:
+        self._release_process(cid)
+        with contextlib.suppress(SkiffError):
+            self.images.remove_rootfs(cid)
+
     async def _start_failed(self, c: Container, e: SkiffError) -> None:
         err = translate_start_error(e.message)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.runtime.delete, c.id, True)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(hostfs.unmount, str(self.rootfs_dir(c.id)))
+        await asyncio.to_thread(self._release_process, c.id)
         for w in self._attach_waiters.pop(c.id, []):
             w.abandon()
         c.state.status = "exited" if c.has_been_started else "created"
@@ -322,12 +339,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         for w in self._attach_waiters.pop(c.id, []):
             w.abandon()
         self.execs.forget_container(c.id)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.runtime.delete, c.id, True)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(hostfs.unmount, str(self.rootfs_dir(c.id)))
-        with contextlib.suppress(SkiffError):
-            await asyncio.to_thread(self.images.remove_rootfs, c.id)
+        await asyncio.to_thread(self._release_all, c.id)
         self.store.remove(c)
         if remove_volumes:
             for m in c.mounts:

@@ -11,7 +11,7 @@ from typing import Any
 
 from skiff.common.errors import SkiffError
 from skiff.common.timefmt import now_rfc3339, parse_rfc3339
-from skiff.engine.containers import hostfs, restart
+from skiff.engine.containers import restart
 from skiff.engine.containers.record import Container
 from skiff.engine.runtime.api import ExitStatus
 
@@ -50,17 +50,15 @@ class SupervisionMixin(_Base):
         c.state.oom_killed = status.oom_killed
         c.state.error = status.error
         c.state.finished_at = status.finished_at or now_rfc3339()
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(self.runtime.delete, cid, True)
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(hostfs.unmount, str(self.rootfs_dir(cid)))
+        await asyncio.to_thread(self._release_process, cid)
         decision = restart.decide(c.host_config.get("RestartPolicy"), status.exit_code, c.restart_count,
                                   c.manually_stopped, ran_for, c.backoff)
         auto_remove = c.host_config.get("AutoRemove") and not decision.restart
         if decision.restart:
             c.state.status = "restarting"
             c.backoff = decision.next_backoff
-        self.store.save(c)
+        if not auto_remove:  # --rm: `_remove` records "removing" next; a lost exit is rebuilt by restore
+            self.store.save(c)
         for m in c.mounts:
             if m.type == "volume":
                 self.events.publish("volume", "unmount", m.name, {"container": c.id, "driver": "local"})
