@@ -62,7 +62,8 @@ def mount_one(s: Syscalls, rootfs: str, m: dict, cgroup_binds: list[tuple[str, s
     elif fstype == "cgroup":
         _mount_cgroup(s, dest, opts, cgroup_binds or [])
     else:
-        s.mkdir_all(dest)
+        if s.kind(dest) != "dir":  # one lstat; mkdir_all on an existing dir costs three calls
+            s.mkdir_all(dest)
         flags = opts.flags
         try:
             s.mount(source, dest, fstype, flags, opts.data)
@@ -102,9 +103,13 @@ def create_devices(s: Syscalls, rootfs: str, devices: list[dict] | None) -> None
               for n, ma, mi, mode in DEFAULT_DEVICES]
     seen = {d["path"] for d in devices or []}
     wanted = [d for d in wanted if d["path"] not in seen] + list(devices or [])
+    made: set[str] = set()
     for d in wanted:
         path = in_root(rootfs, d["path"])
-        s.mkdir_all(posixpath.dirname(path))
+        parent = posixpath.dirname(path)
+        if parent not in made:
+            s.mkdir_all(parent)
+            made.add(parent)
         kind = {"c": stat.S_IFCHR, "u": stat.S_IFCHR, "b": stat.S_IFBLK, "p": stat.S_IFIFO}[d.get("type", "c")]
         mode = int(d.get("fileMode", 0o666)) & 0o7777
         try:
