@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 
 import pytest
@@ -291,17 +292,15 @@ def test_update_changes_limits_of_a_running_container(linux_rt):
 
 def test_a_created_container_holds_none_of_the_engines_descriptors(linux_rt):
     """The waiting init must not keep, e.g., a client connection of the engine open."""
-    import time
-
     r, w = os.pipe()
-    st = linux_rt.create("c1", ["true"])
+    linux_rt.create("c1", ["true"])
     os.close(w)
-    # the shim's own copy goes at its exec (close-on-exec), a moment after create returns
-    deadline = time.monotonic() + 20
-    while not os.readlink(f"/proc/{st.shim_pid}/exe").endswith("skiff-shim") and time.monotonic() < deadline:
-        time.sleep(0.01)
-    os.set_blocking(r, False)
+    # The shim's own copy goes at its exec (close-on-exec), a moment after create returns,
+    # and the kernel shows the new /proc/PID/exe slightly before it closes those: so wait for
+    # EOF itself. A holder that never lets go makes select time out and the test fail.
     try:
+        readable, _, _ = select.select([r], [], [], 20)
+        assert readable, "a process still holds the write end of the engine's pipe"
         assert os.read(r, 1) == b""  # EOF: nobody else has the write end
     finally:
         os.close(r)
