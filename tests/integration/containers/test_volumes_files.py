@@ -65,8 +65,9 @@ def test_volumes_from(engine, names):
 
 def test_cp_both_ways_and_traversal(engine, names, tmp_path):
     n = names()
-    ok(engine.docker("run", "-d", "--name", n, "busybox", "sh", "-c", "mkdir -p /d/sub; echo a > /d/sub/f; "
-                     "ln -s /etc /d/link; sleep 100"))
+    ok(engine.docker("run", "-d", "--name", n, "busybox", "sleep", "100"))
+    # through exec, which returns when done (a `run -d` script may not have run yet when cp comes)
+    ok(engine.docker("exec", n, "sh", "-c", "mkdir -p /d/sub; echo a > /d/sub/f; ln -s /etc /d/link"))
     ok(engine.docker("cp", f"{n}:/d", str(tmp_path / "out")))
     assert (tmp_path / "out" / "sub" / "f").read_text() == "a\n"
     assert os.readlink(tmp_path / "out" / "link") == "/etc"
