@@ -70,11 +70,9 @@ class CreationMixin(_Base):
                 m.source = str(self.volumes.data_dir(m.name))
         c = Container(id=cid, name=name, created=now_rfc3339(), image_id=image.id, config=cfg, host_config=hc,
                       networking_config=dict(body.get("NetworkingConfig") or {}), mounts=mps)
-        self.cdir(cid).mkdir(parents=True, exist_ok=True)
         try:
-            await asyncio.to_thread(self.images.prepare_rootfs, cid, image.id)
-            await asyncio.to_thread(self._write_etc_files, c)
-            self.store.add(c)
+            await asyncio.to_thread(self._make_files, c)
+            self.store.register(c)
         except BaseException:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.images.remove_rootfs, cid)
@@ -82,6 +80,13 @@ class CreationMixin(_Base):
             raise
         self._publish(c, "create")
         return cid, warnings
+
+    def _make_files(self, c: Container) -> None:
+        """The container's directory, rootfs snapshot, /etc files and, last, its record (one thread hop)."""
+        self.cdir(c.id).mkdir(parents=True, exist_ok=True)
+        self.images.prepare_rootfs(c.id, c.image_id)
+        self._write_etc_files(c)
+        self.store.save(c, durable=True)  # the snapshot's record is durable too (SnapshotStore)
 
     def _write_etc_files(self, c: Container) -> None:
         d = self.cdir(c.id)

@@ -141,7 +141,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
             if waiters:  # attached before the process runs, so no output is missed
                 path = self.runtime.attach_path(c.id)
                 await asyncio.gather(*(w.connect(path) for w in waiters))
-            st = await asyncio.to_thread(self._start_process, c.id)
+            st = await asyncio.to_thread(self._start_process, c)
             if st.error:
                 raise SkiffError(st.error)
         except SkiffError as e:
@@ -152,10 +152,6 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
                 self.events.publish("volume", "mount", m.name, {
                     "container": c.id, "destination": m.destination, "driver": "local",
                     "propagation": m.propagation, "read/write": str(m.rw).lower()})
-        c.state = State(status="running", pid=st.pid, started_at=now_rfc3339(), finished_at=c.state.finished_at)
-        c.has_been_started = True
-        c.started_mono = time.monotonic()
-        self.store.save(c)
         self._publish(c, "start")
         self._monitors[c.id] = asyncio.create_task(self._monitor(c.id))
 
@@ -167,15 +163,22 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
             self.runtime.delete(c.id, True)
         return self.runtime.create(c.id, bundle, self._io_spec(c))
 
-    def _start_process(self, cid: str) -> Any:
+    def _start_process(self, c: Container) -> Any:
+        """Start the created process and record the container as running (unless the state has an error)."""
         try:
-            self.runtime.start(cid)
+            self.runtime.start(c.id)
         except SkiffError:
             # a quick process may have run and exited before start saw it go: that is a start
-            st = self.runtime.state(cid)
+            st = self.runtime.state(c.id)
             if not (st.status == "stopped" and not st.error and (st.exit is None or not st.exit.error)):
                 raise
-        return self.runtime.state(cid)
+        st = self.runtime.state(c.id)
+        if not st.error:
+            c.state = State(status="running", pid=st.pid, started_at=now_rfc3339(), finished_at=c.state.finished_at)
+            c.has_been_started = True
+            c.started_mono = time.monotonic()
+            self.store.save(c)
+        return st
 
     def _release_process(self, cid: str) -> None:
         """Drop the runtime's record of the container and unmount its rootfs (both may be gone)."""
@@ -184,10 +187,19 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         with contextlib.suppress(Exception):
             hostfs.unmount(str(self.rootfs_dir(cid)))
 
-    def _release_all(self, cid: str) -> None:
-        self._release_process(cid)
+    def _record_and_release(self, c: Container, save: bool) -> None:
+        """Save the record first: should the engine stop in between, restore finds the
+        final state and drops the runtime's leftovers at the next start or removal."""
+        if save:
+            with contextlib.suppress(Exception):
+                self.store.save(c)
+        self._release_process(c.id)
+
+    def _release_all(self, c: Container) -> None:
+        """For a removal: record "removing" (restore finishes the job), release the process and rootfs."""
+        self._record_and_release(c, True)
         with contextlib.suppress(SkiffError):
-            self.images.remove_rootfs(cid)
+            self.images.remove_rootfs(c.id)
 
     async def _start_failed(self, c: Container, e: SkiffError) -> None:
         err = translate_start_error(e.message)
@@ -334,12 +346,10 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         if self.store.find(c.id) is not c:
             return
         c.state.status = "removing"
-        with contextlib.suppress(Exception):
-            self.store.save(c)
         for w in self._attach_waiters.pop(c.id, []):
             w.abandon()
         self.execs.forget_container(c.id)
-        await asyncio.to_thread(self._release_all, c.id)
+        await asyncio.to_thread(self._release_all, c)
         self.store.remove(c)
         if remove_volumes:
             for m in c.mounts:

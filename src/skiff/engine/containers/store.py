@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import orjson
@@ -37,11 +38,12 @@ class ContainerStore:
             self._names[c.name] = c.id
         return list(self._by_id.values())
 
-    def save(self, c: Container) -> None:
-        """Atomic (rename), not fsync'd: a state change the engine loses with the host is
-        rebuilt by `restore` from the runtime's own files."""
+    def save(self, c: Container, durable: bool = False) -> None:
+        """Atomic (rename). fsync'd only when `durable` (a create or rename, acknowledged to the
+        client): a state change the host loses is rebuilt by `restore` from the runtime's files."""
         d = str(self.dir(c.id))
-        tmp = d + "/" + RECORD + ".tmp"
+        # saves run on the event loop and in worker threads: each thread its own temporary file
+        tmp = f"{d}/{RECORD}.{threading.get_native_id()}.tmp"
         data = orjson.dumps(c.to_record())
         try:
             f = open(tmp, "wb")
@@ -50,6 +52,9 @@ class ContainerStore:
             f = open(tmp, "wb")
         with f:
             f.write(data)
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, d + "/" + RECORD)
 
     # -- names --------------------------------------------------------------------------------
@@ -67,17 +72,21 @@ class ContainerStore:
         return set(self._names)
 
     def add(self, c: Container) -> None:
+        self.register(c)
+        self.save(c, durable=True)
+
+    def register(self, c: Container) -> None:
+        """Make a container (whose record is already saved) known; Conflict if its name was taken meanwhile."""
         self.check_name(c.name)
         self._by_id[c.id] = c
         self._names[c.name] = c.id
-        self.save(c)
 
     def rename(self, c: Container, new: str) -> None:
         new = self.check_name(new)
         del self._names[c.name]
         c.name = new
         self._names[new] = c.id
-        self.save(c)
+        self.save(c, durable=True)
 
     def remove(self, c: Container) -> None:
         self._by_id.pop(c.id, None)

@@ -50,15 +50,14 @@ class SupervisionMixin(_Base):
         c.state.oom_killed = status.oom_killed
         c.state.error = status.error
         c.state.finished_at = status.finished_at or now_rfc3339()
-        await asyncio.to_thread(self._release_process, cid)
         decision = restart.decide(c.host_config.get("RestartPolicy"), status.exit_code, c.restart_count,
                                   c.manually_stopped, ran_for, c.backoff)
         auto_remove = c.host_config.get("AutoRemove") and not decision.restart
         if decision.restart:
             c.state.status = "restarting"
             c.backoff = decision.next_backoff
-        if not auto_remove:  # --rm: `_remove` records "removing" next; a lost exit is rebuilt by restore
-            self.store.save(c)
+        # --rm: no save, `_remove` records "removing" next (a lost exit is rebuilt by restore)
+        await asyncio.to_thread(self._record_and_release, c, not auto_remove)
         for m in c.mounts:
             if m.type == "volume":
                 self.events.publish("volume", "unmount", m.name, {"container": c.id, "driver": "local"})
