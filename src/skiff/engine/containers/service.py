@@ -195,11 +195,14 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
                 self.store.save(c)
         self._release_process(c.id)
 
-    def _release_all(self, c: Container) -> None:
-        """For a removal: record "removing" (restore finishes the job), release the process and rootfs."""
+    def _release_all(self, c: Container, remove_dir: bool) -> None:
+        """For a removal: record "removing" (restore finishes the job), release the process and
+        rootfs, and the container's directory with its record when asked."""
         self._record_and_release(c, True)
         with contextlib.suppress(SkiffError):
             self.images.remove_rootfs(c.id)
+        if remove_dir:
+            shutil.rmtree(self.cdir(c.id), ignore_errors=True)
 
     async def _start_failed(self, c: Container, e: SkiffError) -> None:
         err = translate_start_error(e.message)
@@ -349,14 +352,15 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         for w in self._attach_waiters.pop(c.id, []):
             w.abandon()
         self.execs.forget_container(c.id)
-        await asyncio.to_thread(self._release_all, c)
+        anonymous = [m.name for m in c.mounts if m.type == "volume" and m.anonymous] if remove_volumes else []
+        # The record goes last: until then a restart of the engine finishes the removal.
+        await asyncio.to_thread(self._release_all, c, not anonymous)
         self.store.remove(c)
-        if remove_volumes:
-            for m in c.mounts:
-                if m.type == "volume" and m.anonymous:
-                    with contextlib.suppress(SkiffError):
-                        await self.volumes.remove(m.name)
-        await asyncio.to_thread(shutil.rmtree, self.cdir(c.id), True)
+        for name in anonymous:
+            with contextlib.suppress(SkiffError):
+                await self.volumes.remove(name)
+        if anonymous:
+            await asyncio.to_thread(shutil.rmtree, self.cdir(c.id), True)
         self._locks.pop(c.id, None)
         self._publish(c, "destroy")
         self._resolve_exit(c.id, c.state.exit_code, c.state.error)  # waiters on a never-started container

@@ -56,8 +56,8 @@ class SupervisionMixin(_Base):
         if decision.restart:
             c.state.status = "restarting"
             c.backoff = decision.next_backoff
-        # --rm: no save, `_remove` records "removing" next (a lost exit is rebuilt by restore)
-        await asyncio.to_thread(self._record_and_release, c, not auto_remove)
+        if not auto_remove:  # else `_remove` below records "removing" and releases, in one thread hop
+            await asyncio.to_thread(self._record_and_release, c, True)
         for m in c.mounts:
             if m.type == "volume":
                 self.events.publish("volume", "unmount", m.name, {"container": c.id, "driver": "local"})
