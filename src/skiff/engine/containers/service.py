@@ -195,10 +195,10 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
                 self.store.save(c)
         self._release_process(c.id)
 
-    def _release_all(self, c: Container, remove_dir: bool) -> None:
+    def _release_all(self, c: Container, remove_dir: bool, record: bool = True) -> None:
         """For a removal: record "removing" (restore finishes the job), release the process and
         rootfs, and the container's directory with its record when asked."""
-        self._record_and_release(c, True)
+        self._record_and_release(c, record)
         with contextlib.suppress(SkiffError):
             self.images.remove_rootfs(c.id)
         if remove_dir:
@@ -345,7 +345,9 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
                 await self._kill_and_wait(c)
             await self._remove(c, remove_volumes=volumes)
 
-    async def _remove(self, c: Container, remove_volumes: bool) -> None:
+    async def _remove(self, c: Container, remove_volumes: bool, record: bool = True) -> None:
+        """`record=False` when the record on disk already makes restore redo the removal
+        (an --rm container recorded running: restore records its exit, then removes it)."""
         if self.store.find(c.id) is not c:
             return
         c.state.status = "removing"
@@ -354,7 +356,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         self.execs.forget_container(c.id)
         anonymous = [m.name for m in c.mounts if m.type == "volume" and m.anonymous] if remove_volumes else []
         # The record goes last: until then a restart of the engine finishes the removal.
-        await asyncio.to_thread(self._release_all, c, not anonymous)
+        await asyncio.to_thread(self._release_all, c, not anonymous, record)
         self.store.remove(c)
         for name in anonymous:
             with contextlib.suppress(SkiffError):

@@ -56,7 +56,7 @@ class SupervisionMixin(_Base):
         if decision.restart:
             c.state.status = "restarting"
             c.backoff = decision.next_backoff
-        if not auto_remove:  # else `_remove` below records "removing" and releases, in one thread hop
+        if not auto_remove:  # else `_remove` below releases everything in one thread hop
             await asyncio.to_thread(self._record_and_release, c, True)
         for m in c.mounts:
             if m.type == "volume":
@@ -67,8 +67,8 @@ class SupervisionMixin(_Base):
         self._resolve_exit(cid, status.exit_code, status.error)
         if auto_remove:
             async with self._lock(cid):
-                if self.store.find(cid) is c:
-                    await self._remove(c, remove_volumes=True)
+                if self.store.find(cid) is c:  # on disk still "running": restore would redo all this
+                    await self._remove(c, remove_volumes=True, record=False)
         elif decision.restart:
             self._restart_tasks[cid] = asyncio.create_task(self._restart_later(c, decision.delay))
 
