@@ -14,8 +14,8 @@ IPv4Network = ipaddress.IPv4Network
 IPv4Address = ipaddress.IPv4Address
 
 # Where networks without --subnet get their subnet, in Docker's default order.
-DEFAULT_POOLS = [ipaddress.ip_network(f"172.{i}.0.0/16") for i in range(17, 32)] + [
-    ipaddress.ip_network(f"192.168.{i}.0/20") for i in range(0, 256, 16)
+DEFAULT_POOLS = [IPv4Network(f"172.{i}.0.0/16") for i in range(17, 32)] + [
+    IPv4Network(f"192.168.{i}.0/20") for i in range(0, 256, 16)
 ]
 
 
