@@ -196,16 +196,14 @@ def test_runc_runtime_tty_pause_and_exec(runc_rt):
     s.close()
 
 
-def test_large_stdin_through_cat_does_not_deadlock(linux_rt):
-    """More input than any pipe holds, echoed back: the shim must keep reading output
-    while the container's stdin is full."""
+def _feed_stdin_once(linux_rt, cid: str, argv: list[str], data: bytes) -> tuple[int, bytes]:
+    """Run `argv` with stdin_once, send `data` then half-close while reading the output;
+    the exit code and stdout."""
     import threading
 
-    data = os.urandom(3 * 1024 * 1024)
-    io = IOSpec(stdin=True, stdin_once=True)
-    linux_rt.create("c1", ["cat"], io=io)
-    s = attach(linux_rt.rt.attach_path("c1"))
-    linux_rt.rt.start("c1")
+    linux_rt.create(cid, argv, io=IOSpec(stdin=True, stdin_once=True))
+    s = attach(linux_rt.rt.attach_path(cid))
+    linux_rt.rt.start(cid)
 
     def send():
         s.sendall(data)
@@ -216,8 +214,16 @@ def test_large_stdin_through_cat_does_not_deadlock(linux_rt):
     frames = read_frames(s)
     t.join()
     s.close()
-    assert linux_rt.wait("c1").exit_code == 0
-    assert b"".join(d for stream, d in frames if stream == 1) == data
+    return linux_rt.wait(cid).exit_code, b"".join(d for stream, d in frames if stream == 1)
+
+
+def test_large_stdin_through_cat_does_not_deadlock(linux_rt):
+    """More input than any pipe holds, echoed back: the shim must keep reading output
+    while the container's stdin is full."""
+    data = os.urandom(3 * 1024 * 1024)
+    exit_code, out = _feed_stdin_once(linux_rt, "c1", ["cat"], data)
+    assert exit_code == 0
+    assert out == data
 
 
 def test_a_client_attached_before_start_gets_all_output_of_a_quick_process(linux_rt):
@@ -250,25 +256,10 @@ def test_half_close_delivers_all_stdin_to_a_slow_reader(linux_rt):
     """stdin_once: the client's half-close closes the process's stdin only after every byte
     sent before it was written, however slowly the process reads; output still flows back."""
     import hashlib
-    import threading
 
     data = os.urandom(1024 * 1024 + 17)
-    io = IOSpec(stdin=True, stdin_once=True)
-    linux_rt.create("c1", ["sh", "-c", "sleep 1; md5sum; wc -c </dev/null"], io=io)
-    s = attach(linux_rt.rt.attach_path("c1"))
-    linux_rt.rt.start("c1")
-
-    def send():
-        s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-
-    t = threading.Thread(target=send)
-    t.start()
-    frames = read_frames(s)
-    t.join()
-    s.close()
-    assert linux_rt.wait("c1").exit_code == 0
-    out = b"".join(d for stream, d in frames if stream == 1)
+    exit_code, out = _feed_stdin_once(linux_rt, "c1", ["sh", "-c", "sleep 1; md5sum; wc -c </dev/null"], data)
+    assert exit_code == 0
     assert out.split()[0].decode() == hashlib.md5(data).hexdigest()
 
 
