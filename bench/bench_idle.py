@@ -16,7 +16,6 @@ stated with its count. Target (issue 2): at most 1 MB per container for skiff.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report  # noqa: E402
 from bench.procmem import Memory, mib, total_memory  # noqa: E402
-from bench.targets import DockerdTarget, SkiffTarget, busybox_archive, require_root  # noqa: E402
+from bench.targets import DockerdTarget, SkiffTarget, prepare  # noqa: E402
 
 MB = 1_000_000
 SETTLE_S = 3  # let lazily-started work (log readers, caches) reach steady state before measuring
@@ -119,16 +118,12 @@ def render(results: dict[str, IdleResult | str], parallel: int) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = report.arg_parser(__doc__)
     ap.add_argument("--count", type=int, default=1000, help="containers on skiff")
     ap.add_argument("--dockerd-count", type=int, default=200, help="containers on dockerd")
     ap.add_argument("--parallel", type=int, default=4, help="docker CLI processes at a time")
-    ap.add_argument("--no-doc", action="store_true")
-    ap.add_argument("--reference-only", action="store_true")
     args = ap.parse_args()
-    require_root()
-    report.stamp(), report.machine()  # fixed now, before the machine gets busy
-    archive = busybox_archive()
+    archive = prepare()
     results: dict[str, IdleResult | str] = {}
     plan = [] if args.reference_only else [(SkiffTarget, args.count)]
     plan.append((DockerdTarget, args.dockerd_count))
@@ -142,10 +137,7 @@ def main() -> None:
             print(f"{target.name} failed: {e}\n{target.diagnose()}", file=sys.stderr)
         finally:
             target.cleanup()
-    body = render(results, args.parallel)
-    print(body)
-    if not args.no_doc and not args.reference_only:
-        report.update_doc("bench_idle", body)
+    report.publish("bench_idle", render(results, args.parallel), args)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Target (issue 2): skiff at most 1/5 of dockerd's median.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report  # noqa: E402
 from bench.stats import Summary, ratio, summarize, verdict  # noqa: E402
-from bench.targets import Client, DockerdTarget, SkiffTarget, busybox_archive, require_root  # noqa: E402
+from bench.targets import Client, DockerdTarget, SkiffTarget, prepare, running  # noqa: E402
 
 TARGET = 0.2
 NONE = ["--network", "none"]
@@ -83,30 +82,16 @@ def render(results: dict[str, list[float] | str], n: int, warmup: int) -> str:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = report.arg_parser(__doc__)
     ap.add_argument("-n", type=int, default=30, help="timed iterations per combination")
     ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
-    ap.add_argument("--reference-only", action="store_true", help="measure dockerd alone (harness check)")
     args = ap.parse_args()
-    require_root()
-    report.stamp(), report.machine()  # fixed now, before the machine gets busy
-    archive = busybox_archive()
+    archive = prepare()
     skiff = None if args.reference_only else SkiffTarget(archive)
     dockerd = DockerdTarget(archive)
-    try:
-        if skiff:
-            skiff.start()
-        dockerd.start()
+    with running(skiff, dockerd):
         results = measure(cases(skiff, dockerd), args.n, args.warmup)
-    finally:
-        for t in (skiff, dockerd):
-            if t:
-                t.cleanup()
-    body = render(results, args.n, args.warmup)
-    print(body)
-    if not args.no_doc and not args.reference_only:
-        report.update_doc("bench_run", body)
+    report.publish("bench_run", render(results, args.n, args.warmup), args)
 
 
 if __name__ == "__main__":

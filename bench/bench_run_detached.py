@@ -9,7 +9,6 @@ them with one `rm -f` through the same CLI. Target (issue 2): at most 1/5 of doc
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -18,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report  # noqa: E402
 from bench.stats import ratio, summarize, verdict  # noqa: E402
-from bench.targets import Client, DockerdTarget, SkiffTarget, busybox_archive, require_root  # noqa: E402
+from bench.targets import Client, DockerdTarget, SkiffTarget, prepare, running  # noqa: E402
 
 TARGET = 0.2
 REF = "docker CLI -> dockerd"
@@ -83,25 +82,17 @@ def render(results: dict[str, list[tuple[float, float]] | str], count: int, roun
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = report.arg_parser(__doc__)
     ap.add_argument("-c", "--count", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=2, help="untimed run -d/rm -f per client first")
-    ap.add_argument("--no-doc", action="store_true")
-    ap.add_argument("--reference-only", action="store_true")
     args = ap.parse_args()
-    require_root()
-    report.stamp(), report.machine()  # fixed now, before the machine gets busy
-    archive = busybox_archive()
+    archive = prepare()
     skiff = None if args.reference_only else SkiffTarget(archive)
     dockerd = DockerdTarget(archive)
     results: dict[str, list[tuple[float, float]] | str] = {}
-    try:
-        clients = []
-        if skiff:
-            skiff.start()
-            clients += [skiff.skiff_client(), skiff.docker_client()]
-        dockerd.start()
+    with running(skiff, dockerd):
+        clients = [skiff.skiff_client(), skiff.docker_client()] if skiff else []
         clients.append(dockerd.docker_client())
         try:
             if args.warmup:
@@ -114,14 +105,7 @@ def main() -> None:
             print(f"failed: {e}\n{skiff.diagnose() if skiff else ''}", file=sys.stderr)
             for client in clients:
                 results[client.label] = str(e)[-300:]
-    finally:
-        for t in (skiff, dockerd):
-            if t:
-                t.cleanup()
-    body = render(results, args.count, args.rounds)
-    print(body)
-    if not args.no_doc and not args.reference_only:
-        report.update_doc("bench_run_detached", body)
+    report.publish("bench_run_detached", render(results, args.count, args.rounds), args)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pstats
@@ -39,7 +38,7 @@ from bench.profiles import (
     top_level_packages,
 )  # noqa: E402
 from bench.stats import summarize  # noqa: E402
-from bench.targets import DockerdTarget, SkiffTarget, busybox_archive, require_root  # noqa: E402
+from bench.targets import DockerdTarget, SkiffTarget, prepare  # noqa: E402
 
 STEPS = ("create", "start", "wait", "delete")
 STRACE_RUNS = 10  # strace slows the engine a lot; a few runs show the shape
@@ -269,13 +268,10 @@ def render(steps: dict[str, dict[str, list[float]] | str], cli, cli_prof, profil
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = report.arg_parser(__doc__, reference_only=False)
     ap.add_argument("-n", type=int, default=20)
-    ap.add_argument("--no-doc", action="store_true")
     args = ap.parse_args()
-    require_root()
-    report.stamp(), report.machine()  # fixed now, before the machine gets busy
-    archive = busybox_archive()
+    archive = prepare()
     steps: dict[str, dict[str, list[float]] | str] = {}
     cli = profile_text = None
     cli_prof: list = []
@@ -308,10 +304,8 @@ def main() -> None:
     finally:
         skiff.cleanup()
         dockerd.cleanup()
-    body = render(steps, cli, cli_prof, profile_text, syscalls, args.n, floors, attach_times)
-    print(body)
-    if not args.no_doc:
-        report.update_doc("profile_run", body)
+    report.publish("profile_run", render(steps, cli, cli_prof, profile_text, syscalls, args.n, floors, attach_times),
+                   args)
 
 
 if __name__ == "__main__":

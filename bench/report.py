@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import functools
 import os
 import platform
@@ -52,6 +53,22 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
 def update_doc(name: str, body: str, path: Path = DOC) -> None:
     text = path.read_text() if path.exists() else ""
     path.write_text(replace_section(text, name, body))
+
+
+def arg_parser(doc: str | None, reference_only: bool = True) -> argparse.ArgumentParser:
+    """A benchmark's parser with the flags they share: --no-doc and (optionally) --reference-only."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    if reference_only:
+        ap.add_argument("--reference-only", action="store_true", help="measure dockerd alone (harness check)")
+    return ap
+
+
+def publish(name: str, body: str, args: argparse.Namespace, path: Path = DOC) -> None:
+    """Print section `name`; write it into the doc too unless --no-doc, or only dockerd was measured."""
+    print(body)
+    if not args.no_doc and not getattr(args, "reference_only", False):
+        update_doc(name, body, path)
 
 
 def _first_line(cmd: list[str]) -> str:

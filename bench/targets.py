@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from tests.support.busybox import write_docker_archive  # noqa: E402
 from tests.support.dockerd import Dockerd, remove_cgroups  # noqa: E402
 from tests.support.engine import Engine  # noqa: E402
 
+from bench import report  # noqa: E402
 from bench.procmem import processes  # noqa: E402
 
 
@@ -152,6 +155,28 @@ def busybox_archive() -> Path:
     path = tmp / "busybox.tar"
     write_docker_archive(path)
     return path
+
+
+def prepare() -> Path:
+    """Check for root, fix the doc's time and machine line before the machine gets busy, and
+    write busybox's archive; returns the archive."""
+    require_root()
+    report.stamp(), report.machine()
+    return busybox_archive()
+
+
+@contextlib.contextmanager
+def running(*targets: SkiffTarget | DockerdTarget | None) -> Iterator[None]:
+    """Start the targets given (None skipped) in order; clean all of them up on the way out."""
+    try:
+        for t in targets:
+            if t:
+                t.start()
+        yield
+    finally:
+        for t in targets:
+            if t:
+                t.cleanup()
 
 
 def require_root() -> None:

@@ -3,7 +3,7 @@
 import pytest
 from bench.procmem import Memory, parse_smaps_rollup
 from bench.profiles import frame_name, parse_collapsed, parse_importtime, parse_strace, top_level_packages
-from bench.report import begin, end, replace_section, table
+from bench.report import arg_parser, begin, end, publish, replace_section, table
 from bench.stats import percentile, ratio, summarize, verdict
 
 SMAPS = """\
@@ -125,3 +125,18 @@ def test_parse_strace_totals_skip_waiting_and_name_fds():
     assert "epoll_wait" not in prof.seconds
     assert prof.slow[0] == (0.016627, "write /sys/fs/cgroup/cpu/x/cgroup.procs")
     assert prof.slow[1][1].startswith('mount "overlay"')
+
+
+@pytest.mark.parametrize("argv, written", [([], True), (["--no-doc"], False), (["--reference-only"], False)])
+def test_publish_prints_and_writes_the_doc_only_for_a_full_measured_run(tmp_path, capsys, argv, written):
+    doc = tmp_path / "benchmarks.md"
+    args = arg_parser("a bench").parse_args(argv)
+    publish("x", "body of x", args, doc)
+    assert "body of x" in capsys.readouterr().out
+    assert doc.exists() == written
+    if written:
+        assert begin("x") in doc.read_text()
+
+
+def test_arg_parser_without_reference_only():
+    assert not hasattr(arg_parser(None, reference_only=False).parse_args([]), "reference_only")
