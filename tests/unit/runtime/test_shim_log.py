@@ -72,31 +72,30 @@ def test_rotation_keeps_max_files(shim, tmp_path):
     assert last[-1] == "line299\n"
 
 
-def test_child_that_exits_before_the_runner_is_still_seen(shim, tmp_path):
-    """`runc exec -d` can leave a process that is already gone when runc itself exits."""
+def run_with_pid_file(shim, tmp_path, runner: str, pid_file) -> int:
+    """Run the shim on `sh -c runner`, which leaves the pid of the process to watch in
+    `pid_file`; the shim must exit 0, and this returns the exit code it recorded."""
     out_r, out_w = os.pipe()
-    pid_file = tmp_path / "pid"
-    # the process ends while its parent is `sleep` (which never reaps), then that exits
-    runner = f"sh -c 'sleep 0.2; exit 5' & echo $! > {pid_file}; exec sleep 0.5"
     argv = [shim, "--exit-file", str(tmp_path / "exit.json"), "--stdout-fd", str(out_r),
             "--pid-file", str(pid_file), "--run", "sh", "-c", runner]
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_w, pass_fds=(out_r,))
     os.close(out_r)
     os.close(out_w)
     assert proc.wait(timeout=30) == 0
-    assert json.loads((tmp_path / "exit.json").read_text())["exit_code"] == 5
+    return json.loads((tmp_path / "exit.json").read_text())["exit_code"]
+
+
+def test_child_that_exits_before_the_runner_is_still_seen(shim, tmp_path):
+    """`runc exec -d` can leave a process that is already gone when runc itself exits."""
+    pid_file = tmp_path / "pid"
+    # the process ends while its parent is `sleep` (which never reaps), then that exits
+    runner = f"sh -c 'sleep 0.2; exit 5' & echo $! > {pid_file}; exec sleep 0.5"
+    assert run_with_pid_file(shim, tmp_path, runner, pid_file) == 5
 
 
 def test_a_process_that_never_becomes_our_child_still_ends_the_shim(shim, tmp_path):
     """If the pid-file process stays some other process's child, a pidfd still reports its
     end (with the status lost: 255) instead of the shim waiting forever."""
-    out_r, out_w = os.pipe()
     pid_file = tmp_path / "pid"
     runner = f"sh -c 'sleep 0.5 & echo $! > {pid_file}; wait' & sleep 0.2"
-    argv = [shim, "--exit-file", str(tmp_path / "exit.json"), "--stdout-fd", str(out_r),
-            "--pid-file", str(pid_file), "--run", "sh", "-c", runner]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out_w, pass_fds=(out_r,))
-    os.close(out_r)
-    os.close(out_w)
-    assert proc.wait(timeout=30) == 0
-    assert json.loads((tmp_path / "exit.json").read_text())["exit_code"] == 255
+    assert run_with_pid_file(shim, tmp_path, runner, pid_file) == 255
