@@ -16,6 +16,35 @@ import pytest
 needs_docker = pytest.mark.skipif(shutil.which("docker") is None, reason="docker CLI not installed")
 
 
+def _create(api, config: dict) -> str:
+    """POST /containers/create with `config`; the new container's id."""
+    _status, body = api.request("POST", "/containers/create", orjson.dumps(config),
+                                {"Content-Type": "application/json"})
+    return orjson.loads(body)["Id"]
+
+
+def _connect(path: str, timeout: float = 10) -> socket.socket:
+    sock = socket.socket(socket.AF_UNIX)
+    sock.settimeout(timeout)
+    sock.connect(path)
+    return sock
+
+
+def _read_head(sock: socket.socket) -> bytes:
+    """The response head, read byte by byte so nothing of the stream after it is taken."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    return head
+
+
+def _read_to_eof(sock: socket.socket) -> bytes:
+    out = b""
+    while chunk := sock.recv(4096):  # a hang here times out the test
+        out += chunk
+    return out
+
+
 def test_ping_headers(api):
     sock = socket.socket(socket.AF_UNIX)
     sock.connect(api.socket)
@@ -95,12 +124,8 @@ def test_pull_says_no_registry_client(api):
 
 def test_wait_sends_headers_before_the_exit(api):
     """docker run posts /wait before /start and needs the 200 header to come back first."""
-    status, body = api.request("POST", "/containers/create", orjson.dumps({"Image": "busybox", "Cmd": ["exit", "4"]}),
-                               {"Content-Type": "application/json"})
-    cid = orjson.loads(body)["Id"]
-    sock = socket.socket(socket.AF_UNIX)
-    sock.settimeout(10)
-    sock.connect(api.socket)
+    cid = _create(api, {"Image": "busybox", "Cmd": ["exit", "4"]})
+    sock = _connect(api.socket)
     sock.sendall(f"POST /containers/{cid}/wait?condition=next-exit HTTP/1.1\r\nHost: x\r\n"
                  "Content-Length: 0\r\n\r\n".encode())
     head = sock.recv(4096)
@@ -116,47 +141,30 @@ def test_wait_sends_headers_before_the_exit(api):
 
 def test_attach_without_upgrade_streams_until_close(api):
     """A client that does not ask to upgrade gets 200 and the raw stream, unchunked, to EOF."""
-    status, body = api.request("POST", "/containers/create", orjson.dumps({"Image": "busybox", "Cmd": ["echo", "x"]}),
-                               {"Content-Type": "application/json"})
-    cid = orjson.loads(body)["Id"]
-    sock = socket.socket(socket.AF_UNIX)
-    sock.settimeout(10)
-    sock.connect(api.socket)
+    cid = _create(api, {"Image": "busybox", "Cmd": ["echo", "x"]})
+    sock = _connect(api.socket)
     sock.sendall(f"POST /containers/{cid}/attach?stream=1&stdout=1 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
+    head = _read_head(sock)
     assert head.startswith(b"HTTP/1.1 200") and b"Transfer-Encoding" not in head
     assert api.request("POST", f"/containers/{cid}/start")[0] == 204
-    out = b""
-    while chunk := sock.recv(4096):
-        out += chunk
+    out = _read_to_eof(sock)
     sock.close()
     assert out == b"\x01\x00\x00\x00\x00\x00\x00\x02x\n"
 
 
 def test_raw_hijack_with_half_close(api):
     """Attach by hand: 101 UPGRADED, stdin in, our half-close, then the output still arrives framed."""
-    status, body = api.request("POST", "/containers/create",
-                               orjson.dumps({"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True, "StdinOnce": True}),
-                               {"Content-Type": "application/json"})
-    cid = orjson.loads(body)["Id"]
-    sock = socket.socket(socket.AF_UNIX)
-    sock.settimeout(10)
-    sock.connect(api.socket)
+    cid = _create(api, {"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True, "StdinOnce": True})
+    sock = _connect(api.socket)
     sock.sendall(f"POST /v1.50/containers/{cid}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: x\r\n"
                  "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
+    head = _read_head(sock)
     assert head.startswith(b"HTTP/1.1 101 UPGRADED")
     assert b"application/vnd.docker.multiplexed-stream" in head
     assert api.request("POST", f"/containers/{cid}/start")[0] == 204
     sock.sendall(b"ping\n")
     sock.shutdown(socket.SHUT_WR)
-    out = b""
-    while chunk := sock.recv(4096):
-        out += chunk
+    out = _read_to_eof(sock)
     sock.close()
     assert out == b"\x01\x00\x00\x00\x00\x00\x00\x05ping\n"
 
@@ -289,10 +297,7 @@ def test_attach_over_websocket(api):
 
     import aiohttp
 
-    status, body = api.request("POST", "/containers/create",
-                               orjson.dumps({"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True}),
-                               {"Content-Type": "application/json"})
-    cid = orjson.loads(body)["Id"]
+    cid = _create(api, {"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True})
     assert api.request("POST", f"/containers/{cid}/start")[0] == 204
 
     async def talk() -> bytes:
@@ -307,30 +312,21 @@ def test_attach_over_websocket(api):
 
 def _attach_raw(socket_path: str, cid: str, stdin: bytes) -> bytes:
     """Attach with stdin, send it, half-close, and read until the engine closes the stream."""
-    sock = socket.socket(socket.AF_UNIX)
-    sock.settimeout(15)
-    sock.connect(socket_path)
+    sock = _connect(socket_path, timeout=15)
     sock.sendall(f"POST /v1.50/containers/{cid}/attach?stream=1&stdin=1&stdout=1 HTTP/1.1\r\nHost: x\r\n"
                  "Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n".encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
+    head = _read_head(sock)
     assert head.startswith(b"HTTP/1.1 101")
     sock.sendall(stdin)
     sock.shutdown(socket.SHUT_WR)
-    out = b""
-    while chunk := sock.recv(4096):  # a hang here times out the test
-        out += chunk
+    out = _read_to_eof(sock)
     sock.close()
     return out
 
 
 def test_stdin_eof_ends_the_attach_of_a_non_stdin_once_container(api):
     """dockerd's rule: without StdinOnce, the client's EOF ends its attach; the container runs on."""
-    status, body = api.request("POST", "/containers/create",
-                               orjson.dumps({"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True}),
-                               {"Content-Type": "application/json"})
-    cid = orjson.loads(body)["Id"]
+    cid = _create(api, {"Image": "busybox", "Cmd": ["cat"], "OpenStdin": True})
     assert api.request("POST", f"/containers/{cid}/start")[0] == 204
     _attach_raw(api.socket, cid, b"some input\n")
     inspect = orjson.loads(api.request("GET", f"/containers/{cid}/json")[1])
