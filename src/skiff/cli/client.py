@@ -12,6 +12,8 @@ import os
 import socket
 from collections.abc import Iterator
 
+from skiff.common.stdcopy import read_frames
+
 CLIENT_MAX_API = "1.45"
 DEFAULT_HOST = "unix:///run/skiff/engine.sock"
 
@@ -339,10 +341,5 @@ class Client:
 
 
 def demux(body: Body) -> Iterator[tuple[int, bytes]]:
-    """Docker's multiplexed stream: 8-byte headers (stream, 0, 0, 0, big-endian size), then payload."""
-    while True:
-        header = body.read_exact(8)
-        if len(header) < 8:
-            return
-        size = int.from_bytes(header[4:8], "big")
-        yield header[0], body.read_exact(size)
+    """(stream, payload) pairs of a body in Docker's multiplexed stream framing."""
+    return read_frames(body.read_exact)

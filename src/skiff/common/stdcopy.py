@@ -20,7 +20,7 @@ def frame(stream: int, data: bytes) -> bytes:
     return _HEADER.pack(stream, len(data)) + data
 
 
-def parse_header(header: bytes) -> tuple[int, int]:
+def parse_header(header: bytes | bytearray) -> tuple[int, int]:
     """(stream, payload length) from the first HEADER_SIZE bytes of `header`."""
     stream, length = _HEADER.unpack_from(header)
     return stream, length
@@ -35,3 +35,23 @@ def read_frames(read_exact: Callable[[int], bytes]) -> Iterator[tuple[int, bytes
             return
         stream, length = parse_header(header)
         yield stream, read_exact(length)
+
+
+class Deframer:
+    """The incremental form, for streams that arrive in arbitrary chunks: `feed(data)` returns
+    the (stream, payload) pairs completed so far and keeps any partial frame for the next call."""
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        self._buf += data
+        out: list[tuple[int, bytes]] = []
+        while len(self._buf) >= HEADER_SIZE:
+            stream, length = parse_header(self._buf)
+            end = HEADER_SIZE + length
+            if len(self._buf) < end:
+                break
+            out.append((stream, bytes(self._buf[HEADER_SIZE:end])))
+            del self._buf[:end]
+        return out

@@ -4,7 +4,6 @@ from skiff.common.errors import InvalidArgument
 from skiff.engine.api.versions import check_version
 from skiff.engine.api.wire import (
     decode_json_body,
-    frame,
     parse_filters,
     parse_timestamp,
     query_bool,
@@ -58,10 +57,6 @@ def test_json_body():
         decode_json_body(b"", required=True)
 
 
-def test_frame_header():
-    assert frame(2, b"abc") == b"\x02\x00\x00\x00\x00\x00\x00\x03abc"
-
-
 def test_versions():
     check_version("1.41")
     check_version("1.50")
@@ -88,14 +83,3 @@ def test_daemon_flags():
     d = parse_args([])
     assert d.data_root == "/var/lib/skiff/engine" and d.hosts == ["unix:///run/skiff/engine.sock"]
     assert d.group == "skiff"
-
-
-def test_deframer_reassembles_across_reads():
-    from skiff.engine.api.wire import Deframer
-
-    wire = frame(1, b"hello ") + frame(2, b"err") + frame(1, b"world")
-    d = Deframer()
-    got = []
-    for i in range(0, len(wire), 5):
-        got += d.feed(wire[i:i + 5])
-    assert got == [(1, b"hello "), (2, b"err"), (1, b"world")]

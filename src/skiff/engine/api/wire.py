@@ -7,7 +7,6 @@ Query values follow dockerd's rules: booleans are true unless empty, 0, no, fals
 
 from __future__ import annotations
 
-import struct
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,10 +14,11 @@ import orjson
 from aiohttp import web
 
 from skiff.common.errors import InvalidArgument
+from skiff.common.stdcopy import Deframer as Deframer  # re-exported: the route modules' framing
+from skiff.common.stdcopy import frame as frame
 
 JSON = "application/json"
 _FALSE = {"", "0", "no", "false", "none"}
-_FRAME = struct.Struct(">BxxxL")
 
 
 def query_bool(query: Mapping[str, str], key: str, default: bool = False) -> bool:
@@ -104,11 +104,6 @@ def no_content() -> web.Response:
     return web.Response(status=204)
 
 
-def frame(stream: int, data: bytes) -> bytes:
-    """Docker's multiplexed stream framing: 1 byte stream, 3 zero bytes, 4-byte big-endian length."""
-    return _FRAME.pack(stream, len(data)) + data
-
-
 def json_line(data: Any) -> bytes:
     return orjson.dumps(data) + b"\n"
 
@@ -123,22 +118,3 @@ async def open_stream(request: web.Request, content_type: str = JSON, status: in
     if send is not None:
         send()
     return resp
-
-
-class Deframer:
-    """Splits Docker's multiplexed stream back into (stream, payload) pieces, across reads."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-
-    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
-        self._buf += data
-        out: list[tuple[int, bytes]] = []
-        while len(self._buf) >= _FRAME.size:
-            stream, length = _FRAME.unpack_from(self._buf)
-            end = _FRAME.size + length
-            if len(self._buf) < end:
-                break
-            out.append((stream, bytes(self._buf[_FRAME.size:end])))
-            del self._buf[:end]
-        return out

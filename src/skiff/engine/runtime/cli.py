@@ -14,11 +14,11 @@ import json
 import os
 import signal
 import socket
-import struct
 import sys
 import uuid
 
 from skiff.common.errors import SkiffError
+from skiff.common.stdcopy import STDOUT, read_frames
 from skiff.engine.runtime.api import IOSpec
 
 DEFAULT_ROOT = "/run/skiff/runtime"
@@ -83,13 +83,9 @@ def attach(path: str) -> socket.socket:
 def copy_output(s: socket.socket) -> None:
     """Copy the multiplexed output of an attach socket to our stdout/stderr until EOF."""
     f = s.makefile("rb")
-    while True:
-        head = f.read(8)
-        if len(head) < 8:
-            break
-        stream, length = struct.unpack(">BxxxI", head)
-        out = sys.stdout.buffer if stream == 1 else sys.stderr.buffer
-        out.write(f.read(length))
+    for stream, data in read_frames(f.read):
+        out = sys.stdout.buffer if stream == STDOUT else sys.stderr.buffer
+        out.write(data)
         out.flush()
     s.close()
 
