@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+from tests.support.ptys import read_to_eof, spawn_skiff_in_pty
+
 pytestmark = pytest.mark.root
 
 
@@ -172,21 +174,8 @@ def test_top_and_stats(engine, names):
 
 
 def test_run_tty_through_a_pty(engine):
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe(sys.executable, [sys.executable, "-m", "skiff", "-H", engine.host, "run", "--rm", "-it",
-                                    "busybox", "sh", "-c", "tty; exit 7"], engine.env)
-    data = b""
-    while True:
-        try:
-            chunk = os.read(fd, 1024)
-        except OSError:
-            break
-        if not chunk:
-            break
-        data += chunk
+    pid, fd = spawn_skiff_in_pty(engine, "run", "--rm", "-it", "busybox", "sh", "-c", "tty; exit 7")
+    data = read_to_eof(fd)
     _, status = os.waitpid(pid, 0)
     os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 7

@@ -1,13 +1,13 @@
 """`skiff` streaming commands against a real engine: logs options, events, attach, tty detach, export/import."""
 
 import os
-import pty
 import secrets
 import select
-import sys
 import time
 
 import pytest
+
+from tests.support.ptys import read_match, spawn_skiff_in_pty
 
 pytestmark = pytest.mark.root
 
@@ -81,52 +81,6 @@ def test_start_attached_with_stdin(engine, name):
     assert (p.returncode, out(p)) == (0, "got hello\n")
 
 
-def _spawn_in_pty(engine, *args):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe(sys.executable, [sys.executable, "-m", "skiff", "-H", engine.host, *args], engine.env)
-    return pid, fd
-
-
-def _read_until(fd, marker: bytes, timeout: float = 20) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while marker not in data and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(fd, 1024)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
-
-
-def _read_match(fd, pattern: bytes, timeout: float = 20, poke: bytes | None = None) -> bytes:
-    """Read until the regex matches; with poke, send it whenever the terminal goes quiet."""
-    import re
-
-    data = b""
-    deadline = time.monotonic() + timeout
-    quiet = True
-    while not re.search(pattern, data) and time.monotonic() < deadline:
-        if poke and quiet:
-            os.write(fd, poke)
-        ready, _, _ = select.select([fd], [], [], 0.5)
-        quiet = not ready
-        if ready:
-            try:
-                chunk = os.read(fd, 1024)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    return data
-
-
 def _detach(pid, fd) -> int:
     """Send ctrl-p ctrl-q and wait for the client to exit, draining what it still prints."""
     os.write(fd, b"\x10\x11")
@@ -147,12 +101,12 @@ def _detach(pid, fd) -> int:
 
 def test_interactive_tty_and_detach_keys(engine, name):
     """Detaching leaves the container running with its stdin open: a second attach still talks to it."""
-    pid, fd = _spawn_in_pty(engine, "run", "-it", "--name", name, "busybox", "sh", "-c",
+    pid, fd = spawn_skiff_in_pty(engine, "run", "-it", "--name", name, "busybox", "sh", "-c",
                             "while read x; do echo got-$x; done")
-    assert b"got-hello" in _read_match(fd, rb"got-hello", poke=b"hello\r")
+    assert b"got-hello" in read_match(fd, rb"got-hello", poke=b"hello\r")
     assert _detach(pid, fd) == 0
-    pid, fd = _spawn_in_pty(engine, "attach", name)
-    assert b"got-again" in _read_match(fd, rb"got-again", poke=b"again\r")
+    pid, fd = spawn_skiff_in_pty(engine, "attach", name)
+    assert b"got-again" in read_match(fd, rb"got-again", poke=b"again\r")
     assert _detach(pid, fd) == 0
     assert out(engine.skiff("inspect", "-f", "{{.State.Running}}", name)) == "true\n"
 
@@ -166,17 +120,13 @@ def _set_size(fd, rows: int, cols: int) -> None:
 
 
 def test_tty_size_follows_the_terminal(engine, name):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execvpe(sys.executable, [sys.executable, "-m", "skiff", "-H", engine.host, "run", "-it",
-                                    "--name", name, "busybox", "sh", "-c",
-                                    "while read x; do echo size-$(stty size | tr ' ' x); done"],
-                   engine.env)
+    pid, fd = spawn_skiff_in_pty(engine, "run", "-it", "--name", name, "busybox", "sh", "-c",
+                                 "while read x; do echo size-$(stty size | tr ' ' x); done")
     try:
         _set_size(fd, 30, 100)  # set before the client starts: the container is created with it
-        assert b"size-30x100" in _read_match(fd, rb"size-\d+x\d+", poke=b"\r")
+        assert b"size-30x100" in read_match(fd, rb"size-\d+x\d+", poke=b"\r")
         _set_size(fd, 40, 120)  # SIGWINCH to the client, which resizes the container's tty
-        assert b"size-40x120" in _read_match(fd, rb"size-40x120", poke=b"\r")
+        assert b"size-40x120" in read_match(fd, rb"size-40x120", poke=b"\r")
         _detach(pid, fd)
     finally:
         try:
