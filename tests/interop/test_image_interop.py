@@ -46,6 +46,17 @@ def rootfs_with_file(dest: Path, path: str, content: bytes) -> None:
         tar.addfile(ti, io.BytesIO(content))
 
 
+def skiff_import_and_save(engine, tmp_path: Path, ref: str, token: str, change: str) -> Path:
+    """skiff imports busybox plus /made-by-skiff (holding `token`) as `ref` with the Dockerfile
+    `change`, then saves it; the saved tarball."""
+    rootfs = tmp_path / "rootfs.tar"
+    rootfs_with_file(rootfs, "made-by-skiff", token.encode())
+    ok(engine.docker("import", "-c", change, str(rootfs), ref))
+    archive = tmp_path / "saved.tar"
+    ok(engine.docker("save", "-o", str(archive), ref))
+    return archive
+
+
 @pytest.fixture
 def token() -> str:
     return secrets.token_hex(8)
@@ -74,11 +85,7 @@ def test_reference_dockerd_runs_busybox(dockerd):
 def test_image_imported_and_saved_by_skiff_runs_in_dockerd(engine, dockerd, tmp_path, token, cleanup_images):
     ref = f"skiff-made/imported:{token}"
     cleanup_images.append(ref)
-    rootfs = tmp_path / "rootfs.tar"
-    rootfs_with_file(rootfs, "made-by-skiff", token.encode())
-    ok(engine.docker("import", "-c", 'CMD ["cat", "/made-by-skiff"]', str(rootfs), ref))
-    archive = tmp_path / "saved.tar"
-    ok(engine.docker("save", "-o", str(archive), ref))
+    archive = skiff_import_and_save(engine, tmp_path, ref, token, 'CMD ["cat", "/made-by-skiff"]')
 
     ok(dockerd.docker("load", "-i", str(archive)))
     # The config travels byte for byte, so both engines name the image by the same id.
@@ -197,12 +204,7 @@ def skiff_saved(engine, tmp_path, token, cleanup_images) -> tuple[str, Path]:
         pytest.skip("skopeo not installed")
     ref = f"skiff-made/for-skopeo:{token}"
     cleanup_images.append(ref)
-    rootfs = tmp_path / "rootfs.tar"
-    rootfs_with_file(rootfs, "made-by-skiff", token.encode())
-    ok(engine.docker("import", "-c", "ENV MADE_BY=skiff", str(rootfs), ref))
-    archive = tmp_path / "saved.tar"
-    ok(engine.docker("save", "-o", str(archive), ref))
-    return ref, archive
+    return ref, skiff_import_and_save(engine, tmp_path, ref, token, "ENV MADE_BY=skiff")
 
 
 def skopeo(*args: str) -> str:
