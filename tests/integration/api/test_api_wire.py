@@ -30,6 +30,16 @@ def _connect(path: str, timeout: float = 10) -> socket.socket:
     return sock
 
 
+def _first_reply(path: str, request: bytes) -> bytes:
+    """Send a raw request; the first chunk of the answer (a short response's head, at least)."""
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(path)
+    sock.sendall(request)
+    reply = sock.recv(4096)
+    sock.close()
+    return reply
+
+
 def _read_head(sock: socket.socket) -> bytes:
     """The response head, read byte by byte so nothing of the stream after it is taken."""
     head = b""
@@ -46,22 +56,14 @@ def _read_to_eof(sock: socket.socket) -> bytes:
 
 
 def test_ping_headers(api):
-    sock = socket.socket(socket.AF_UNIX)
-    sock.connect(api.socket)
-    sock.sendall(b"HEAD /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
-    head = sock.recv(4096).decode()
-    sock.close()
+    head = _first_reply(api.socket, b"HEAD /_ping HTTP/1.1\r\nHost: x\r\n\r\n").decode()
     assert head.startswith("HTTP/1.1 200")
     for h in ("API-Version: 1.50", "OSType: linux", "Docker-Experimental: false", "Builder-Version:", "Server:"):
         assert h in head
 
 
 def test_every_response_names_the_server_and_api_version(api):
-    sock = socket.socket(socket.AF_UNIX)
-    sock.connect(api.socket)
-    sock.sendall(b"GET /v1.44/containers/nope/json HTTP/1.1\r\nHost: x\r\n\r\n")
-    head = sock.recv(4096).decode()
-    sock.close()
+    head = _first_reply(api.socket, b"GET /v1.44/containers/nope/json HTTP/1.1\r\nHost: x\r\n\r\n").decode()
     assert head.startswith("HTTP/1.1 404")
     assert "Server: skiff/" in head and "API-Version: 1.50" in head and "OSType: linux" in head
 
