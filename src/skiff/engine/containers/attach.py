@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import fcntl
 import termios
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 
 import orjson
 
@@ -76,14 +76,12 @@ class ShimAttach(AttachSession):
 
     The client's stdin EOF is passed on in-band, as a half-close of the shim connection: the shim
     (run with --stdin-once exactly when the container has StdinOnce, and for every exec) closes
-    the process's stdin after writing everything before it. `on_stdin_eof` is accepted for the
-    callers' sake and no longer called: closing through the control socket could overtake stdin
-    bytes still in flight.
+    the process's stdin after writing everything before it. (Not the runtime's close_stdin on
+    the shim's control socket: that could overtake stdin bytes still in flight.)
     """
 
     def __init__(self, tty: bool, stdin: bool, stdout: bool, stderr: bool, detach_keys: bytes | None,
-                 prefix: list[tuple[int, bytes]] | None = None, on_detach: Callable[[], None] | None = None,
-                 on_stdin_eof: Callable[[], Awaitable[None]] | None = None):
+                 prefix: list[tuple[int, bytes]] | None = None, on_detach: Callable[[], None] | None = None):
         self.tty = tty
         self.want = {"stdin": stdin, "stdout": stdout, "stderr": stderr}
         # as dockerd: the detach keys are looked for only with a tty (binary stdin passes as is)

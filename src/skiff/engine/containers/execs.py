@@ -131,12 +131,8 @@ class ExecManager:
         session = None
         if not detach:
             keys = parse_detach_keys(detach_keys or e.config.get("DetachKeys"))
-            async def stdin_eof() -> None:
-                with contextlib.suppress(SkiffError):
-                    await asyncio.to_thread(self.svc.runtime.close_stdin, c.id, exec_id)
-
             session = ShimAttach(use_tty, stdin, bool(e.config.get("AttachStdout")),
-                                 bool(e.config.get("AttachStderr")), keys, on_stdin_eof=stdin_eof)
+                                 bool(e.config.get("AttachStderr")), keys)
         try:
             st = await asyncio.to_thread(self.svc.runtime.exec, c.id, exec_id, process, io)
         except SkiffError as err:

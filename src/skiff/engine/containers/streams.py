@@ -70,13 +70,8 @@ class StreamMixin(_Base):
         if logs:
             opts = logreader.LogOptions(stdout=stdout, stderr=stderr)
             prefix = await asyncio.to_thread(logreader.read_existing, self.log_path(c.id), opts)
-        async def stdin_eof() -> None:
-            if c.config.get("StdinOnce"):
-                with contextlib.suppress(SkiffError):
-                    await asyncio.to_thread(self.runtime.close_stdin, c.id, None)
-
         session = ShimAttach(c.tty, stdin and bool(c.config.get("OpenStdin")), stdout, stderr, keys, prefix,
-                             on_detach=lambda: self._publish(c, "detach"), on_stdin_eof=stdin_eof)
+                             on_detach=lambda: self._publish(c, "detach"))
         if not stream:
             session.abandon()
             return session
