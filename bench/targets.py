@@ -19,7 +19,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.support.busybox import write_docker_archive  # noqa: E402
-from tests.support.dockerd import Dockerd, remove_cgroups  # noqa: E402
+from tests.support.cgroups import remove_cgroups  # noqa: E402
+from tests.support.dockerd import Dockerd  # noqa: E402
 from tests.support.engine import Engine  # noqa: E402
 
 from bench import report  # noqa: E402

@@ -17,17 +17,14 @@ import time
 
 import pytest
 
+from tests.support.procs import ok_bytes as ok
+
 pytestmark = [pytest.mark.interop, pytest.mark.root,
               pytest.mark.skipif(shutil.which("docker") is None, reason="docker CLI not installed")]
 
 
 def name(prefix: str = "t") -> str:
     return f"{prefix}{secrets.token_hex(4)}"
-
-
-def ok(r) -> bytes:
-    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
-    return r.stdout
 
 
 @pytest.fixture
@@ -303,7 +300,6 @@ def test_socket_is_root_skiff_0660(engine):
     assert st.st_uid == 0 and grp.getgrgid(st.st_gid).gr_name == "skiff"
 
 
-
 def test_bad_input_status_codes(engine):
     """What the CLI reports above, checked at the HTTP level: dockerd's statuses and messages."""
     import orjson
@@ -324,7 +320,6 @@ def test_bad_input_status_codes(engine):
     assert status == 400
     assert request(engine.socket, "GET", "/v1.50/containers/absent/json")[0] == 404
     assert request(engine.socket, "GET", "/_ping") == (200, b"OK")
-
 
 
 def test_stdin_eof_ends_attach_not_the_container(engine, cname):

@@ -20,16 +20,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.busybox import layer_tar
+from tests.support.procs import ok
 
 pytestmark = [pytest.mark.interop, pytest.mark.root]
 
 NONE = ["--network", "none"]
-
-
-def ok(proc: subprocess.CompletedProcess) -> str:
-    """stdout of a finished CLI call, or a failure that shows what the tool said."""
-    assert proc.returncode == 0, f"{proc.args} -> {proc.returncode}\n{proc.stderr.decode(errors='replace')}"
-    return proc.stdout.decode()
 
 
 def image_id(client, ref: str) -> str:

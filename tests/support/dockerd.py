@@ -27,9 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.support.cgroups import remove_cgroups
 from tests.support.engine import docker_env, request
 
-CGROUP_V1 = Path("/sys/fs/cgroup")
 SHIM_SOCKET_DIR = Path("/run/containerd/s")  # fixed in containerd 1.6; see the module docstring
 BINARIES = ("dockerd", "containerd", "containerd-shim-runc-v2", "runc", "docker")
 
@@ -248,15 +248,3 @@ def _unmount_under(root: Path) -> None:
     for point in sorted(set(points), key=len, reverse=True):
         subprocess.run(["umount", "-l", point], capture_output=True)
 
-
-def remove_cgroups(parent: str) -> None:
-    """rmdir the cgroup parent in every hierarchy, children first (they are empty by now)."""
-    for base in [p for p in CGROUP_V1.iterdir() if p.is_dir()]:
-        top = base / parent.lstrip("/")
-        if not top.is_dir():
-            continue
-        for dirpath, _dirs, _files in sorted(os.walk(top), key=lambda w: len(w[0]), reverse=True):
-            try:
-                os.rmdir(dirpath)
-            except OSError:
-                pass

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.cgroups import remove_cgroups
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -113,19 +115,6 @@ class Engine:
             if ids:
                 self.docker("rm", "-f", *[i.decode() for i in ids])
         self.stop()
-        remove_cgroup_parents(self.prefix)
+        remove_cgroups("/" + self.prefix)
         shutil.rmtree(self.root, ignore_errors=True)
 
-
-def remove_cgroup_parents(prefix: str) -> None:
-    """Remove the engine's empty per-prefix cgroup folders (the engine keeps them, as dockerd keeps /docker)."""
-    for parent in Path("/sys/fs/cgroup").glob(f"*/{prefix}"):
-        for d in sorted((p for p in parent.rglob("*") if p.is_dir()), key=lambda p: -len(p.parts)):
-            try:
-                d.rmdir()
-            except OSError:
-                pass
-        try:
-            parent.rmdir()
-        except OSError:
-            pass

@@ -5,11 +5,6 @@ import time
 import pytest
 
 
-def ok(r) -> str:
-    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
-    return r.stdout.decode()
-
-
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
     """Poll until predicate() is truthy (for state that changes in the background, e.g. restarts)."""
     deadline = time.monotonic() + timeout

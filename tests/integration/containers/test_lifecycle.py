@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tests.integration.containers.conftest import ok, wait_for
+from tests.integration.containers.conftest import wait_for
+from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
 

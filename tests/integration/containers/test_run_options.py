@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.integration.containers.conftest import ok
+from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
 

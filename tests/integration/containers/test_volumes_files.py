@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.integration.containers.conftest import ok
+from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
 

@@ -7,14 +7,10 @@ import tarfile
 
 import pytest
 
+from tests.support.procs import ok
 from tests.unit.images.tarbuild import make_tar
 
 pytestmark = pytest.mark.root
-
-
-def ok(proc) -> str:
-    assert proc.returncode == 0, f"{proc.args} -> {proc.returncode}\n{proc.stderr.decode(errors='replace')}"
-    return proc.stdout.decode()
 
 
 def fails(proc, code: int = 1) -> str:
