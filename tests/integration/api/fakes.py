@@ -14,8 +14,8 @@ import secrets
 from collections.abc import AsyncIterator
 
 from skiff.common.errors import Conflict, InvalidArgument, NotFound, NotModified
+from skiff.common.stdcopy import frame
 from skiff.common.timefmt import now_rfc3339
-from skiff.engine.api.wire import frame
 from skiff.engine.events import EventBus
 
 

@@ -11,11 +11,10 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from skiff.common.errors import InvalidArgument
+from skiff.common.stdcopy import Deframer, frame
 from skiff.engine.api.context import ctx
 from skiff.engine.api.hijack import MULTIPLEXED_STREAM, RAW_STREAM, hijack, pump
 from skiff.engine.api.wire import (
-    Deframer,
-    frame,
     json_line,
     json_response,
     no_content,

@@ -14,8 +14,6 @@ import orjson
 from aiohttp import web
 
 from skiff.common.errors import InvalidArgument
-from skiff.common.stdcopy import Deframer as Deframer  # re-exported: the route modules' framing
-from skiff.common.stdcopy import frame as frame
 
 JSON = "application/json"
 _FALSE = {"", "0", "no", "false", "none"}
