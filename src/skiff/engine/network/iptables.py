@@ -9,11 +9,11 @@ Rules are applied with `iptables-restore --noflush` in one batch: declaring a us
 atomically. The text rendering is pure (`render_*`), the I/O is in `Iptables`.
 
 Chains (table, name):
-- filter `<P>-FORWARD`   jumped from FORWARD: isolation, established, ports, per-bridge policy
+- filter `<P>-FORWARD`   jumped from FORWARD: isolation, established, per-bridge policy
 - filter `<P>-ISOLATION` / `<P>-ISOLATION2`: traffic between two different engine bridges drops
-- filter `<P>-PORTS`     accept rules for published ports (the port-publishing code fills it)
 - nat    `<P>-POSTROUTING` jumped from POSTROUTING: MASQUERADE of outbound traffic
-- nat    `<P>-DNAT`      jumped from PREROUTING and OUTPUT for local destinations (published ports)
+Port publishing keeps its own chains (`<P>-DNAT`, `<P>-HAIRPIN`, `<P>-PORTS`, see
+`ports_rules.py`) and may apply its batches through `Iptables.restore`.
 """
 
 from __future__ import annotations
@@ -59,32 +59,22 @@ class Chains:
         return f"{self.prefix}-ISOLATION2"
 
     @property
-    def ports(self) -> str:
-        return f"{self.prefix}-PORTS"
-
-    @property
     def postrouting(self) -> str:
         return f"{self.prefix}-POSTROUTING"
 
-    @property
-    def dnat(self) -> str:
-        return f"{self.prefix}-DNAT"
-
     def all(self) -> list[tuple[str, str]]:
         return [("filter", self.forward), ("filter", self.isolation), ("filter", self.isolation2),
-                ("filter", self.ports), ("nat", self.postrouting), ("nat", self.dnat)]
+                ("nat", self.postrouting)]
 
     def jumps(self) -> list[Rule]:
         """The rules in built-in chains that lead into ours (inserted first in their chain)."""
         return [
             Rule("filter", "FORWARD", ("-j", self.forward)),
             Rule("nat", "POSTROUTING", ("-j", self.postrouting)),
-            Rule("nat", "PREROUTING", ("-m", "addrtype", "--dst-type", "LOCAL", "-j", self.dnat)),
-            Rule("nat", "OUTPUT", ("-m", "addrtype", "--dst-type", "LOCAL", "-j", self.dnat)),
         ]
 
     def owns(self, chain: str) -> bool:
-        return chain.startswith(self.prefix + "-")
+        return chain in {name for _, name in self.all()}
 
 
 @dataclass(frozen=True)

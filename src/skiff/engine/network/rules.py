@@ -2,7 +2,7 @@
 
 All bridges' rules are rendered together and written as whole chains in one batch
 (`Iptables.set_chains`), so adding or removing a network never leaves a half-edited chain.
-The `<P>-PORTS` and `<P>-DNAT` chains are filled by port publishing and never rendered here.
+Port publishing's chains (`<P>-DNAT`, `<P>-PORTS`, ...) are its own and never rendered here.
 """
 
 from __future__ import annotations
@@ -43,9 +43,7 @@ def render(chains: Chains, bridges: list[BridgePolicy]) -> dict[tuple[str, str],
             forward.append(f("-o", br, "!", "-i", br, "-j", "DROP"))
             continue
         forward.append(f("-o", br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"))
-        forward.append(f("-o", br, "-j", chains.ports))
         forward.append(f("-i", br, "!", "-o", br, "-j", "ACCEPT"))
-        forward.append(f("-o", br, "-j", "DROP"))  # new connections from outside: only published ports
         if b.masquerade:
             postrouting.append(Rule("nat", chains.postrouting,
                                     ("-s", b.subnet, "!", "-o", br, "-j", "MASQUERADE")))
