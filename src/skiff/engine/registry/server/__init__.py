@@ -1,0 +1,1 @@
+"""The built-in registry server: the distribution (v2) API over filesystem storage."""

@@ -1,0 +1,86 @@
+"""`skiff registry serve [CONFIG.yml] [--addr HOST:PORT] [--root DIR]`: the registry server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from skiff.common.errors import SkiffError
+from skiff.engine.registry.server.config import DEFAULT_ADDR, DEFAULT_ROOT, ServerConfig, parse_config, split_addr
+
+log = logging.getLogger("skiff.registry")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="skiff registry", description="Run a Docker registry (distribution v2 API).")
+    sub = p.add_subparsers(dest="verb", required=True)
+    s = sub.add_parser("serve", help="serve the registry API",
+                       description="Serve the distribution (v2) API from filesystem storage. CONFIG.yml uses "
+                                   "the reference registry's format; flags override it.")
+    s.add_argument("config", nargs="?", help="configuration file (the reference registry's YAML)")
+    s.add_argument("--addr", help=f"address to listen on, HOST:PORT (default {DEFAULT_ADDR})")
+    s.add_argument("--root", help=f"storage root directory (default {DEFAULT_ROOT})")
+    s.add_argument("--htpasswd", help="htpasswd file with bcrypt entries: require basic auth")
+    s.add_argument("--realm", default=None, help="basic-auth realm (default basic-realm)")
+    s.add_argument("-l", "--log-level", default="info", choices=["debug", "info", "warn", "error"])
+    return p
+
+
+def load_config(args: argparse.Namespace) -> ServerConfig:
+    cfg = ServerConfig()
+    if args.config:
+        try:
+            cfg = parse_config(Path(args.config).read_text())
+        except OSError as e:
+            raise SkiffError(f"cannot read configuration {args.config}: {e.strerror}") from None
+    if args.addr:
+        split_addr(args.addr)
+        cfg.addr = args.addr
+    if args.root:
+        cfg.root = args.root
+    if args.htpasswd:
+        cfg.htpasswd_path = args.htpasswd
+    if args.realm:
+        cfg.realm = args.realm
+    return cfg
+
+
+async def serve(cfg: ServerConfig, ready=None) -> None:
+    from aiohttp import web
+
+    from skiff.engine.registry.server.app import build_app
+
+    runner = web.AppRunner(build_app(cfg), access_log=log if log.isEnabledFor(logging.DEBUG) else None)
+    await runner.setup()
+    host, port = cfg.host_port
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0] if runner.addresses else (host, port)
+    log.info("listening on %s:%s, storage in %s", bound[0], bound[1], cfg.root)
+    print(f"registry listening on {bound[0]}:{bound[1]}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=args.log_level.upper().replace("WARN", "WARNING"), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args)
+        asyncio.run(serve(cfg))
+    except SkiffError as e:
+        print(f"skiff registry: {e.message}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"skiff registry: {e}", file=sys.stderr)
+        return 1
+    return 0
