@@ -1,0 +1,1 @@
+"""The Kubernetes kinds skiff serves: registry, schemas, defaulting, validation, printing."""

@@ -1,0 +1,219 @@
+"""The official Kubernetes 1.32 schemas (shipped by the `kubernetes-validate` package).
+
+Used for what the Go decoder does before any validation runs: type errors
+(`json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type
+int32`) and unknown fields (`unknown field "spec.containers[0].containersPort"`), and for
+the patch strategies and merge keys strategic merge patch needs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+from typing import Any
+
+import orjson
+
+KUBERNETES_VERSION = "v1.32.0"
+_REF_PREFIX = "#/$defs/"
+
+
+@functools.cache
+def definitions() -> dict[str, dict[str, Any]]:
+    """Definition name (io.k8s.api.core.v1.Pod) -> its JSON schema."""
+    path = (importlib.resources.files("kubernetes_validate")
+            / f"kubernetes-json-schema/{KUBERNETES_VERSION}-local/_definitions.json")
+    return orjson.loads(path.read_bytes())["$defs"]
+
+
+def resolve(schema: dict[str, Any] | None) -> dict[str, Any]:
+    """Follow `$ref`s; {} (anything goes) when unknown."""
+    seen = 0
+    while schema and "$ref" in schema and seen < 16:
+        schema = definitions().get(schema["$ref"].removeprefix(_REF_PREFIX), {})
+        seen += 1
+    return schema or {}
+
+
+def ref_name(schema: dict[str, Any] | None) -> str:
+    return str((schema or {}).get("$ref", "")).removeprefix(_REF_PREFIX)
+
+
+def definition(name: str) -> dict[str, Any]:
+    return definitions().get(name, {})
+
+
+def types_of(schema: dict[str, Any]) -> set[str]:
+    t = schema.get("type")
+    if t is None:
+        return set()
+    return {t} if isinstance(t, str) else set(t)
+
+
+def property_schema(schema: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The schema of field `name` of an object schema (a struct property or a map value)."""
+    schema = resolve(schema)
+    props = schema.get("properties")
+    if props is not None and name in props:
+        return props[name]
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        return extra
+    return None
+
+
+def items_schema(schema: dict[str, Any]) -> dict[str, Any] | None:
+    return resolve(schema).get("items")
+
+
+def is_free_form(schema: dict[str, Any]) -> bool:
+    """Fields the decoder does not check: RawExtension, preserve-unknown-fields, untyped."""
+    schema = resolve(schema)
+    return (schema.get("x-kubernetes-preserve-unknown-fields") is True
+            or (not schema.get("properties") and "additionalProperties" not in schema
+                and not types_of(schema) - {"null"} and "oneOf" not in schema and "items" not in schema))
+
+
+# ---- unknown fields ------------------------------------------------------------------------
+
+
+def unknown_fields(definition_name: str, obj: Any) -> list[str]:
+    """Paths of fields the schema does not know, in Kubernetes' notation."""
+    found: list[str] = []
+    _walk_unknown({"$ref": _REF_PREFIX + definition_name}, obj, "", found)
+    return found
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _walk_unknown(schema: dict[str, Any], value: Any, path: str, found: list[str]) -> None:
+    schema = resolve(schema)
+    if not schema or is_free_form(schema):
+        return
+    if isinstance(value, dict):
+        props = schema.get("properties")
+        extra = schema.get("additionalProperties")
+        for key, sub in value.items():
+            if props is not None and key in props:
+                _walk_unknown(props[key], sub, _join(path, key), found)
+            elif isinstance(extra, dict):
+                _walk_unknown(extra, sub, _join(path, key), found)
+            elif props is not None:
+                found.append(_join(path, key))
+    elif isinstance(value, list) and "items" in schema:
+        for i, item in enumerate(value):
+            _walk_unknown(schema["items"], item, f"{path}[{i}]", found)
+
+
+# ---- type errors ---------------------------------------------------------------------------
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def go_type(schema: dict[str, Any]) -> str:
+    """The Go type name the decoder reports (`int32`, `[]v1.Container`, `map[string]string`)."""
+    name = ref_name(schema)
+    if name:
+        target = resolve(schema)
+        if "oneOf" in target:
+            return "intstr.IntOrString" if name.endswith("IntOrString") else "resource.Quantity"
+        if "properties" not in target:
+            return go_type(target)
+        parts = name.split(".")
+        return f"{parts[-2]}.{parts[-1]}"
+    types = types_of(schema) - {"null"}
+    fmt = schema.get("format", "")
+    if "integer" in types:
+        return fmt or "int64"
+    if "number" in types:
+        return "float64"
+    if "boolean" in types:
+        return "bool"
+    if "string" in types:
+        return "[]uint8" if fmt == "byte" else "string"
+    if "array" in types:
+        return "[]" + go_type(schema.get("items") or {})
+    if "object" in types and isinstance(schema.get("additionalProperties"), dict):
+        return "map[string]" + go_type(schema["additionalProperties"])
+    return "interface {}"
+
+
+def _accepts(schema: dict[str, Any], value: Any) -> bool:
+    if value is None:
+        return True  # JSON null decodes to the zero value of any Go type
+    if "oneOf" in schema:
+        return any(_accepts(s, value) for s in schema["oneOf"])
+    types = types_of(schema) - {"null"}
+    if not types:
+        return True
+    if isinstance(value, bool):
+        return "boolean" in types
+    if isinstance(value, int):
+        return bool(types & {"integer", "number"})
+    if isinstance(value, float):
+        return "number" in types or ("integer" in types and value.is_integer())
+    if isinstance(value, str):
+        return "string" in types
+    if isinstance(value, list):
+        return "array" in types
+    return "object" in types
+
+
+def type_error(definition_name: str, obj: Any) -> str | None:
+    """The first decode error Go's json package would report for `obj`, or None."""
+    return _walk_types({"$ref": _REF_PREFIX + definition_name}, obj, "", "", definition_name)
+
+
+def _walk_types(schema: dict[str, Any], value: Any, path: str, struct: str, holder: str) -> str | None:
+    name = ref_name(schema)
+    target = resolve(schema)
+    if not target or target.get("x-kubernetes-preserve-unknown-fields") is True:
+        return None
+    if not _accepts(target, value):
+        shown = _json_kind(value)
+        if shown == "number" and isinstance(value, float):
+            shown = f"number {value}"
+        where = f"Go struct field {struct}.{path}" if struct else "Go value"
+        return f"json: cannot unmarshal {shown} into {where} of type {go_type(schema)}"
+    if name and "properties" in target:
+        holder = name.split(".")[-1]
+    if isinstance(value, dict):
+        props = target.get("properties")
+        extra = target.get("additionalProperties")
+        for key, sub in value.items():
+            sub_schema = props.get(key) if props else None
+            sub_path = _join(path, key)
+            if sub_schema is None and isinstance(extra, dict):
+                sub_schema, sub_path = extra, path  # Go names the map, not the key
+            if sub_schema is not None:
+                err = _walk_types(sub_schema, sub, sub_path, holder, holder)
+                if err:
+                    return err
+    elif isinstance(value, list) and "items" in target:
+        for item in value:
+            err = _walk_types(target["items"], item, path, struct or holder, holder)
+            if err:
+                return err
+    return None
+
+
+def patch_meta(schema: dict[str, Any] | None) -> tuple[str, str, str]:
+    """(patch strategy, merge key, list type) that a field's schema declares."""
+    if not schema:
+        return "", "", ""
+    strategy = schema.get("x-kubernetes-patch-strategy", "")
+    key = schema.get("x-kubernetes-patch-merge-key", "")
+    list_type = schema.get("x-kubernetes-list-type", "")
+    return strategy, key, list_type

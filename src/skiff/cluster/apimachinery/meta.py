@@ -1,0 +1,81 @@
+"""Object metadata helpers: uids, RFC 3339 timestamps, generateName, accessors."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+# k8s.io/apimachinery/pkg/util/rand: consonants and digits that cannot spell words.
+NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+RANDOM_SUFFIX_LENGTH = 5
+MAX_NAME_LENGTH = 63
+MAX_GENERATED_PREFIX = MAX_NAME_LENGTH - RANDOM_SUFFIX_LENGTH
+
+
+def new_uid() -> str:
+    return str(uuid.uuid4())
+
+
+def now_rfc3339(now: datetime | None = None) -> str:
+    """A metav1.Time: second precision, UTC, 'Z'."""
+    return format_rfc3339(now or datetime.now(UTC))
+
+
+def format_rfc3339(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now_rfc3339_micro(now: datetime | None = None) -> str:
+    """A metav1.MicroTime (events, leases): microseconds, 'Z'."""
+    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse a metav1.Time or MicroTime; naive times are taken as UTC."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def random_suffix(length: int = RANDOM_SUFFIX_LENGTH) -> str:
+    return "".join(secrets.choice(NAME_ALPHABET) for _ in range(length))
+
+
+def generate_name(prefix: str) -> str:
+    """SimpleNameGenerator: the prefix cut to 58 characters, then 5 random characters."""
+    return prefix[:MAX_GENERATED_PREFIX] + random_suffix()
+
+
+def metadata(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object's metadata dict, created if missing."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = {}
+        obj["metadata"] = meta
+    return meta
+
+
+def name_of(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("name") or "")
+
+
+def namespace_of(obj: dict[str, Any]) -> str:
+    return str((obj.get("metadata") or {}).get("namespace") or "")
+
+
+def labels_of(obj: dict[str, Any]) -> dict[str, str]:
+    return dict((obj.get("metadata") or {}).get("labels") or {})
+
+
+def get_path(obj: Any, *path: str | int, default: Any = None) -> Any:
+    """Walk dicts and lists; `default` when any step is missing."""
+    current = obj
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(current, list) or step >= len(current):
+                return default
+        elif not isinstance(current, dict) or step not in current:
+            return default
+        current = current[step]
+    return default if current is None else current
