@@ -21,23 +21,39 @@ def hostname_file(hostname: str) -> str:
     return hostname + "\n"
 
 
-def hosts_file(hostname: str, domainname: str = "", ip: str = "", extra_hosts: list[str] | None = None) -> str:
-    """localhost lines, the extra hosts (`name:ip`), then the container's own name."""
-    text = HOSTS_BASE
+def extra_host_lines(extra_hosts: list[str] | None, host_gateway: str = "") -> str:
+    """`--add-host name:ip` (or `name=ip`) → "ip\tname" lines; the address `host-gateway` is
+    the default bridge's gateway, as dockerd's --host-gateway-ip defaults to."""
+    text = ""
     for entry in extra_hosts or []:
-        name, sep, addr = entry.partition(":")
+        name, sep, addr = entry.partition("=") if "=" in entry else entry.partition(":")
         if not sep:
             continue
-        text += f"{addr}\t{name}\n"
+        if addr == "host-gateway":
+            if not host_gateway:
+                continue
+            addr = host_gateway
+        text += f"{addr.strip('[]')}\t{name}\n"
+    return text
+
+
+def hosts_file(hostname: str, domainname: str = "", ip: str = "", extra_hosts: list[str] | None = None,
+               links: list[tuple[str, str]] | None = None, host_gateway: str = "") -> str:
+    """localhost lines, the extra hosts (`name:ip`), the linked containers (ip, "alias hostname
+    name"), then the container's own name with its address, in dockerd's order."""
+    text = HOSTS_BASE + extra_host_lines(extra_hosts, host_gateway)
+    for link_ip, names in links or []:
+        text += f"{link_ip}\t{names}\n"
     fqdn = f"{hostname}.{domainname}\t{hostname}" if domainname else hostname
     text += f"{ip or '127.0.0.1'}\t{fqdn}\n"
     return text
 
 
-def resolv_conf(host_text: str, dns: list[str] | None = None, search: list[str] | None = None,
-                options: list[str] | None = None, keep_localhost: bool = False) -> str:
-    """The host's resolv.conf with loopback nameservers removed (they mean nothing in another netns),
-    Docker's public fallbacks when none remain, and `--dns*` flags replacing their lines."""
+INTERNAL_DNS = "127.0.0.11"
+
+
+def _parse_resolv(host_text: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """(nameservers, search domains, options, other lines) of a resolv.conf."""
     nameservers: list[str] = []
     searches: list[str] = []
     opts: list[str] = []
@@ -47,15 +63,36 @@ def resolv_conf(host_text: str, dns: list[str] | None = None, search: list[str] 
         if not fields or fields[0].startswith(("#", ";")):
             continue
         if fields[0] == "nameserver" and len(fields) > 1:
-            ns = fields[1]
-            if keep_localhost or not (ns.startswith("127.") or ns == "::1"):
-                nameservers.append(ns)
+            nameservers.append(fields[1])
         elif fields[0] in ("search", "domain"):
             searches = fields[1:]
         elif fields[0] == "options":
             opts.extend(fields[1:])
         else:
             other.append(line)
+    return nameservers, searches, opts, other
+
+
+def _is_loopback(ns: str) -> bool:
+    return ns.startswith("127.") or ns == "::1"
+
+
+def upstreams(host_text: str, dns: list[str] | None = None) -> list[str]:
+    """The servers the embedded DNS forwards to for a container on a user-defined network: its
+    `--dns` (or the engine's), else the host's. The forwarding happens on the host's side, so
+    loopback servers are kept."""
+    return list(dns) if dns else _parse_resolv(host_text)[0]
+
+
+def resolv_conf(host_text: str, dns: list[str] | None = None, search: list[str] | None = None,
+                options: list[str] | None = None, keep_localhost: bool = False, internal: bool = False) -> str:
+    """The host's resolv.conf with loopback nameservers removed (they mean nothing in another netns),
+    Docker's public fallbacks when none remain, and `--dns*` flags replacing their lines.
+    With `internal` (a user-defined network) the only nameserver is the embedded DNS server,
+    which forwards to the others, and `ndots:0` is added unless ndots is set, as dockerd does."""
+    nameservers, searches, opts, other = _parse_resolv(host_text)
+    if not keep_localhost:
+        nameservers = [ns for ns in nameservers if not _is_loopback(ns)]
     if dns:
         nameservers = list(dns)
     elif not nameservers and not keep_localhost:
@@ -64,6 +101,10 @@ def resolv_conf(host_text: str, dns: list[str] | None = None, search: list[str] 
         searches = [] if search == ["."] else list(search)
     if options:
         opts = list(options)
+    if internal:
+        nameservers = [INTERNAL_DNS]
+        if not any(o.startswith("ndots:") for o in opts):
+            opts.append("ndots:0")
     out = [f"nameserver {ns}" for ns in nameservers]
     if searches:
         out.append("search " + " ".join(searches))

@@ -1,0 +1,160 @@
+"""DNS messages, as much of RFC 1035 as the embedded resolver needs: read a query's header and
+question, write answers (A, PTR) or an empty/error reply. Pure.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from dataclasses import dataclass
+
+TYPE_A = 1
+TYPE_PTR = 12
+TYPE_AAAA = 28
+CLASS_IN = 1
+RCODE_OK = 0
+RCODE_FORMERR = 1
+RCODE_SERVFAIL = 2
+RCODE_NXDOMAIN = 3
+DEFAULT_TTL = 600  # dockerd's embedded resolver answers with this TTL
+
+
+class DnsFormatError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Query:
+    id: int
+    flags: int
+    name: str  # lowercase, no trailing dot
+    qtype: int
+    qclass: int
+    question: bytes  # the question section as received, echoed in replies
+
+    @property
+    def recursion_desired(self) -> bool:
+        return bool(self.flags & 0x0100)
+
+
+def _read_name(data: bytes, pos: int) -> tuple[str, int]:
+    """A possibly compressed name at `pos` → (name, position after it)."""
+    labels: list[str] = []
+    end = -1
+    jumps = 0
+    while True:
+        if pos >= len(data):
+            raise DnsFormatError("name runs past the message")
+        length = data[pos]
+        if length & 0xC0 == 0xC0:
+            if pos + 1 >= len(data) or jumps > 16:
+                raise DnsFormatError("bad compression pointer")
+            if end < 0:
+                end = pos + 2
+            pos = ((length & 0x3F) << 8) | data[pos + 1]
+            jumps += 1
+            continue
+        if length & 0xC0:
+            raise DnsFormatError("bad label length")
+        pos += 1
+        if length == 0:
+            break
+        label = data[pos:pos + length]
+        if len(label) < length:
+            raise DnsFormatError("label runs past the message")
+        labels.append(label.decode("ascii", errors="replace"))
+        pos += length
+    return ".".join(labels).lower(), (end if end >= 0 else pos)
+
+
+def parse_query(data: bytes) -> Query:
+    if len(data) < 12:
+        raise DnsFormatError("message shorter than its header")
+    qid, flags, qdcount = struct.unpack("!HHH", data[:6])
+    if flags & 0x8000:
+        raise DnsFormatError("not a query")
+    if qdcount != 1:
+        raise DnsFormatError("expected one question")
+    name, pos = _read_name(data, 12)
+    if pos + 4 > len(data):
+        raise DnsFormatError("question runs past the message")
+    qtype, qclass = struct.unpack("!HH", data[pos:pos + 4])
+    return Query(qid, flags, name, qtype, qclass, data[12:pos + 4])
+
+
+def encode_name(name: str) -> bytes:
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            raw = label.encode("ascii")
+            if len(raw) > 63:
+                raise DnsFormatError("label longer than 63 bytes")
+            out += bytes([len(raw)]) + raw
+    return out + b"\x00"
+
+
+def _header(q: Query, rcode: int, ancount: int, authoritative: bool = False) -> bytes:
+    flags = 0x8000 | (q.flags & 0x7900) | 0x0080 | rcode  # QR, opcode+RD copied, RA
+    if authoritative:
+        flags |= 0x0400
+    return struct.pack("!HHHHHH", q.id, flags, 1, ancount, 0, 0)
+
+
+def reply(q: Query, rcode: int = RCODE_OK) -> bytes:
+    """An answer-less reply: NXDOMAIN, SERVFAIL, or NOERROR for a name that has no record of the type."""
+    return _header(q, rcode, 0) + q.question
+
+
+def answer_a(q: Query, addresses: list[str], ttl: int = DEFAULT_TTL) -> bytes:
+    records = b"".join(
+        b"\xc0\x0c" + struct.pack("!HHIH", TYPE_A, CLASS_IN, ttl, 4) + ipaddress.IPv4Address(a).packed
+        for a in addresses)
+    return _header(q, RCODE_OK, len(addresses)) + q.question + records
+
+
+def answer_ptr(q: Query, names: list[str], ttl: int = DEFAULT_TTL) -> bytes:
+    records = b""
+    for n in names:
+        target = encode_name(n)
+        records += b"\xc0\x0c" + struct.pack("!HHIH", TYPE_PTR, CLASS_IN, ttl, len(target)) + target
+    return _header(q, RCODE_OK, len(names)) + q.question + records
+
+
+def build_query(name: str, qtype: int = TYPE_A, qid: int = 0x1234) -> bytes:
+    """A recursive query (for tests and probes)."""
+    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + encode_name(name) + struct.pack("!HH", qtype, CLASS_IN)
+
+
+def parse_answers(data: bytes) -> tuple[int, list[tuple[int, str]]]:
+    """A reply → (rcode, [(type, value)]) for A and PTR records (for tests and probes)."""
+    _, flags, qd, an = struct.unpack("!HHHH", data[:8])
+    pos = 12
+    for _ in range(qd):
+        _, pos = _read_name(data, pos)
+        pos += 4
+    out: list[tuple[int, str]] = []
+    for _ in range(an):
+        _, pos = _read_name(data, pos)
+        rtype, _, _, rdlen = struct.unpack("!HHIH", data[pos:pos + 10])
+        pos += 10
+        rdata = data[pos:pos + rdlen]
+        if rtype == TYPE_A:
+            out.append((rtype, str(ipaddress.IPv4Address(rdata))))
+        elif rtype == TYPE_PTR:
+            out.append((rtype, _read_name(data, pos)[0]))
+        pos += rdlen
+    return flags & 0xF, out
+
+
+def reverse_name_to_ip(name: str) -> str | None:
+    """"4.0.17.172.in-addr.arpa" → "172.17.0.4"; None for anything else."""
+    suffix = ".in-addr.arpa"
+    if not name.endswith(suffix):
+        return None
+    parts = name[:-len(suffix)].split(".")
+    if len(parts) != 4:
+        return None
+    try:
+        return str(ipaddress.IPv4Address(".".join(reversed(parts))))
+    except ValueError:
+        return None

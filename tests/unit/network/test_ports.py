@@ -1,0 +1,135 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from skiff.common.errors import InvalidArgument
+from skiff.engine.network import ports, ports_rules
+from skiff.engine.network.ports import PortBinding, PortChooser, PortRequest
+
+
+def test_requests_from_bindings_and_publish_all():
+    bindings = {"80/tcp": [{"HostIp": "", "HostPort": "8080"}],
+                "53/udp": [{"HostIp": "127.0.0.1", "HostPort": ""}],
+                "90/tcp": [{"HostIp": "", "HostPort": "9000-9010"}]}
+    reqs = ports.requests(["80/tcp", "443/tcp", "53/udp", "90/tcp"], bindings, publish_all=True)
+    assert reqs == [
+        PortRequest("udp", 53, "127.0.0.1", 0, 0),
+        PortRequest("tcp", 80, "", 8080, 8080),
+        PortRequest("tcp", 90, "", 9000, 9010),
+        PortRequest("tcp", 443),  # -P: exposed and not bound
+    ]
+
+
+def test_requests_without_publish_all_ignore_exposed():
+    assert ports.requests(["443/tcp"], {}, publish_all=False) == []
+
+
+def test_unsplit_range_key_maps_one_to_one():
+    reqs = ports.requests([], {"80-81/tcp": [{"HostIp": "", "HostPort": "8000-8001"}]}, False)
+    assert [(r.container_port, r.host_lo, r.host_hi) for r in reqs] == [(80, 8000, 8000), (81, 8001, 8001)]
+
+
+@pytest.mark.parametrize("bindings, message", [
+    ({"70000/tcp": []}, 'invalid port specification: "70000"'),
+    ({"80/tcp": [{"HostPort": "70000"}]}, 'invalid port specification: "70000"'),
+    ({"80/tcp": [{"HostPort": "abc"}]}, 'invalid port specification: "abc"'),
+    ({"abc/tcp": []}, 'invalid port specification: "abc"'),
+    ({"80/xyz": []}, "invalid proto: xyz"),
+    ({"80/tcp": [{"HostIp": "1.2.3", "HostPort": "80"}]}, "invalid IP address: 1.2.3"),
+])
+def test_validate_bindings_errors(bindings, message):
+    with pytest.raises(InvalidArgument) as e:
+        ports.validate_bindings(bindings)
+    assert e.value.message == message
+    assert e.value.status == 400
+
+
+def test_validate_accepts_docker_forms():
+    ports.validate_bindings({"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8000-8010"}], "53/udp": [{}],
+                             "81": None})
+
+
+def test_chooser_round_robin_skips_unusable():
+    chooser = PortChooser((40000, 40004))
+    busy = {40000, 40002}
+    free = lambda ip, proto, port: port not in busy  # noqa: E731
+    got = [chooser.choose(PortRequest("tcp", 80), free) for _ in range(4)]
+    assert got == [40001, 40003, 40004, 40001]
+
+
+def test_chooser_fixed_range_first_free_and_exhaustion():
+    chooser = PortChooser((40000, 40001))
+    req = PortRequest("tcp", 80, "", 9000, 9002)
+    assert chooser.choose(req, lambda ip, proto, port: port != 9000) == 9001
+    assert chooser.choose(req, lambda ip, proto, port: False) is None
+    assert chooser.choose(PortRequest("tcp", 80), lambda ip, proto, port: False) is None
+
+
+@given(st.sets(st.integers(50000, 50063), max_size=60), st.integers(1, 80))
+def test_chooser_never_gives_a_port_twice_or_a_busy_one(busy, n):
+    chooser = PortChooser((50000, 50063))
+    held: set[int] = set()
+
+    def usable(ip, proto, port):
+        return port not in busy and port not in held
+
+    for _ in range(n):
+        port = chooser.choose(PortRequest("tcp", 80), usable)
+        if port is None:
+            assert len(held) + len(busy) == 64
+            break
+        assert 50000 <= port <= 50063 and port not in busy and port not in held
+        held.add(port)
+
+
+def test_ports_view():
+    bound = [PortBinding("tcp", 80, "", 8080), PortBinding("tcp", 80, "127.0.0.1", 8081)]
+    view = ports.ports_view(["443/tcp", "80/tcp", "53/udp"], bound)
+    assert view == {"53/udp": None,
+                    "80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}, {"HostIp": "127.0.0.1", "HostPort": "8081"}],
+                    "443/tcp": None}
+    assert list(view) == ["53/udp", "80/tcp", "443/tcp"]
+
+
+def test_binding_record_round_trip():
+    b = PortBinding("udp", 53, "127.0.0.1", 5353)
+    assert PortBinding.from_record(b.to_record()) == b
+
+
+def test_messages_are_dockerds():
+    b = PortBinding("tcp", 80, "", 8080)
+    assert ports.bind_failed_message(b, allocated=True) == "Bind for 0.0.0.0:8080 failed: port is already allocated"
+    assert ports.bind_failed_message(b, allocated=False).endswith("bind: address already in use")
+
+
+def test_ephemeral_range_file(tmp_path):
+    f = tmp_path / "range"
+    f.write_text("32768\t60999\n")
+    assert ports.read_ephemeral_range(str(f)) == (32768, 60999)
+    assert ports.read_ephemeral_range(str(tmp_path / "missing")) == ports.DEFAULT_EPHEMERAL
+
+
+def test_rules_render():
+    pubs = [ports_rules.Published(PortBinding("tcp", 80, "", 8080), "10.9.0.2", "skt0"),
+            ports_rules.Published(PortBinding("udp", 53, "192.0.2.2", 5353), "10.9.0.3", "skt0"),
+            ports_rules.Published(PortBinding("tcp", 81, "127.0.0.1", 8081), "10.9.0.3", "skt0")]
+    text = ports_rules.render("skt", pubs)
+    assert text.splitlines() == [
+        "*nat", ":skt-DNAT - [0:0]", ":skt-HAIRPIN - [0:0]",
+        "-A skt-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.9.0.2:80",
+        "-A skt-HAIRPIN -s 10.9.0.2/32 -d 10.9.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
+        "-A skt-DNAT -d 192.0.2.2/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.9.0.3:53",
+        "-A skt-HAIRPIN -s 10.9.0.3/32 -d 10.9.0.3/32 -p udp -m udp --dport 53 -j MASQUERADE",
+        "COMMIT", "*filter", ":skt-PORTS - [0:0]",
+        "-A skt-PORTS -d 10.9.0.2/32 -o skt0 -p tcp -m tcp --dport 80 -j ACCEPT",
+        "-A skt-PORTS -d 10.9.0.3/32 -o skt0 -p udp -m udp --dport 53 -j ACCEPT",
+        "COMMIT"]
+    assert ports_rules.teardown("skt").count("-A ") == 0
+
+
+def test_rule_jumps_leave_loopback_to_the_proxy():
+    jumps = ports_rules.jumps("skt")
+    output = [j for j in jumps if j[1] == "OUTPUT"][0]
+    assert "127.0.0.0/8" in output[2] and output[2][-1] == "skt-DNAT"
+    assert {(t, c) for t, c, _ in jumps} == {("nat", "PREROUTING"), ("nat", "OUTPUT"), ("nat", "POSTROUTING"),
+                                             ("filter", "FORWARD")}
