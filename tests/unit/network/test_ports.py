@@ -109,27 +109,53 @@ def test_ephemeral_range_file(tmp_path):
     assert ports.read_ephemeral_range(str(tmp_path / "missing")) == ports.DEFAULT_EPHEMERAL
 
 
+def lines(chains):
+    return {chain: [" ".join(r.args) for r in rules] for (_, chain), rules in chains.items()}
+
+
 def test_rules_render():
     pubs = [ports_rules.Published(PortBinding("tcp", 80, "", 8080), "10.9.0.2", "skt0"),
             ports_rules.Published(PortBinding("udp", 53, "192.0.2.2", 5353), "10.9.0.3", "skt0"),
             ports_rules.Published(PortBinding("tcp", 81, "127.0.0.1", 8081), "10.9.0.3", "skt0")]
-    text = ports_rules.render("skt", pubs)
-    assert text.splitlines() == [
-        "*nat", ":skt-DNAT - [0:0]", ":skt-HAIRPIN - [0:0]",
-        "-A skt-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.9.0.2:80",
-        "-A skt-HAIRPIN -s 10.9.0.2/32 -d 10.9.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
-        "-A skt-DNAT -d 192.0.2.2/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.9.0.3:53",
-        "-A skt-HAIRPIN -s 10.9.0.3/32 -d 10.9.0.3/32 -p udp -m udp --dport 53 -j MASQUERADE",
-        "COMMIT", "*filter", ":skt-PORTS - [0:0]",
-        "-A skt-PORTS -d 10.9.0.2/32 -o skt0 -p tcp -m tcp --dport 80 -j ACCEPT",
-        "-A skt-PORTS -d 10.9.0.3/32 -o skt0 -p udp -m udp --dport 53 -j ACCEPT",
-        "COMMIT"]
-    assert ports_rules.teardown("skt").count("-A ") == 0
+    assert lines(ports_rules.render("skt", pubs)) == {
+        "skt-DNAT": ["-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.9.0.2:80",
+                     "-d 192.0.2.2/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.9.0.3:53"],
+        "skt-HAIRPIN": ["-s 10.9.0.2/32 -d 10.9.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
+                        "-s 10.9.0.3/32 -d 10.9.0.3/32 -p udp -m udp --dport 53 -j MASQUERADE"],
+        "skt-PORTS": ["-d 10.9.0.2/32 ! -i skt0 -o skt0 -p tcp -m tcp --dport 80 -j ACCEPT",
+                      "-d 10.9.0.3/32 ! -i skt0 -o skt0 -p udp -m udp --dport 53 -j ACCEPT"]}
+    assert lines(ports_rules.render("skt", [])) == {"skt-DNAT": [], "skt-HAIRPIN": [], "skt-PORTS": []}
 
 
-def test_rule_jumps_leave_loopback_to_the_proxy():
-    jumps = ports_rules.jumps("skt")
-    output = [j for j in jumps if j[1] == "OUTPUT"][0]
-    assert "127.0.0.0/8" in output[2] and output[2][-1] == "skt-DNAT"
-    assert {(t, c) for t, c, _ in jumps} == {("nat", "PREROUTING"), ("nat", "OUTPUT"), ("nat", "POSTROUTING"),
-                                             ("filter", "FORWARD")}
+SAVED = """*nat
+:PREROUTING ACCEPT [0:0]
+:skt-DNAT - [0:0]
+:other-DNAT - [0:0]
+-A PREROUTING -m addrtype --dst-type LOCAL -j skt-DNAT
+-A PREROUTING -m addrtype --dst-type LOCAL -j other-DNAT
+COMMIT
+*filter
+:FORWARD ACCEPT [0:0]
+COMMIT
+"""
+
+
+def test_jumps_inserted_only_when_missing_and_loopback_left_to_the_proxy():
+    text = ports_rules.render_jumps(SAVED, "skt")
+    assert "-I PREROUTING" not in text
+    assert "-I OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j skt-DNAT" in text
+    assert "-I POSTROUTING -j skt-HAIRPIN" in text and "-I FORWARD -j skt-PORTS" in text
+
+
+def test_teardown_touches_only_our_prefix():
+    text = ports_rules.render_teardown(SAVED, "skt")
+    assert "-D PREROUTING -m addrtype --dst-type LOCAL -j skt-DNAT" in text
+    assert "-F skt-DNAT" in text and "-X skt-DNAT" in text
+    assert "other" not in text and "skt-PORTS" not in text  # never declared: nothing to delete
+
+
+def test_render_text_declares_chains_and_keeps_bang_bare():
+    pubs = [ports_rules.Published(PortBinding("tcp", 80, "", 8080), "10.9.0.2", "skt0")]
+    text = ports_rules.render_text(ports_rules.render("skt", pubs))
+    assert ":skt-DNAT - [0:0]" in text and ":skt-PORTS - [0:0]" in text
+    assert "-A skt-PORTS -d 10.9.0.2/32 ! -i skt0 -o skt0" in text

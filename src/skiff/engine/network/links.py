@@ -51,9 +51,9 @@ def link_env(source_name: str, alias: str, target: LinkTarget) -> list[str]:
     env: list[str] = []
     ports: list[tuple[int, str]] = []
     for key in sorted(target.exposed, key=_port_sort_key):
-        port, _, proto = key.partition("/")
-        ports.append((int(port), proto or "tcp"))
-    start = end = None
+        num, _, kind = key.partition("/")
+        ports.append((int(num), kind or "tcp"))
+    start = end = (0, "")
     for i, (port, proto) in enumerate(ports):
         if i == 0:
             start = end = (port, proto)
@@ -61,7 +61,6 @@ def link_env(source_name: str, alias: str, target: LinkTarget) -> list[str]:
         p = f"{prefix}_PORT_{port}_{proto.upper()}"
         env += [f"{p}={proto}://{target.ip}:{port}", f"{p}_ADDR={target.ip}", f"{p}_PORT={port}",
                 f"{p}_PROTO={proto}"]
-        assert start is not None and end is not None
         if port == end[0] + 1 and proto == start[1]:
             end = (port, proto)
             if i < len(ports) - 1:

@@ -12,11 +12,11 @@ import asyncio
 import contextlib
 import errno
 import logging
-import subprocess
-from collections.abc import Callable
+from typing import Protocol
 
 from skiff.common.errors import SkiffError
 from skiff.engine.network import ports, ports_rules, proxy
+from skiff.engine.network.iptables import Iptables
 from skiff.engine.network.ports import PortBinding, PortRequest
 
 log = logging.getLogger(__name__)
@@ -28,49 +28,39 @@ class PortAllocatedError(SkiffError):
     status = 500
 
 
-def run_iptables_restore(text: str) -> None:
-    r = subprocess.run(["iptables-restore", "--noflush", "-w"], input=text.encode(), capture_output=True)
-    if r.returncode:
-        raise SkiffError(f"iptables-restore failed: {r.stderr.decode(errors='replace').strip()}")
+class PortRules(Protocol):
+    def apply(self, published: list[ports_rules.Published]) -> None: ...
 
-
-def _iptables(*args: str) -> int:
-    return subprocess.run(["iptables", "-w", *args], capture_output=True).returncode
+    def remove(self) -> None: ...
 
 
 class IptablesPorts:
-    """Our chains and the jumps into them, through iptables-restore in one batch per change."""
+    """Our chains and the jumps into them, written through net-core's batch applier."""
 
-    def __init__(self, prefix: str, restore: Callable[[str], None] = run_iptables_restore):
-        self.prefix = prefix
-        self.restore = restore
+    def __init__(self, iptables: Iptables):
+        self.iptables = iptables
+        self.prefix = iptables.chains.prefix
         self._jumped = False
 
     def apply(self, published: list[ports_rules.Published]) -> None:
-        self.restore(ports_rules.render(self.prefix, published))
+        if not self.iptables.enabled:
+            return
+        self.iptables.restore(ports_rules.render_text(ports_rules.render(self.prefix, published)))
         if not self._jumped:
-            for table, chain, rule in ports_rules.jumps(self.prefix):
-                if _iptables("-t", table, "-C", chain, *rule):
-                    _iptables("-t", table, "-I", chain, "1", *rule)
+            self.iptables.restore(ports_rules.render_jumps(self.iptables.save(), self.prefix))
             self._jumped = True
 
     def remove(self) -> None:
         """Drop the jumps and the chains (at shutdown, and at start after a crash)."""
-        for table, chain, rule in ports_rules.jumps(self.prefix):
-            while _iptables("-t", table, "-C", chain, *rule) == 0:
-                if _iptables("-t", table, "-D", chain, *rule):
-                    break
-        names = ports_rules.chain_names(self.prefix)
-        for table, chain in (("nat", names["dnat"]), ("nat", names["hairpin"]), ("filter", names["ports"])):
-            _iptables("-t", table, "-F", chain)
-            _iptables("-t", table, "-X", chain)
+        if self.iptables.enabled:
+            self.iptables.restore(ports_rules.render_teardown(self.iptables.save(), self.prefix))
         self._jumped = False
 
 
 class PortMapper:
-    def __init__(self, prefix: str, rules: IptablesPorts | None = None,
+    def __init__(self, prefix: str, rules: PortRules | None = None,
                  ephemeral: tuple[int, int] | None = None):
-        self.rules = rules if rules is not None else IptablesPorts(prefix)
+        self.rules: PortRules = rules if rules is not None else IptablesPorts(Iptables(prefix))
         self.chooser = ports.PortChooser(ephemeral or ports.read_ephemeral_range())
         self._held: dict[tuple[str, str, int], str] = {}  # (proto, host ip, port) → container id
         self._bound: dict[str, list[PortBinding]] = {}

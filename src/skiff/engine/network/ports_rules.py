@@ -1,7 +1,8 @@
 """iptables rules for published ports, rendered as iptables-restore text. Pure.
 
 Three chains of our own, rewritten whole on every change (in `--noflush` mode a chain's
-declaration line empties it), so a container's rules go by re-rendering without it:
+declaration line empties it), so a container's rules go by re-rendering without it; one
+batch per change, through `Iptables.restore`:
 
 - nat `<P>-DNAT`, jumped from PREROUTING (any local destination) and from OUTPUT (local
   destinations outside 127/8: the kernel does not route DNAT'd loopback traffic, so the
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from skiff.engine.network.iptables import BUILTIN, Rule, parse_save
 from skiff.engine.network.ports import PortBinding
 
 
@@ -31,41 +33,77 @@ def chain_names(prefix: str) -> dict[str, str]:
     return {"dnat": f"{prefix}-DNAT", "hairpin": f"{prefix}-HAIRPIN", "ports": f"{prefix}-PORTS"}
 
 
-def jumps(prefix: str) -> list[tuple[str, str, list[str]]]:
-    """(table, builtin chain, rule args) of the jumps into our chains."""
+def owned(prefix: str) -> list[tuple[str, str]]:
+    """(table, chain) of our chains."""
+    c = chain_names(prefix)
+    return [("nat", c["dnat"]), ("nat", c["hairpin"]), ("filter", c["ports"])]
+
+
+def jumps(prefix: str) -> list[Rule]:
+    """The rules in built-in chains that lead into ours."""
     c = chain_names(prefix)
     return [
-        ("nat", "PREROUTING", ["-m", "addrtype", "--dst-type", "LOCAL", "-j", c["dnat"]]),
-        ("nat", "OUTPUT", ["!", "-d", "127.0.0.0/8", "-m", "addrtype", "--dst-type", "LOCAL", "-j", c["dnat"]]),
-        ("nat", "POSTROUTING", ["-j", c["hairpin"]]),
-        ("filter", "FORWARD", ["-j", c["ports"]]),
+        Rule("nat", "PREROUTING", ("-m", "addrtype", "--dst-type", "LOCAL", "-j", c["dnat"])),
+        Rule("nat", "OUTPUT", ("!", "-d", "127.0.0.0/8", "-m", "addrtype", "--dst-type", "LOCAL", "-j", c["dnat"])),
+        Rule("nat", "POSTROUTING", ("-j", c["hairpin"])),
+        Rule("filter", "FORWARD", ("-j", c["ports"])),
     ]
 
 
-def _dest(p: Published) -> str:
-    return f"{p.container_ip}:{p.binding.container_port}"
-
-
-def render(prefix: str, published: list[Published]) -> str:
-    """iptables-restore --noflush input that sets our three chains to exactly `published`."""
+def render(prefix: str, published: list[Published]) -> dict[tuple[str, str], list[Rule]]:
+    """The whole content of our three chains for `published` (for `Iptables.set_chains`)."""
     c = chain_names(prefix)
-    nat = ["*nat", f":{c['dnat']} - [0:0]", f":{c['hairpin']} - [0:0]"]
-    flt = ["*filter", f":{c['ports']} - [0:0]"]
+    dnat: list[Rule] = []
+    hairpin: list[Rule] = []
+    accept: list[Rule] = []
     for p in published:
         b = p.binding
         if b.host_ip.startswith("127.") or b.host_ip == "::1":
             continue  # loopback bindings are the userland proxy's alone
-        dst = ["-d", f"{b.host_ip}/32"] if b.host_ip else []
-        nat.append(" ".join(["-A", c["dnat"], *dst, "-p", b.proto, "-m", b.proto, "--dport", str(b.host_port),
-                             "-j", "DNAT", "--to-destination", _dest(p)]))
-        nat.append(" ".join(["-A", c["hairpin"], "-s", f"{p.container_ip}/32", "-d", f"{p.container_ip}/32",
-                             "-p", b.proto, "-m", b.proto, "--dport", str(b.container_port), "-j", "MASQUERADE"]))
-        flt.append(" ".join(["-A", c["ports"], "-d", f"{p.container_ip}/32", "-o", p.bridge,
-                             "-p", b.proto, "-m", b.proto, "--dport", str(b.container_port), "-j", "ACCEPT"]))
-    return "\n".join([*nat, "COMMIT", *flt, "COMMIT", ""])
+        dst = ("-d", f"{b.host_ip}/32") if b.host_ip else ()
+        match = ("-p", b.proto, "-m", b.proto)
+        dnat.append(Rule("nat", c["dnat"], (*dst, *match, "--dport", str(b.host_port),
+                                            "-j", "DNAT", "--to-destination", f"{p.container_ip}:{b.container_port}")))
+        hairpin.append(Rule("nat", c["hairpin"], ("-s", f"{p.container_ip}/32", "-d", f"{p.container_ip}/32", *match,
+                                                  "--dport", str(b.container_port), "-j", "MASQUERADE")))
+        # from outside the bridge only: between containers the network's own icc rule decides
+        accept.append(Rule("filter", c["ports"], ("-d", f"{p.container_ip}/32", "!", "-i", p.bridge, "-o", p.bridge,
+                                                  *match, "--dport", str(b.container_port), "-j", "ACCEPT")))
+    return {("nat", c["dnat"]): dnat, ("nat", c["hairpin"]): hairpin, ("filter", c["ports"]): accept}
 
 
-def teardown(prefix: str) -> str:
-    """iptables-restore --noflush input that empties our chains (the caller drops the jumps
-    first, then deletes the chains with `iptables -X`)."""
-    return render(prefix, [])
+def _line(rule: Rule, verb: str) -> str:
+    # unquoted on purpose: iptables-restore takes '!' only bare, and our arguments have no spaces
+    return " ".join([verb, rule.chain, *rule.args])
+
+
+def render_text(chains: dict[tuple[str, str], list[Rule]]) -> str:
+    """iptables-restore --noflush text setting each chain to exactly its rules."""
+    return "".join(_block(table, [f":{chain} - [0:0]", *(_line(r, "-A") for r in rules)])
+                   for (table, chain), rules in chains.items())
+
+
+def render_jumps(saved: str, prefix: str) -> str:
+    """iptables-restore text inserting the jumps `iptables-save` output `saved` lacks."""
+    _, rules = parse_save(saved)
+    present = {(r.table, r.chain, tuple(r.args)) for r in rules}
+    return "".join(_block(j.table, [_line(j, "-I")]) for j in jumps(prefix)
+                   if (j.table, j.chain, j.args) not in present)
+
+
+def render_teardown(saved: str, prefix: str) -> str:
+    """Delete the jumps into our chains, then empty and delete the chains, whatever a crash left."""
+    declared, rules = parse_save(saved)
+    ours = {name for _, name in owned(prefix)}
+    out = ""
+    for r in rules:
+        if r.chain in BUILTIN and any(a in ours for a in r.args):
+            out += _block(r.table, [_line(Rule(r.table, r.chain, tuple(r.args)), "-D")])
+    for table, chain in owned(prefix):
+        if chain in declared.get(table, []):
+            out += _block(table, [f"-F {chain}", f"-X {chain}"])
+    return out
+
+
+def _block(table: str, lines: list[str]) -> str:
+    return "\n".join([f"*{table}", *lines, "COMMIT"]) + "\n"
