@@ -12,6 +12,7 @@ APT_PACKAGES=(
   runc             # the reference OCI runtime, for the runtime comparison tests
   docker.io        # the reference engine (dockerd) for interop tests and benchmarks
   skopeo           # reads skiff's OCI layout in interop tests
+  etcd-server etcd-client  # the etcd datastore backend's tests and benchmarks (reference)
   docker-registry  # the reference registry (distribution 2.8) for registry interop tests
   strace           # bench/profile_run.py: the engine's system calls
   python3-venv

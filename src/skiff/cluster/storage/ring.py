@@ -15,12 +15,15 @@ from collections.abc import AsyncIterator
 from skiff.cluster.storage.interface import Compacted, Event, KeyValue
 
 
-class RingTooOld(Exception):
-    """The cursor is older than the oldest event the ring still holds."""
+class RingTooOld(Compacted):
+    """The cursor is older than the oldest event the ring still holds.
+
+    A Compacted (410) to whoever cannot look further back; the SQLite store catches it and
+    reads the missing stretch from its log instead.
+    """
 
     def __init__(self, revision: int, oldest: int):
         super().__init__(revision, oldest)
-        self.revision = revision
         self.oldest = oldest
 
 
@@ -104,10 +107,7 @@ class EventRing:
         rev = from_revision
         while True:
             head = self.revision  # the batch holds every event up to head (no await between)
-            try:
-                batch = self.read_after(rev)
-            except RingTooOld as e:
-                raise Compacted(e.revision, e.oldest) from None
+            batch = self.read_after(rev)
             for ev in batch:
                 if ev.kv.key.startswith(prefix):
                     yield ev

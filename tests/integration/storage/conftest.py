@@ -1,0 +1,72 @@
+"""The storage suite's backends: every test here runs against memory, SQLite and etcd.
+
+etcd is Debian's etcd-server, started once per session on loopback (tests/support/etcd.py);
+each test works under its own key prefix, so tests never see each other's keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skiff.cluster.storage import Store, open_store
+from tests.support.etcd import Etcd, have_etcd
+
+
+@dataclass
+class Backend:
+    name: str
+    endpoint: str
+    data_dir: Path
+    prefix: str  # this test's key space
+    durable: bool
+    _memory: Store | None = None
+
+    def open(self) -> Store:
+        if self.name == "memory":
+            if self._memory is None:
+                self._memory = open_store("memory://", "")
+            return self._memory
+        return open_store(self.endpoint, str(self.data_dir))
+
+    def key(self, name: str) -> str:
+        return self.prefix + name
+
+
+@pytest.fixture(scope="session")
+def etcd_server():
+    if not have_etcd():
+        pytest.skip("etcd-server is not installed")
+    server = Etcd().start()
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("etcd", marks=pytest.mark.interop)])
+def backend(request, tmp_path) -> Backend:
+    prefix = f"/t{uuid.uuid4().hex[:8]}/"
+    if request.param == "memory":
+        return Backend("memory", "memory://", tmp_path, prefix, durable=False)
+    if request.param == "sqlite":
+        return Backend("sqlite", "", tmp_path, prefix, durable=True)
+    etcd = request.getfixturevalue("etcd_server")
+    return Backend("etcd", etcd.endpoint, tmp_path, prefix, durable=True)
+
+
+def run_with(backend: Backend, body: Callable[[Store], Awaitable[Any]], timeout: float = 60) -> Any:
+    """Open the backend's store in a fresh event loop, run `body(store)`, close it."""
+
+    async def main() -> Any:
+        store = backend.open()
+        try:
+            return await asyncio.wait_for(body(store), timeout)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
