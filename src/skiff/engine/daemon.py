@@ -41,6 +41,7 @@ class Options:
     debug: bool = False
     dns: list[str] = field(default_factory=list)
     pidfile: str | None = None
+    insecure_registries: list[str] = field(default_factory=list)
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -55,9 +56,12 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("-D", "--debug", action="store_true", help="enable debug mode")
     p.add_argument("--dns", action="append", default=[], help="DNS server for containers")
     p.add_argument("-p", "--pidfile", default=None, help="path to write the daemon's pid")
+    p.add_argument("--insecure-registry", dest="insecure_registries", action="append", default=[],
+                   help="registry (host[:port] or CIDR) reachable over plain http; repeatable")
     a = p.parse_args(argv)
     return Options(data_root=os.path.abspath(a.data_root), hosts=a.hosts or [DEFAULT_HOST], prefix=a.prefix,
-                   group=a.group, log_level=a.log_level, debug=a.debug, dns=a.dns, pidfile=a.pidfile)
+                   group=a.group, log_level=a.log_level, debug=a.debug, dns=a.dns, pidfile=a.pidfile,
+                   insecure_registries=a.insecure_registries)
 
 
 def parse_host(host: str) -> tuple[str, str | tuple[str, int]]:
@@ -127,6 +131,7 @@ def build_services(opts: Options):
     from skiff.engine.containers.service import ContainerService
     from skiff.engine.events import EventBus
     from skiff.engine.images.service import ImageService
+    from skiff.engine.registry.service import RegistryService
     from skiff.engine.volumes.service import VolumeService
 
     root = Path(opts.data_root)
@@ -137,7 +142,8 @@ def build_services(opts: Options):
     containers = ContainerService(root, images, runtime, volumes, events, opts.prefix)
     return EngineContext(images=images, containers=containers, volumes=volumes, events=events,
                          data_root=str(root), prefix=opts.prefix, debug=opts.debug, dns=list(opts.dns),
-                         engine_id=engine_id(root), started_ns=time.time_ns())
+                         engine_id=engine_id(root), started_ns=time.time_ns(),
+                         registry=RegistryService(images, root, opts.insecure_registries))
 
 
 async def serve(opts: Options) -> None:
@@ -185,6 +191,8 @@ async def serve(opts: Options) -> None:
     log.debug("API stopped in %.3fs", time.monotonic() - t0)
     with contextlib.suppress(Exception):
         await ctx.containers.shutdown()
+    with contextlib.suppress(Exception):
+        await ctx.registry.close()
     log.debug("services stopped in %.3fs", time.monotonic() - t0)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from skiff.common.errors import SkiffError
-from skiff.engine.api import build, containers, images, networks, system, volumes
+from skiff.engine.api import build, containers, images, networks, registry, system, volumes
 from skiff.engine.api import exec as exec_routes
 from skiff.engine.api.context import CONTEXT, EngineContext
 from skiff.engine.api.system import SERVER
@@ -65,7 +65,7 @@ def build_app(ctx: EngineContext) -> web.Application:
     app = web.Application(middlewares=[errors_middleware], client_max_size=1024**4)
     app.on_response_prepare.append(_common_headers)
     app[CONTEXT] = ctx
-    for module in (system, containers, exec_routes, images, volumes, networks, build):
+    for module in (system, containers, exec_routes, images, registry, volumes, networks, build):
         for method, path, handler in module.ROUTES:
             app.router.add_route(method, path, handler)
             app.router.add_route(method, "/v{api_version:[0-9]+(?:\\.[0-9]+)*}" + path, handler)

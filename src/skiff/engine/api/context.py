@@ -24,6 +24,7 @@ class EngineContext:
     dns: list[str] = field(default_factory=list)
     engine_id: str = ""
     started_ns: int = 0
+    registry: Any = None  # engine/registry's RegistryService: pull, push, login, search
 
 
 CONTEXT: web.AppKey[EngineContext] = web.AppKey("skiff_context", EngineContext)

@@ -13,17 +13,11 @@ from typing import BinaryIO
 
 from aiohttp import web
 
-from skiff.common.errors import InvalidArgument, SkiffError
+from skiff.common.errors import InvalidArgument
 from skiff.engine.api.context import ctx
 from skiff.engine.api.wire import json_line, json_response, open_stream, parse_filters, query_bool, read_json
 
 TAR = "application/x-tar"
-
-
-class NoRegistryClient(SkiffError):
-    """Pull and push need the registry client, which is a later piece of work."""
-
-    status = 501
 
 
 def _name(request: web.Request) -> str:
@@ -120,13 +114,8 @@ async def save_one(request: web.Request) -> web.StreamResponse:
 
 
 async def create(request: web.Request) -> web.StreamResponse:
-    """POST /images/create: `fromSrc=-` imports a rootfs tarball; `fromImage` would pull."""
+    """POST /images/create with `fromSrc=-`: imports a rootfs tarball (api/registry.py routes pulls)."""
     q = request.query
-    if "fromImage" in q:
-        ref = q["fromImage"] + (":" + q["tag"] if q.get("tag") and "@" not in q["fromImage"] else "")
-        raise NoRegistryClient(
-            f"cannot pull {ref}: this skiff engine has no registry client yet; "
-            "load images with `docker load` or `docker import` instead")
     src = q.get("fromSrc", "")
     if src != "-":
         if src:
@@ -143,30 +132,11 @@ async def create(request: web.Request) -> web.StreamResponse:
     return resp
 
 
-async def push(request: web.Request) -> web.Response:
-    raise NoRegistryClient(f"cannot push {_name(request)}: this skiff engine has no registry client yet")
-
-
-async def distribution(request: web.Request) -> web.Response:
-    raise NoRegistryClient(f"cannot look up {_name(request)} in a registry: this skiff engine has no registry "
-                           "client yet")
-
-
-async def auth(request: web.Request) -> web.Response:
-    raise NoRegistryClient("cannot log in: this skiff engine has no registry client yet")
-
-
 async def prune(request: web.Request) -> web.Response:
     filters = parse_filters(request.query.get("filters"))
     dangling = filters.pop("dangling", ["true"])
     prune_all = any(v.lower() in ("false", "0") for v in dangling)
     return json_response(await ctx(request).images.prune(all=prune_all, filters=filters))
-
-
-async def search(request: web.Request) -> web.Response:
-    if not request.query.get("term"):
-        raise InvalidArgument("term is required")
-    return json_response([])
 
 
 async def commit(request: web.Request) -> web.Response:
@@ -187,16 +157,11 @@ ROUTES = [
     ("GET", "/images/json", list_images),
     ("POST", "/images/load", load),
     ("GET", "/images/get", save_many),
-    ("POST", "/images/create", create),
     ("POST", "/images/prune", prune),
-    ("GET", "/images/search", search),
     ("POST", "/commit", commit),
-    ("POST", "/auth", auth),
-    ("GET", "/distribution/{name:.+}/json", distribution),
     ("GET", "/images/{name:.+}/json", inspect),
     ("GET", "/images/{name:.+}/history", history),
     ("POST", "/images/{name:.+}/tag", tag),
-    ("POST", "/images/{name:.+}/push", push),
     ("GET", "/images/{name:.+}/get", save_one),
     ("DELETE", "/images/{name:.+}", remove),
 ]

@@ -1,0 +1,1 @@
+"""The registry client (resolve, pull, push, auth, search) and, in `server/`, the registry server."""

@@ -10,7 +10,13 @@ import sys
 from pathlib import Path
 
 from skiff.common.errors import SkiffError
-from skiff.engine.registry.server.config import DEFAULT_ADDR, DEFAULT_ROOT, ServerConfig, parse_config, split_addr
+from skiff.engine.registry.server.config import (
+    DEFAULT_ADDR,
+    DEFAULT_ROOT,
+    ServerConfig,
+    parse_config,
+    split_addr,
+)
 
 log = logging.getLogger("skiff.registry")
 

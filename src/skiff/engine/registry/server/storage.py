@@ -46,7 +46,7 @@ class Upload:
     id: str
     name: str
     path: Path
-    hasher: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
     size: int = 0
 
 
