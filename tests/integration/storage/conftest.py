@@ -26,6 +26,7 @@ class Backend:
     data_dir: Path
     prefix: str  # this test's key space
     durable: bool
+    server: Etcd | None = None  # the etcd server, for tests that crash it
     _memory: Store | None = None
 
     def open(self) -> Store:
@@ -56,7 +57,7 @@ def backend(request, tmp_path) -> Backend:
     if request.param == "sqlite":
         return Backend("sqlite", "", tmp_path, prefix, durable=True)
     etcd = request.getfixturevalue("etcd_server")
-    return Backend("etcd", etcd.endpoint, tmp_path, prefix, durable=True)
+    return Backend("etcd", etcd.endpoint, tmp_path, prefix, durable=True, server=etcd)
 
 
 def run_with(backend: Backend, body: Callable[[Store], Awaitable[Any]], timeout: float = 60) -> Any:
