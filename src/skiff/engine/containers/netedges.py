@@ -1,0 +1,195 @@
+"""What a container's start adds at the edges of its network, once its namespace and endpoints
+exist and before its process runs: the /etc files (its own addresses, links, --add-host,
+resolv.conf pointing at the embedded DNS on user-defined networks), the link environment,
+published ports and the embedded DNS server in its namespace. And the reverse when it stops.
+
+The container service calls, in this order:
+  targets = edges.link_targets(c)                      (thread; Conflict if a target is not running)
+  env = edges.prepare(c, cdir, endpoints, targets)     (thread: writes hostname, hosts, resolv.conf)
+  await edges.attach(c, endpoints, netns_path)          (ports and DNS; raises, releasing all, on failure)
+  ... process runs ...
+  await edges.detach(c.id)                             (on exit)
+`c` is anything with `id`, `name` (no "/"), `config` and `host_config` (the container record).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from skiff.common.errors import Conflict
+from skiff.engine.containers import etcfiles
+from skiff.engine.network import links, ports
+from skiff.engine.network.attach import EndpointInfo
+from skiff.engine.network.dns import EmbeddedDns
+from skiff.engine.network.links import LinkTarget
+from skiff.engine.network.portmap import PortMapper
+from skiff.engine.network.ports import PortBinding, PortRequest
+
+log = logging.getLogger("skiff.engine.network")
+
+HOST_RESOLV = "/etc/resolv.conf"
+
+
+def read_host_resolv(path: str = HOST_RESOLV) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+class NetworkEdges:
+    def __init__(self, root: str | Path, network: Any, lookup: Callable[[str], Any], engine_dns: list[str],
+                 mapper: PortMapper | None = None, dns: EmbeddedDns | None = None, resolv_path: str = HOST_RESOLV):
+        """`network` is the NetworkService (endpoints, resolve, find); `lookup(ref)` finds a
+        container record by name or id (raising NotFound)."""
+        self.network = network
+        self.lookup = lookup
+        self.engine_dns = list(engine_dns)
+        self.resolv_path = resolv_path
+        self.dir = Path(root) / "ports"
+        self.mapper = mapper or PortMapper(network.prefix)
+        self.dns = dns or EmbeddedDns(network.resolve, etcfiles.upstreams(read_host_resolv(resolv_path)),
+                                      reverse=self._reverse)
+
+    # --- before the process: files and environment (worker thread) ---------------------------
+    def link_targets(self, c: Any) -> list[tuple[str, LinkTarget]]:
+        """(alias, target) of each --link; the targets must be running, on the default bridge."""
+        out = []
+        for spec in c.host_config.get("Links") or []:
+            name, alias = _link_parts(spec)
+            target = self.lookup(name)
+            if not target.state.running:
+                raise Conflict(f"Cannot link to a non running container: /{target.name} AS /{c.name}/{alias}")
+            ip = next((e.ip for e in self.network.endpoints(target.id) if e.is_default_bridge), "")
+            out.append((alias, LinkTarget(name=target.name, hostname=target.config.get("Hostname") or "",
+                                          ip=ip, exposed=tuple(target.config.get("ExposedPorts") or {}),
+                                          env=tuple(target.config.get("Env") or []))))
+        return out
+
+    def prepare(self, c: Any, cdir: str | Path, endpoints: list[EndpointInfo],
+                targets: list[tuple[str, LinkTarget]]) -> list[str]:
+        """Write the container's hostname, hosts and resolv.conf; return the link environment."""
+        d = Path(cdir)
+        cfg, hc = c.config, c.host_config
+        hostname = cfg.get("Hostname") or c.id[:12]
+        host_mode = (hc.get("NetworkMode") or "") == "host"
+        gateway = self._default_gateway()
+        if host_mode:
+            hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else etcfiles.HOSTS_BASE
+            hosts += etcfiles.extra_host_lines(hc.get("ExtraHosts"), gateway)
+        else:
+            link_lines = [line for alias, t in targets for line in links.hosts_entries(alias, t)]
+            ip = endpoints[0].ip if endpoints else ""
+            hosts = etcfiles.hosts_file(hostname, cfg.get("Domainname") or "", ip, hc.get("ExtraHosts"),
+                                        link_lines, gateway)
+        internal = any(not e.is_default_bridge for e in endpoints)
+        resolv = etcfiles.resolv_conf(read_host_resolv(self.resolv_path), hc.get("Dns") or self.engine_dns,
+                                      hc.get("DnsSearch"), hc.get("DnsOptions"), keep_localhost=host_mode,
+                                      internal=internal)
+        for name, text in (("hostname", etcfiles.hostname_file(hostname)), ("hosts", hosts),
+                           ("resolv.conf", resolv)):
+            tmp = d / f".{name}.tmp"
+            tmp.write_text(text)
+            os.replace(tmp, d / name)
+        return [e for alias, t in targets for e in links.link_env(c.name, alias, t)]
+
+    def _default_gateway(self) -> str:
+        with contextlib.suppress(Exception):
+            net = self.network.find("bridge")
+            if net is not None and net.pool is not None:
+                return str(net.pool.gateway)
+        return ""
+
+    def _reverse(self, cid: str, ip: str) -> list[str]:
+        """PTR names for an address on a user-defined network `cid` is on: "name.network"."""
+        with contextlib.suppress(Exception):
+            for net in list(self.network.nets.values()):
+                if net.builtin or cid not in net.endpoints:
+                    continue
+                for ep in net.endpoints.values():
+                    if ep.ip == ip:
+                        return [f"{ep.container_name}.{net.name}"]
+        return []
+
+    # --- around the process: ports and DNS (event loop) --------------------------------------
+    async def attach(self, c: Any, endpoints: list[EndpointInfo], netns_path: str | None,
+                     restore: bool = False) -> list[PortBinding]:
+        """Publish the container's ports (on its first bridge endpoint) and serve DNS in its
+        namespace when it is on a user-defined network. All or nothing. With `restore` (an
+        engine restart) the host ports recorded at the first start are taken again."""
+        cfg, hc = c.config, c.host_config
+        bound: list[PortBinding] = []
+        if endpoints:
+            ep = endpoints[0]
+            if restore:
+                reqs = [PortRequest(b.proto, b.container_port, b.host_ip, b.host_port, b.host_port)
+                        for b in self._load(c.id)]
+            else:
+                reqs = ports.requests(cfg.get("ExposedPorts"), hc.get("PortBindings"), bool(hc.get("PublishAllPorts")))
+            bound = await self.mapper.publish(c.id, c.name, ep.ip, ep.bridge, reqs)
+            self._save(c.id, bound)
+        try:
+            if netns_path and any(not e.is_default_bridge for e in endpoints):
+                servers = hc.get("Dns") or self.engine_dns or None
+                await self.dns.attach(c.id, netns_path, servers)
+        except BaseException:
+            await self.detach(c.id)
+            raise
+        return bound
+
+    async def detach(self, cid: str) -> None:
+        await self.dns.detach(cid)
+        await self.mapper.unpublish(cid)
+        with contextlib.suppress(FileNotFoundError):
+            (self.dir / f"{cid}.json").unlink()
+
+    def ports_view(self, c: Any) -> dict:
+        """NetworkSettings.Ports: empty unless the container runs."""
+        if not c.state.running:
+            return {}
+        return ports.ports_view(c.config.get("ExposedPorts"), self.mapper.bound(c.id))
+
+    def port_summary(self, c: Any) -> list[dict]:
+        """ContainerSummary.Ports (what `docker ps` shows in PORTS)."""
+        out: list[dict] = []
+        for key in c.config.get("ExposedPorts") or {}:
+            port, _, proto = key.partition("/")
+            if not any(b.key == key for b in self.mapper.bound(c.id)) and port.isdigit():
+                out.append({"PrivatePort": int(port), "Type": proto or "tcp"})
+        for b in self.mapper.bound(c.id) if c.state.running else []:
+            out.append({"IP": b.bind_ip, "PrivatePort": b.container_port, "PublicPort": b.host_port, "Type": b.proto})
+        return out
+
+    async def close(self) -> None:
+        await self.dns.close()
+        await self.mapper.close()
+
+    # --- the host ports of running containers, for an engine restart ------------------------
+    def _save(self, cid: str, bound: list[PortBinding]) -> None:
+        if not bound:
+            return
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dir / f".{cid}.tmp"
+        tmp.write_bytes(orjson.dumps([b.to_record() for b in bound]))
+        os.replace(tmp, self.dir / f"{cid}.json")
+
+    def _load(self, cid: str) -> list[PortBinding]:
+        try:
+            return [PortBinding.from_record(r) for r in orjson.loads((self.dir / f"{cid}.json").read_bytes())]
+        except (OSError, ValueError, TypeError, IndexError):
+            return []
+
+
+def _link_parts(spec: str) -> tuple[str, str]:
+    """HostConfig.Links as sent ("db:alias") or as stored ("/db:/web/alias")."""
+    name, _, alias = spec.partition(":")
+    if alias.startswith("/"):
+        alias = alias.rsplit("/", 1)[-1]
+    return links.parse_link(f"{name}:{alias}" if alias else name)

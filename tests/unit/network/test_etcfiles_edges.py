@@ -1,0 +1,152 @@
+"""NetworkEdges (containers/netedges.py) against a fake network service: the /etc files and link
+environment a start writes, ports published on loopback with the iptables step recorded, the
+embedded DNS attached only on user-defined networks. No root."""
+
+import asyncio
+import socket
+from types import SimpleNamespace
+
+import pytest
+
+from skiff.common.errors import Conflict, NotFound
+from skiff.engine.containers.netedges import NetworkEdges
+from skiff.engine.network.attach import EndpointInfo
+from skiff.engine.network.portmap import PortMapper
+
+
+def ep(ip, default=True, net="bridge"):
+    return EndpointInfo(network_id="n1", network_name=net, bridge="skt0", ip=ip, prefixlen=16, gateway="172.30.0.1",
+                        mac="02:42:00:00:00:02", aliases=(), is_default_bridge=default, interface="eth0")
+
+
+def container(cid, name, running=True, **hc):
+    return SimpleNamespace(id=cid, name=name, state=SimpleNamespace(running=running),
+                           config={"Hostname": cid[:12], "Env": ["PATH=/bin", "PGPASS=x"],
+                                   "ExposedPorts": {"5432/tcp": {}}},
+                           host_config=hc)
+
+
+class FakeNetwork:
+    prefix = "skt"
+    nets: dict = {}
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def endpoints(self, cid):
+        return self.eps.get(cid, [])
+
+    def resolve(self, cid, name):
+        return []
+
+    def find(self, name):
+        return SimpleNamespace(pool=SimpleNamespace(gateway="172.30.0.1")) if name == "bridge" else None
+
+
+class RecordingRules:
+    def __init__(self):
+        self.applied = []
+
+    def apply(self, published):
+        self.applied.append(published)
+
+    def remove(self):
+        pass
+
+
+class FakeDns:
+    def __init__(self):
+        self.attached = {}
+
+    async def attach(self, cid, path, upstreams=None):
+        self.attached[cid] = (path, upstreams)
+
+    async def detach(self, cid):
+        self.attached.pop(cid, None)
+
+    async def close(self):
+        pass
+
+
+def edges(tmp_path, eps, records, engine_dns=()):
+    def lookup(ref):
+        if ref not in records:
+            raise NotFound(f"No such container: {ref}")
+        return records[ref]
+
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 127.0.0.53\nnameserver 10.1.1.1\nsearch corp.example\n")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        lo = s.getsockname()[1]
+    mapper = PortMapper("skt", rules=RecordingRules(), ephemeral=(lo, lo + 10))
+    return NetworkEdges(tmp_path, FakeNetwork(eps), lookup, list(engine_dns), mapper=mapper, dns=FakeDns(),
+                        resolv_path=str(resolv))
+
+
+def test_link_files_and_env(tmp_path):
+    db = container("d" * 64, "db")
+    web = container("w" * 64, "web", Links=["/db:/web/database"], ExtraHosts=["gw:host-gateway"])
+    e = edges(tmp_path, {db.id: [ep("172.30.0.2")], web.id: [ep("172.30.0.3")]}, {"db": db})
+    targets = e.link_targets(web)
+    env = e.prepare(web, tmp_path, e.network.endpoints(web.id), targets)
+    assert "DATABASE_PORT_5432_TCP_ADDR=172.30.0.2" in env and "DATABASE_NAME=/web/database" in env
+    assert "DATABASE_ENV_PGPASS=x" in env
+    hosts = (tmp_path / "hosts").read_text().splitlines()
+    assert hosts[-3:] == ["172.30.0.1\tgw", f"172.30.0.2\tdatabase {db.id[:12]} db", f"172.30.0.3\t{web.id[:12]}"]
+    assert (tmp_path / "resolv.conf").read_text() == "nameserver 10.1.1.1\nsearch corp.example\n"
+    assert (tmp_path / "hostname").read_text() == web.id[:12] + "\n"
+
+
+def test_link_to_a_stopped_or_missing_container(tmp_path):
+    db = container("d" * 64, "db", running=False)
+    web = container("w" * 64, "web", Links=["db:db"])
+    e = edges(tmp_path, {}, {"db": db})
+    with pytest.raises(Conflict, match="Cannot link to a non running container: /db AS /web/db"):
+        e.link_targets(web)
+    with pytest.raises(NotFound):
+        e.link_targets(container("x" * 64, "x", Links=["nope:n"]))
+
+
+def test_user_network_resolv_and_dns_attach(tmp_path):
+    c = container("c" * 64, "app", Dns=["192.0.2.53"])
+    e = edges(tmp_path, {c.id: [ep("10.7.0.2", default=False, net="mynet")]}, {}, engine_dns=["9.9.9.9"])
+    e.prepare(c, tmp_path, e.network.endpoints(c.id), [])
+    assert (tmp_path / "resolv.conf").read_text() == "nameserver 127.0.0.11\nsearch corp.example\noptions ndots:0\n"
+
+    async def main():
+        await e.attach(c, e.network.endpoints(c.id), "/run/netns/x")
+        assert e.dns.attached[c.id] == ("/run/netns/x", ["192.0.2.53"])
+        await e.detach(c.id)
+        assert c.id not in e.dns.attached
+
+    asyncio.run(main())
+
+
+def test_engine_dns_flag_applies_without_container_dns(tmp_path):
+    c = container("c" * 64, "app")
+    e = edges(tmp_path, {c.id: [ep("172.30.0.5")]}, {}, engine_dns=["9.9.9.9"])
+    e.prepare(c, tmp_path, e.network.endpoints(c.id), [])
+    assert (tmp_path / "resolv.conf").read_text().splitlines()[0] == "nameserver 9.9.9.9"
+
+
+def test_ports_published_viewed_and_restored(tmp_path):
+    c = container("c" * 64, "web", PortBindings={"5432/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]},
+                  PublishAllPorts=False)
+    e = edges(tmp_path, {c.id: [ep("127.0.0.1")]}, {})
+
+    async def main():
+        [b] = await e.attach(c, e.network.endpoints(c.id), None)
+        assert e.ports_view(c) == {"5432/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(b.host_port)}]}
+        assert e.port_summary(c) == [{"IP": "127.0.0.1", "PrivatePort": 5432, "PublicPort": b.host_port,
+                                      "Type": "tcp"}]
+        await e.mapper.unpublish(c.id)  # an engine restart: the record of the ports stays
+        [again] = await e.attach(c, e.network.endpoints(c.id), None, restore=True)
+        assert again == b
+        await e.detach(c.id)
+        assert e.ports_view(c) == {"5432/tcp": None}
+        c.state.running = False
+        assert e.ports_view(c) == {}
+        await e.close()
+
+    asyncio.run(main())
