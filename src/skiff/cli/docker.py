@@ -45,8 +45,8 @@ CANONICAL: dict[tuple[str, str], tuple[str, str]] = {
     ("image", "load"): ("images", "Load an image from a tar archive or STDIN"),
     ("image", "ls"): ("images", "List images"),
     ("image", "prune"): ("images", "Remove unused images"),
-    ("image", "pull"): ("images", "Download an image from a registry"),
-    ("image", "push"): ("images", "Upload an image to a registry"),
+    ("image", "pull"): ("registry", "Download an image from a registry"),
+    ("image", "push"): ("registry", "Upload an image to a registry"),
     ("image", "rm"): ("images", "Remove one or more images"),
     ("image", "save"): ("images", "Save one or more images to a tar archive (streamed to STDOUT by default)"),
     ("image", "tag"): ("images", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
@@ -68,8 +68,9 @@ CANONICAL: dict[tuple[str, str], tuple[str, str]] = {
     ("system", "prune"): ("system", "Remove unused data"),
     ("", "version"): ("system", "Show the skiff version information"),
     ("", "inspect"): ("system", "Return low-level information on skiff objects"),
-    ("", "login"): ("system", "Authenticate to a registry"),
-    ("", "logout"): ("system", "Log out from a registry"),
+    ("", "login"): ("registry", "Authenticate to a registry"),
+    ("", "logout"): ("registry", "Log out from a registry"),
+    ("", "search"): ("registry", "Search Docker Hub for images"),
 }
 
 # Sub-command aliases inside a group (docker container list == ls, image remove == rm, ...).
@@ -92,7 +93,7 @@ GROUPS = {
 TOP_LEVEL = {
     "run": ("container", "run"), "exec": ("container", "exec"), "ps": ("container", "ls"),
     "build": ("image", "build"), "pull": ("image", "pull"), "push": ("image", "push"),
-    "images": ("image", "ls"), "login": ("", "login"), "logout": ("", "logout"),
+    "images": ("image", "ls"), "login": ("", "login"), "logout": ("", "logout"), "search": ("", "search"),
     "version": ("", "version"), "info": ("system", "info"),
     "attach": ("container", "attach"), "commit": ("container", "commit"), "cp": ("container", "cp"),
     "create": ("container", "create"), "diff": ("container", "diff"), "events": ("system", "events"),

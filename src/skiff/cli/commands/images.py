@@ -1,4 +1,4 @@
-"""Image commands: images/ls, inspect, rmi, prune, history, tag, save, load, import, pull, push, build."""
+"""Image commands: images/ls, inspect, rmi, prune, history, tag, save, load, import, build (pull and push: registry.py)."""
 
 from __future__ import annotations
 
@@ -259,54 +259,6 @@ def import_(ctx, opts, args) -> int:
             raise UsageError(f"open {source}: {(e.strerror or str(e)).lower()}", 1) from None
     resp = ctx.client.request("POST", "/images/create", params, body, content_type="application/x-tar")
     show_progress(resp.body, ctx.out)
-    resp.close()
-    return 0
-
-
-@command("pull", "[OPTIONS] NAME[:TAG|@DIGEST]", """
- -a --all-tags bool  Download all tagged images in the repository
-    --platform string  Set platform if server is multi-platform capable
- -q --quiet bool  Suppress verbose output
-""", min_args=1, max_args=1)
-def pull(ctx, opts, args) -> int:
-    from skiff.cli.progress import show_progress
-
-    ref = args[0]
-    params: dict = {"fromImage": ref, "platform": opts.platform or None}
-    if "@" not in ref:
-        repo, tag_ = split_repo_tag(ref)
-        params.update(fromImage=repo, tag=None if opts.all_tags else (tag_ or "latest"))
-        if not tag_ and not opts.all_tags:
-            ctx.out.write("Using default tag: latest\n")
-            ref += ":latest"
-    resp = ctx.client.request("POST", "/images/create", params, headers={"X-Registry-Auth": "e30="})
-    show_progress(resp.body, ctx.out, quiet=opts.quiet)
-    resp.close()
-    ctx.out.write(_canonical(ref) + "\n")
-    return 0
-
-
-def _canonical(ref: str) -> str:
-    first = ref.split("/", 1)[0]
-    if "/" not in ref:
-        return "docker.io/library/" + ref
-    if "." in first or ":" in first or first == "localhost":
-        return ref
-    return "docker.io/" + ref
-
-
-@command("push", "[OPTIONS] NAME[:TAG]", """
- -a --all-tags bool  Push all tags of an image to the repository
-    --platform string  Push a platform-specific manifest as a single-platform image to the registry
- -q --quiet bool  Suppress verbose output
-""", min_args=1, max_args=1)
-def push(ctx, opts, args) -> int:
-    from skiff.cli.progress import show_progress
-
-    repo, tag_ = split_repo_tag(args[0])
-    params = {"tag": tag_ or (None if opts.all_tags else "latest")}
-    resp = ctx.client.request("POST", f"/images/{repo}/push", params, headers={"X-Registry-Auth": "e30="})
-    show_progress(resp.body, ctx.out, quiet=opts.quiet)
     resp.close()
     return 0
 

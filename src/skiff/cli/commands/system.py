@@ -1,4 +1,4 @@
-"""System commands: version, info, events, system df/prune, login/logout, and generic inspect."""
+"""System commands: version, info, events, system df/prune, and generic inspect (login/logout: registry.py)."""
 
 from __future__ import annotations
 
@@ -260,33 +260,6 @@ def prune(ctx, opts, args) -> int:
                     ctx.out.write(f"{key.lower()}: {item[key]}\n")
         ctx.out.write("\n")
     write_reclaimed(ctx, total)
-    return 0
-
-
-@command("login", "[OPTIONS] [SERVER]", """
- -p --password string  Password or Personal Access Token (PAT)
-    --password-stdin bool  Take the Password or Personal Access Token (PAT) from stdin
- -u --username string  Username
-""", max_args=1)
-def login(ctx, opts, args) -> int:
-    password = opts.password
-    if opts.password_stdin:
-        if opts.password:
-            raise UsageError("--password and --password-stdin are mutually exclusive", 1)
-        password = sys.stdin.read().rstrip("\r\n")
-    if not opts.username or not password:
-        raise UsageError("Error: Cannot perform an interactive login from a non TTY device", 1)
-    server = args[0] if args else "https://index.docker.io/v1/"
-    result = ctx.client.post("/auth", body={"username": opts.username, "password": password,
-                                            "serveraddress": server}) or {}
-    ctx.out.write((result.get("Status") or "Login Succeeded") + "\n")
-    return 0
-
-
-@command("logout", "[SERVER]", max_args=1)
-def logout(ctx, opts, args) -> int:
-    server = args[0] if args else "https://index.docker.io/v1/"
-    ctx.out.write(f"Removing login credentials for {server}\n")
     return 0
 
 

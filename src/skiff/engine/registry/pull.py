@@ -15,6 +15,7 @@ from skiff.common.errors import InvalidArgument
 from skiff.common.timefmt import now_rfc3339
 from skiff.engine.images.store import ImageRecord
 from skiff.engine.registry import progress as msg
+from skiff.engine.registry.blobmap import BlobMap
 from skiff.engine.registry.client import Repository, choose_manifest
 from skiff.engine.registry.fetch import LayerDownload, download
 from skiff.engine.registry.progress import Progress, Throttle
@@ -45,8 +46,10 @@ async def resolve(repo: Repository, ref: Reference, platform: tuple[str, str, st
 
 
 async def pull(images, registry, ref: Reference, auth, send: Progress,
-               platform: tuple[str, str, str]) -> str:
-    """Pull into `images` (an ImageService); returns the image id. `send` receives Docker's messages."""
+               platform: tuple[str, str, str], blobs: BlobMap | None = None) -> str:
+    """Pull into `images` (an ImageService); returns the image id. `send` receives Docker's messages.
+
+    `blobs` learns which registry blob each layer is, so pushing it back there sends nothing."""
     session = registry.session(ref.domain, auth)
     repo = Repository(session, ref.path)
     resolved = await resolve(repo, ref, platform)
@@ -68,6 +71,10 @@ async def pull(images, registry, ref: Reference, auth, send: Progress,
         for dl in downloads:
             if dl is not None:
                 dl.writer.abort()  # no-op once committed
+    if blobs is not None:
+        for desc, diff_id in zip(layers, diff_ids, strict=True):
+            blobs.add(diff_id, session.host, ref.path, desc["digest"], int(desc.get("size") or 0),
+                      desc.get("mediaType") or mt.DOCKER_LAYER_GZIP)
     return image_id
 
 

@@ -49,7 +49,8 @@ class RegistryService:
         send = progress or _discard
         before = self.images.store.refs.get(str(ref)) if ref.tag and not ref.digest else None
         try:
-            image_id = await pull_image(self.images, self.registries, ref, auth, send, parse_platform(platform))
+            image_id = await pull_image(self.images, self.registries, ref, auth, send, parse_platform(platform),
+                                        self.blobs)
         except RegistryError as e:
             raise self._pull_error(ref, e) from None
         digest = next((d.split("@", 1)[1] for d in self.images.store.records[image_id].repo_digests
