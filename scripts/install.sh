@@ -37,6 +37,9 @@ fi
 # Byte-compile now: `skiff` starts on the hot path of every run, and some environments
 # set PYTHONDONTWRITEBYTECODE, which would make every start recompile the CLI.
 .venv/bin/python -m compileall -q src >/dev/null
+# The `skiff` command starts Python without `site` (skiff/cli/launcher.py): pip's wrapper
+# costs every command ~5 ms more. Written after pip, which rewrites its own wrapper.
+.venv/bin/python -m skiff.cli.launcher .venv/bin/skiff
 ln -sf "$PWD/.venv/bin/skiff" /usr/local/bin/skiff 2>/dev/null || true
 
 if [ "${SKIFF_NO_START:-0}" != "1" ]; then

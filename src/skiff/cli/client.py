@@ -7,12 +7,15 @@ One connection per request; the engine is local, so connecting costs microsecond
 
 from __future__ import annotations
 
-import json
+import _socket  # not `socket`, which builds its enums at import: a few ms of every start
+import io
 import os
-import socket
-from collections.abc import Iterator
 
-from skiff.common.stdcopy import read_frames
+from skiff.cli import fastjson
+
+TYPE_CHECKING = False  # not typing's: importing typing costs the CLI ~10 ms of start-up
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 CLIENT_MAX_API = "1.45"
 DEFAULT_HOST = "unix:///run/skiff/engine.sock"
@@ -61,7 +64,7 @@ def encode_query(params: dict | None) -> str:
             if isinstance(v, bool):
                 v = "1" if v else "0"
             elif isinstance(v, dict):
-                v = json.dumps(v, separators=(",", ":"))
+                v = fastjson.dumps(v, compact=True)
             parts.append(f"{quote(key)}={quote(str(v))}")
     return "?" + "&".join(parts) if parts else ""
 
@@ -153,6 +156,8 @@ class Body:
 
     def json_stream(self) -> Iterator[dict]:
         """Docker's streams of JSON objects (progress, events, stats), one a line."""
+        import json
+
         decoder = json.JSONDecoder()
         for line in self.lines():
             text = line.decode("utf-8", "replace").strip()
@@ -163,7 +168,7 @@ class Body:
 
 
 class Response:
-    def __init__(self, sock: socket.socket, reader, status: int, headers: dict[str, str]):
+    def __init__(self, sock: _socket.socket, reader, status: int, headers: dict[str, str]):
         self.sock = sock
         self.reader = reader
         self.status = status
@@ -179,12 +184,12 @@ class Response:
     def json(self):
         data = self.body.read()
         self.close()
-        return json.loads(data) if data.strip() else None
+        return fastjson.loads(data) if data.strip() else None
 
 
 def error_message(status: int, data: bytes) -> str:
     try:
-        return json.loads(data)["message"]
+        return fastjson.loads(data)["message"]
     except (ValueError, KeyError, TypeError):
         text = data.decode("utf-8", "replace").strip()
         return text or f"status {status}"
@@ -197,16 +202,18 @@ class Client:
         self._negotiated = self.version is not None
 
     # -- connection -------------------------------------------------------------------------
-    def _connect(self) -> socket.socket:
+    def _connect(self) -> _socket.socket:
         host = self.host
         try:
             if host.startswith("unix://"):
-                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
                 s.connect(host[len("unix://"):])
             elif host.startswith(("tcp://", "http://")):
                 hostport = host.split("://", 1)[1].rstrip("/")
                 name, _, port = hostport.rpartition(":")
-                s = socket.create_connection((name or "localhost", int(port or 2375)))
+                import socket as socket_mod
+
+                s = socket_mod.create_connection((name or "localhost", int(port or 2375)))
             else:
                 raise ConnectError(f"unsupported host: {host}")
         except PermissionError:
@@ -239,7 +246,7 @@ class Client:
         return self._read_response(sock)
 
     def _write_request(self, method: str, path: str, body, content_type: str | None, headers: dict,
-                       versioned: bool = True) -> socket.socket:
+                       versioned: bool = True) -> _socket.socket:
         sock = self._connect()
         lines = [f"{method} {self._path(path, versioned)} HTTP/1.1", "Host: api", "User-Agent: skiff-cli"]
         for k, v in headers.items():
@@ -269,8 +276,8 @@ class Client:
             pass  # the server answered early (an error); read its answer below
         return sock
 
-    def _read_response(self, sock: socket.socket) -> Response:
-        reader = sock.makefile("rb")
+    def _read_response(self, sock: _socket.socket) -> Response:
+        reader = io.BufferedReader(_SocketReader(sock))
         status_line = reader.readline()
         if not status_line:
             sock.close()
@@ -286,19 +293,19 @@ class Client:
             hdrs[k.strip().lower()] = v.strip()
         return Response(sock, reader, status, hdrs)
 
-    def send_request(self, method: str, path: str, params: dict | None = None) -> socket.socket:
+    def send_request(self, method: str, path: str, params: dict | None = None) -> _socket.socket:
         """Send a request now and read its answer later with `read_response` (wait before start)."""
         self.negotiate()
         return self._write_request(method, path + encode_query(params), None, None, {})
 
-    def read_response(self, sock: socket.socket):
+    def read_response(self, sock: _socket.socket):
         """The JSON answer of a request sent with `send_request`; APIError on an error status."""
         resp = self._read_response(sock)
         data = resp.body.read()
         resp.close()
         if resp.status >= 400:
             raise APIError(resp.status, error_message(resp.status, data))
-        return json.loads(data) if data.strip() else None
+        return fastjson.loads(data) if data.strip() else None
 
     # -- requests ---------------------------------------------------------------------------
     def request(self, method: str, path: str, params: dict | None = None, body=None,
@@ -306,7 +313,7 @@ class Client:
                 raise_for_status: bool = True) -> Response:
         self.negotiate()
         if isinstance(body, dict | list):
-            body = json.dumps(body).encode()
+            body = fastjson.dumps(body).encode()
             content_type = content_type or "application/json"
         resp = self._send(method, path + encode_query(params), body, content_type, headers or {})
         if method == "HEAD":
@@ -326,7 +333,7 @@ class Client:
     def delete(self, path: str, params: dict | None = None):
         return self.request("DELETE", path, params).json()
 
-    def hijack(self, path: str, params: dict | None = None, body=None) -> tuple[socket.socket, Body]:
+    def hijack(self, path: str, params: dict | None = None, body=None) -> tuple[_socket.socket, Body]:
         """POST with ``Upgrade: tcp``; returns the raw socket and a reader of the stream after ``101``.
 
         A server that answers 200 instead of 101 (allowed by the API) still streams the body
@@ -340,6 +347,22 @@ class Client:
         return resp.sock, resp.body
 
 
+class _SocketReader(io.RawIOBase):
+    """The read side of a socket for io.BufferedReader (what socket.makefile("rb") gives)."""
+
+    def __init__(self, sock: _socket.socket):
+        super().__init__()
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        return self._sock.recv_into(buf)
+
+
 def demux(body: Body) -> Iterator[tuple[int, bytes]]:
     """(stream, payload) pairs of a body in Docker's multiplexed stream framing."""
+    from skiff.common.stdcopy import read_frames
+
     return read_frames(body.read_exact)
