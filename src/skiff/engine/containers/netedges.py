@@ -3,7 +3,9 @@ exist and before its process runs: the /etc files (its own addresses, links, --a
 resolv.conf pointing at the embedded DNS on user-defined networks), the link environment,
 published ports and the embedded DNS server in its namespace. And the reverse when it stops.
 
-The container service calls, in this order:
+`install()` hangs it on ContainerService's network start/stop hooks (containers/networking.py);
+`restore_running()` re-takes the ports of running containers after an engine restart.
+In a start, in this order:
   targets = edges.link_targets(c)                      (thread; Conflict if a target is not running)
   env = edges.prepare(c, cdir, endpoints, targets)     (thread: writes hostname, hosts, resolv.conf)
   await edges.attach(c, endpoints, netns_path)          (ports and DNS; raises, releasing all, on failure)
@@ -14,6 +16,7 @@ The container service calls, in this order:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -55,6 +58,7 @@ class NetworkEdges:
         self.resolv_path = resolv_path
         self.dir = Path(root) / "ports"
         self.mapper = mapper or PortMapper(network.prefix)
+        self.start_env: dict[str, list[str]] = {}  # link variables for the process being started
         self.dns = dns or EmbeddedDns(network.resolve, etcfiles.upstreams(read_host_resolv(resolv_path)),
                                       reverse=self._reverse)
 
@@ -193,3 +197,45 @@ def _link_parts(spec: str) -> tuple[str, str]:
     if alias.startswith("/"):
         alias = alias.rsplit("/", 1)[-1]
     return links.parse_link(f"{name}:{alias}" if alias else name)
+
+
+def merge_env(link_env: list[str], env: list[str]) -> list[str]:
+    """The link variables, then the container's own, which win on a clash (as dockerd's
+    ReplaceOrAppendEnvValues)."""
+    own = {e.partition("=")[0] for e in env}
+    return [e for e in link_env if e.partition("=")[0] not in own] + list(env)
+
+
+def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdges:
+    """Build the edges for a ContainerService with networking and hang them on its start/stop hooks."""
+    edges = NetworkEdges(containers.root, network, containers.get, engine_dns)
+
+    async def on_start(c: Any) -> None:
+        targets = await asyncio.to_thread(edges.link_targets, c)
+        eps = network.endpoints(c.id)
+        env = await asyncio.to_thread(edges.prepare, c, containers.cdir(c.id), eps, targets)
+        edges.start_env[c.id] = env
+        path = network.netns_path(c.id) if network.has_netns(c.id) else None
+        await edges.attach(c, eps, path)
+
+    async def on_stop(c: Any) -> None:
+        edges.start_env.pop(c.id, None)
+        await edges.detach(c.id)
+
+    containers.network_start_hooks.append(on_start)
+    containers.network_stop_hooks.append(on_stop)
+    containers.edges = edges
+    return edges
+
+
+async def restore_running(edges: NetworkEdges, containers: Any) -> None:
+    """After an engine restart: take the running containers' host ports again and serve their DNS."""
+    for c in containers.store.all():
+        if not c.state.running:
+            continue
+        eps = edges.network.endpoints(c.id)
+        path = edges.network.netns_path(c.id) if edges.network.has_netns(c.id) else None
+        try:
+            await edges.attach(c, eps, path, restore=True)
+        except Exception as e:  # the container keeps running; say why its ports are gone
+            log.warning("re-publishing ports of %s after restart: %s", c.id[:12], e)
