@@ -1,28 +1,96 @@
-"""/build and /build/prune until the image builder lands: there is no build cache to prune,
-and a build is refused with a clear message rather than a bare 404."""
+"""POST /build (the classic builder protocol: the context tarball in the body, progress as a
+JSON message stream) and POST /build/prune (no BuildKit cache to prune)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
+
+import orjson
 from aiohttp import web
 
-from skiff.common.errors import SkiffError
-from skiff.engine.api.wire import json_response
+from skiff.common.errors import InvalidArgument
+from skiff.engine.api.context import CONTEXT, ctx
+from skiff.engine.api.wire import json_line, json_response, open_stream, query_bool
+from skiff.engine.build.service import BuildService
+from skiff.engine.build.session import BuildOptions
+
+_SERVICE: web.AppKey[BuildService] = web.AppKey("skiff_build", BuildService)
 
 
-class BuildsNotSupportedYet(SkiffError):
-    status = 501
+def _service(request: web.Request) -> BuildService:
+    app = request.app
+    if _SERVICE not in app:
+        c = app[CONTEXT]
+        pull = getattr(c, "pull_image", None)  # the registry client's pull, once it lands
+        app[_SERVICE] = BuildService(c.images, c.containers, c.data_root, pull)
+    return app[_SERVICE]
 
 
-async def build(request: web.Request) -> web.Response:
-    raise BuildsNotSupportedYet("building images is not supported by this skiff engine yet; "
-                                "use docker import or docker commit to make images")
+def _json_map(raw: str | None, what: str) -> dict[str, str]:
+    if not raw:
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidArgument(f"failed to parse {what}: invalid JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"failed to parse {what}: expected a JSON object")
+    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+
+
+def options(query) -> BuildOptions:
+    if query.get("remote"):
+        raise InvalidArgument(f"remote build contexts are not supported by this engine ({query['remote']}): "
+                              "send the context as a tarball in the request body")
+    if query.get("version") == "2":
+        raise InvalidArgument("BuildKit is not supported by this engine: build with DOCKER_BUILDKIT=0 "
+                              "(the classic builder)")
+    tags = [t for t in query.getall("t", []) if t]
+    return BuildOptions(
+        dockerfile=query.get("dockerfile") or "Dockerfile", tags=tags,
+        build_args=_json_map(query.get("buildargs"), "build args"), no_cache=query_bool(query, "nocache"),
+        pull=query_bool(query, "pull"), quiet=query_bool(query, "q"), target=query.get("target", ""),
+        labels=_json_map(query.get("labels"), "labels"), rm=query_bool(query, "rm", True),
+        force_rm=query_bool(query, "forcerm"), network=query.get("networkmode", ""),
+        platform=query.get("platform", ""))
+
+
+async def build(request: web.Request) -> web.StreamResponse:
+    opts = options(request.query)
+    service = _service(request)
+    tmp_dir = os.path.join(ctx(request).data_root, "tmp")
+    os.makedirs(tmp_dir, exist_ok=True)
+    with tempfile.TemporaryFile(dir=tmp_dir) as body:
+        async for chunk in request.content.iter_chunked(1 << 20):
+            body.write(chunk)
+        body.flush()
+        body.seek(0)
+        prepared = await service.prepare(body, opts)
+    resp = await open_stream(request)
+
+    async def emit(message: dict) -> None:
+        with contextlib.suppress(ConnectionError):
+            await resp.write(json_line(message))
+
+    await service.run(prepared, emit)
+    with contextlib.suppress(ConnectionError):
+        await resp.write_eof()
+    return resp
 
 
 async def prune(request: web.Request) -> web.Response:
+    """The classic builder keeps its cache in intermediate images, which `image prune` removes."""
     return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})
+
+
+async def session(request: web.Request) -> web.Response:
+    raise NotImplementedError  # BuildKit sessions: the docker CLI then falls back to the classic builder
 
 
 ROUTES = [
     ("POST", "/build", build),
     ("POST", "/build/prune", prune),
+    ("POST", "/session", session),
 ]

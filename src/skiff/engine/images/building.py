@@ -22,7 +22,7 @@ def host_platform() -> tuple[str, str]:
     return "linux", _ARCH.get(_platform.machine(), _platform.machine())
 
 
-def _store_image(svc, config: dict, ref: Reference | None, parent: str = "", new_blobs=()) -> str:
+def store_image(svc, config: dict, ref: Reference | None, parent: str = "", new_blobs=()) -> str:
     """Unpack the layers, store config + manifest, record and name the image (svc.lock held)."""
     diff_ids = config["rootfs"]["diff_ids"]
     new_chains = []
@@ -65,7 +65,7 @@ def import_rootfs(svc, fileobj: BinaryIO, ref: Reference | None, changes: list[s
         }
         if message:
             config["comment"] = message
-        image_id = _store_image(svc, config, ref, new_blobs=[diff_id] if new else [])
+        image_id = store_image(svc, config, ref, new_blobs=[diff_id] if new else [])
     svc.events.publish("image", "import", image_id, {"name": image_id})
     return image_id
 
@@ -109,5 +109,5 @@ def commit(svc, key: str, parent_image: str, ref: Reference | None, author: str,
         new["history"] = [*(parent.config.get("history") or []), entry]
         if container_id:
             new["container"] = container_id
-        image_id = _store_image(svc, new, ref, parent=parent.id, new_blobs=new_blobs)
+        image_id = store_image(svc, new, ref, parent=parent.id, new_blobs=new_blobs)
     return image_id
