@@ -41,7 +41,25 @@ class Options:
     debug: bool = False
     dns: list[str] = field(default_factory=list)
     pidfile: str | None = None
+    bip: str = ""
+    bridge: str = ""
+    fixed_cidr: str = ""
+    icc: bool = True
+    iptables: bool = True
+    ip_forward: bool = True
+    ip_masq: bool = True
+    mtu: int = 0
     insecure_registries: list[str] = field(default_factory=list)
+
+
+def _bool_flag(text: str) -> bool:
+    """dockerd's boolean flags: `--icc=false`, `--iptables=0`, ... (Go's strconv.ParseBool)."""
+    value = text.lower()
+    if value in ("1", "t", "true"):
+        return True
+    if value in ("0", "f", "false"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {text!r}")
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -56,12 +74,23 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("-D", "--debug", action="store_true", help="enable debug mode")
     p.add_argument("--dns", action="append", default=[], help="DNS server for containers")
     p.add_argument("-p", "--pidfile", default=None, help="path to write the daemon's pid")
+    p.add_argument("--bip", default="", help="the default bridge's address with its prefix length, e.g. 10.9.0.1/24")
+    p.add_argument("-b", "--bridge", default="", help='attach containers to this existing bridge; "none" disables '
+                   "the default bridge")
+    p.add_argument("--fixed-cidr", default="", help="IPv4 subnet of the default bridge that containers draw from")
+    p.add_argument("--mtu", type=int, default=0, help="MTU of the default bridge and its containers' interfaces")
+    for flag, what in (("--icc", "inter-container communication on the default bridge"),
+                       ("--iptables", "iptables rules (NAT, isolation)"), ("--ip-forward", "net.ipv4.ip_forward"),
+                       ("--ip-masq", "IP masquerading of outbound traffic")):
+        p.add_argument(flag, type=_bool_flag, nargs="?", const=True, default=True, help=f"enable {what} "
+                       "(default true)")
     p.add_argument("--insecure-registry", dest="insecure_registries", action="append", default=[],
                    help="registry (host[:port] or CIDR) reachable over plain http; repeatable")
     a = p.parse_args(argv)
     return Options(data_root=os.path.abspath(a.data_root), hosts=a.hosts or [DEFAULT_HOST], prefix=a.prefix,
                    group=a.group, log_level=a.log_level, debug=a.debug, dns=a.dns, pidfile=a.pidfile,
-                   insecure_registries=a.insecure_registries)
+                   insecure_registries=a.insecure_registries, bip=a.bip, bridge=a.bridge, fixed_cidr=a.fixed_cidr,
+                   icc=a.icc, iptables=a.iptables, ip_forward=a.ip_forward, ip_masq=a.ip_masq, mtu=a.mtu)
 
 
 def parse_host(host: str) -> tuple[str, str | tuple[str, int]]:
@@ -131,6 +160,8 @@ def build_services(opts: Options):
     from skiff.engine.containers.service import ContainerService
     from skiff.engine.events import EventBus
     from skiff.engine.images.service import ImageService
+    from skiff.engine.network.config import NetworkConfig
+    from skiff.engine.network.service import NetworkService
     from skiff.engine.registry.service import RegistryService
     from skiff.engine.volumes.service import VolumeService
 
@@ -139,10 +170,14 @@ def build_services(opts: Options):
     images = ImageService(root, events)
     volumes = VolumeService(root, events)
     runtime = make_runtime(root, opts.prefix)
-    containers = ContainerService(root, images, runtime, volumes, events, opts.prefix)
-    return EngineContext(images=images, containers=containers, volumes=volumes, events=events,
+    eid = engine_id(root)
+    network = NetworkService(root, events, NetworkConfig(
+        prefix=opts.prefix, bip=opts.bip, bridge=opts.bridge, fixed_cidr=opts.fixed_cidr, icc=opts.icc,
+        iptables=opts.iptables, ip_forward=opts.ip_forward, ip_masq=opts.ip_masq, mtu=opts.mtu), eid)
+    containers = ContainerService(root, images, runtime, volumes, events, opts.prefix, network=network)
+    return EngineContext(images=images, containers=containers, volumes=volumes, events=events, network=network,
                          data_root=str(root), prefix=opts.prefix, debug=opts.debug, dns=list(opts.dns),
-                         engine_id=engine_id(root), started_ns=time.time_ns(),
+                         engine_id=eid, started_ns=time.time_ns(),
                          registry=RegistryService(images, root, opts.insecure_registries))
 
 
@@ -152,6 +187,11 @@ async def serve(opts: Options) -> None:
     from skiff.engine.api.app import build_app
 
     ctx = build_services(opts)
+    running = {c.id for c in ctx.containers.store.all() if c.state.running}
+    try:
+        await asyncio.to_thread(ctx.network.startup, running)
+    except Exception as e:  # a bad --bip or -b, no netlink, iptables refusing: say so and stop
+        raise StartupError(f"cannot set up networking: {getattr(e, 'message', e)}") from None
     await ctx.containers.restore()
     # access log only when debugging: it costs a little on every request
     debug = opts.debug or opts.log_level == "debug"
@@ -191,6 +231,10 @@ async def serve(opts: Options) -> None:
     log.debug("API stopped in %.3fs", time.monotonic() - t0)
     with contextlib.suppress(Exception):
         await ctx.containers.shutdown()
+    try:
+        await asyncio.to_thread(ctx.network.shutdown)
+    except Exception as e:
+        log.warning("network clean-up at shutdown failed: %s", e)
     with contextlib.suppress(Exception):
         await ctx.registry.close()
     log.debug("services stopped in %.3fs", time.monotonic() - t0)

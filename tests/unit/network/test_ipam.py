@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skiff.common.errors import Conflict, InvalidArgument
+from skiff.common.errors import Conflict, Forbidden, InvalidArgument
 from skiff.engine.network.ipam import Pool, check_no_overlap, parse_subnet, pick_default_subnet
 
 
@@ -53,7 +53,7 @@ def test_bad_input():
 
 def test_overlap_and_default_subnets():
     existing = [("skiff0", parse_subnet("172.17.0.0/16")), ("a", parse_subnet("172.18.0.0/16"))]
-    with pytest.raises(Conflict, match="overlaps"):
+    with pytest.raises(Forbidden, match="Pool overlaps with other one on this address space"):
         check_no_overlap(parse_subnet("172.18.3.0/24"), existing)
     check_no_overlap(parse_subnet("10.9.0.0/24"), existing)
     assert str(pick_default_subnet(n for _, n in existing)) == "172.19.0.0/16"

@@ -81,7 +81,7 @@ def test_render_chains_replaces_whole_chains():
 def test_render_changes_quotes_arguments():
     r = Rule("filter", "skA-PORTS", ("-m", "comment", "--comment", "a b", "-j", "ACCEPT"))
     assert render_changes(add=[r], delete=[r]).splitlines()[1:3] == [
-        "-D skA-PORTS -m comment --comment 'a b' -j ACCEPT", "-A skA-PORTS -m comment --comment 'a b' -j ACCEPT"]
+        '-D skA-PORTS -m comment --comment "a b" -j ACCEPT', '-A skA-PORTS -m comment --comment "a b" -j ACCEPT']
 
 
 def _args(rules):

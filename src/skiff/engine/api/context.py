@@ -25,6 +25,7 @@ class EngineContext:
     engine_id: str = ""
     started_ns: int = 0
     registry: Any = None  # engine/registry's RegistryService: pull, push, login, search
+    network: Any = None  # engine/network's NetworkService
 
 
 CONTEXT: web.AppKey[EngineContext] = web.AppKey("skiff_context", EngineContext)

@@ -1,89 +1,71 @@
-"""/networks: the two built-in networks this engine supports so far (`host`, `none`).
+"""/networks: create, list, inspect, remove, prune, connect and disconnect (Docker Engine API).
 
-User-defined and bridge networks belong to the networking work; until it lands, creating
-one is refused with a clear message instead of a silent 404.
+Thin: parse, call the NetworkService (or the container service, for connect/disconnect,
+which change a container's record), serialize.
 """
 
 from __future__ import annotations
 
-import hashlib
-
 from aiohttp import web
 
-from skiff.common.errors import Forbidden, NotFound, SkiffError
+from skiff.common.errors import InvalidArgument
 from skiff.engine.api.context import ctx
 from skiff.engine.api.wire import json_response, parse_filters
 
-BUILTIN = ("host", "none")
 
-
-class NotSupportedYet(SkiffError):
-    status = 501
-
-
-def _network(name: str, engine_id: str) -> dict:
-    nid = hashlib.sha256(f"{engine_id}/{name}".encode()).hexdigest()
-    return {
-        "Name": name, "Id": nid, "Created": "0001-01-01T00:00:00Z", "Scope": "local",
-        "Driver": "host" if name == "host" else "null", "EnableIPv4": False, "EnableIPv6": False,
-        "IPAM": {"Driver": "default", "Options": None, "Config": None}, "Internal": False, "Attachable": False,
-        "Ingress": False, "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": {}, "Options": {},
-        "Labels": {},
-    }
-
-
-def _all(request: web.Request) -> list[dict]:
-    return [_network(n, ctx(request).engine_id) for n in BUILTIN]
-
-
-def _find(request: web.Request, ref: str) -> dict:
-    for net in _all(request):
-        if ref == net["Name"] or (len(ref) >= 3 and net["Id"].startswith(ref)):
-            return net
-    raise NotFound(f"network {ref} not found")
-
-
-def _matches(net: dict, filters: dict[str, list[str]]) -> bool:
-    for key, values in filters.items():
-        if key == "name" and not any(v in net["Name"] for v in values):
-            return False
-        if key == "id" and not any(net["Id"].startswith(v) for v in values):
-            return False
-        if key == "driver" and net["Driver"] not in values:
-            return False
-        if key == "type" and "builtin" not in values:
-            return False
-        if key in ("label", "dangling"):
-            return False
-    return True
+async def _body(request: web.Request) -> dict:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError as e:
+        raise InvalidArgument(f"invalid JSON: {e}") from None
+    if not isinstance(body, dict):
+        raise InvalidArgument("invalid JSON: expected an object")
+    return body
 
 
 async def list_networks(request: web.Request) -> web.Response:
     filters = parse_filters(request.query.get("filters"))
-    return json_response([n for n in _all(request) if _matches(n, filters)])
+    return json_response(ctx(request).network.list(filters))
 
 
 async def inspect(request: web.Request) -> web.Response:
-    return json_response(_find(request, request.match_info["id"]))
+    return json_response(ctx(request).network.inspect(request.match_info["id"]))
 
 
 async def create(request: web.Request) -> web.Response:
-    raise NotSupportedYet("creating networks is not supported by this skiff engine yet: "
-                          "containers can use --network none or --network host")
+    result = await ctx(request).network.create(await _body(request))
+    return json_response(result, status=201)
 
 
 async def remove(request: web.Request) -> web.Response:
-    net = _find(request, request.match_info["id"])
-    raise Forbidden(f"{net['Name']} is a pre-defined network and cannot be removed")
+    await ctx(request).network.remove(request.match_info["id"])
+    return web.Response(status=204)
 
 
 async def connect(request: web.Request) -> web.Response:
-    _find(request, request.match_info["id"])
-    raise NotSupportedYet("connecting containers to networks is not supported by this skiff engine yet")
+    body = await _body(request)
+    container = body.get("Container") or ""
+    if not container:
+        raise InvalidArgument("no container specified")
+    await ctx(request).containers.network_connect(request.match_info["id"], container, body.get("EndpointConfig"))
+    return web.Response(status=200)
+
+
+async def disconnect(request: web.Request) -> web.Response:
+    body = await _body(request)
+    container = body.get("Container") or ""
+    if not container:
+        raise InvalidArgument("no container specified")
+    await ctx(request).containers.network_disconnect(request.match_info["id"], container, bool(body.get("Force")))
+    return web.Response(status=200)
 
 
 async def prune(request: web.Request) -> web.Response:
-    return json_response({"NetworksDeleted": None})
+    filters = parse_filters(request.query.get("filters"))
+    names = await ctx(request).network.prune(filters)
+    return json_response({"NetworksDeleted": names or None})
 
 
 ROUTES = [
@@ -93,5 +75,5 @@ ROUTES = [
     ("GET", "/networks/{id}", inspect),
     ("DELETE", "/networks/{id}", remove),
     ("POST", "/networks/{id}/connect", connect),
-    ("POST", "/networks/{id}/disconnect", connect),
+    ("POST", "/networks/{id}/disconnect", disconnect),
 ]

@@ -57,6 +57,7 @@ class BundleMixin(_Base):
         d = self.cdir(c.id)
         ctx.etc_files = {"/etc/hostname": str(d / "hostname"), "/etc/hosts": str(d / "hosts"),
                          "/etc/resolv.conf": str(d / "resolv.conf")}
+        ctx.netns_path = self._netns_for(c)  # the engine's namespace file, when it made one
         for key, attr, kind in (("NetworkMode", "netns_path", "net"), ("PidMode", "pid_ns_path", "pid"),
                                 ("IpcMode", "ipc_ns_path", "ipc")):
             mode = hc.get(key) or ""
@@ -65,7 +66,8 @@ class BundleMixin(_Base):
                 if not target.state.running:
                     raise Conflict(f"cannot join network of a non running container: {target.id}"
                                    if kind == "net" else f"cannot join {kind} of a non running container: {target.id}")
-                setattr(ctx, attr, f"/proc/{target.state.pid}/ns/{kind}")
+                if not getattr(ctx, attr):
+                    setattr(ctx, attr, f"/proc/{target.state.pid}/ns/{kind}")
         if hc.get("Privileged"):
             ctx.host_devices = hostfs.host_devices()
         for dev in hc.get("Devices") or []:

@@ -69,7 +69,8 @@ class CreationMixin(_Base):
                                         m.labels or None, m.anonymous)
                 m.source = str(self.volumes.data_dir(m.name))
         c = Container(id=cid, name=name, created=now_rfc3339(), image_id=image.id, config=cfg, host_config=hc,
-                      networking_config=dict(body.get("NetworkingConfig") or {}), mounts=mps)
+                      networking_config=self._check_networks(hc, dict(body.get("NetworkingConfig") or {})),
+                      mounts=mps)
         try:
             await asyncio.to_thread(self._make_files, c)
             self.store.register(c)

@@ -53,7 +53,8 @@ class QueryMixin(_Base):
         rw = root = None
         if size:
             rw, root = await self._sizes(c)
-        return views.inspect(c, self._paths(c), self._graph(c), rw, root, self.execs.ids_of(c.id))
+        return views.inspect(c, self._paths(c), self._graph(c), rw, root, self.execs.ids_of(c.id),
+                             self._network_settings(c))
 
     async def list(self, all: bool = False, limit: int = -1, size: bool = False,
                    filters: dict[str, builtins.list[str]] | None = None) -> builtins.list[dict]:
@@ -77,7 +78,7 @@ class QueryMixin(_Base):
             rw = root = None
             if size:
                 rw, root = await self._sizes(c)
-            out.append(views.summary(c, c.config.get("Image") or c.image_id, rw, root))
+            out.append(views.summary(c, c.config.get("Image") or c.image_id, rw, root, self._network_settings(c)))
             if limit > 0 and len(out) >= limit:
                 break
         return out

@@ -34,6 +34,7 @@ from skiff.engine.containers.caps import host_bounding
 from skiff.engine.containers.creation import CreationMixin
 from skiff.engine.containers.execs import ExecManager
 from skiff.engine.containers.files import FileOps
+from skiff.engine.containers.networking import NetworkingMixin
 from skiff.engine.containers.queries import QueryMixin
 from skiff.engine.containers.record import Container, State
 from skiff.engine.containers.signals import parse_signal
@@ -49,15 +50,18 @@ __all__ = ["AttachSession", "ContainerService"]
 DEFAULT_STOP_TIMEOUT = 10
 
 
-class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin, StreamMixin):
+class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin, StreamMixin, NetworkingMixin):
     def __init__(self, root: str | Path, images: Any, runtime: Any, volumes: Any, events: Any,
-                 prefix: str = "skiff"):
+                 prefix: str = "skiff", network: Any = None):
         self.root = Path(root)
         self.images = images
         self.runtime = runtime
         self.volumes = volumes
         self.events = events
         self.prefix = prefix
+        self.network = network  # NetworkService, or None: loopback-only namespaces
+        self.network_start_hooks = []
+        self.network_stop_hooks = []
         self.store = ContainerStore(self.root / "containers")
         self.bin_dir = self.root / "bin"
         self._monitors: dict[str, asyncio.Task] = {}
@@ -134,6 +138,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
     async def _start(self, c: Container) -> None:
         """Create and start the container's process; on failure record Docker's exit code and message."""
         try:
+            await self._networks_up(c)
             st = await asyncio.to_thread(self._create_process, c)
             if st.error:
                 raise SkiffError(st.error)
@@ -186,6 +191,10 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
             self.runtime.delete(cid, True)
         with contextlib.suppress(Exception):
             hostfs.unmount(str(self.rootfs_dir(cid)))
+        try:
+            self._networks_down_sync(cid)
+        except Exception as e:
+            log.warning("network clean-up of %s failed: %s", cid, e)
 
     def _record_and_release(self, c: Container, save: bool) -> None:
         """Save the record first: should the engine stop in between, restore finds the
@@ -207,6 +216,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
     async def _start_failed(self, c: Container, e: SkiffError) -> None:
         err = translate_start_error(e.message)
         await asyncio.to_thread(self._release_process, c.id)
+        await self._networks_down(c)
         for w in self._attach_waiters.pop(c.id, []):
             w.abandon()
         c.state.status = "exited" if c.has_been_started else "created"
@@ -357,6 +367,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         anonymous = [m.name for m in c.mounts if m.type == "volume" and m.anonymous] if remove_volumes else []
         # The record goes last: until then a restart of the engine finishes the removal.
         await asyncio.to_thread(self._release_all, c, not anonymous, record)
+        await self._networks_down(c)
         self.store.remove(c)
         for name in anonymous:
             with contextlib.suppress(SkiffError):

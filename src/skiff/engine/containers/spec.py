@@ -142,7 +142,7 @@ class SpecContext:
     mounts: list[MountPoint] = field(default_factory=list)  # sources resolved to host paths
     etc_files: dict[str, str] = field(default_factory=dict)  # /etc/hosts etc. → host file
     network_mode: str = "none"  # none | host | bridge | default | container:<id>
-    netns_path: str = ""  # the joined netns for container:<id>
+    netns_path: str = ""  # the netns to join: the engine's netns file, or container:<id>'s
     pid_ns_path: str = ""
     ipc_ns_path: str = ""
     host_devices: list[dict] = field(default_factory=list)  # OCI devices, for privileged
@@ -164,7 +164,7 @@ def _namespaces(hc: dict, ctx: SpecContext) -> list[dict]:
     if hc.get("UTSMode") != "host":
         ns.append({"type": "uts"})
     mode = ctx.network_mode
-    if mode.startswith("container:"):
+    if ctx.netns_path and mode != "host":  # made by the engine's network service, or another container's
         ns.append({"type": "network", "path": ctx.netns_path})
     elif mode != "host":
         ns.append({"type": "network"})

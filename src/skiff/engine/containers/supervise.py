@@ -58,6 +58,7 @@ class SupervisionMixin(_Base):
             c.backoff = decision.next_backoff
         if not auto_remove:  # else `_remove` below releases everything in one thread hop
             await asyncio.to_thread(self._record_and_release, c, True)
+            await self._networks_down(c)
         for m in c.mounts:
             if m.type == "volume":
                 self.events.publish("volume", "unmount", m.name, {"container": c.id, "driver": "local"})

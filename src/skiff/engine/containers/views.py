@@ -57,7 +57,9 @@ def command_line(c: Container) -> str:
     return " ".join(p for p in parts if p is not None)
 
 
-def summary(c: Container, image_ref: str, size_rw: int | None = None, size_root: int | None = None) -> dict:
+def summary(c: Container, image_ref: str, size_rw: int | None = None, size_root: int | None = None,
+            net: dict | None = None) -> dict:
+    """`net`: NetworkSettings fields from the network service (None: no networking)."""
     created = int(parse_rfc3339(c.created))
     out = {
         "Id": c.id,
@@ -71,7 +73,7 @@ def summary(c: Container, image_ref: str, size_rw: int | None = None, size_root:
         "State": c.state.status,
         "Status": status_text(c),
         "HostConfig": {"NetworkMode": c.host_config.get("NetworkMode") or "bridge"},
-        "NetworkSettings": {"Networks": networks(c)},
+        "NetworkSettings": {"Networks": net["Networks"] if net is not None else networks(c)},
         "Mounts": [m.to_docker() for m in c.mounts if m.type != "tmpfs" or not _is_hc_tmpfs(c, m.destination)],
     }
     if size_rw is not None:
@@ -86,7 +88,7 @@ def _is_hc_tmpfs(c: Container, dest: str) -> bool:
 
 
 def inspect(c: Container, paths: dict[str, str], graph: dict, size_rw: int | None = None,
-            size_root: int | None = None, exec_ids: list[str] | None = None) -> dict:
+            size_root: int | None = None, exec_ids: list[str] | None = None, net: dict | None = None) -> dict:
     """ContainerInspectResponse. `paths` has ResolvConfPath, HostnamePath, HostsPath, LogPath;
     `graph` is GraphDriver ({"Name": ..., "Data": {...}})."""
     out = {
@@ -120,6 +122,8 @@ def inspect(c: Container, paths: dict[str, str], graph: dict, size_rw: int | Non
             "Networks": networks(c),
         },
     }
+    if net is not None:
+        out["NetworkSettings"].update(net)
     if size_rw is not None:
         out["SizeRw"] = size_rw
     if size_root is not None:
@@ -174,7 +178,7 @@ def matches(c: Container, filters: dict[str, list[str]], image_matches, created_
         if not any(v in names for v in f["volume"]):
             return False
     if f.get("network"):
-        nets = set(networks(c)) | {c.network_mode}
+        nets = set(networks(c)) | {c.network_mode} | set((c.networking_config or {}).get("EndpointsConfig") or {})
         if not any(v in nets for v in f["network"]):
             return False
     return True

@@ -8,7 +8,7 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from skiff.common.errors import Conflict, InvalidArgument
+from skiff.common.errors import Conflict, Forbidden, InvalidArgument
 
 IPv4Network = ipaddress.IPv4Network
 IPv4Address = ipaddress.IPv4Address
@@ -39,9 +39,10 @@ def parse_address(text: str, what: str = "address") -> IPv4Address:
 
 
 def check_no_overlap(new: IPv4Network, existing: Iterable[tuple[str, IPv4Network]]) -> None:
-    for name, net in existing:
+    """dockerd answers 403 with this message (libnetwork's ForbiddenError)."""
+    for _name, net in existing:
         if new.overlaps(net):
-            raise Conflict(f"Pool overlaps with other one on this address space: {new} overlaps {net} of network {name}")
+            raise Forbidden("invalid pool request: Pool overlaps with other one on this address space")
 
 
 def pick_default_subnet(existing: Iterable[IPv4Network]) -> IPv4Network:
@@ -81,7 +82,8 @@ class Pool:
         if preferred:
             ip = parse_address(preferred)
             if ip not in self.subnet:
-                raise InvalidArgument(f"no configured subnet contains IP address {ip}: the subnet is {self.subnet}")
+                raise InvalidArgument(f"invalid endpoint settings:\nno configured subnet or ip-range contain the "
+                                      f"IP address {ip}")
             if ip in (self.subnet.network_address, self.subnet.broadcast_address):
                 raise InvalidArgument(f"IP address {ip} is the network or broadcast address of {self.subnet}")
             # As in Docker, a requested address may lie outside --ip-range: the range only steers dynamic picks.

@@ -28,6 +28,13 @@ from skiff.common.errors import SkiffError
 BUILTIN = {"INPUT", "FORWARD", "OUTPUT", "PREROUTING", "POSTROUTING"}
 
 
+def _quote(arg: str) -> str:
+    """iptables-restore's quoting: double quotes around an argument with blanks, nothing else."""
+    if arg and not any(ch.isspace() or ch == '"' for ch in arg):
+        return arg
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 @dataclass(frozen=True)
 class Rule:
     """One rule: `-A <chain> <args>` in `table`. `args` are iptables arguments, one per item."""
@@ -37,7 +44,7 @@ class Rule:
     args: tuple[str, ...]
 
     def line(self, verb: str = "-A") -> str:
-        return " ".join([verb, self.chain, *(shlex.quote(a) for a in self.args)])
+        return " ".join([verb, self.chain, *(_quote(a) for a in self.args)])
 
 
 @dataclass(frozen=True)

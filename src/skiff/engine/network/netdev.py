@@ -1,0 +1,165 @@
+"""Network devices through netlink (pyroute2): bridges, veth pairs, addresses and routes.
+
+Host-side calls go through one `IPRoute` per thread (pyroute2's sync `IPRoute` is not
+shared between threads); calls inside a container's namespace use a socket opened there
+(`netns.create`/`netns.open_socket`), wrapped for the few requests a container needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from skiff.common.errors import SkiffError
+
+_local = threading.local()
+
+ENOENT, EEXIST, ENODEV = 2, 17, 19
+
+
+class NetworkDeviceError(SkiffError):
+    status = 500
+
+
+def host() -> IPRoute:
+    ipr = getattr(_local, "ipr", None)
+    if ipr is None:
+        ipr = _local.ipr = IPRoute()
+    return ipr
+
+
+def mac_for(ip: str) -> str:
+    """Docker's MAC for an IPv4 address: 02:42 followed by the address's four bytes."""
+    return "02:42:" + ":".join(f"{int(b):02x}" for b in ip.split("."))
+
+
+def index_of(name: str) -> int | None:
+    found = host().link_lookup(ifname=name)
+    return found[0] if found else None
+
+
+def links_with_prefix(prefix: str) -> list[str]:
+    names = [link.get_attr("IFLA_IFNAME") for link in host().get_links()]
+    return [n for n in names if n and n.startswith(prefix)]
+
+
+def _fail(what: str, e: NetlinkError) -> NetworkDeviceError:
+    return NetworkDeviceError(f"{what}: {os.strerror(e.code) if e.code else e}")
+
+
+def ensure_bridge(name: str, address: str | None, prefixlen: int, mtu: int = 0) -> int:
+    """Create the bridge if missing, make `address/prefixlen` its only IPv4 address, bring it up."""
+    ipr = host()
+    idx = index_of(name)
+    try:
+        if idx is None:
+            extra = {"mtu": mtu} if mtu else {}
+            ipr.link("add", ifname=name, kind="bridge", **extra)
+            idx = index_of(name)
+            assert idx is not None
+        if address:
+            have = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=idx, family=socket.AF_INET)}
+            for addr, plen in have - {(address, prefixlen)}:  # a leftover of an earlier configuration
+                ipr.addr("del", index=idx, address=addr, prefixlen=plen)
+            if (address, prefixlen) not in have:
+                ipr.addr("add", index=idx, address=address, prefixlen=prefixlen)
+        ipr.link("set", index=idx, state="up")
+    except NetlinkError as e:
+        raise _fail(f"cannot set up bridge {name}", e) from None
+    return idx
+
+
+def bridge_addresses(name: str) -> list[tuple[str, int]]:
+    """The IPv4 (address, prefixlen) of an existing bridge, for `-b BRIDGE`."""
+    idx = index_of(name)
+    if idx is None:
+        return []
+    return [(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in host().get_addr(index=idx, family=socket.AF_INET)]
+
+
+def delete_link(name: str) -> None:
+    """Delete an interface (a veth's peer goes with it); a missing one is fine."""
+    try:
+        host().link("del", ifname=name)
+    except NetlinkError as e:
+        if e.code not in (ENOENT, ENODEV):
+            raise _fail(f"cannot delete {name}", e) from None
+
+
+def add_veth(host_name: str, netns_path: str, inner_name: str, mac: str, bridge: str, mtu: int = 0,
+             isolated: bool = False) -> None:
+    """A veth pair whose peer is born inside the namespace as `inner_name`, the host end
+    enslaved to `bridge` and up; `isolated` keeps bridged traffic from reaching other isolated ports."""
+    ipr = host()
+    br = index_of(bridge)
+    if br is None:
+        raise NetworkDeviceError(f"bridge {bridge} not found")
+    mtu_arg = {"mtu": mtu} if mtu else {}
+    fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        ipr.link("add", ifname=host_name, kind="veth", **mtu_arg,
+                 peer={"ifname": inner_name, "net_ns_fd": fd, "address": mac, **mtu_arg})
+    except NetlinkError as e:
+        raise _fail(f"cannot create veth {host_name}", e) from None
+    finally:
+        os.close(fd)
+    try:
+        idx = index_of(host_name)
+        ipr.link("set", index=idx, master=br, state="up")
+        if isolated:
+            ipr.brport("set", index=idx, isolated=1)
+    except NetlinkError as e:
+        delete_link(host_name)
+        raise _fail(f"cannot attach {host_name} to {bridge}", e) from None
+
+
+@contextlib.contextmanager
+def inside(sock: socket.socket) -> Iterator[IPRoute]:
+    """An IPRoute over a netlink socket opened in a container's namespace (closed on exit)."""
+    ipr = IPRoute(use_socket=sock)
+    try:
+        yield ipr
+    finally:
+        ipr.close()
+        sock.close()
+
+
+def configure(ipr: IPRoute, ifname: str, ip: str, prefixlen: int, gateway: str | None, lo: bool) -> None:
+    """Inside the namespace: lo up (first interface only), the address, the link up, the default route."""
+    try:
+        if lo:
+            ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+        idx = ipr.link_lookup(ifname=ifname)[0]
+        ipr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
+        ipr.link("set", index=idx, state="up")
+        if gateway:
+            ipr.route("add", dst="default", gateway=gateway)
+    except NetlinkError as e:
+        raise _fail(f"cannot configure {ifname}", e) from None
+
+
+def lo_up(ipr: IPRoute) -> None:
+    ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+
+
+def has_default_route(ipr: IPRoute) -> bool:
+    return any(r.get_attr("RTA_DST") is None and r["dst_len"] == 0
+               for r in ipr.get_routes(family=socket.AF_INET, table=254))
+
+
+def host_routes() -> list[tuple[str, str]]:
+    """The host's IPv4 routes as (CIDR, device name), for picking subnets that overlap none."""
+    ipr = host()
+    names = {link["index"]: link.get_attr("IFLA_IFNAME") for link in ipr.get_links()}
+    out = []
+    for r in ipr.get_routes(family=socket.AF_INET):
+        dst = r.get_attr("RTA_DST")
+        if dst and r["dst_len"]:
+            out.append((f"{dst}/{r['dst_len']}", names.get(r.get_attr("RTA_OIF"), "")))
+    return out
