@@ -1,4 +1,5 @@
-"""The storage suite's backends: every test here runs against memory, SQLite and etcd.
+"""The storage suite's backends: every test here runs against memory, SQLite and etcd,
+and against the watch cache in front of memory and SQLite.
 
 etcd is Debian's etcd-server, started once per session on loopback (tests/support/etcd.py);
 each test works under its own key prefix, so tests never see each other's keys.
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 
 from skiff.cluster.storage import Store, open_store
+from skiff.cluster.storage.cache import CachedStore
 from tests.support.etcd import Etcd, have_etcd
 
 
@@ -30,7 +32,13 @@ class Backend:
     _memory: Store | None = None
 
     def open(self) -> Store:
-        if self.name == "memory":
+        if self.name.startswith("cached-"):
+            # the watch cache in front of the backend must keep the same contract
+            return CachedStore(self._open_backend(), root="/")
+        return self._open_backend()
+
+    def _open_backend(self) -> Store:
+        if self.name.endswith("memory"):
             if self._memory is None:
                 self._memory = open_store("memory://", "")
             return self._memory
@@ -49,13 +57,14 @@ def etcd_server():
     server.cleanup()
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("etcd", marks=pytest.mark.interop)])
+@pytest.fixture(params=["memory", "sqlite", pytest.param("etcd", marks=pytest.mark.interop),
+                        "cached-memory", "cached-sqlite"])
 def backend(request, tmp_path) -> Backend:
     prefix = f"/t{uuid.uuid4().hex[:8]}/"
-    if request.param == "memory":
-        return Backend("memory", "memory://", tmp_path, prefix, durable=False)
-    if request.param == "sqlite":
-        return Backend("sqlite", "", tmp_path, prefix, durable=True)
+    if request.param.endswith("memory"):
+        return Backend(request.param, "memory://", tmp_path, prefix, durable=False)
+    if request.param.endswith("sqlite"):
+        return Backend(request.param, "", tmp_path, prefix, durable=True)
     etcd = request.getfixturevalue("etcd_server")
     return Backend("etcd", etcd.endpoint, tmp_path, prefix, durable=True, server=etcd)
 
