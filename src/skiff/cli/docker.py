@@ -38,7 +38,7 @@ CANONICAL: dict[tuple[str, str], tuple[str, str]] = {
     ("container", "unpause"): ("container_life", "Unpause all processes within one or more containers"),
     ("container", "update"): ("container_life", "Update configuration of one or more containers"),
     ("container", "wait"): ("container_life", "Block until one or more containers stop, then print their exit codes"),
-    ("image", "build"): ("images", "Build an image from a Dockerfile"),
+    ("image", "build"): ("build", "Build an image from a Dockerfile"),
     ("image", "history"): ("images", "Show the history of an image"),
     ("image", "import"): ("images", "Import the contents from a tarball to create a filesystem image"),
     ("image", "inspect"): ("images", "Display detailed information on one or more images"),

@@ -60,13 +60,18 @@ class Build:
     pull: Callable[[str], Awaitable[None]] | None = None
 
     async def say(self, text: str) -> None:
+        await self.progress({"stream": text})
+
+    async def progress(self, message: dict) -> None:
+        """A progress message; `-q` builds send none."""
         if not self.opts.quiet:
-            await self.emit({"stream": text})
+            await self.emit(message)
 
 
 async def commit_metadata(b: Build, state: StageState, comment: str) -> None:
     probe = {**state.run, "Cmd": [*state.shell, "#(nop) ", comment]}
-    await commit(b, state, probe, " ".join(probe["Cmd"]), None)
+    if not await probe_cache(b, state, probe):
+        await commit(b, state, probe, " ".join(probe["Cmd"]), None)
 
 
 async def probe_cache(b: Build, state: StageState, probe: dict) -> bool:
@@ -78,6 +83,7 @@ async def probe_cache(b: Build, state: StageState, probe: dict) -> bool:
     image = b.images.get(hit)
     state.image_id = hit
     state.image = copy.deepcopy(image.config)
+    state.run = copy.deepcopy(image.container_config)
     await b.say(f" ---> Using cache\n ---> {hit.removeprefix('sha256:')[:12]}\n")
     return True
 
