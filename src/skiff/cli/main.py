@@ -10,6 +10,7 @@ import sys
 DAEMONS = {
     "engine": "skiff.engine.daemon",  # the Docker Engine API server (dockerd's job)
     "runtime": "skiff.engine.runtime.cli",  # the OCI runtime, runc's verbs
+    "server": "skiff.cluster.server",  # the control plane (k3s server's job)
     "registry": "skiff.engine.registry.server.serve",  # `registry serve`: the distribution API server
 }
 

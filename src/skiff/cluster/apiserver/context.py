@@ -1,0 +1,48 @@
+"""What every handler of the API server reaches: storage, metrics, admission, settings.
+
+Built once by `app.build_context` and handed to handlers through the aiohttp app; nothing
+reaches for a global.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from skiff.cluster.apiserver.metrics import Metrics
+from skiff.cluster.apiserver.objects import ObjectStore, decode, list_prefix, object_key
+from skiff.cluster.storage.interface import KeyNotFound
+
+if TYPE_CHECKING:
+    from skiff.cluster.apiserver.admission import AdmissionChain
+    from skiff.cluster.apiserver.authn import Authenticator
+
+
+@dataclass
+class Settings:
+    bookmark_interval: float = 60.0  # seconds between watch bookmarks (kube-apiserver: about a minute)
+    max_body: int = 3 * 1024 * 1024  # 3 MiB, kube-apiserver's limit for one object
+    min_watch_timeout: int = 1800  # a watch without timeoutSeconds ends after 30-60 minutes
+    service_cidr: str = "10.43.0.0/16"
+    cluster_cidr: str = "10.42.0.0/16"
+
+
+@dataclass
+class ApiContext:
+    objects: ObjectStore
+    metrics: Metrics
+    authenticator: Authenticator
+    admission: AdmissionChain
+    settings: Settings = field(default_factory=Settings)
+    ready: bool = False
+
+    async def get_object(self, group: str, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
+        """Read one object straight from storage (for admission and internal loops)."""
+        try:
+            return decode(await self.objects.get(object_key(group, resource, namespace, name)))
+        except KeyNotFound:
+            return None
+
+    async def list_objects(self, group: str, resource: str, namespace: str = "") -> list[dict[str, Any]]:
+        result = await self.objects.list(list_prefix(group, resource, namespace))
+        return [decode(kv) for kv in result.items]

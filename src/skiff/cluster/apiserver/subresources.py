@@ -1,0 +1,174 @@
+"""Subresources: scale, binding, eviction, namespace finalize, and the node-agent routes.
+
+status is an ordinary update/patch with `subresource="status"` (see writes.py). log, exec,
+attach, portforward and proxy are served by the node agent, which is not part of the server
+yet: they answer a clear Status instead of a 404.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from skiff.cluster.api import strategy
+from skiff.cluster.apimachinery.errors import ApiError, bad_request, conflict, method_not_supported, not_found
+from skiff.cluster.apimachinery.meta import now_rfc3339
+from skiff.cluster.apiserver import deletes, writes
+from skiff.cluster.apiserver.call import Call
+from skiff.cluster.apiserver.negotiation import PATCH_TYPES, decode_body, media_type, require_object
+from skiff.cluster.apiserver.objects import decode, encode
+from skiff.cluster.apiserver.reads import read_object
+from skiff.cluster.storage.interface import KeyNotFound, RevisionConflict
+
+NODE_AGENT_ROUTES = frozenset({"log", "exec", "attach", "portforward", "proxy"})
+
+
+async def scale(call: Call) -> tuple[int, dict[str, Any]]:
+    res = call.res
+
+    def view(obj: dict[str, Any]) -> dict[str, Any]:
+        return strategy.scale_of(res, obj)
+
+    if call.info.verb == "get":
+        return 200, view(await read_object(call))
+    if call.info.verb == "update":
+        body = require_object(decode_body(call.body, call.content_type, "Scale"), "Scale")
+        replicas = _replicas(body)
+        rv = (body.get("metadata") or {}).get("resourceVersion")
+
+        async def compute(old: dict[str, Any]) -> dict[str, Any]:
+            strategy.apply_scale(res, old, replicas)
+            if rv:
+                old["metadata"]["resourceVersion"] = rv
+            return old
+
+        return await writes.commit_update(call, compute, subresource="scale", view=view)
+    if call.info.verb == "patch":
+        kind = media_type(call.content_type)
+        if kind not in PATCH_TYPES or kind == "application/apply-patch+yaml":
+            raise method_not_supported(f"{res.plural}/scale", "apply patch", res.group) \
+                if kind == "application/apply-patch+yaml" else ApiError(415, "UnsupportedMediaType",
+                                                                         f"unsupported patch type {kind!r}")
+        data = decode_body(call.body, kind, "Scale")
+
+        async def patch_compute(old: dict[str, Any]) -> dict[str, Any]:
+            new_scale = writes.patched(call, kind, view(old), data)
+            strategy.apply_scale(res, old, _replicas(new_scale))
+            rv = (new_scale.get("metadata") or {}).get("resourceVersion")
+            if rv:
+                old["metadata"]["resourceVersion"] = rv
+            return old
+
+        return await writes.commit_update(call, patch_compute, subresource="scale", view=view)
+    raise method_not_supported(f"{res.plural}/scale", call.info.verb, res.group)
+
+
+def _replicas(scale_obj: dict[str, Any]) -> int:
+    replicas = (scale_obj.get("spec") or {}).get("replicas", 0)
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        raise bad_request("Scale.spec.replicas must be an integer")
+    return replicas
+
+
+async def binding(call: Call) -> tuple[int, dict[str, Any]]:
+    """POST pods/NAME/binding: assign the pod to a node (the scheduler's write)."""
+    if call.info.verb != "create":
+        raise method_not_supported("pods/binding", call.info.verb)
+    body = require_object(decode_body(call.body, call.content_type, "Binding"), "Binding")
+    target = body.get("target") or {}
+    node = target.get("name") or ""
+    if not node:
+        raise ApiError(422, "Invalid", f'Binding.core "{call.info.name}" is invalid: target.name: Required value',
+                       {"name": call.info.name, "group": "core", "kind": "Binding",
+                        "causes": [{"reason": "FieldValueRequired", "message": "Required value",
+                                    "field": "target.name"}]})
+    if target.get("kind", "Node") not in ("Node", ""):
+        raise bad_request(f"invalid binding target kind {target.get('kind')!r}: only Node is supported")
+    for _ in range(writes.MAX_RETRIES):
+        try:
+            kv = await call.ctx.objects.get(call.key)
+        except KeyNotFound:
+            raise not_found("pods", call.info.name) from None
+        pod = decode(kv)
+        if pod["metadata"].get("deletionTimestamp"):
+            raise conflict("pods/binding", call.info.name, f"pod {call.info.name} is being deleted, cannot be "
+                           "assigned to a host")
+        current = (pod.get("spec") or {}).get("nodeName")
+        if current:
+            raise conflict("pods/binding", call.info.name,
+                           f'pod {call.info.name} is already assigned to node "{current}"')
+        new = copy.deepcopy(pod)
+        new.setdefault("spec", {})["nodeName"] = node
+        status = new.setdefault("status", {})
+        conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                           "lastTransitionTime": now_rfc3339()})
+        status["conditions"] = conditions
+        if call.dry_run:
+            break
+        try:
+            await call.ctx.objects.store.update(call.key, encode(new), kv.mod_revision)
+        except (RevisionConflict, KeyNotFound):
+            continue
+        break
+    return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+
+async def eviction(call: Call) -> tuple[int, dict[str, Any]]:
+    """POST pods/NAME/eviction: no PodDisruptionBudgets exist yet, so an eviction is a delete."""
+    if call.info.verb != "create":
+        raise method_not_supported("pods/eviction", call.info.verb)
+    body = require_object(decode_body(call.body, call.content_type, "Eviction"), "Eviction")
+    opts = dict(body.get("deleteOptions") or {})
+    await deletes.delete_one(call, call.key, call.info.name, opts)
+    return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+
+async def finalize(call: Call) -> tuple[int, dict[str, Any]]:
+    """PUT namespaces/NAME/finalize: replace spec.finalizers (the namespace controller's last step)."""
+    if call.info.verb != "update":
+        raise method_not_supported("namespaces/finalize", call.info.verb)
+    body = require_object(decode_body(call.body, call.content_type, "Namespace"), "Namespace")
+    finalizers = (body.get("spec") or {}).get("finalizers") or []
+
+    async def compute(old: dict[str, Any]) -> dict[str, Any]:
+        old.setdefault("spec", {})["finalizers"] = list(finalizers)
+        if not finalizers:
+            old["spec"].pop("finalizers")
+        return old
+
+    return await writes.commit_update(call, compute, subresource="finalize")
+
+
+async def node_agent(call: Call) -> tuple[int, dict[str, Any]]:
+    sub = call.info.subresource.split("/", 1)[0]
+    if call.res.kind == "Pod" and not call.res.group:
+        pod = await read_object(call)
+        if not (pod.get("spec") or {}).get("nodeName"):
+            raise bad_request(f"pod {call.info.name} does not have a host assigned")
+    raise ApiError(503, "ServiceUnavailable",
+                   f"{call.res.plural}/{sub} is served by the node agent, which this server does not run yet")
+
+
+async def dispatch(call: Call) -> tuple[int, dict[str, Any]]:
+    sub = call.info.subresource.split("/", 1)[0]
+    if sub == "scale":
+        return await scale(call)
+    if sub == "binding":
+        return await binding(call)
+    if sub == "eviction":
+        return await eviction(call)
+    if sub == "finalize":
+        return await finalize(call)
+    if sub in NODE_AGENT_ROUTES:
+        return await node_agent(call)
+    if sub == "status":
+        from skiff.cluster.apiserver import reads
+
+        if call.info.verb == "get":
+            return await reads.get(call)
+        if call.info.verb == "update":
+            return await writes.update(call)
+        if call.info.verb == "patch":
+            return await writes.patch_(call)
+    raise method_not_supported(f"{call.res.plural}/{sub}", call.info.verb, call.res.group)

@@ -1,0 +1,180 @@
+"""Watch: a chunked stream of JSON lines `{"type": ..., "object": ...}`.
+
+Starts from a resourceVersion (events after it), or for "" / "0" with the current objects as
+ADDED events first. Selectors turn MODIFIED into ADDED or DELETED when an object enters or
+leaves the selection, as the watch cache does. Bookmarks carry the last revision sent; a
+compacted start revision ends the stream with an ERROR event holding a 410 Status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from skiff.cluster.apimachinery.errors import ApiError, bad_request, expired
+from skiff.cluster.apiserver import views
+from skiff.cluster.apiserver.call import Call
+from skiff.cluster.apiserver.filtering import Predicate, predicate
+from skiff.cluster.apiserver.objects import decode
+from skiff.cluster.apiserver.reads import parse_rv
+from skiff.cluster.storage.interface import ADDED, DELETED, MODIFIED, Compacted, Event
+
+ALIVE_CHECK = 5.0  # seconds between checks that a quiet watcher is still connected
+
+
+def classify(ev: Event, pred: Predicate) -> tuple[str, dict[str, Any]] | None:
+    """The event a watcher with this selection sees, or None."""
+    obj = decode(ev.kv)
+    if pred.everything:
+        return ev.type, obj
+    now = pred.matches(obj)
+    if ev.type == DELETED:
+        return (DELETED, obj) if now else None
+    before = ev.prev is not None and ev.type == MODIFIED and pred.matches(decode(ev.prev))
+    if now and before:
+        return MODIFIED, obj
+    if now:
+        return ADDED, obj
+    if before:
+        return DELETED, obj
+    return None
+
+
+class Watcher:
+    def __init__(self, call: Call, request: web.Request):
+        self.call = call
+        self.request = request
+        self.pred = predicate(call.res, call.query.get("labelSelector", ""), call.query.get("fieldSelector", ""))
+        if call.info.name:  # a watch on one object's path (the deprecated /watch/ form's equivalent)
+            self.pred = predicate(call.res, call.query.get("labelSelector", ""),
+                                  ",".join(filter(None, [call.query.get("fieldSelector", ""),
+                                                          f"metadata.name={call.info.name}"])))
+        self.bookmarks = call.query.get("allowWatchBookmarks", "") in ("true", "1")
+        timeout = call.int_param("timeoutSeconds")
+        floor = call.ctx.settings.min_watch_timeout
+        self.timeout = float(timeout) if timeout and timeout > 0 else float(random.randint(floor, 2 * floor))
+        self.last_rv = 0
+        self.resp: web.StreamResponse | None = None
+        self.sent_columns = False
+        self.own_bookmarks = False  # True when the store sends no progress events of its own
+
+    async def _send(self, type_: str, obj: dict[str, Any]) -> None:
+        assert self.resp is not None
+        await self.resp.write(orjson.dumps({"type": type_, "object": obj}) + b"\n")
+
+    async def _send_obj(self, type_: str, obj: dict[str, Any]) -> None:
+        rendered = views.render_one(self.call, obj)
+        if rendered.get("kind") == "Table" and self.sent_columns:
+            rendered["columnDefinitions"] = []  # upstream sends the columns once per watch
+        self.sent_columns = True
+        await self._send(type_, rendered)
+
+    async def _bookmark(self, annotations: dict[str, str] | None = None) -> None:
+        meta: dict[str, Any] = {"resourceVersion": str(self.last_rv)}
+        if annotations:
+            meta["annotations"] = annotations
+        await self._send("BOOKMARK", {"kind": self.call.res.kind, "apiVersion": self.call.res.group_version,
+                                      "metadata": meta})
+
+    async def _start(self) -> tuple[list[dict[str, Any]], int]:
+        """Initial objects to send as ADDED, and the revision to watch from."""
+        rv_text = self.call.query.get("resourceVersion", "")
+        send_initial = self.call.query.get("sendInitialEvents", "")
+        if send_initial == "true" and rv_text not in ("", "0") and \
+                self.call.query.get("resourceVersionMatch", "") != "NotOlderThan":
+            raise bad_request("sendInitialEvents=true requires resourceVersionMatch=NotOlderThan")
+        if rv_text not in ("", "0") and send_initial != "true":
+            return [], parse_rv(rv_text)
+        if send_initial == "false":
+            return [], await self.call.ctx.objects.current_revision()
+        result = await self.call.ctx.objects.list(self.call.prefix, min_revision=0 if rv_text == "0" else None)
+        objs = [o for o in (decode(kv) for kv in result.items) if self.pred.everything or self.pred.matches(o)]
+        return objs, result.revision
+
+    async def serve(self) -> web.StreamResponse:
+        ctx = self.call.ctx
+        initial, from_rev = await self._start()
+        self.resp = web.StreamResponse(status=200, headers={"Content-Type": "application/json",
+                                                            "Cache-Control": "no-cache, private"})
+        self.resp.enable_chunked_encoding()
+        await self.resp.prepare(self.request)
+        ctx.metrics.watch_opened(self.call.res.group, self.call.res.plural)
+        interval = ctx.settings.bookmark_interval if self.bookmarks else 0.0
+        events = ctx.objects.watch(self.call.prefix, from_rev, interval)
+        self.own_bookmarks = self.bookmarks and not ctx.objects.cached
+        try:
+            self.last_rv = from_rev
+            for obj in initial:
+                await self._send_obj(ADDED, obj)
+            if self.call.query.get("sendInitialEvents") == "true" and self.bookmarks:
+                await self._bookmark({"k8s.io/initial-events-end": "true"})
+            await self._follow(events)
+        except Compacted as e:
+            await self._send("ERROR", expired(f"too old resource version: {from_rev} ({e.compact_revision})")
+                             .status())
+        except ApiError as e:
+            await self._send("ERROR", e.status())
+        except (ConnectionResetError, asyncio.CancelledError):
+            pass
+        finally:
+            ctx.metrics.watch_closed(self.call.res.group, self.call.res.plural)
+            await _close(events)
+        return self.resp
+
+    async def _follow(self, events: AsyncIterator[Event]) -> None:
+        deadline = time.monotonic() + self.timeout
+        next_bookmark = time.monotonic() + self.call.ctx.settings.bookmark_interval
+        pending: asyncio.Task | None = None
+        try:
+            while True:
+                now = time.monotonic()
+                if now >= deadline or self._gone():
+                    return
+                if pending is None:
+                    pending = asyncio.ensure_future(anext(events))
+                wait = min(deadline, next_bookmark if self.own_bookmarks else deadline) - now
+                done, _ = await asyncio.wait({pending}, timeout=max(0.0, min(wait, ALIVE_CHECK)))
+                if not done:
+                    if self.own_bookmarks and time.monotonic() >= next_bookmark:
+                        await self._bookmark()
+                        next_bookmark = time.monotonic() + self.call.ctx.settings.bookmark_interval
+                    continue
+                task, pending = pending, None
+                try:
+                    ev = task.result()
+                except StopAsyncIteration:
+                    return
+                self.last_rv = max(self.last_rv, ev.revision)
+                if ev.type == "BOOKMARK":
+                    if self.bookmarks:
+                        await self._bookmark()
+                    continue
+                seen = classify(ev, self.pred)
+                if seen is not None:
+                    await self._send_obj(*seen)
+        finally:
+            if pending is not None:
+                pending.cancel()
+
+    def _gone(self) -> bool:
+        transport = self.request.transport
+        return transport is None or transport.is_closing()
+
+
+async def _close(events: AsyncIterator[Event]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        try:
+            await aclose()
+        except (RuntimeError, Exception):  # a generator cancelled mid-step may refuse to close twice
+            pass
+
+
+async def watch(call: Call, request: web.Request) -> web.StreamResponse:
+    return await Watcher(call, request).serve()

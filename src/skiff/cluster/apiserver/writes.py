@@ -1,0 +1,213 @@
+"""create, update and patch: body → checks → defaults → admission → validation → storage."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from skiff.cluster.api import schema, strategy
+from skiff.cluster.apimachinery.errors import (
+    ApiError,
+    already_exists,
+    bad_request,
+    conflict,
+    invalid,
+    not_found,
+    unsupported_media_type,
+)
+from skiff.cluster.apiserver import objectmeta, views
+from skiff.cluster.apiserver.admission import Attributes
+from skiff.cluster.apiserver.call import Call
+from skiff.cluster.apiserver.negotiation import PATCH_TYPES, decode_body, media_type, require_object
+from skiff.cluster.apiserver.objects import decode, encode
+from skiff.cluster.storage.interface import KeyExists, KeyNotFound, RevisionConflict
+
+MAX_RETRIES = 16
+
+
+def _managed(old: dict[str, Any] | None, new: dict[str, Any], manager: str, operation: str) -> None:
+    from skiff.cluster.apimachinery import apply  # imported on first write: keeps start-up fast
+
+    apply.update_managed_fields(old, new, manager, operation)
+Compute = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def kind_schema(call: Call) -> dict[str, Any]:
+    return schema.definition(call.res.definition)
+
+
+def check_fields(call: Call, obj: dict[str, Any]) -> None:
+    """Types, and fieldValidation: Strict refuses unknown fields, Warn reports them in Warning headers."""
+    for text in strategy.decode_check(call.res, obj, call.field_validation):
+        call.warn(text)
+
+
+def _validate(call: Call, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+    causes = strategy.validate(call.res, obj, old)
+    if causes:
+        raise invalid(call.res.kind, (obj.get("metadata") or {}).get("name", ""), causes, call.res.group)
+
+
+def _attrs(call: Call, operation: str, obj: dict[str, Any], old: dict[str, Any] | None) -> Attributes:
+    return Attributes(operation, call.res, call.info.subresource, call.namespace,
+                      (obj.get("metadata") or {}).get("name", ""), obj, old, call.dry_run, call.user)
+
+
+async def create(call: Call) -> tuple[int, dict[str, Any]]:
+    obj = require_object(decode_body(call.body, call.content_type, call.res.kind), call.res.kind)
+    objectmeta.check_type(call.res, obj)
+    check_fields(call, obj)
+    return await create_object(call, obj, managed=True)
+
+
+async def create_object(call: Call, obj: dict[str, Any], managed: bool) -> tuple[int, dict[str, Any]]:
+    """Store a new object (the body of a POST, or the result of an apply to a missing object)."""
+    res = call.res
+    objectmeta.check_namespace(res, obj, call.info.namespace)
+    objectmeta.fill_on_create(res, obj)
+    strategy.prepare_for_create(res, obj)
+    await call.ctx.admission.admit(_attrs(call, "CREATE", obj, None))
+    _validate(call, obj, None)
+    await call.ctx.admission.validate(_attrs(call, "CREATE", obj, None))
+    if managed:
+        _managed(None, obj, call.field_manager, "Update")
+    name = obj["metadata"]["name"]
+    if call.dry_run:
+        return 201, views.render_one(call, obj)
+    try:
+        kv = await call.ctx.objects.create(call.key_for(obj["metadata"].get("namespace", ""), name), encode(obj))
+    except KeyExists:
+        raise already_exists(res.plural, name, res.group) from None
+    return 201, views.render_one(call, decode(kv))
+
+
+async def commit_update(call: Call, compute: Compute, *, subresource: str = "", managed_op: str = "Update",
+                        view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+                        ) -> tuple[int, dict[str, Any]]:
+    """Read, compute the new object, check and write it with compare-and-swap; retry when the
+    caller gave no resourceVersion precondition, answer 409 Conflict when it did."""
+    res, ctx = call.res, call.ctx
+    render = view or (lambda obj: views.render_one(call, obj))
+    for _ in range(MAX_RETRIES):
+        try:
+            kv = await ctx.objects.get(call.key)
+        except KeyNotFound:
+            raise not_found(res.plural, call.info.name, res.group) from None
+        old = decode(kv)
+        new = await compute(copy.deepcopy(old))
+        new_meta = new.setdefault("metadata", {})
+        wanted_rv = new_meta.get("resourceVersion") or ""
+        if wanted_rv and wanted_rv != str(kv.mod_revision):
+            raise conflict(res.plural, call.info.name, group=res.group)
+        objectmeta.check_type(res, new)
+        objectmeta.check_namespace(res, new, old["metadata"].get("namespace", ""))
+        objectmeta.carry_on_update(res, new, old)
+        if not subresource:
+            strategy.prepare_for_update(res, new, old)
+        await ctx.admission.admit(_attrs(call, "UPDATE", new, old))
+        _validate(call, new, old)
+        await ctx.admission.validate(_attrs(call, "UPDATE", new, old))
+        new_meta["resourceVersion"] = old["metadata"]["resourceVersion"]
+        if new == old:
+            return 200, render(old)  # a no-op writes nothing, as upstream
+        if managed_op:
+            _managed(old, new, call.field_manager, managed_op)
+        if call.dry_run:
+            return 200, render(new)
+        try:
+            if objectmeta.finished_deleting(new):
+                gone = await ctx.objects.delete(call.key, kv.mod_revision)
+                return 200, render(decode(gone))
+            stored = await ctx.objects.store.update(call.key, encode(new), kv.mod_revision)
+        except (RevisionConflict, KeyNotFound):
+            if wanted_rv:
+                raise conflict(res.plural, call.info.name, group=res.group) from None
+            continue
+        return 200, render(decode(stored))
+    raise conflict(res.plural, call.info.name, "too many concurrent updates, try again", res.group)
+
+
+async def update(call: Call) -> tuple[int, dict[str, Any]]:
+    body = require_object(decode_body(call.body, call.content_type, call.res.kind), call.res.kind)
+    objectmeta.check_type(call.res, body)
+    check_fields(call, body)
+    if (body.get("metadata") or {}).get("name") != call.info.name:
+        raise bad_request(f'the name of the object ({(body.get("metadata") or {}).get("name", "")}) does not '
+                          f"match the name on the URL ({call.info.name})")
+    sub = call.info.subresource
+
+    async def compute(old: dict[str, Any]) -> dict[str, Any]:
+        new = copy.deepcopy(body)
+        return _status_only(call, new, old) if sub == "status" else new
+
+    return await commit_update(call, compute, subresource=sub)
+
+
+def _status_only(call: Call, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    strategy.prepare_for_status_update(call.res, new, old)
+    return new
+
+
+def patched(call: Call, kind: str, old: dict[str, Any], data: Any) -> dict[str, Any]:
+    from skiff.cluster.apimachinery import patch
+
+    if kind == "application/json-patch+json":
+        if not isinstance(data, list):
+            raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+        return patch.json_patch(old, data)
+    if not isinstance(data, dict):
+        raise bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
+    if kind == "application/merge-patch+json":
+        return patch.json_merge_patch(old, data)
+    return patch.strategic_merge_patch(old, data, kind_schema(call))
+
+
+async def patch_(call: Call) -> tuple[int, dict[str, Any]]:
+    kind = media_type(call.content_type)
+    if kind not in PATCH_TYPES:
+        raise unsupported_media_type()
+    data = decode_body(call.body, kind, call.res.kind)
+    sub = call.info.subresource
+    if kind == "application/apply-patch+yaml":
+        return await _apply(call, require_object(data, call.res.kind))
+
+    async def compute(old: dict[str, Any]) -> dict[str, Any]:
+        new = patched(call, kind, old, data)
+        if not isinstance(new, dict):
+            raise bad_request("the patch produced something that is not an object")
+        check_fields(call, new)
+        return _status_only(call, new, old) if sub == "status" else new
+
+    return await commit_update(call, compute, subresource=sub)
+
+
+async def _apply(call: Call, applied: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    from skiff.cluster.apimachinery import apply
+
+    manager = call.query.get("fieldManager", "")
+    if not manager:
+        raise bad_request("PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: "
+                          "is required for apply patch")
+    force = call.query.get("force", "") == "true"
+    objectmeta.check_type(call.res, applied)
+    check_fields(call, applied)
+    name = (applied.get("metadata") or {}).get("name")
+    if name and name != call.info.name:
+        raise bad_request(f"the name of the object ({name}) does not match the name on the URL "
+                          f"({call.info.name})")
+    schema_ = kind_schema(call)
+    sub = call.info.subresource
+
+    async def compute(old: dict[str, Any]) -> dict[str, Any]:
+        new = apply.server_side_apply(old, copy.deepcopy(applied), manager, force, schema_)
+        return _status_only(call, new, old) if sub == "status" else new
+
+    try:
+        return await commit_update(call, compute, subresource=sub, managed_op="")
+    except ApiError as e:
+        if e.code != 404 or sub:
+            raise
+    obj = apply.server_side_apply(None, copy.deepcopy(applied), manager, force, schema_)
+    obj.setdefault("metadata", {})["name"] = call.info.name
+    return await create_object(call, obj, managed=False)

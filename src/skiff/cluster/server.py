@@ -1,0 +1,135 @@
+"""`skiff server`: the control plane in one process, like `k3s server`.
+
+Today it runs the API server (HTTPS, SQLite or etcd storage, generated PKI and admin
+kubeconfig) and its start-up loops. The scheduler, the controller manager and the node agent
+join through `COMPONENTS` as their issues land; each is an async function given the
+options and an in-process API context, started after the API server is ready.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import ssl
+import sys
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from skiff.cluster.apiserver import certs, kubeconfig, lifecycle
+from skiff.cluster.apiserver.admission import AdmissionChain, default_plugins
+from skiff.cluster.apiserver.app import make_app
+from skiff.cluster.apiserver.authn import Authenticator
+from skiff.cluster.apiserver.context import ApiContext, Settings
+from skiff.cluster.apiserver.metrics import Metrics
+from skiff.cluster.apiserver.objects import ObjectStore
+from skiff.cluster.serverflags import ServerOptions, parse
+from skiff.cluster.storage import open_store
+
+log = logging.getLogger("skiff.server")
+
+# Later components: (name, starter). The agent is skipped under --disable-agent.
+Component = Callable[[ServerOptions, ApiContext], Coroutine[Any, Any, None]]
+COMPONENTS: list[tuple[str, Component]] = []
+
+
+def build_context(opts: ServerOptions, store, reader=None) -> ApiContext:
+    metrics = Metrics()
+    holder: list[ApiContext] = []
+    chain = AdmissionChain(lambda: holder[0], default_plugins())
+    authn = Authenticator(Path(opts.token_auth_file) if opts.token_auth_file else None, opts.token)
+    ctx = ApiContext(ObjectStore(store, metrics, reader), metrics, authn, chain,
+                     Settings(service_cidr=opts.service_cidr, cluster_cidr=opts.cluster_cidr))
+    holder.append(ctx)
+    return ctx
+
+
+def ssl_context(pki: certs.Pki) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(pki.serving_cert, pki.serving_key)
+    ctx.load_verify_locations(cafile=str(pki.ca_cert))
+    ctx.verify_mode = ssl.CERT_OPTIONAL  # a client certificate is one way in; tokens are the other
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+def server_url(opts: ServerOptions) -> str:
+    host = opts.bind_address if opts.bind_address not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return f"https://{host}:{opts.https_listen_port}"
+
+
+def _cached_reader(store):
+    """The storage engineer's watch cache in front of the store, when it is there."""
+    try:
+        from skiff.cluster.storage.cache import CachedStore
+    except ImportError:
+        return None
+    return CachedStore(store)
+
+
+async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
+    data_dir = Path(opts.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    names = certs.serving_names(opts.bind_address, tuple(opts.tls_san) + ((opts.advertise_address,)
+                                                                        if opts.advertise_address else ()))
+    pki = await asyncio.to_thread(certs.ensure_pki, data_dir, names)
+    store = open_store(opts.datastore_endpoint, str(data_dir))
+    reader = _cached_reader(store)
+    if reader is not None and hasattr(reader, "start"):
+        await reader.start()
+    ctx = build_context(opts, store, reader)
+    runner = web.AppRunner(make_app(ctx), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, opts.bind_address or "0.0.0.0", opts.https_listen_port,
+                       ssl_context=ssl_context(pki), reuse_address=True)
+    await site.start()
+    tasks: list[asyncio.Task] = []
+    try:
+        await lifecycle.bootstrap(ctx)
+        kubeconfig.write(Path(opts.write_kubeconfig), server_url(opts), pki)
+        if opts.write_kubeconfig_mode:
+            os.chmod(opts.write_kubeconfig, int(opts.write_kubeconfig_mode, 8))
+        ctx.ready = True
+        log.info("skiff server ready at %s (kubeconfig %s)", server_url(opts), opts.write_kubeconfig)
+        tasks.append(asyncio.create_task(lifecycle.run_loops(ctx), name="namespace-loops"))
+        for name, start in COMPONENTS:
+            if name == "agent" and opts.disable_agent:
+                continue
+            tasks.append(asyncio.create_task(start(opts, ctx), name=name))
+        await stop.wait()
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await t
+        await runner.cleanup()
+        if reader is not None and hasattr(reader, "close"):
+            await reader.close()
+        await store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=logging.DEBUG if opts.debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def amain() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await run(opts, stop)
+
+    try:
+        asyncio.run(amain())
+    except OSError as e:
+        print(f"skiff server: {e}", file=sys.stderr)
+        return 1
+    return 0

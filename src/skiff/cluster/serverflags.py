@@ -1,0 +1,71 @@
+"""`skiff server` flags, named as k3s names them."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+
+DEFAULT_DATA_DIR = "/var/lib/skiff/server"
+DEFAULT_KUBECONFIG = "/etc/skiff/kubeconfig.yaml"
+
+
+@dataclass
+class ServerOptions:
+    data_dir: str = DEFAULT_DATA_DIR
+    https_listen_port: int = 6443
+    bind_address: str = "0.0.0.0"
+    advertise_address: str = ""
+    tls_san: list[str] = field(default_factory=list)
+    write_kubeconfig: str = DEFAULT_KUBECONFIG
+    write_kubeconfig_mode: str = ""
+    datastore_endpoint: str = ""
+    token: str = ""
+    token_auth_file: str = ""
+    cluster_cidr: str = "10.42.0.0/16"
+    service_cidr: str = "10.43.0.0/16"
+    disable_agent: bool = False
+    node_name: str = ""
+    node_labels: list[str] = field(default_factory=list)
+    node_taints: list[str] = field(default_factory=list)
+    debug: bool = False
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="skiff server",
+        description="Run the control plane (API server; scheduler, controllers and node agent as they land), "
+                    "as `k3s server` does.")
+    p.add_argument("-d", "--data-dir", default=DEFAULT_DATA_DIR, help="folder to hold state (default %(default)s)")
+    p.add_argument("--https-listen-port", type=int, default=6443, help="HTTPS listen port (default %(default)s)")
+    p.add_argument("--bind-address", default="0.0.0.0", help="bind address (default %(default)s)")
+    p.add_argument("--advertise-address", default="", help="address the API server advertises to members")
+    p.add_argument("--tls-san", action="append", default=[],
+                   help="add additional hostnames or IPv4/IPv6 addresses as Subject Alternative Names on the "
+                        "server TLS cert (repeatable)")
+    p.add_argument("-o", "--write-kubeconfig", default=DEFAULT_KUBECONFIG,
+                   help="write the admin kubeconfig to this file (default %(default)s)")
+    p.add_argument("--write-kubeconfig-mode", default="", help="write kubeconfig with this mode (e.g. 644)")
+    p.add_argument("--datastore-endpoint", default="",
+                   help="storage: empty for embedded SQLite in the data dir, http://HOST:2379[,...] for etcd")
+    p.add_argument("-t", "--token", default="", help="shared secret nodes use to join the cluster")
+    p.add_argument("--token-auth-file", default="",
+                   help="static bearer tokens, one 'token,user,uid,\"group1,group2\"' line each")
+    p.add_argument("--cluster-cidr", default="10.42.0.0/16", help="pod IP range (default %(default)s)")
+    p.add_argument("--service-cidr", default="10.43.0.0/16", help="service IP range (default %(default)s)")
+    p.add_argument("--disable-agent", action="store_true", help="do not run a node agent on this host")
+    p.add_argument("--node-name", default="", help="node name of this host's agent")
+    p.add_argument("--node-label", action="append", default=[], help="label for this host's node (repeatable)")
+    p.add_argument("--node-taint", action="append", default=[], help="taint for this host's node (repeatable)")
+    p.add_argument("--debug", action="store_true", help="debug logging")
+    return p
+
+
+def parse(argv: list[str]) -> ServerOptions:
+    a = parser().parse_args(argv)
+    return ServerOptions(
+        data_dir=a.data_dir, https_listen_port=a.https_listen_port, bind_address=a.bind_address,
+        advertise_address=a.advertise_address, tls_san=a.tls_san, write_kubeconfig=a.write_kubeconfig,
+        write_kubeconfig_mode=a.write_kubeconfig_mode, datastore_endpoint=a.datastore_endpoint, token=a.token,
+        token_auth_file=a.token_auth_file, cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
+        disable_agent=a.disable_agent, node_name=a.node_name, node_labels=a.node_label,
+        node_taints=a.node_taint, debug=a.debug)
