@@ -3,8 +3,16 @@
 import pytest
 
 from skiff.common.errors import InvalidArgument
-from skiff.engine.build.dispatch import (DEFAULT_PATH, StageState, apply, expansion_env, go_quote_list,
-                                         normalize_port, parse_duration, run_args)
+from skiff.engine.build.dispatch import (
+    DEFAULT_PATH,
+    StageState,
+    apply,
+    expansion_env,
+    go_quote_list,
+    normalize_port,
+    parse_duration,
+    run_args,
+)
 from skiff.engine.build.instructions import parse_dockerfile
 
 
