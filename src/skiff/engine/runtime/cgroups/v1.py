@@ -16,6 +16,9 @@ from skiff.engine.runtime.cgroups.base import (
     write,
 )
 
+# root -> (its mtime, the controllers mounted there)
+_AVAILABLE: dict[str, tuple[int, list[str]]] = {}
+
 # "systemd" is the named (controller-less) hierarchy hybrid hosts mount; runc joins it too.
 CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "devices", "blkio", "net_cls", "net_prio",
                "perf_event", "hugetlb", "rdma", "misc", "systemd"]
@@ -74,7 +77,14 @@ class V1Manager:
         return os.path.join(self.root, controller) + self.path
 
     def _available(self) -> list[str]:
-        return [c for c in CONTROLLERS if os.path.isdir(os.path.join(self.root, c))]
+        # Every verb asks, 15 stats each time; a hierarchy appears or goes only with a
+        # mount point made or removed in the root, which changes the root's mtime.
+        mtime = os.stat(self.root).st_mtime_ns
+        cached = _AVAILABLE.get(self.root)
+        if cached is None or cached[0] != mtime:
+            cached = (mtime, [c for c in CONTROLLERS if os.path.isdir(os.path.join(self.root, c))])
+            _AVAILABLE[self.root] = cached
+        return cached[1]
 
     def create(self) -> None:
         for c in self._available():
@@ -90,22 +100,26 @@ class V1Manager:
         cur = base
         for part in self.path.strip("/").split("/"):
             parent, cur = cur, os.path.join(cur, part)
-            os.makedirs(cur, exist_ok=True)
+            try:
+                os.mkdir(cur)
+                made = True  # so its cpus and mems are empty: no need to read them
+            except FileExistsError:
+                made = False
             for f in ("cpuset.cpus", "cpuset.mems"):
-                if not read(os.path.join(cur, f)).strip():
+                if made or not read(os.path.join(cur, f)).strip():
                     write(os.path.join(cur, f), read(os.path.join(parent, f)).strip())
 
     def apply(self, resources: dict[str, Any]) -> None:
         writes = resource_writes(resources or {})
         for i, (c, f, v) in enumerate(writes):
             path = os.path.join(self.dir(c), f)
-            if not os.path.exists(path):
-                if f == "memory.memsw.limit_in_bytes":
-                    continue  # swap accounting is off on this kernel: Docker warns and goes on
-                raise SystemError_(f"cgroup: {f} is not supported on this host")
             try:
                 write(path, v)
             except SystemError_:
+                if not os.path.exists(path):  # asked only on failure: a stat per write adds up
+                    if f == "memory.memsw.limit_in_bytes":
+                        continue  # swap accounting is off on this kernel: Docker warns and goes on
+                    raise SystemError_(f"cgroup: {f} is not supported on this host") from None
                 # Raising memory above the current memsw limit needs memsw first.
                 if f == "memory.limit_in_bytes" and i + 1 < len(writes) and writes[i + 1][1].startswith("memory.memsw"):
                     write(os.path.join(self.dir(c), writes[i + 1][1]), writes[i + 1][2])
