@@ -1,0 +1,139 @@
+"""Start a `skiff server` on a private data dir and port, and drive it with kubectl or HTTPS requests."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A running `skiff server --disable-agent`; `kubectl(...)` runs the real kubectl against it."""
+
+    def __init__(self, root: Path | None = None, extra_args: list[str] | None = None):
+        self.root = root or Path(tempfile.mkdtemp(prefix="skiff-server-", dir="/tmp"))
+        self.data_dir = self.root / "data"
+        self.kubeconfig = self.root / "kubeconfig.yaml"
+        self.port = free_port()
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.extra_args = extra_args or []
+        self.log_path = self.root / "server.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> Server:
+        cmd = [sys.executable, "-m", "skiff", "server", "--data-dir", str(self.data_dir),
+               "--https-listen-port", str(self.port), "--bind-address", "127.0.0.1",
+               "--write-kubeconfig", str(self.kubeconfig), "--disable-agent", *self.extra_args]
+        self.kubeconfig.unlink(missing_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
+            if self.kubeconfig.exists() and self.ready():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()[-4000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def ready(self) -> bool:
+        try:
+            status, _, _ = self.request("GET", "/readyz", auth=False)
+        except OSError:
+            return False
+        return status == 200
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["KUBECONFIG"] = str(self.kubeconfig)
+        env["KUBECACHEDIR"] = str(self.root / "kube-cache")
+        env["HOME"] = str(self.root)  # no ~/.kube of the user's
+        return env
+
+    def kubectl(self, *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None,
+                timeout: float = 60) -> subprocess.CompletedProcess:
+        data = input.encode() if isinstance(input, str) else input
+        return subprocess.run(["kubectl", *args], input=data, capture_output=True, env={**self.env, **(env or {})},
+                              timeout=timeout)
+
+    def ssl_context(self, client_cert: bool = True) -> ssl.SSLContext:
+        tls = self.data_dir / "tls"
+        ctx = ssl.create_default_context(cafile=str(tls / "server-ca.crt"))
+        if client_cert:
+            ctx.load_cert_chain(tls / "client-admin.crt", tls / "client-admin.key")
+        return ctx
+
+    def request(self, method: str, path: str, body: bytes | dict | None = None, headers: dict | None = None,
+                auth: bool = True, timeout: float = 30) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body) of one HTTPS request; with auth, as the admin client certificate."""
+        data = json.dumps(body).encode() if isinstance(body, dict) else body
+        hdrs = {"Content-Type": "application/json", **(headers or {})}
+        req = urllib.request.Request(self.url + path, data=data, method=method, headers=hdrs)
+        try:
+            with urllib.request.urlopen(req, context=self.ssl_context(auth), timeout=timeout) as resp:
+                return resp.status, dict(resp.headers), resp.read()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read()
+
+    def json(self, method: str, path: str, body: bytes | dict | None = None, **kw) -> tuple[int, dict]:
+        status, _, raw = self.request(method, path, body, **kw)
+        return status, json.loads(raw) if raw else {}
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+try:
+    import pytest
+except ImportError:  # the benchmark imports this module without pytest
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+    @pytest.fixture(scope="session")
+    def kube_server():
+        """One `skiff server` for the session. Tests work in namespaces of their own."""
+        if not shutil.which("kubectl"):
+            pytest.skip("kubectl is not installed")
+        srv = Server().start()
+        yield srv
+        srv.cleanup()
+
+    @pytest.fixture
+    def namespace(kube_server, request):
+        """A fresh namespace for one test, deleted afterwards."""
+        name = "t-" + request.node.name.lower().replace("_", "-")[:40].strip("-") + "-" + os.urandom(2).hex()
+        name = "".join(c for c in name if c.isalnum() or c == "-")
+        status, body = kube_server.json("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
+        assert status == 201, body
+        yield name
+        kube_server.json("DELETE", f"/api/v1/namespaces/{name}")

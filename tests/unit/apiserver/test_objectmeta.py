@@ -1,0 +1,55 @@
+import pytest
+
+from skiff.cluster.api import registry
+from skiff.cluster.apimachinery.errors import ApiError
+from skiff.cluster.apiserver import objectmeta
+
+PODS = registry.find("", "v1", "pods")
+DEPLOY = registry.find("apps", "v1", "deployments")
+
+
+def test_create_sets_system_fields_and_generates_names():
+    obj = {"metadata": {"generateName": "web-", "uid": "client-set", "resourceVersion": "5"}}
+    objectmeta.fill_on_create(PODS, obj)
+    meta = obj["metadata"]
+    assert meta["name"].startswith("web-") and len(meta["name"]) == 9
+    assert meta["uid"] != "client-set" and "resourceVersion" not in meta and meta["creationTimestamp"]
+
+
+def test_create_without_a_name_is_invalid():
+    with pytest.raises(ApiError) as e:
+        objectmeta.fill_on_create(PODS, {"metadata": {}})
+    assert e.value.code == 422 and "name or generateName is required" in e.value.message
+
+
+def test_type_and_namespace_checks():
+    with pytest.raises(ApiError) as e:
+        objectmeta.check_type(DEPLOY, {"apiVersion": "v1", "kind": "Deployment"})
+    assert "does not match the expected API version (apps/v1)" in e.value.message
+    with pytest.raises(ApiError) as e:
+        objectmeta.check_type(PODS, {"apiVersion": "v1", "kind": "Service"})
+    assert e.value.code == 400
+    obj = {"metadata": {"namespace": "a"}}
+    with pytest.raises(ApiError):
+        objectmeta.check_namespace(PODS, obj, "b")
+    objectmeta.check_namespace(PODS, obj, "a")
+    assert obj["metadata"]["namespace"] == "a"
+
+
+def test_update_keeps_system_fields_and_refuses_new_finalizers_while_deleting():
+    old = {"metadata": {"name": "p", "uid": "u1", "creationTimestamp": "t", "deletionTimestamp": "d",
+                        "finalizers": ["a"]}}
+    new = {"metadata": {"name": "p", "uid": "other", "finalizers": ["a"]}}
+    objectmeta.carry_on_update(PODS, new, old)
+    assert new["metadata"]["uid"] == "u1" and new["metadata"]["deletionTimestamp"] == "d"
+    with pytest.raises(ApiError) as e:
+        objectmeta.carry_on_update(PODS, {"metadata": {"name": "p", "finalizers": ["a", "b"]}}, old)
+    assert "no new finalizers" in e.value.message
+
+
+def test_finished_deleting():
+    assert objectmeta.finished_deleting({"metadata": {"deletionTimestamp": "t", "finalizers": []}})
+    assert not objectmeta.finished_deleting({"metadata": {"deletionTimestamp": "t", "finalizers": ["x"]}})
+    assert not objectmeta.finished_deleting({"metadata": {}})
+    assert not objectmeta.finished_deleting({"kind": "Namespace", "metadata": {"deletionTimestamp": "t"},
+                                             "spec": {"finalizers": ["kubernetes"]}})
