@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from skiff.cluster.apimachinery.fieldschema import SchemaNode
+
 KUBERNETES_VERSION = "v1.32.0"
 _REF_PREFIX = "#/$defs/"
 
@@ -217,3 +219,8 @@ def patch_meta(schema: dict[str, Any] | None) -> tuple[str, str, str]:
     key = schema.get("x-kubernetes-patch-merge-key", "")
     list_type = schema.get("x-kubernetes-list-type", "")
     return strategy, key, list_type
+
+
+def node_for(definition_name: str) -> SchemaNode:
+    """The kind's schema as a SchemaNode, for strategic merge patch and server-side apply."""
+    return SchemaNode({"$ref": _REF_PREFIX + definition_name}, resolve)

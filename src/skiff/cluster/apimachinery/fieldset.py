@@ -1,0 +1,165 @@
+"""Field sets in the managedFields `FieldsV1` format (structured-merge-diff's paths).
+
+A path is a tuple of path elements: `f:<field>` (struct field or map key),
+`k:{"name":"c"}` (a list-map item by its keys), `v:<json>` (a set item) and `i:<n>`
+(only for lists with no schema). A set holds leaves, list items and map nodes; FieldsV1
+nests them, with `.` marking a member that also has members below it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from skiff.cluster.apimachinery.fieldschema import SchemaNode
+
+Path = tuple[str, ...]
+
+# Fields the server owns; apply and managedFields never track them (fieldmanager's stripmeta).
+STRIPPED: frozenset[Path] = frozenset({
+    ("f:apiVersion",), ("f:kind",), ("f:metadata", "f:name"), ("f:metadata", "f:namespace"),
+    ("f:metadata", "f:uid"), ("f:metadata", "f:resourceVersion"), ("f:metadata", "f:generation"),
+    ("f:metadata", "f:creationTimestamp"), ("f:metadata", "f:managedFields"), ("f:metadata", "f:selfLink"),
+    ("f:metadata", "f:deletionTimestamp"), ("f:metadata", "f:deletionGracePeriodSeconds"),
+    ("f:metadata", "f:generateName"),
+})
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def item_key(item: Any, keys: tuple[str, ...]) -> str:
+    """`k:{"containerPort":80,"protocol":"TCP"}`: the key fields present, in schema order."""
+    present = {k: item[k] for k in keys if isinstance(item, dict) and k in item}
+    return "k:" + _compact(present)
+
+
+def field_set(obj: Any, node: SchemaNode | None) -> set[Path]:
+    """Every tracked path of `obj` (server-owned metadata left out)."""
+    out: set[Path] = set()
+    _walk(obj, node, (), out)
+    return {p for p in out if not any(p[:len(s)] == s for s in STRIPPED)}
+
+
+def _walk(value: Any, node: SchemaNode | None, path: Path, out: set[Path]) -> None:
+    if node is not None and node.atomic and path:
+        out.add(path)
+        return
+    if isinstance(value, dict):
+        if path and (not value or node is None or node.is_map or node.free_form):
+            out.add(path)
+        if node is not None and node.free_form and path:
+            return
+        for key, sub in value.items():
+            _walk(sub, node.child(key) if node is not None else None, path + (f"f:{key}",), out)
+    elif isinstance(value, list) and node is not None and node.list_type in ("map", "set"):
+        items = node.items()
+        for item in value:
+            if node.list_type == "map":
+                element = path + (item_key(item, node.list_map_keys),)
+                out.add(element)
+                _walk(item, items, element, out)
+            else:
+                out.add(path + ("v:" + _compact(item),))
+    elif path:
+        out.add(path)
+
+
+def value_at(obj: Any, path: Path) -> tuple[bool, Any]:
+    """(found, value) of a path in an object."""
+    current = obj
+    for element in path:
+        kind, _, rest = element.partition(":")
+        if kind == "f":
+            if not isinstance(current, dict) or rest not in current:
+                return False, None
+            current = current[rest]
+        elif kind == "k":
+            wanted = json.loads(rest)
+            match = [i for i in current or [] if isinstance(i, dict)
+                     and all(i.get(k) == v for k, v in wanted.items())] if isinstance(current, list) else []
+            if not match:
+                return False, None
+            current = match[0]
+        elif kind == "v":
+            wanted = json.loads(rest)
+            if not isinstance(current, list) or wanted not in current:
+                return False, None
+            current = wanted
+        elif kind == "i":
+            if not isinstance(current, list) or int(rest) >= len(current):
+                return False, None
+            current = current[int(rest)]
+    return True, current
+
+
+def remove_path(obj: Any, path: Path) -> None:
+    """Delete what a path names from `obj` (a field, a list item, a set value)."""
+    if not path:
+        return
+    found, parent = value_at(obj, path[:-1])
+    if not found:
+        return
+    kind, _, rest = path[-1].partition(":")
+    if kind == "f" and isinstance(parent, dict):
+        parent.pop(rest, None)
+    elif kind in ("k", "v") and isinstance(parent, list):
+        wanted = json.loads(rest)
+        for i, item in enumerate(parent):
+            hit = (isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items())) if kind == "k" \
+                else item == wanted
+            if hit:
+                del parent[i]
+                return
+
+
+def to_fields_v1(paths: set[Path]) -> dict[str, Any]:
+    root: dict[str, Any] = {}
+    for path in sorted(paths):
+        node = root
+        for element in path:
+            node = node.setdefault(element, {})
+    # a member that has children is marked with "."
+    for path in paths:
+        node = root
+        for element in path:
+            node = node[element]
+        if node and "." not in node:
+            node["."] = {}
+    return _sorted(root)
+
+
+def _sorted(tree: dict[str, Any]) -> dict[str, Any]:
+    return {k: _sorted(tree[k]) for k in sorted(tree, key=lambda k: (k != ".", k))}
+
+
+def from_fields_v1(tree: dict[str, Any] | None) -> set[Path]:
+    out: set[Path] = set()
+
+    def walk(node: dict[str, Any], path: Path) -> None:
+        if path and (not node or "." in node):
+            out.add(path)
+        for key, sub in node.items():
+            if key != ".":
+                walk(sub or {}, path + (key,))
+
+    walk(tree or {}, ())
+    return out
+
+
+def path_text(path: Path) -> str:
+    """How a conflict names a field: `.spec.containers[name="nginx"].image`."""
+    out = ""
+    for element in path:
+        kind, _, rest = element.partition(":")
+        if kind == "f":
+            out += "." + rest
+        elif kind == "k":
+            pairs = json.loads(rest)
+            out += "[" + ",".join(f"{k}={_compact(v)}" for k, v in pairs.items()) + "]"
+        elif kind == "v":
+            out += f"[={rest}]"
+        else:
+            out += f"[{rest}]"
+    return out
