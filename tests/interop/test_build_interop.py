@@ -1,0 +1,102 @@
+"""The same Dockerfiles built by skiff and by Debian's dockerd (classic builder, DOCKER_BUILDKIT=0)
+give images whose configs and file trees agree, and bad Dockerfiles fail the same way."""
+
+import json
+import subprocess
+
+import pytest
+
+from tests.integration.build.contexts import file_tree, write_context, write_full_context
+from tests.support.procs import ok
+
+pytestmark = [pytest.mark.interop, pytest.mark.root, pytest.mark.slow]
+
+CONFIG_FIELDS = ("Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "OnBuild",
+                 "StopSignal", "Healthcheck", "Shell")
+
+
+def classic_build(client, *args: str) -> subprocess.CompletedProcess:
+    env = {**client.env, "DOCKER_BUILDKIT": "0"}
+    return subprocess.run(["docker", "build", *args], env=env, capture_output=True, timeout=300)
+
+
+def config(client, ref: str) -> dict:
+    return json.loads(ok(client.docker("image", "inspect", ref)))[0]
+
+
+def build_both(engine, dockerd, tag: str, *args: str) -> tuple[dict, dict]:
+    for client in (engine, dockerd):
+        ok(classic_build(client, "-t", tag, *args))
+    return config(engine, tag), config(dockerd, tag)
+
+
+def assert_same_image(engine, dockerd, tag: str, ours: dict, theirs: dict) -> None:
+    for key in CONFIG_FIELDS:
+        assert ours["Config"].get(key) == theirs["Config"].get(key), key
+    assert ours["Author"] == theirs["Author"]
+    mine, ref = file_tree(engine, tag), file_tree(dockerd, tag)
+    assert sorted(mine) == sorted(ref)
+    different = {k: (mine[k], ref[k]) for k in mine if mine[k] != ref[k]}
+    assert not different
+
+
+@pytest.fixture
+def cleanup_tags(engine, dockerd):
+    tags: list[str] = []
+    yield tags
+    for client in (engine, dockerd):
+        if tags:
+            client.docker("rmi", "-f", *tags)
+
+
+def test_multi_stage_build_agrees_with_dockerd(engine, dockerd, tmp_path, cleanup_tags):
+    ctx = write_full_context(tmp_path / "ctx")
+    tag = "skbuild-full:1"
+    cleanup_tags.append(tag)
+    ours, theirs = build_both(engine, dockerd, tag, "--build-arg", "GREETING=hi", "--label", "built=both", str(ctx))
+    assert ours["Config"]["Labels"] == {"org.example.name": "the app", "version": "1.0", "built": "both"}
+    assert_same_image(engine, dockerd, tag, ours, theirs)
+
+
+def test_scratch_and_forms_agree_with_dockerd(engine, dockerd, tmp_path, cleanup_tags):
+    ctx = write_context(tmp_path / "ctx", """\
+FROM scratch
+COPY a.txt dir/ /
+ENV A=1
+ENTRYPOINT /a.txt arg
+""", {"a.txt": "a\\n", "dir/b.txt": "b\\n"})
+    tag = "skbuild-scratch:1"
+    cleanup_tags.append(tag)
+    ours, theirs = build_both(engine, dockerd, tag, str(ctx))
+    assert_same_image(engine, dockerd, tag, ours, theirs)
+
+    ctx2 = write_context(tmp_path / "ctx2", """\
+FROM busybox
+ARG WHO=world
+ENV GREETING="hello ${WHO}" EMPTY=${UNSET:-fallback} ALT=${WHO:+set}
+CMD ["echo", "$GREETING"]
+ENTRYPOINT ["/bin/echo"]
+WORKDIR /new/dir
+WORKDIR ../other
+RUN pwd > /pwd && echo "$WHO" > /who
+""")
+    tag2 = "skbuild-forms:1"
+    cleanup_tags.append(tag2)
+    ours, theirs = build_both(engine, dockerd, tag2, "--build-arg", "WHO=you", str(ctx2))
+    assert_same_image(engine, dockerd, tag2, ours, theirs)
+
+
+@pytest.mark.parametrize(("dockerfile", "files", "needle"), [
+    ("FROM busybox\nRUN true\nFORM x\n", {}, "unknown instruction: FORM"),
+    ("FROM busybox\nRUN echo out; exit 3\n", {}, "returned a non-zero code: 3"),
+    ("FROM busybox\nCOPY nope /x\n", {}, "COPY failed: file not found in build context"),
+    ("FROM busybox\nCOPY ../x /x\n", {}, "COPY failed: forbidden path outside the build context: ../x"),
+])
+def test_bad_dockerfiles_fail_like_dockerd(engine, dockerd, tmp_path, dockerfile, files, needle):
+    ctx = write_context(tmp_path / "ctx", dockerfile, files)
+    ours, theirs = classic_build(engine, str(ctx)), classic_build(dockerd, str(ctx))
+    assert ours.returncode == theirs.returncode != 0
+    assert needle in ours.stderr.decode() + ours.stdout.decode()
+    assert needle in theirs.stderr.decode() + theirs.stdout.decode()
+    if "exit 3" in dockerfile:
+        assert "out" in ours.stdout.decode()  # the failing step's output is streamed first
