@@ -175,6 +175,9 @@ def build_services(opts: Options):
         prefix=opts.prefix, bip=opts.bip, bridge=opts.bridge, fixed_cidr=opts.fixed_cidr, icc=opts.icc,
         iptables=opts.iptables, ip_forward=opts.ip_forward, ip_masq=opts.ip_masq, mtu=opts.mtu), eid)
     containers = ContainerService(root, images, runtime, volumes, events, opts.prefix, network=network)
+    from skiff.engine.containers.netedges import install as install_edges
+
+    install_edges(containers, network, list(opts.dns))  # links, etc files, ports, embedded DNS
     return EngineContext(images=images, containers=containers, volumes=volumes, events=events, network=network,
                          data_root=str(root), prefix=opts.prefix, debug=opts.debug, dns=list(opts.dns),
                          engine_id=eid, started_ns=time.time_ns(),
@@ -192,7 +195,11 @@ async def serve(opts: Options) -> None:
         await asyncio.to_thread(ctx.network.startup, running)
     except Exception as e:  # a bad --bip or -b, no netlink, iptables refusing: say so and stop
         raise StartupError(f"cannot set up networking: {getattr(e, 'message', e)}") from None
+    await asyncio.to_thread(ctx.containers.edges.clear_stale)
     await ctx.containers.restore()
+    from skiff.engine.containers.netedges import restore_running
+
+    await restore_running(ctx.containers.edges, ctx.containers)
     # access log only when debugging: it costs a little on every request
     debug = opts.debug or opts.log_level == "debug"
     access = {"access_log": logging.getLogger("skiff.engine.access"), "access_log_format": '"%r" %s %Tfs'} \
@@ -231,6 +238,8 @@ async def serve(opts: Options) -> None:
     log.debug("API stopped in %.3fs", time.monotonic() - t0)
     with contextlib.suppress(Exception):
         await ctx.containers.shutdown()
+    with contextlib.suppress(Exception):
+        await ctx.containers.edges.close()
     try:
         await asyncio.to_thread(ctx.network.shutdown)
     except Exception as e:

@@ -76,6 +76,11 @@ class BundleMixin(_Base):
             ctx.devices.append(entry)
         if hc.get("Init"):
             ctx.init_binary = self._init_binary()
+        link_env = getattr(self, "edges", None) and self.edges.start_env.get(c.id)
+        if link_env:  # --link variables, the container's own Env winning
+            from skiff.engine.containers.netedges import merge_env
+
+            cfg = {**cfg, "Env": merge_env(link_env, cfg.get("Env") or [])}
         spec = specs.build_spec(cfg, hc, ctx)
         (d / "config.json").write_bytes(orjson.dumps(spec, option=orjson.OPT_INDENT_2))
         return str(d)

@@ -37,6 +37,9 @@ class CreationMixin(_Base):
         if wd and not wd.startswith("/"):
             raise InvalidArgument(f"the working directory '{wd}' is invalid, it needs to be an absolute path")
         restart.validate(hc["RestartPolicy"], hc["AutoRemove"])
+        from skiff.engine.network.ports import validate_bindings
+
+        validate_bindings(hc.get("PortBindings"))
         warnings = resourcespec.validate(hc)
         for dev in hc.get("Devices") or []:
             try:
@@ -46,6 +49,10 @@ class CreationMixin(_Base):
         image = self.images.get(image_ref)
         name = self.store.check_name(name) if name else random_name(self.store.names())
         cid = new_id()
+        if hc.get("Links"):
+            from skiff.engine.containers.netedges import normalize_links
+
+            hc["Links"] = normalize_links(hc["Links"], name, self.get)
         cfg = specs.merge_config(body, image.container_config, cid)
         cfg["Image"] = image_ref
         if hc["NetworkMode"] == "host" and not body.get("Hostname"):

@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from skiff.common.errors import Conflict
+from skiff.common.errors import Conflict, InvalidArgument, NotFound
 from skiff.engine.containers import etcfiles
 from skiff.engine.network import links, ports
 from skiff.engine.network.attach import EndpointInfo
@@ -59,6 +59,7 @@ class NetworkEdges:
         self.dir = Path(root) / "ports"
         self.mapper = mapper or PortMapper(network.prefix)
         self.start_env: dict[str, list[str]] = {}  # link variables for the process being started
+        self.attached: set[str] = set()
         self.dns = dns or EmbeddedDns(network.resolve, etcfiles.upstreams(read_host_resolv(resolv_path)),
                                       reverse=self._reverse)
 
@@ -139,6 +140,9 @@ class NetworkEdges:
                 reqs = ports.requests(cfg.get("ExposedPorts"), hc.get("PortBindings"), bool(hc.get("PublishAllPorts")))
             bound = await self.mapper.publish(c.id, c.name, ep.ip, ep.bridge, reqs)
             self._save(c.id, bound)
+            if bound:
+                self._hairpin(c.id, ep.network_name)
+        self.attached.add(c.id)
         try:
             if netns_path and any(not e.is_default_bridge for e in endpoints):
                 servers = hc.get("Dns") or self.engine_dns or None
@@ -148,7 +152,16 @@ class NetworkEdges:
             raise
         return bound
 
+    def _hairpin(self, cid: str, network_name: str) -> None:
+        """Let the bridge send a frame back out of the port it came in on, so the container
+        reaches its own published port through a host address (the DNAT turns it around)."""
+        with contextlib.suppress(Exception):
+            _, ep = self.network.endpoint(cid, network_name)
+            if ep is not None:
+                Path(f"/sys/class/net/{ep.ifname}/brport/hairpin_mode").write_text("1")
+
     async def detach(self, cid: str) -> None:
+        self.attached.discard(cid)
         await self.dns.detach(cid)
         await self.mapper.unpublish(cid)
         with contextlib.suppress(FileNotFoundError):
@@ -171,7 +184,14 @@ class NetworkEdges:
             out.append({"IP": b.bind_ip, "PrivatePort": b.container_port, "PublicPort": b.host_port, "Type": b.proto})
         return out
 
+    def clear_stale(self) -> None:
+        """At engine start, before any container starts: drop the port chains a crash left."""
+        with contextlib.suppress(Exception):
+            self.mapper.rules.remove()
+
     async def close(self) -> None:
+        """At engine stop: proxies, DNS servers and port chains go (restore_running brings them
+        back for the containers that kept running)."""
         await self.dns.close()
         await self.mapper.close()
 
@@ -197,6 +217,22 @@ def _link_parts(spec: str) -> tuple[str, str]:
     if alias.startswith("/"):
         alias = alias.rsplit("/", 1)[-1]
     return links.parse_link(f"{name}:{alias}" if alias else name)
+
+
+def normalize_links(specs: list[str] | None, source_name: str, lookup: Callable[[str], Any]) -> list[str] | None:
+    """HostConfig.Links at create, stored as Docker shows them ("/db:/web/alias"). An unknown
+    target is a 400, as in dockerd (a 404 would make the docker CLI try to pull the image)."""
+    if not specs:
+        return None
+    out = []
+    for spec in specs:
+        name, alias = _link_parts(spec)
+        try:
+            target = lookup(name)
+        except NotFound as e:
+            raise InvalidArgument(f"could not get container for {name}: {e.message}") from None
+        out.append(links.api_form(source_name, f"{name}:{alias}", target.name))
+    return out
 
 
 def merge_env(link_env: list[str], env: list[str]) -> list[str]:
@@ -231,7 +267,7 @@ def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdge
 async def restore_running(edges: NetworkEdges, containers: Any) -> None:
     """After an engine restart: take the running containers' host ports again and serve their DNS."""
     for c in containers.store.all():
-        if not c.state.running:
+        if not c.state.running or c.id in edges.attached:  # restarted by restore(): already done
             continue
         eps = edges.network.endpoints(c.id)
         path = edges.network.netns_path(c.id) if edges.network.has_netns(c.id) else None

@@ -152,6 +152,8 @@ class NetworkingMixin(_Base):
             if ep is not None and net.is_default:
                 out.update({"EndpointID": ep.id, "Gateway": ep.gateway, "IPAddress": ep.ip,
                             "IPPrefixLen": ep.prefixlen, "MacAddress": ep.mac})
+        if getattr(self, "edges", None) is not None:
+            out["Ports"] = self.edges.ports_view(c)
         if c.state.running and self.network.has_netns(c.id):
             out["SandboxKey"] = self.network.netns_path(c.id)
             out["SandboxID"] = c.id

@@ -79,6 +79,8 @@ class QueryMixin(_Base):
             if size:
                 rw, root = await self._sizes(c)
             out.append(views.summary(c, c.config.get("Image") or c.image_id, rw, root, self._network_settings(c)))
+            if getattr(self, "edges", None) is not None:
+                out[-1]["Ports"] = self.edges.port_summary(c)
             if limit > 0 and len(out) >= limit:
                 break
         return out

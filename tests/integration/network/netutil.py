@@ -1,0 +1,55 @@
+"""Helpers for the network-edge integration tests: host addresses, free ports, polling."""
+
+import socket
+import subprocess
+import time
+import urllib.request
+
+
+def host_address() -> str:
+    """The host's first global IPv4 address (not loopback)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        addr = fields[3].split("/")[0]
+        if not fields[1].startswith(("sk", "docker")):
+            return addr
+    raise RuntimeError("no global IPv4 address on this host")
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("0.0.0.0", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str, deadline: float = 20) -> str:
+    """The body at `url`, retried while the server in the container starts."""
+    end = time.monotonic() + deadline
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=3) as r:
+                return r.read().decode()
+        except OSError:
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.2)
+
+
+def iptables_lines(prefix: str) -> list[str]:
+    out = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if prefix in line]
+
+
+HTTPD = "mkdir -p /www && echo hello-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www"
+
+
+def nc_get(engine, where: list[str], host: str, port: int) -> str:
+    """The HTTP body of GET / at host:port, fetched with busybox nc from `where` (["run", "--rm",
+    "busybox"] or ["exec", NAME]); busybox-static's wget crashes, nc does not."""
+    from tests.support.procs import ok
+
+    script = f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {host} {port}"
+    reply = ok(engine.docker(*where, "sh", "-c", script))
+    return reply.split("\r\n\r\n", 1)[-1]

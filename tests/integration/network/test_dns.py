@@ -1,0 +1,119 @@
+"""Name resolution: the embedded DNS server on user-defined networks (names, aliases, short ids,
+forwarding to upstreams), none on the default bridge, and the --dns* / --add-host flags in
+the container's files. The upstream is a fake DNS server on the host's loopback."""
+
+import asyncio
+import secrets
+import threading
+
+import pytest
+
+from skiff.engine.network import dns_codec as codec
+from tests.support.procs import ok
+
+pytestmark = [pytest.mark.root, pytest.mark.interop]
+
+FAKE_UPSTREAM = "127.0.0.77"
+
+
+@pytest.fixture
+def names(engine):
+    made: list[str] = []
+    nets: list[str] = []
+
+    def new(kind: str = "c") -> str:
+        name = "dn-" + secrets.token_hex(4)
+        (nets if kind == "net" else made).append(name)
+        return name
+
+    yield new
+    if made:
+        engine.docker("rm", "-f", *made)
+    for n in nets:
+        engine.docker("network", "rm", n)
+
+
+@pytest.fixture
+def fake_upstream():
+    """A DNS server at 127.0.0.77:53 (udp) answering every A query with 192.0.2.99."""
+    seen: list[str] = []
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+
+    class Answer(asyncio.DatagramProtocol):
+        def connection_made(self, transport):
+            self.t = transport
+
+        def datagram_received(self, data, addr):
+            q = codec.parse_query(data)
+            seen.append(q.name)
+            self.t.sendto(codec.answer_a(q, ["192.0.2.99"]) if q.qtype == codec.TYPE_A else codec.reply(q), addr)
+
+    def serve():
+        asyncio.set_event_loop(loop)
+        transport, _ = loop.run_until_complete(
+            loop.create_datagram_endpoint(Answer, local_addr=(FAKE_UPSTREAM, 53)))
+        ready.set()
+        loop.run_forever()
+        transport.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    ready.wait(10)
+    yield seen
+    loop.call_soon_threadsafe(loop.stop)
+    t.join(10)
+    loop.close()
+
+
+def test_names_aliases_and_short_ids_resolve_on_a_user_network(engine, names):
+    net, web, client = names("net"), names(), names()
+    ok(engine.docker("network", "create", net))
+    ok(engine.docker("run", "-d", "--name", web, "--network", net, "--network-alias", "frontend",
+                     "busybox", "sleep", "300"))
+    web_ip = ok(engine.docker("inspect", "-f", f"{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}",
+                              web)).strip()
+    web_id = ok(engine.docker("inspect", "-f", "{{.Id}}", web)).strip()
+    ok(engine.docker("run", "-d", "--name", client, "--network", net, "busybox", "sleep", "300"))
+    resolv = ok(engine.docker("exec", client, "cat", "/etc/resolv.conf"))
+    assert resolv.splitlines()[0] == "nameserver 127.0.0.11"
+    for name in (web, "frontend", web_id[:12]):
+        out = ok(engine.docker("exec", client, "nslookup", name))
+        assert web_ip in out, out
+    ok(engine.docker("exec", client, "ping", "-c", "1", "-W", "5", web))
+    p = engine.docker("exec", client, "nslookup", "no-such-name-" + secrets.token_hex(3))
+    assert web_ip not in p.stdout.decode()
+
+
+def test_other_names_are_forwarded_to_the_upstream(engine, names, fake_upstream):
+    net, client = names("net"), names()
+    ok(engine.docker("network", "create", net))
+    ok(engine.docker("run", "-d", "--name", client, "--network", net, "--dns", FAKE_UPSTREAM, "busybox",
+                     "sleep", "300"))
+    assert ok(engine.docker("exec", client, "cat", "/etc/resolv.conf")).splitlines()[0] == "nameserver 127.0.0.11"
+    out = ok(engine.docker("exec", client, "nslookup", "outside.example.test"))
+    assert "192.0.2.99" in out
+    assert "outside.example.test" in fake_upstream
+
+
+def test_no_name_resolution_on_the_default_bridge(engine, names):
+    a, b = names(), names()
+    ok(engine.docker("run", "-d", "--name", a, "busybox", "sleep", "300"))
+    ok(engine.docker("run", "-d", "--name", b, "busybox", "sleep", "300"))
+    assert "127.0.0.11" not in ok(engine.docker("exec", b, "cat", "/etc/resolv.conf"))
+    assert engine.docker("exec", b, "ping", "-c", "1", "-W", "2", a).returncode != 0
+
+
+def test_dns_flags_and_add_host_land_in_the_files(engine, names):
+    c = names()
+    ok(engine.docker("run", "-d", "--name", c, "--dns", "192.0.2.53", "--dns-search", "corp.example",
+                     "--dns-option", "ndots:3", "--add-host", "db.local:10.1.2.3", "--add-host",
+                     "gw:host-gateway", "--hostname", "web1", "busybox", "sleep", "300"))
+    resolv = ok(engine.docker("exec", c, "cat", "/etc/resolv.conf")).splitlines()
+    assert resolv == ["nameserver 192.0.2.53", "search corp.example", "options ndots:3"]
+    hosts = ok(engine.docker("exec", c, "cat", "/etc/hosts")).splitlines()
+    gateway = ok(engine.docker("network", "inspect", "-f", "{{(index .IPAM.Config 0).Gateway}}", "bridge")).strip()
+    ip = ok(engine.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", c)).strip()
+    assert "10.1.2.3\tdb.local" in hosts and f"{gateway}\tgw" in hosts
+    assert hosts[-1] == f"{ip}\tweb1"
+    assert ok(engine.docker("exec", c, "hostname")) == "web1\n"

@@ -1,0 +1,57 @@
+"""`--link name:alias` on the default bridge through the docker CLI: the link's environment,
+/etc/hosts lines, reaching the target by alias, and HostConfig.Links as Docker shows it."""
+
+import json
+import secrets
+
+import pytest
+
+from tests.support.procs import ok
+
+pytestmark = [pytest.mark.root, pytest.mark.interop]
+
+
+@pytest.fixture
+def names(engine):
+    made: list[str] = []
+
+    def new() -> str:
+        made.append("ln-" + secrets.token_hex(4))
+        return made[-1]
+
+    yield new
+    if made:
+        engine.docker("rm", "-f", *made)
+
+
+def test_link_env_hosts_and_ping_by_alias(engine, names):
+    db, web = names(), names()
+    ok(engine.docker("run", "-d", "--name", db, "-e", "PGPASS=secret", "--expose", "5432", "busybox",
+                     "sleep", "300"))
+    db_info = json.loads(ok(engine.docker("inspect", db)))[0]
+    db_ip = db_info["NetworkSettings"]["IPAddress"]
+    db_host = db_info["Config"]["Hostname"]
+    ok(engine.docker("run", "-d", "--name", web, "--link", f"{db}:database", "busybox", "sleep", "300"))
+    env = ok(engine.docker("exec", web, "env")).splitlines()
+    assert f"DATABASE_PORT=tcp://{db_ip}:5432" in env
+    assert f"DATABASE_PORT_5432_TCP=tcp://{db_ip}:5432" in env
+    assert f"DATABASE_PORT_5432_TCP_ADDR={db_ip}" in env
+    assert "DATABASE_PORT_5432_TCP_PORT=5432" in env
+    assert "DATABASE_PORT_5432_TCP_PROTO=tcp" in env
+    assert f"DATABASE_NAME=/{web}/database" in env
+    assert "DATABASE_ENV_PGPASS=secret" in env
+    hosts = ok(engine.docker("exec", web, "cat", "/etc/hosts")).splitlines()
+    assert f"{db_ip}\tdatabase {db_host} {db}" in hosts
+    ok(engine.docker("exec", web, "ping", "-c", "1", "-W", "5", "database"))
+    info = json.loads(ok(engine.docker("inspect", web)))[0]
+    assert info["HostConfig"]["Links"] == [f"/{db}:/{web}/database"]
+
+
+def test_link_to_a_missing_or_stopped_container(engine, names):
+    db, web, web2 = names(), names(), names()
+    p = engine.docker("run", "-d", "--name", web, "--link", "no-such-container-xyz:db", "busybox", "true")
+    assert p.returncode == 125 and "No such container" in p.stderr.decode()
+    ok(engine.docker("create", "--name", db, "busybox", "sleep", "300"))
+    p = engine.docker("run", "-d", "--name", web2, "--link", f"{db}:db", "busybox", "sleep", "300")
+    assert p.returncode == 125
+    assert f"Cannot link to a non running container: /{db} AS /{web2}/db" in p.stderr.decode()
