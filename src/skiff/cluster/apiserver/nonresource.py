@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import platform
 from typing import Any
 
@@ -56,9 +55,12 @@ def _openapi():
     return openapi
 
 
-def _cached(key: str, build) -> bytes:
+def _cached(key: str, build) -> bytes | None:
     if key not in _cache:
-        _cache[key] = orjson.dumps(build())
+        doc = build()
+        if doc is None:
+            return None
+        _cache[key] = orjson.dumps(doc)
     return _cache[key]
 
 
@@ -66,31 +68,17 @@ async def openapi_v2(request: web.Request) -> web.Response:
     return web.Response(body=_cached("v2", _openapi().openapi_v2), content_type="application/json")
 
 
-def _v3_index() -> dict[str, Any]:
-    index = _openapi().openapi_v3_index()
-    for path, entry in index.get("paths", {}).items():
-        digest = hashlib.sha512(_cached("v3:" + path, lambda p=path: _openapi().openapi_v3(_gv(p)))).hexdigest()
-        entry["serverRelativeURL"] = f"/openapi/v3/{path}?hash={digest[:128].upper()}"
-    return index
-
-
-def _gv(path: str) -> str:
-    """'api/v1' -> 'v1', 'apis/apps/v1' -> 'apps/v1'."""
-    return path.split("/", 1)[1]
-
-
 async def openapi_v3_index(request: web.Request) -> web.Response:
-    return web.Response(body=_cached("v3index", _v3_index), content_type="application/json")
+    return web.Response(body=_cached("v3index", _openapi().openapi_v3_index), content_type="application/json")
 
 
 async def openapi_v3_doc(request: web.Request) -> web.Response:
     path = request.match_info["path"]
-    try:
-        body = _cached("v3:" + path, lambda: _openapi().openapi_v3(_gv(path)))
-    except (KeyError, ValueError, IndexError):
-        raise web.HTTPNotFound() from None
-    return web.Response(body=body, content_type="application/json",
-                        headers={"Cache-Control": "public, immutable" if request.query.get("hash") else "no-cache"})
+    body = _cached("v3:" + path, lambda: _openapi().openapi_v3(path))
+    if body is None:
+        raise web.HTTPNotFound()
+    cache = "public, immutable" if request.query.get("hash") else "no-cache"
+    return web.Response(body=body, content_type="application/json", headers={"Cache-Control": cache})
 
 
 ROUTES = [

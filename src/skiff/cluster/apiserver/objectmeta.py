@@ -63,8 +63,9 @@ def carry_on_update(res: Resource, new: dict[str, Any], old: dict[str, Any]) -> 
             meta[f] = old_meta[f]
         else:
             meta.pop(f, None)
-    if "generation" in old_meta:  # the kind's strategy bumps it when the spec changes
-        meta["generation"] = old_meta["generation"]
+    if "generation" in old_meta:
+        # A client cannot move it back; the kind's strategy (or a scale) bumps it when the spec changes.
+        meta["generation"] = max(int(meta.get("generation") or 0), int(old_meta["generation"]))
     else:
         meta.pop("generation", None)
     if meta.get("deletionTimestamp"):

@@ -16,6 +16,7 @@ from skiff.cluster.apimachinery.errors import (
     not_found,
     unsupported_media_type,
 )
+from skiff.cluster.apimachinery.fieldschema import SchemaNode
 from skiff.cluster.apiserver import objectmeta, views
 from skiff.cluster.apiserver.admission import Attributes
 from skiff.cluster.apiserver.call import Call
@@ -33,8 +34,9 @@ def _managed(old: dict[str, Any] | None, new: dict[str, Any], manager: str, oper
 Compute = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
-def kind_schema(call: Call) -> dict[str, Any]:
-    return schema.definition(call.res.definition)
+def kind_schema(call: Call) -> SchemaNode:
+    """Merge keys and strategies of the kind, for strategic merge patch and apply."""
+    return schema.node_for(call.res.definition)
 
 
 def check_fields(call: Call, obj: dict[str, Any]) -> None:
@@ -200,7 +202,7 @@ async def _apply(call: Call, applied: dict[str, Any]) -> tuple[int, dict[str, An
     sub = call.info.subresource
 
     async def compute(old: dict[str, Any]) -> dict[str, Any]:
-        new = apply.server_side_apply(old, copy.deepcopy(applied), manager, force, schema_)
+        new = apply.server_side_apply(old, copy.deepcopy(applied), manager, force, schema_, sub)
         return _status_only(call, new, old) if sub == "status" else new
 
     try:
