@@ -4,6 +4,7 @@ errors for a port that is taken or out of range."""
 
 import json
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -184,3 +185,23 @@ def test_rules_go_with_the_container(engine, names):
     assert not any(f"--dport {port} " in line for line in iptables_lines(engine.prefix))
     with socket.socket() as s:  # the host port is free again
         s.bind(("0.0.0.0", port))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_ports_survive_an_engine_restart_and_leave_nothing(fresh_engine, sig):
+    eng, port = fresh_engine, free_port()
+    info = run_httpd(eng, "web", "-p", f"{port}:80")
+    body = f"hello-{info['Config']['Hostname']}\n"
+    assert http_get(f"http://127.0.0.1:{port}/") == body
+    eng.stop(sig)
+    if sig == signal.SIGTERM:  # a clean stop takes our chains and proxies with it
+        assert not [line for line in iptables_lines(eng.prefix) if "-DNAT" in line or "-PORTS" in line]
+    eng.start()
+    assert http_get(f"http://127.0.0.1:{port}/") == body
+    assert http_get(f"http://{host_address()}:{port}/") == body
+    assert ok(eng.docker("port", "web")) == f"80/tcp -> 0.0.0.0:{port}\n"
+    ok(eng.docker("rm", "-f", "web"))
+    assert not [line for line in iptables_lines(eng.prefix) if "--dport" in line]
+    eng.stop()
+    assert iptables_lines(eng.prefix) == []
