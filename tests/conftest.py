@@ -7,6 +7,7 @@ import pytest
 
 from tests.support.busybox import write_docker_archive
 from tests.support.engine import Engine
+from tests.support.server import kube_server, namespace  # noqa: F401  (fixtures: skiff server + kubectl)
 
 IS_ROOT = os.geteuid() == 0
 
