@@ -41,6 +41,11 @@ def mount_rootfs(mounts: list, target: str) -> None:
             mount(m.source, target, "", MS_BIND)
         else:
             opts = [o for o in m.options if o not in ("rw",)]
+            if m.type == "overlay" and len(",".join(opts)) >= 4096:
+                # past a page of lowerdirs (deep images, long builds): the new mount API
+                from skiff.engine.snapshots.mounting import mount_overlay_long
+                mount_overlay_long(m, target)
+                continue
             mount(m.source, target, m.type, 0, ",".join(opts))
 
 
