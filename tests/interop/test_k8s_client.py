@@ -1,0 +1,117 @@
+"""The `kubernetes` Python client against `skiff server`: CRUD, optimistic concurrency, paging, watch."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.interop
+
+k8s = pytest.importorskip("kubernetes")
+from kubernetes import client, config, watch  # noqa: E402
+from kubernetes.client.rest import ApiException  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def api_client(kube_server):
+    c = config.new_client_from_config(str(kube_server.kubeconfig))
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def core(api_client):
+    return client.CoreV1Api(api_client)
+
+
+def _cm(name: str, labels: dict | None = None, data: dict | None = None) -> client.V1ConfigMap:
+    return client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name, labels=labels), data=data or {"k": "v"})
+
+
+def test_crud(core, namespace):
+    made = core.create_namespaced_config_map(namespace, _cm("one", {"app": "x"}))
+    assert made.metadata.uid and made.metadata.resource_version
+    got = core.read_namespaced_config_map("one", namespace)
+    assert got.data == {"k": "v"} and got.metadata.labels == {"app": "x"}
+    got.data["k"] = "w"
+    replaced = core.replace_namespaced_config_map("one", namespace, got)
+    assert int(replaced.metadata.resource_version) > int(made.metadata.resource_version)
+    patched = core.patch_namespaced_config_map("one", namespace, {"data": {"extra": "1"}})
+    assert patched.data == {"k": "w", "extra": "1"}
+    core.delete_namespaced_config_map("one", namespace)
+    with pytest.raises(ApiException) as e:
+        core.read_namespaced_config_map("one", namespace)
+    assert e.value.status == 404
+
+
+def test_stale_update_is_a_conflict(core, namespace):
+    core.create_namespaced_config_map(namespace, _cm("racy"))
+    first = core.read_namespaced_config_map("racy", namespace)
+    second = core.read_namespaced_config_map("racy", namespace)
+    first.data = {"k": "first"}
+    core.replace_namespaced_config_map("racy", namespace, first)
+    second.data = {"k": "second"}
+    with pytest.raises(ApiException) as e:
+        core.replace_namespaced_config_map("racy", namespace, second)
+    assert e.value.status == 409
+    assert "the object has been modified" in e.value.body
+    assert core.read_namespaced_config_map("racy", namespace).data == {"k": "first"}
+
+
+def test_list_pagination_and_selectors(core, namespace):
+    for i in range(7):
+        core.create_namespaced_config_map(namespace, _cm(f"page-{i}", {"parity": "even" if i % 2 == 0 else "odd"}))
+    names, token, pages = [], None, 0
+    while True:
+        page = core.list_namespaced_config_map(namespace, limit=3, _continue=token)
+        names += [cm.metadata.name for cm in page.items]
+        pages += 1
+        token = page.metadata._continue
+        if not token:
+            break
+    assert names == [f"page-{i}" for i in range(7)] and pages == 3
+    even = core.list_namespaced_config_map(namespace, label_selector="parity=even")
+    assert [cm.metadata.name for cm in even.items] == ["page-0", "page-2", "page-4", "page-6"]
+    one = core.list_namespaced_config_map(namespace, field_selector="metadata.name=page-3")
+    assert [cm.metadata.name for cm in one.items] == ["page-3"]
+
+
+def test_watch_resumes_from_a_resource_version(core, namespace):
+    start = core.list_namespaced_config_map(namespace).metadata.resource_version
+    core.create_namespaced_config_map(namespace, _cm("w1"))
+    core.patch_namespaced_config_map("w1", namespace, {"data": {"k": "2"}})
+    core.delete_namespaced_config_map("w1", namespace)
+    w = watch.Watch()
+    seen = []
+    for ev in w.stream(core.list_namespaced_config_map, namespace, resource_version=start, timeout_seconds=5):
+        seen.append((ev["type"], ev["object"].metadata.name))
+        if len(seen) == 3:
+            w.stop()
+    assert seen == [("ADDED", "w1"), ("MODIFIED", "w1"), ("DELETED", "w1")]
+
+
+def test_watch_starts_with_current_objects(core, namespace):
+    core.create_namespaced_config_map(namespace, _cm("present"))
+    w = watch.Watch()
+    for ev in w.stream(core.list_namespaced_config_map, namespace, timeout_seconds=5):
+        assert (ev["type"], ev["object"].metadata.name) == ("ADDED", "present")
+        w.stop()
+
+
+def test_deployment_scale_subresource(api_client, namespace):
+    apps = client.AppsV1Api(api_client)
+    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                     "template": {"metadata": {"labels": {"app": "web"}},
+                                  "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}
+    apps.create_namespaced_deployment(namespace, body)
+    scale = apps.read_namespaced_deployment_scale("web", namespace)
+    assert scale.spec.replicas == 1 and scale.status.selector == "app=web"
+    apps.patch_namespaced_deployment_scale("web", namespace, {"spec": {"replicas": 4}})
+    assert apps.read_namespaced_deployment("web", namespace).spec.replicas == 4
+
+
+def test_invalid_object_is_422_with_causes(core, namespace):
+    with pytest.raises(ApiException) as e:
+        core.create_namespaced_config_map(namespace, _cm("Not_Valid"))
+    assert e.value.status == 422
+    assert '"reason":"Invalid"' in e.value.body.replace(" ", "")
