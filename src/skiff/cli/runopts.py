@@ -397,8 +397,9 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
         host["StorageOpt"] = parse_key_values(opts.storage_opt)
 
     body = dict(config, HostConfig=host)
-    network = opts.network
-    if network and (opts.network_alias or opts.ip or opts.ip6) and network not in ("default", "bridge", "host", "none"):
+    network = opts.network or "default"
+    # sent for the default bridge too, so the engine refuses --ip there as dockerd does
+    if (opts.network_alias or opts.ip or opts.ip6) and network not in ("host", "none"):
         endpoint: dict = {"Aliases": opts.network_alias or None}
         if opts.ip or opts.ip6:
             endpoint["IPAMConfig"] = {"IPv4Address": opts.ip, "IPv6Address": opts.ip6}
