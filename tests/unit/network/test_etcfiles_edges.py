@@ -150,3 +150,15 @@ def test_ports_published_viewed_and_restored(tmp_path):
         await e.close()
 
     asyncio.run(main())
+
+
+def test_resolve_name_dot_network(tmp_path):
+    epa = SimpleNamespace(container_name="web", container_id="a" * 64, aliases=["front"], ip="10.7.0.2")
+    epb = SimpleNamespace(container_name="app", container_id="b" * 64, aliases=[], ip="10.7.0.3")
+    net = SimpleNamespace(name="mynet", builtin=False, endpoints={"a" * 64: epa, "b" * 64: epb})
+    e = edges(tmp_path, {}, {})
+    e.network.nets = {"n": net}
+    assert e.resolve("b" * 64, "web.mynet.") == ["10.7.0.2"]
+    assert e.resolve("b" * 64, "front.mynet") == ["10.7.0.2"]
+    assert e.resolve("b" * 64, "web.othernet") == []
+    assert e.resolve("c" * 64, "web.mynet") == []  # not on that network

@@ -60,7 +60,7 @@ class NetworkEdges:
         self.mapper = mapper or PortMapper(network.prefix)
         self.start_env: dict[str, list[str]] = {}  # link variables for the process being started
         self.attached: set[str] = set()
-        self.dns = dns or EmbeddedDns(network.resolve, etcfiles.upstreams(read_host_resolv(resolv_path)),
+        self.dns = dns or EmbeddedDns(self.resolve, etcfiles.upstreams(read_host_resolv(resolv_path)),
                                       reverse=self._reverse)
 
     # --- before the process: files and environment (worker thread) ---------------------------
@@ -111,6 +111,23 @@ class NetworkEdges:
             if net is not None and net.pool is not None:
                 return str(net.pool.gateway)
         return ""
+
+    def resolve(self, cid: str, name: str) -> list[str]:
+        """Addresses for a name asked by `cid`: a container name, alias or short id on a network
+        they share, or "NAME.NETWORK" for that network only (as dockerd's embedded server)."""
+        name = name.rstrip(".").lower()
+        ips = self.network.resolve(cid, name)
+        if ips or "." not in name:
+            return ips
+        with contextlib.suppress(Exception):
+            for net in list(self.network.nets.values()):
+                suffix = "." + net.name.lower()
+                if net.builtin or cid not in net.endpoints or not name.endswith(suffix):
+                    continue
+                head = name[:-len(suffix)]
+                return [ep.ip for ep in net.endpoints.values()
+                        if head in (ep.container_name.lower(), ep.container_id[:12], *(a.lower() for a in ep.aliases))]
+        return []
 
     def _reverse(self, cid: str, ip: str) -> list[str]:
         """PTR names for an address on a user-defined network `cid` is on: "name.network"."""
