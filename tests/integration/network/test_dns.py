@@ -3,7 +3,10 @@ forwarding to upstreams), none on the default bridge, and the --dns* / --add-hos
 the container's files. The upstream is a fake DNS server on the host's loopback."""
 
 import asyncio
+import json
 import secrets
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -117,3 +120,40 @@ def test_dns_flags_and_add_host_land_in_the_files(engine, names):
     assert "10.1.2.3\tdb.local" in hosts and f"{gateway}\tgw" in hosts
     assert hosts[-1] == f"{ip}\tweb1"
     assert ok(engine.docker("exec", c, "hostname")) == "web1\n"
+
+
+DNS_CLIENT = """
+import socket, struct, sys
+from skiff.engine.network import dns_codec as codec
+name, qtype = sys.argv[1], int(sys.argv[2])
+q = codec.build_query(name, qtype)
+s = socket.create_connection(("127.0.0.11", 53), timeout=5)
+s.sendall(struct.pack("!H", len(q)) + q)
+data = b""
+while len(data) < 2 or len(data) < 2 + struct.unpack("!H", data[:2])[0]:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+rcode, answers = codec.parse_answers(data[2:])
+print(rcode, " ".join(v for _, v in answers))
+"""
+
+
+def test_tcp_queries_and_reverse_lookups(engine, names):
+    net, web, client = names("net"), names(), names()
+    ok(engine.docker("network", "create", net))
+    ok(engine.docker("run", "-d", "--name", web, "--network", net, "busybox", "sleep", "300"))
+    ok(engine.docker("run", "-d", "--name", client, "--network", net, "busybox", "sleep", "300"))
+    web_ip = json.loads(ok(engine.docker("inspect", web)))[0]["NetworkSettings"]["Networks"][net]["IPAddress"]
+    pid = json.loads(ok(engine.docker("inspect", client)))[0]["State"]["Pid"]
+
+    def ask(name: str, qtype: int) -> str:
+        p = subprocess.run(["nsenter", "-t", str(pid), "-n", sys.executable, "-c", DNS_CLIENT, name, str(qtype)],
+                           capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
+
+    assert ask(web, codec.TYPE_A) == f"0 {web_ip}"
+    reverse = ".".join(reversed(web_ip.split("."))) + ".in-addr.arpa"
+    assert ask(reverse, codec.TYPE_PTR) == f"0 {web}.{net}"
