@@ -218,3 +218,35 @@ def test_layer_limit_is_reported(engine, tmp_path):
     failed = classic_build(engine, "--force-rm", str(ctx))
     assert failed.returncode != 0
     assert "max depth exceeded" in failed.stderr.decode()
+
+
+def test_from_pulls_a_missing_image_from_a_registry(engine, tmp_path, tags):
+    import socket
+    import sys
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "skiff", "registry", "serve", "--addr", f"127.0.0.1:{port}",
+                               "--root", str(tmp_path / "registry")], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    ref = f"localhost:{port}/lib/pulled-base:1"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        ok(engine.docker("tag", "busybox", ref))
+        ok(engine.docker("push", ref))
+        ok(engine.docker("rmi", ref))
+        ctx = write_context(tmp_path / "c", f"FROM {ref}\nRUN echo on-pulled > /p\n")
+        tags += ["skb-pulled:1", ref]
+        out = ok(classic_build(engine, "-t", "skb-pulled:1", str(ctx)))
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert "Pulling from lib/pulled-base" in out
+    assert ok(engine.docker("run", "--rm", "--network", "none", "skb-pulled:1", "cat", "/p")) == "on-pulled\n"

@@ -3,6 +3,8 @@ JSON message stream) and POST /build/prune (no BuildKit cache to prune)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import os
 import tempfile
@@ -23,9 +25,36 @@ def _service(request: web.Request) -> BuildService:
     app = request.app
     if _SERVICE not in app:
         c = app[CONTEXT]
-        pull = getattr(c, "pull_image", None)  # the registry client's pull, once it lands
-        app[_SERVICE] = BuildService(c.images, c.containers, c.data_root, pull)
+        app[_SERVICE] = BuildService(c.images, c.containers, c.data_root)
     return app[_SERVICE]
+
+
+def _puller(request: web.Request):
+    """FROM and COPY --from of an image not here: the registry client's pull, with the
+    credentials the client sent in `X-Registry-Config` ({registry: auth config})."""
+    registry = getattr(ctx(request), "registry", None)
+    if registry is None:
+        return None
+    from skiff.engine.registry.dockerconfig import AuthConfig
+    from skiff.oci.reference import parse_reference
+
+    configs: dict = {}
+    raw = request.headers.get("X-Registry-Config", "")
+    if raw:
+        try:
+            configs = orjson.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        except (ValueError, binascii.Error):
+            configs = {}
+
+    async def pull(name: str, progress) -> None:
+        domain = parse_reference(name).domain
+        keys = (domain, "https://index.docker.io/v1/") if domain == "docker.io" else (domain,)
+        entry: dict = next((configs[k] for k in keys if isinstance(configs, dict) and isinstance(configs.get(k), dict)),
+                     {})
+        fields = AuthConfig.__dataclass_fields__
+        auth = AuthConfig(**{k: str(v) for k, v in entry.items() if k in fields and v is not None})
+        await registry.pull(name, auth, progress)
+    return pull
 
 
 def _json_map(raw: str | None, what: str) -> dict[str, str]:
@@ -60,6 +89,7 @@ def options(query) -> BuildOptions:
 async def build(request: web.Request) -> web.StreamResponse:
     opts = options(request.query)
     service = _service(request)
+    opts.pull_image = _puller(request)
     tmp_dir = os.path.join(ctx(request).data_root, "tmp")
     os.makedirs(tmp_dir, exist_ok=True)
     with tempfile.TemporaryFile(dir=tmp_dir) as body:

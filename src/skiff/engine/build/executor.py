@@ -66,15 +66,17 @@ def _known(meta: dict[str, str | None]) -> dict[str, str]:
 
 
 async def resolve_image(b: Build, name: str, always_pull: bool = False) -> Any:
+    """A local image, pulled first when missing (or always, with --pull) if the engine can pull."""
+    pull = b.opts.pull_image
+    if pull is not None and always_pull:
+        await pull(name, b.progress)
+        return b.images.get(name)
     try:
-        if always_pull and b.pull is not None:
-            raise NotFound(name)
         return b.images.get(name)
     except NotFound:
-        if b.pull is None:
-            raise BuildError(f"Unable to find image '{name}' locally, and this engine cannot pull it: "
-                             "no registry client yet (load it with docker load)") from None
-        await b.pull(name)
+        if pull is None:
+            raise BuildError(f"Unable to find image '{name}' locally, and this engine cannot pull images") from None
+        await pull(name, b.progress)
         return b.images.get(name)
 
 

@@ -9,7 +9,6 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -30,12 +29,10 @@ class Prepared:
 
 
 class BuildService:
-    def __init__(self, images: Any, containers: Any, data_root: str,
-                 pull: Callable[[str], Awaitable[None]] | None = None):
+    def __init__(self, images: Any, containers: Any, data_root: str):
         self.images = images
         self.containers = containers
         self.root = os.path.join(data_root, "build")
-        self.pull = pull
 
     async def prepare(self, body: BinaryIO, opts: BuildOptions) -> Prepared:
         """Unpack the context and parse the Dockerfile; InvalidArgument (400) on bad input."""
@@ -64,7 +61,7 @@ class BuildService:
         """Stream the build; returns the image id, or None after sending the error message."""
         opts = prepared.opts
         b = Build(self.images, self.containers, prepared.context_dir, os.path.join(prepared.work_dir, "tmp"),
-                  opts, emit, pull=self.pull)
+                  opts, emit)
         os.makedirs(b.tmp_dir, exist_ok=True)
         try:
             for w in prepared.dockerfile.warnings:

@@ -33,6 +33,8 @@ class BuildOptions:
     force_rm: bool = False
     network: str = ""
     platform: str = ""
+    # the registry client's pull (name, progress), given by the API; None: no pulling
+    pull_image: Callable[[str, Emit], Awaitable[Any]] | None = None
 
 
 class BuildError(SkiffError):
@@ -57,7 +59,6 @@ class Build:
     stages: dict[str, str] = field(default_factory=dict)  # stage name / index → image id
     leftovers: list[str] = field(default_factory=list)  # failed containers kept (Docker's --rm)
     used_args: set[str] = field(default_factory=set)
-    pull: Callable[[str], Awaitable[None]] | None = None
 
     async def say(self, text: str) -> None:
         await self.progress({"stream": text})
