@@ -53,3 +53,13 @@ def test_finished_deleting():
     assert not objectmeta.finished_deleting({"metadata": {}})
     assert not objectmeta.finished_deleting({"kind": "Namespace", "metadata": {"deletionTimestamp": "t"},
                                              "spec": {"finalizers": ["kubernetes"]}})
+
+
+def test_drop_path_removes_unknown_fields_only():
+    from skiff.cluster.apiserver.writes import drop_path
+
+    obj = {"spec": {"containers": [{"name": "c", "containersPort": 80}]}, "metadata": {"label": {"a": "b"}}}
+    drop_path(obj, "spec.containers[0].containersPort")
+    drop_path(obj, "metadata.label")
+    drop_path(obj, "spec.containers[3].x")  # a path that is not there changes nothing
+    assert obj == {"spec": {"containers": [{"name": "c"}]}, "metadata": {}}

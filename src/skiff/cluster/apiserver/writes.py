@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,9 +41,28 @@ def kind_schema(call: Call) -> SchemaNode:
 
 
 def check_fields(call: Call, obj: dict[str, Any]) -> None:
-    """Types, and fieldValidation: Strict refuses unknown fields, Warn reports them in Warning headers."""
+    """Types, and fieldValidation: Strict refuses unknown fields, Warn reports them in Warning headers.
+    Either way an unknown field is then dropped, as decoding into the Go type drops it."""
     for text in strategy.decode_check(call.res, obj, call.field_validation):
         call.warn(text)
+    for path in strategy.unknown_fields(call.res, obj):
+        drop_path(obj, path)
+
+
+_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def drop_path(obj: Any, path: str) -> None:
+    """Remove the field at 'spec.containers[0].containersPort' (a path as unknown_fields gives it)."""
+    steps: list[str | int] = [int(i) if i else name for name, i in _STEP.findall(path.lstrip("."))]
+    node = obj
+    for step in steps[:-1]:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(node, dict) and isinstance(steps[-1], str):
+        node.pop(steps[-1], None)
 
 
 def _validate(call: Call, obj: dict[str, Any], old: dict[str, Any] | None) -> None:

@@ -7,6 +7,7 @@ Token volumes are not mounted yet (no token controller).
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from skiff.cluster.apimachinery.errors import forbidden
@@ -16,6 +17,19 @@ if TYPE_CHECKING:
     from skiff.cluster.apiserver.context import ApiContext
 
 DEFAULT = "default"
+DEFAULT_ACCOUNT_WAIT = 2.0  # seconds a pod in a brand-new namespace waits for its `default` account
+
+
+async def _exists(ctx: ApiContext, namespace: str, name: str) -> bool:
+    """Whether the account exists; `default` is waited for briefly, since the loop that makes it
+    runs just after the namespace's creation."""
+    deadline = asyncio.get_running_loop().time() + (DEFAULT_ACCOUNT_WAIT if name == DEFAULT else 0)
+    while True:
+        if await ctx.get_object("", "serviceaccounts", namespace, name) is not None:
+            return True
+        if asyncio.get_running_loop().time() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
 
 
 class ServiceAccount(Base):
@@ -37,6 +51,6 @@ class ServiceAccount(Base):
         name = (a.obj.get("spec") or {}).get("serviceAccountName")
         if not name:
             return
-        if await ctx.get_object("", "serviceaccounts", a.namespace, name) is None:
+        if not await _exists(ctx, a.namespace, name):
             raise forbidden("pods", a.name, f"error looking up service account {a.namespace}/{name}: "
                             f'serviceaccount "{name}" not found')

@@ -1,0 +1,101 @@
+"""Bad input to skiff server: each a clear Status with Kubernetes' code, nothing stored, the server still serving."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+       "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+
+
+def _status(raw: bytes) -> dict:
+    body = json.loads(raw)
+    assert body["kind"] == "Status" and body["status"] == "Failure"
+    return body
+
+
+def _nothing_stored(kube_server, namespace):
+    status, body = kube_server.json("GET", f"/api/v1/namespaces/{namespace}/pods")
+    assert status == 200 and body["items"] == []
+
+
+@pytest.mark.parametrize("raw,content_type,code,words", [
+    (b'{"apiVersion": "v1", "kind": "Pod", ', "application/json", 400, "json parse error"),
+    (b"apiVersion: v1\nkind: Pod\nmetadata: [name: x\n", "application/yaml", 400, "error converting YAML"),
+    (b"\x6b\x38\x73\x00\x0a", "application/vnd.kubernetes.protobuf", 415, "unknown format"),
+    (b'[1, 2]', "application/json", 400, "cannot unmarshal array"),
+    (json.dumps({**POD, "apiVersion": "apps/v1"}).encode(), "application/json", 400,
+     "does not match the expected API version"),
+    (json.dumps({**POD, "kind": "Service"}).encode(), "application/json", 400, "does not match the expected kind"),
+    (json.dumps({**POD, "metadata": {"name": "Bad_Name"}}).encode(), "application/json", 422,
+     'Pod "Bad_Name" is invalid'),
+    (json.dumps({**POD, "metadata": {}}).encode(), "application/json", 422, "name or generateName is required"),
+    (json.dumps({**POD, "spec": {"containers": [{"name": "c"}]}}).encode(), "application/json", 422,
+     "spec.containers[0].image: Required value"),
+])
+def test_bad_bodies(kube_server, namespace, raw, content_type, code, words):
+    status, _, body = kube_server.request("POST", f"/api/v1/namespaces/{namespace}/pods", raw,
+                                          headers={"Content-Type": content_type})
+    assert status == code, body
+    assert words in _status(body)["message"]
+    _nothing_stored(kube_server, namespace)
+    assert kube_server.ready()
+
+
+def test_body_over_3_mib_is_413(kube_server, namespace):
+    big = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "big"}, "data": {"x": "a" * (3 << 20)}}
+    status, _, body = kube_server.request("POST", f"/api/v1/namespaces/{namespace}/configmaps", big)
+    assert status == 413 and _status(body)["reason"] == "RequestEntityTooLarge"
+    status, _ = kube_server.json("GET", f"/api/v1/namespaces/{namespace}/configmaps/big")
+    assert status == 404
+
+
+def test_unknown_fields_strict_warn_ignore(kube_server, namespace):
+    pod = {**POD, "spec": {"containers": [{"name": "c", "image": "busybox", "containersPort": 80}]}}
+    path = f"/api/v1/namespaces/{namespace}/pods"
+    status, _, body = kube_server.request("POST", path + "?fieldValidation=Strict", pod)
+    assert status == 400
+    assert 'strict decoding error: unknown field "spec.containers[0].containersPort"' in _status(body)["message"]
+    status, headers, body = kube_server.request("POST", path + "?fieldValidation=Warn", pod)
+    assert status == 201
+    assert 'unknown field \\"spec.containers[0].containersPort\\"' in headers.get("Warning", "")
+    assert "containersPort" not in body.decode()
+    status, headers, _ = kube_server.request("POST", path + "?fieldValidation=Ignore",
+                                             {**pod, "metadata": {"name": "p2"}})
+    assert status == 201 and "Warning" not in headers
+    status, _, body = kube_server.request("POST", path + "?fieldValidation=Sloppy", pod)
+    assert status == 400
+
+
+def test_unknown_resource_and_wrong_scope(kube_server, namespace):
+    status, _, body = kube_server.request("GET", "/api/v1/namespaces/default/gods")
+    assert status == 404 and _status(body)["reason"] == "NotFound"
+    status, _, _ = kube_server.request("GET", "/apis/nope.example/v1/things")
+    assert status == 404
+    status, _, _ = kube_server.request("DELETE", "/api/v1/namespaces")
+    assert status == 405
+
+
+def test_conflicting_names_and_namespaces(kube_server, namespace):
+    path = f"/api/v1/namespaces/{namespace}/pods"
+    status, _, body = kube_server.request("POST", path, {**POD, "metadata": {"name": "p", "namespace": "other"}})
+    assert status == 400 and "does not match the namespace" in _status(body)["message"]
+    assert kube_server.json("POST", path, POD)[0] == 201
+    status, _, body = kube_server.request("PUT", path + "/q", POD)
+    assert status == 400 and "does not match the name on the URL" in _status(body)["message"]
+    status, _, body = kube_server.request("POST", path, POD)
+    assert status == 409 and _status(body)["reason"] == "AlreadyExists"
+
+
+def test_bad_query_parameters(kube_server, namespace):
+    path = f"/api/v1/namespaces/{namespace}/pods"
+    for query, words in [("labelSelector=a%3D%3D%3Db", "unable to parse requirement"),
+                         ("continue=garbage", "continue key is not valid"),
+                         ("resourceVersionMatch=Exact", "resourceVersionMatch is forbidden"),
+                         ("fieldSelector=spec.bogus%3Dx", "field label not supported"),
+                         ("limit=ten", "invalid value for limit")]:
+        status, _, body = kube_server.request("GET", f"{path}?{query}")
+        assert status == 400, (query, body)
+        assert words in _status(body)["message"], (query, body)
