@@ -40,6 +40,7 @@ class Server:
         cmd = [sys.executable, "-m", "skiff", "server", "--data-dir", str(self.data_dir),
                "--https-listen-port", str(self.port), "--bind-address", "127.0.0.1",
                "--write-kubeconfig", str(self.kubeconfig), "--disable-agent", *self.extra_args]
+        self.root.mkdir(parents=True, exist_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
