@@ -1,0 +1,204 @@
+"""TCP throughput through skiff's networking against the same path without skiff.
+
+    sudo .venv/bin/python bench/bench_net.py [--gib 2] [--runs 3] [--no-doc]
+
+The same small Python sender and receiver run in every case (entered into a namespace with
+`nsenter`), so only the path differs:
+
+- container to container on skiff's default bridge (veth, bridge, veth; iptables FORWARD)
+  against a plain veth pair between two namespaces made here;
+- host to a published port through the host's address (DNAT in OUTPUT, bridge, veth) against
+  a plain veth pair from the host into a namespace (same device path, no NAT, no bridge) and
+  against the host's loopback (64 KiB MTU, no device: an upper bound no veth path reaches);
+- host to a published port on 127.0.0.1, served by the engine's userland proxy (asyncio, in
+  the engine process), for information: dockerd serves it with its docker-proxy process.
+
+Figures are the receiver's bytes over the time from its first byte to EOF, median of the runs.
+Target (issue 3): skiff's paths within 10% of their baselines.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import report  # noqa: E402
+from bench.targets import SkiffTarget, prepare, running  # noqa: E402
+
+RECEIVER = r"""
+import socket, sys, time
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((sys.argv[1], int(sys.argv[2])))
+ls.listen(1)
+print("ready", flush=True)
+c, _ = ls.accept()
+buf = bytearray(1 << 20)
+view = memoryview(buf)
+n = c.recv_into(view)
+t0 = time.perf_counter()
+total = n
+while n:
+    n = c.recv_into(view)
+    total += n
+print(total, time.perf_counter() - t0, flush=True)
+"""
+
+SENDER = r"""
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+chunk = b"\0" * (1 << 20)
+for _ in range(int(sys.argv[3])):
+    s.sendall(chunk)
+s.close()
+"""
+
+PORT = 5201
+
+
+def ns_prefix(target: str) -> list[str]:
+    """The command prefix that enters a network namespace: a pid, a named netns, or nothing (host)."""
+    if not target:
+        return []
+    if target.isdigit():
+        return ["nsenter", "-t", target, "-n"]
+    return ["ip", "netns", "exec", target]
+
+
+def transfer(recv_ns: str, bind: str, send_ns: str, dest: str, port: int, mib: int) -> float:
+    """Bytes per second of one transfer of `mib` MiB from send_ns to dest:port, received in recv_ns
+    on bind:PORT (the published port leads there), or on bind:port on the host's loopback."""
+    listen = port if not recv_ns else PORT
+    rx = subprocess.Popen([*ns_prefix(recv_ns), sys.executable, "-c", RECEIVER, bind, str(listen)],
+                          stdout=subprocess.PIPE, text=True)
+    try:
+        assert rx.stdout is not None and rx.stdout.readline().strip() == "ready"
+        subprocess.run([*ns_prefix(send_ns), sys.executable, "-c", SENDER, dest, str(port), str(mib)], check=True,
+                       timeout=600)
+        total, seconds = rx.stdout.readline().split()
+        rx.wait(60)
+    finally:
+        if rx.poll() is None:
+            rx.kill()
+            rx.wait()
+    return int(total) / float(seconds)
+
+
+def host_address() -> str:
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True,
+                         text=True).stdout
+    for line in out.splitlines():
+        fields = line.split()
+        if not fields[1].startswith(("sb", "sk", "docker")):
+            return fields[3].split("/")[0]
+    raise SystemExit("no global IPv4 address on this host")
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True)
+
+
+class VethPair:
+    """Two namespaces joined by a plain veth pair (no bridge, NAT or engine); with `host_side`
+    the first end stays in the host's namespace."""
+
+    def __init__(self, host_side: bool = False) -> None:
+        tag = secrets.token_hex(3)
+        self.host_side = host_side
+        self.a, self.b = ("" if host_side else f"skbna{tag}"), f"skbnb{tag}"
+        self.host_if = f"skbnh{tag}"
+        self.ip_a, self.ip_b = "10.251.77.1", "10.251.77.2"
+
+    def __enter__(self) -> VethPair:
+        _ip("netns", "add", self.b)
+        if self.host_side:
+            _ip("link", "add", self.host_if, "type", "veth", "peer", "name", "veth0", "netns", self.b)
+            _ip("addr", "add", f"{self.ip_a}/24", "dev", self.host_if)
+            _ip("link", "set", self.host_if, "up")
+        else:
+            _ip("netns", "add", self.a)
+            _ip("link", "add", "veth0", "netns", self.a, "type", "veth", "peer", "name", "veth0", "netns", self.b)
+            _ip("-n", self.a, "addr", "add", f"{self.ip_a}/24", "dev", "veth0")
+            _ip("-n", self.a, "link", "set", "veth0", "up")
+        _ip("-n", self.b, "addr", "add", f"{self.ip_b}/24", "dev", "veth0")
+        _ip("-n", self.b, "link", "set", "veth0", "up")
+        _ip("-n", self.b, "link", "set", "lo", "up")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for ns in (self.a, self.b):
+            if ns:
+                subprocess.run(["ip", "netns", "del", ns], check=False)
+        subprocess.run(["ip", "link", "del", self.host_if], check=False, capture_output=True)
+
+
+def mbit(rate: float) -> str:
+    return f"{rate * 8 / 1e6:,.0f}"
+
+
+def main() -> None:
+    ap = report.arg_parser(__doc__, reference_only=False)
+    ap.add_argument("--gib", type=float, default=2.0, help="data per transfer (default 2 GiB)")
+    ap.add_argument("--runs", type=int, default=3, help="transfers per path; the median is reported")
+    args = ap.parse_args()
+    archive = prepare()
+    mib = int(args.gib * 1024)
+    skiff = SkiffTarget(archive)
+    with running(skiff):
+        docker = skiff.docker_client()
+        docker.must("run", "-d", "--name", "rx", "-p", f"{PORT}:{PORT}", "busybox", "sleep", "3600")
+        docker.must("run", "-d", "--name", "tx", "busybox", "sleep", "3600")
+        info = {n: json.loads(docker.must("inspect", n))[0] for n in ("rx", "tx")}
+        rx_pid, tx_pid = (str(info[n]["State"]["Pid"]) for n in ("rx", "tx"))
+        rx_ip = info["rx"]["NetworkSettings"]["IPAddress"]
+        host = host_address()
+
+        paths = {  # name → (receiver namespace, bind, sender namespace, destination, port, MiB)
+            "bridge": (rx_pid, "0.0.0.0", tx_pid, rx_ip, PORT, mib),
+            "published": (rx_pid, "0.0.0.0", "", host, PORT, mib),
+            "proxied": (rx_pid, "0.0.0.0", "", "127.0.0.1", PORT, max(mib // 4, 64)),
+            "loopback": ("", "127.0.0.1", "", "127.0.0.1", PORT + 1, mib),
+        }
+        with VethPair() as pair, VethPair(host_side=True) as host_pair:
+            paths["veth"] = (pair.b, "0.0.0.0", pair.a, pair.ip_b, PORT, mib)
+            paths["host_veth"] = (host_pair.b, "0.0.0.0", "", host_pair.ip_b, PORT, mib)
+            samples: dict[str, list[float]] = {k: [] for k in paths}
+            for _ in range(args.runs):  # interleaved, so a busy moment of the shared machine hits every path
+                for name, spec in paths.items():
+                    samples[name].append(transfer(*spec))
+        rate = {k: statistics.median(v) for k, v in samples.items()}
+        host_label = f"host → published port via {host} (DNAT)"
+        rows = [
+            ["container → container (default bridge)", mbit(rate["bridge"]), "plain veth pair between two namespaces",
+             mbit(rate["veth"]), f"{rate['bridge'] / rate['veth']:.2f}"],
+            [host_label, mbit(rate["published"]), "host → plain veth into a namespace", mbit(rate["host_veth"]),
+             f"{rate['published'] / rate['host_veth']:.2f}"],
+            [host_label, mbit(rate["published"]), "host loopback", mbit(rate["loopback"]),
+             f"{rate['published'] / rate['loopback']:.2f}"],
+            ["host → published port via 127.0.0.1 (userland proxy)", mbit(rate["proxied"]), "host loopback",
+             mbit(rate["loopback"]), f"{rate['proxied'] / rate['loopback']:.2f}"],
+        ]
+
+    body = "\n".join([
+        "## TCP throughput (bench/bench_net.py)",
+        "",
+        f"{report.stamp()}; {report.machine()}. One TCP stream, {args.gib:g} GiB per transfer (a quarter of that "
+        f"through the proxy), median of {args.runs}; the same Python sender and receiver in every case, "
+        "entered into the namespaces with nsenter. Mbit/s.",
+        "",
+        report.table(["path through skiff", "Mbit/s", "baseline without skiff", "Mbit/s", "ratio"], rows),
+        "",
+        "Target: within 10% of the baseline (ratio ≥ 0.90) for the two kernel paths. The userland proxy "
+        "only serves what NAT cannot (127.0.0.1 from the host) and is not held to it.",
+    ])
+    report.publish("bench_net", body, args)
+
+
+if __name__ == "__main__":
+    main()
