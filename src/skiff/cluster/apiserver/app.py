@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 
 from skiff.cluster.api import registry
+from skiff.cluster.api.registry import Resource
 from skiff.cluster.apimachinery.errors import (
     ApiError,
     internal,
@@ -18,13 +19,16 @@ from skiff.cluster.apimachinery.errors import (
     unauthorized,
 )
 from skiff.cluster.apiserver import deletes, discovery, nonresource, paths, reads, subresources, watch, writes
-from skiff.cluster.apiserver.authn import PUBLIC_PATHS
+from skiff.cluster.apiserver.authn import PUBLIC_PATHS, User
 from skiff.cluster.apiserver.call import Call
 from skiff.cluster.apiserver.context import ApiContext
 from skiff.cluster.apiserver.negotiation import parse_accept
 
 log = logging.getLogger("skiff.apiserver")
 CTX = web.AppKey("ctx", ApiContext)
+USER = web.RequestKey("user", User)
+INFO = web.RequestKey("info", paths.RequestInfo)
+RES = web.RequestKey("res", Resource)
 JSON = "application/json"
 
 
@@ -54,7 +58,7 @@ async def serve(request: web.Request, handler) -> web.StreamResponse:
     started = time.monotonic()
     peercert = request.transport.get_extra_info("peercert") if request.transport else None
     user = ctx.authenticator.authenticate(peercert, request.headers.get("Authorization", ""))
-    request["user"] = user
+    request[USER] = user or User("system:anonymous", groups=("system:unauthenticated",))
     try:
         if user is None and request.path not in PUBLIC_PATHS:
             resp: web.StreamResponse = status_response(unauthorized())
@@ -69,9 +73,9 @@ async def serve(request: web.Request, handler) -> web.StreamResponse:
     except Exception as e:  # a bug must not take the server down; the client gets a 500 Status
         log.exception("internal error serving %s %s", request.method, request.path)
         resp = status_response(internal(f"{type(e).__name__}: {e}"))
-    info = request.get("info")
+    info = request.get(INFO)
     if info is not None:
-        res = request.get("res")
+        res = request.get(RES)
         scope = "cluster" if not info.namespace or (res and not res.namespaced) else "namespace"
         if info.verb in ("list", "watch") and not info.namespace and res and res.namespaced:
             scope = "cluster"
@@ -89,11 +93,11 @@ async def resource(request: web.Request) -> web.StreamResponse:
     info = paths.parse(request.method, request.path, watching)
     if info is None:
         return not_found_response()
-    request["info"] = info
+    request[INFO] = info
     res = registry.find(info.group, info.version, info.resource)
     if res is None:
         return not_found_response()
-    request["res"] = res
+    request[RES] = res
     if info.namespace and not res.namespaced and res.plural != "namespaces":
         return not_found_response()
     if res.namespaced and info.name and not info.namespace:
@@ -109,7 +113,7 @@ async def resource(request: web.Request) -> web.StreamResponse:
         if (request.content_length or 0) > ctx.settings.max_body:
             raise too_large(f"limit is {ctx.settings.max_body}")
         body = await request.read()
-    call = Call(ctx, res, info, request.query, request.headers.get("Content-Type", ""), body, request["user"],
+    call = Call(ctx, res, info, request.query, request.headers.get("Content-Type", ""), body, request[USER],
                 parse_accept(request.headers.get("Accept", "")), request.headers.get("User-Agent", ""))
     if info.verb == "watch":
         return await watch.watch(call, request)
