@@ -7,6 +7,8 @@ error status as dockerd gives it; an error after it is an `errorDetail` message.
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 
 from skiff.common.errors import InvalidArgument, SkiffError
@@ -15,6 +17,8 @@ from skiff.engine.api.context import ctx
 from skiff.engine.api.wire import json_line, json_response, open_stream, parse_filters, query_int, read_json
 from skiff.engine.registry import progress
 from skiff.engine.registry.dockerconfig import AuthConfig, decode_auth_header
+
+log = logging.getLogger("skiff.engine.api")
 
 
 def _auth(request: web.Request) -> AuthConfig:
@@ -40,6 +44,11 @@ class _Stream:
             if self.resp is None:
                 raise
             await self.resp.write(json_line(progress.error(e.message)))
+        except Exception as e:  # the stream is open: say it there, the connection stays sound
+            if self.resp is None:
+                raise
+            log.exception("%s %s failed", self.request.method, self.request.path)
+            await self.resp.write(json_line(progress.error(f"{type(e).__name__}: {e}")))
         if self.resp is None:
             self.resp = await open_stream(self.request)
         await self.resp.write_eof()

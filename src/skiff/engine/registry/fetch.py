@@ -86,7 +86,10 @@ class LayerDownload:
     def take(self, data: bytes) -> None:
         """Runs in a worker thread: the hashing, inflating and writing release the GIL."""
         self.hash.update(data)
-        out = self.decompressor.feed(data)
+        try:
+            out = self.decompressor.feed(data)
+        except Exception as e:  # zlib.error, zstd.ZstdError: the bytes are not what was published
+            raise InvalidArgument(f"filesystem layer verification failed for digest {self.digest}: {e}") from None
         if out:
             self.writer.write(out)
 

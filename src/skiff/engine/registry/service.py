@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from skiff.common.errors import InvalidArgument, NotFound, SkiffError
+from skiff.common.errors import InvalidArgument, NotFound, SkiffError, Unauthorized
 from skiff.engine.registry import progress as msg
 from skiff.engine.registry.blobmap import BlobMap
 from skiff.engine.registry.client import Repository, parse_platform
@@ -51,7 +51,7 @@ class RegistryService:
         try:
             image_id = await pull_image(self.images, self.registries, ref, auth, send, parse_platform(platform),
                                         self.blobs)
-        except RegistryError as e:
+        except (RegistryError, Unauthorized) as e:
             raise self._pull_error(ref, e) from None
         digest = next((d.split("@", 1)[1] for d in self.images.store.records[image_id].repo_digests
                        if d.split("@", 1)[0] == ref.familiar_name()), "")
@@ -67,13 +67,15 @@ class RegistryService:
         repo = Repository(self.registries.session(ref.domain, auth), ref.path)
         try:
             tags = await repo.tags()
-        except RegistryError as e:
+        except (RegistryError, Unauthorized) as e:
             raise self._pull_error(ref, e) from None
         return [await self.pull(ref.with_tag(t), auth, progress, platform) for t in tags]
 
     @staticmethod
-    def _pull_error(ref: Reference, e: RegistryError) -> SkiffError:
-        if e.code in ("UNAUTHORIZED", "DENIED", "NAME_UNKNOWN") or e.status in (401, 403):
+    def _pull_error(ref: Reference, e: RegistryError | Unauthorized) -> SkiffError:
+        """dockerd's words; refused credentials are a 404 too, so the docker CLI does not prompt for a login."""
+        code = e.code if isinstance(e, RegistryError) else "UNAUTHORIZED"
+        if code in ("UNAUTHORIZED", "DENIED", "NAME_UNKNOWN") or e.status in (401, 403):
             return NotFound(f"pull access denied for {ref.familiar_name()}, repository does not exist or may "
                             f"require 'docker login': {e.message}")
         if e.status == 404:
@@ -147,7 +149,7 @@ class RegistryService:
         repo = Repository(self.registries.session(ref.domain, auth), ref.path)
         try:
             digest, media_type, body = await repo.manifest(ref.digest or ref.tag)
-        except RegistryError as e:
+        except (RegistryError, Unauthorized) as e:
             raise self._pull_error(ref, e) from None
         data = orjson.loads(body)
         if mt.is_index(media_type):

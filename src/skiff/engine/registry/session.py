@@ -140,7 +140,7 @@ class Session:
             return None
         if ch.scheme == "basic":
             if not self.auth.username:
-                raise Unauthorized("unauthorized: authentication required")
+                raise Unauthorized("no basic auth credentials")
             if force:  # a login checks the credentials now
                 resp = await self.http.get(f"{self.state.base}/v2/", headers={"Authorization": self._basic()},
                                            ssl=_ssl_for(self.state.base))
