@@ -135,3 +135,12 @@ def test_fields_v1_round_trip():
     assert fieldset.from_fields_v1(tree) == paths
     assert fieldset.path_text(("f:spec", "f:containers", 'k:{"name":"nginx"}', "f:image")) == \
         '.spec.containers[name="nginx"].image'
+
+
+def test_reapply_keeps_inside_of_atomic_field_owned_at_finer_grain():
+    # kubectl's client-side-apply migration can record an atomic field's insides; a re-apply keeps them
+    live = server_side_apply(None, deployment(), "kubectl", False, DEPLOY)
+    entry = live["metadata"]["managedFields"][0]
+    entry["fieldsV1"]["f:spec"]["f:selector"] = {".": {}, "f:matchLabels": {".": {}, "f:app": {}}}
+    again = server_side_apply(live, deployment(), "kubectl", False, DEPLOY)
+    assert again["spec"]["selector"] == {"matchLabels": {"app": "web"}}

@@ -191,6 +191,8 @@ def server_side_apply(live: Obj | None, applied: Obj, manager: str, force: bool,
         for path in sorted(mine.fields - applied_set - others, key=len):
             if any(path[:len(r)] == r for r in removed):
                 continue  # its parent is gone already
+            if any(path[:i] in applied_set and _is_leaf(path[:i], applied_set) for i in range(1, len(path))):
+                continue  # inside something still applied as a whole (an atomic selector)
             if not any(len(p) > len(path) and p[:len(path)] == path for p in others | applied_set):
                 fieldset.remove_path(result, path)
                 removed.append(path)
