@@ -141,7 +141,9 @@ def test_port_already_allocated_and_in_use(engine, names):
     ok(engine.docker("run", "-d", "--name", a, "-p", f"{port}:80", "busybox", "sleep", "300"))
     p = engine.docker("run", "-d", "--name", b, "-p", f"{port}:80", "busybox", "sleep", "300")
     assert p.returncode == 125
-    assert f"Bind for 0.0.0.0:{port} failed: port is already allocated" in p.stderr.decode()
+    cid = ok(engine.docker("inspect", "-f", "{{.Id}}", b)).strip()
+    assert (f"Error response from daemon: driver failed programming external connectivity on endpoint {b} ({cid}): "
+            f"Bind for 0.0.0.0:{port} failed: port is already allocated\n") in p.stderr.decode()
     assert json.loads(ok(engine.docker("inspect", b)))[0]["State"]["Running"] is False
     with socket.socket() as held:
         held.bind(("0.0.0.0", 0))

@@ -159,3 +159,12 @@ def test_render_text_declares_chains_and_keeps_bang_bare():
     text = ports_rules.render_text(ports_rules.render("skt", pubs))
     assert ":skt-DNAT - [0:0]" in text and ":skt-PORTS - [0:0]" in text
     assert "-A skt-PORTS -d 10.9.0.2/32 ! -i skt0 -o skt0" in text
+
+
+def test_port_errors_reach_the_client_unwrapped():
+    from skiff.engine.containers.startfail import translate_start_error
+
+    msg = "driver failed programming external connectivity on endpoint web (abc): " + \
+        ports.bind_failed_message(PortBinding("tcp", 80, "", 8080), allocated=True)
+    err = translate_start_error(msg)
+    assert err.message == msg and err.status == 500

@@ -27,7 +27,7 @@ def classify(message: str) -> int:
 
 def translate_start_error(message: str) -> SkiffError:
     """The error `POST /containers/{id}/start` answers, with `.exit_code` for the container's state."""
-    if message.startswith(("unable to find", "cannot join")):
+    if message.startswith(("unable to find", "cannot join", "driver failed programming")):
         err: SkiffError = SystemError_(message)
         setattr(err, "exit_code", 128)  # noqa: B010 (an extra attribute on a shared error class)
         return err
