@@ -155,12 +155,16 @@ class AttachMixin(_Base):
         self._event("connect", net, container=cid)
         return ep
 
-    def _unplug(self, net: Network, cid: str) -> None:
+    def _unplug(self, net: Network, cid: str, wait: bool = False) -> None:
+        """`wait`: delete the veth now (hot unplug), else in the background (the container is gone)."""
         ep = net.endpoints.pop(cid, None)
         if ep is None:
             return
-        with contextlib.suppress(Exception):
-            netdev.delete_link(ep.ifname)
+        if wait:
+            with contextlib.suppress(Exception):
+                netdev.delete_link(ep.ifname)
+        else:
+            self._reap(ep.ifname)
         if net.pool is not None:
             net.pool.release_owner(cid)
         self._save(net)
@@ -185,7 +189,7 @@ class AttachMixin(_Base):
             net = self.get(net_ref)
             if cid not in net.endpoints:
                 raise Forbidden(f"container {cid} is not connected to network {net.name}")
-            self._unplug(net, cid)
+            self._unplug(net, cid, wait=True)
 
     # --- what other parts of the engine ask --------------------------------------------------
     def endpoints(self, cid: str) -> list[EndpointInfo]:

@@ -39,9 +39,18 @@ def mac_for(ip: str) -> str:
     return "02:42:" + ":".join(f"{int(b):02x}" for b in ip.split("."))
 
 
+def _index(ipr: IPRoute, name: str) -> int | None:
+    """One targeted request (`link_lookup` dumps every link, which grows with the containers)."""
+    try:
+        return ipr.link("get", ifname=name)[0]["index"]
+    except NetlinkError as e:
+        if e.code in (ENOENT, ENODEV):
+            return None
+        raise
+
+
 def index_of(name: str) -> int | None:
-    found = host().link_lookup(ifname=name)
-    return found[0] if found else None
+    return _index(host(), name)
 
 
 def links_with_prefix(prefix: str) -> list[str]:
@@ -102,21 +111,19 @@ def add_veth(host_name: str, netns_path: str, inner_name: str, mac: str, bridge:
         raise NetworkDeviceError(f"bridge {bridge} not found")
     mtu_arg = {"mtu": mtu} if mtu else {}
     fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        ipr.link("add", ifname=host_name, kind="veth", **mtu_arg,
+    try:  # one request: the pair, the peer inside the namespace, the host end on the bridge and up
+        ipr.link("add", ifname=host_name, kind="veth", master=br, state="up", **mtu_arg,
                  peer={"ifname": inner_name, "net_ns_fd": fd, "address": mac, **mtu_arg})
     except NetlinkError as e:
         raise _fail(f"cannot create veth {host_name}", e) from None
     finally:
         os.close(fd)
-    try:
-        idx = index_of(host_name)
-        ipr.link("set", index=idx, master=br, state="up")
-        if isolated:
-            ipr.brport("set", index=idx, isolated=1)
-    except NetlinkError as e:
-        delete_link(host_name)
-        raise _fail(f"cannot attach {host_name} to {bridge}", e) from None
+    if isolated:
+        try:
+            ipr.brport("set", index=index_of(host_name), isolated=1)
+        except NetlinkError as e:
+            delete_link(host_name)
+            raise _fail(f"cannot isolate {host_name} on {bridge}", e) from None
 
 
 @contextlib.contextmanager
@@ -134,8 +141,8 @@ def configure(ipr: IPRoute, ifname: str, ip: str, prefixlen: int, gateway: str |
     """Inside the namespace: lo up (first interface only), the address, the link up, the default route."""
     try:
         if lo:
-            ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
-        idx = ipr.link_lookup(ifname=ifname)[0]
+            lo_up(ipr)
+        idx = _index(ipr, ifname)
         ipr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
         ipr.link("set", index=idx, state="up")
         if gateway:
@@ -145,7 +152,7 @@ def configure(ipr: IPRoute, ifname: str, ip: str, prefixlen: int, gateway: str |
 
 
 def lo_up(ipr: IPRoute) -> None:
-    ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+    ipr.link("set", index=_index(ipr, "lo"), state="up")
 
 
 def has_default_route(ipr: IPRoute) -> bool:
