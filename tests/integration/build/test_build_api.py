@@ -170,7 +170,7 @@ def test_bad_input_is_a_clear_error_and_the_engine_keeps_serving(engine, query, 
     ("FROM busybox\nCOPY ../outside /x\n", "forbidden path outside the build context: ../outside"),
     ("FROM busybox\nCOPY missing /x\n", "file not found in build context or excluded by .dockerignore"),
     ("FROM busybox\nCOPY a b /x\n", "the destination must be a directory and end with a /"),
-    ("FROM nosuchimage:1\n", "nosuchimage"),
+    ("FROM 127.0.0.1:1/nosuchimage:1\n", "127.0.0.1:1"),  # nothing listens: the pull fails
 ])
 def test_step_errors_arrive_in_the_stream(engine, dockerfile, message):
     files = {"Dockerfile": dockerfile.encode(), "a": b"a", "b": b"b"}

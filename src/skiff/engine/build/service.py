@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 
 from skiff.common.errors import InvalidArgument, SkiffError
 from skiff.engine.build import context as ctxfiles
+from skiff.engine.build.commit import finish_image
 from skiff.engine.build.executor import run_build
 from skiff.engine.build.instructions import Dockerfile, parse_dockerfile, stages_for_target
 from skiff.engine.build.session import Build, BuildError, BuildOptions, Emit
@@ -81,6 +82,7 @@ class BuildService:
     async def _finish(self, b: Build, image_id: str) -> None:
         short = image_id.removeprefix("sha256:")[:12]
         opts = b.opts
+        await asyncio.to_thread(finish_image, self.images, image_id)
         if opts.quiet:
             await b.emit({"stream": image_id + "\n"})
         else:
