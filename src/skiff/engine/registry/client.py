@@ -140,17 +140,14 @@ class Repository:
         return location if location.startswith(("http://", "https://")) else self.session.state.base + location
 
     @staticmethod
-    def _with_digest(location: str, digest: str) -> tuple[str, dict]:
-        url = location.split("?", 1)
-        params = dict(p.split("=", 1) for p in url[1].split("&") if "=" in p) if len(url) > 1 else {}
-        params["digest"] = digest
-        return url[0], params
+    def _with_digest(location: str, digest: str) -> str:
+        """The upload URL with `digest=` added; its own query (distribution's `_state`) kept as sent."""
+        return location + ("&" if "?" in location else "?") + "digest=" + digest
 
     async def upload_bytes(self, data: bytes, digest: str) -> None:
         """Monolithic upload: POST, then PUT with the whole blob."""
         location = self._absolute(await self._start_upload())
-        url, params = self._with_digest(location, digest)
-        resp = await self.session.request("PUT", url, self.push_scope, data=data, params=params,
+        resp = await self.session.request("PUT", self._with_digest(location, digest), self.push_scope, data=data,
                                           headers={"Content-Type": "application/octet-stream"})
         body = await resp.read()
         if resp.status != 201:
@@ -166,8 +163,7 @@ class Repository:
             raise error_from(resp.status, body)
         location = self._absolute(resp.headers.get("Location", location))
         digest = digest_of()
-        url, params = self._with_digest(location, digest)
-        resp = await self.session.request("PUT", url, self.push_scope, params=params)
+        resp = await self.session.request("PUT", self._with_digest(location, digest), self.push_scope)
         body = await resp.read()
         if resp.status != 201:
             raise error_from(resp.status, body)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import orjson
+import yarl
 
 from skiff.common.errors import InvalidArgument, NotFound, SkiffError, Unauthorized, Unavailable
 from skiff.engine.registry.challenge import Challenge, parse_challenges
@@ -196,12 +197,13 @@ class Session:
         if not self.state.base:
             await self.ping()
         url = path if path.startswith(("http://", "https://")) else self.state.base + path
+        target = yarl.URL(url, encoded=True)  # upload Locations carry opaque, already-encoded state
         hdrs = dict(headers or {})
         authz = await self._authorization(scope)
         if authz:
             hdrs["Authorization"] = authz
         try:
-            resp = await self.http.request(method, url, headers=hdrs, data=data, params=params,
+            resp = await self.http.request(method, target, headers=hdrs, data=data, params=params,
                                            allow_redirects=allow_redirects, ssl=_ssl_for(url))
         except (TimeoutError, aiohttp.ClientConnectionError) as e:
             raise Unavailable(f"{method} {url}: {_reason(e)}") from None
