@@ -144,3 +144,17 @@ def test_reapply_keeps_inside_of_atomic_field_owned_at_finer_grain():
     entry["fieldsV1"]["f:spec"]["f:selector"] = {".": {}, "f:matchLabels": {".": {}, "f:app": {}}}
     again = server_side_apply(live, deployment(), "kubectl", False, DEPLOY)
     assert again["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+
+
+def test_conflict_names_the_subresource_and_apply_managers_plainly():
+    live = server_side_apply(None, deployment(), "kubectl", False, DEPLOY)
+    scaled = copy.deepcopy(live)
+    scaled["spec"]["replicas"] = 7
+    update_managed_fields(live, scaled, "kube-controller-manager", "Update", DEPLOY, subresource="scale")
+    with pytest.raises(ApiError) as info:
+        server_side_apply(scaled, deployment(replicas=3), "kubectl", False, DEPLOY)
+    assert info.value.message == ('Apply failed with 1 conflict: conflict with "kube-controller-manager" with '
+                                  'subresource "scale" using apps/v1: .spec.replicas')
+    with pytest.raises(ApiError) as info:
+        server_side_apply(live, deployment(replicas=3), "other", False, DEPLOY)
+    assert info.value.message == 'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas'

@@ -49,12 +49,16 @@ def test_field_error_bodies():
 
 
 def test_apply_conflict_message():
-    err = errors.apply_conflict([("kubectl-scale", "apps/v1", ".spec.replicas")])
+    err = errors.apply_conflict([('"kubectl-scale" using apps/v1', ".spec.replicas")])
     assert err.code == 409 and err.reason == "Conflict"
     assert err.message == 'Apply failed with 1 conflict: conflict with "kubectl-scale" using apps/v1: .spec.replicas'
     assert err.status()["details"]["causes"][0] == {
         "reason": "FieldManagerConflict", "message": 'conflict with "kubectl-scale" using apps/v1',
         "field": ".spec.replicas"}
+    many = errors.apply_conflict([('"entry" using apiextensions.k8s.io/v1', ".spec.versions"),
+                                  ('"entry" using apiextensions.k8s.io/v1', ".metadata.annotations.x")])
+    assert many.message == ('Apply failed with 2 conflicts: conflicts with "entry" using apiextensions.k8s.io/v1:\n'
+                            '- .spec.versions\n- .metadata.annotations.x')
 
 
 def test_other_codes():

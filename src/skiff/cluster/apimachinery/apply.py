@@ -40,6 +40,15 @@ class Entry:
     def same_owner(self, manager: str, operation: str, subresource: str) -> bool:
         return (self.manager, self.operation, self.subresource) == (manager, operation, subresource)
 
+    def printed(self) -> str:
+        """How a conflict names this manager (fieldmanager's printManager)."""
+        text = f'"{self.manager}"'
+        if self.subresource:
+            text += f' with subresource "{self.subresource}"'
+        if self.operation == "Update":
+            text += f" using {self.api_version}"
+        return text
+
     def dump(self) -> Obj:
         out: Obj = {"manager": self.manager, "operation": self.operation, "apiVersion": self.api_version}
         if self.time:
@@ -176,7 +185,7 @@ def server_side_apply(live: Obj | None, applied: Obj, manager: str, force: bool,
                 conflicts.append((entry, path))
     if conflicts and not force:
         conflicts.sort(key=lambda c: (c[0].manager, fieldset.path_text(c[1])))
-        raise apply_conflict([(e.manager, e.api_version, fieldset.path_text(p)) for e, p in conflicts])
+        raise apply_conflict([(e.printed(), fieldset.path_text(p)) for e, p in conflicts])
     for entry, path in conflicts:
         entry.fields.discard(path)
 

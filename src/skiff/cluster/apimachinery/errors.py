@@ -162,14 +162,20 @@ def service_unavailable(message: str) -> ApiError:
     return ApiError(503, "ServiceUnavailable", message)
 
 
-def apply_conflict(conflicts: list[tuple[str, str, str]]) -> ApiError:
-    """409 from server-side apply: conflicts are (manager, apiVersion, field path)."""
-    n = len(conflicts)
-    lines = [f'conflict with "{m}" using {v}: {f}' for m, v, f in conflicts]
-    if n == 1:
-        message = f"Apply failed with 1 conflict: {lines[0]}"
-    else:
-        message = f"Apply failed with {n} conflicts: " + "\n".join(lines)
-    causes = [{"reason": "FieldManagerConflict", "message": f'conflict with "{m}" using {v}', "field": f}
-              for m, v, f in conflicts]
-    return ApiError(409, "Conflict", message, {"causes": causes})
+def apply_conflict(conflicts: list[tuple[str, str]]) -> ApiError:
+    """409 from server-side apply. Each conflict is (manager as printed, field path): the manager
+    reads `"kubectl"`, or for an Update entry `"kubectl" with subresource "scale" using apps/v1`."""
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {m}", "field": f} for m, f in conflicts]
+    if len(conflicts) == 1:
+        manager, field = conflicts[0]
+        return ApiError(409, "Conflict", f"Apply failed with 1 conflict: conflict with {manager}: {field}",
+                        {"causes": causes})
+    by_manager: dict[str, list[str]] = {}
+    for manager, field in conflicts:
+        by_manager.setdefault(manager, []).append(field)
+    lines = []
+    for manager in sorted(by_manager):
+        lines.append(f"conflicts with {manager}:")
+        lines.extend(f"- {field}" for field in by_manager[manager])
+    return ApiError(409, "Conflict", f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines),
+                    {"causes": causes})
