@@ -22,8 +22,9 @@ def skiff_registry():
     reg.cleanup()
 
 
-def rootfs_tar(extra_bytes: int = 4096) -> bytes:
-    """A runnable root filesystem (static busybox) plus a random file, so its layer is new everywhere."""
+def rootfs_tar(extra_bytes: int = 4096, files: dict[str, bytes] | None = None) -> bytes:
+    """A runnable root filesystem (static busybox) plus a random file, so its layer is new everywhere,
+    and any `files` given (path → content)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
         for d in ("bin", "etc"):
@@ -35,10 +36,10 @@ def rootfs_tar(extra_bytes: int = 4096) -> bytes:
             link = tarfile.TarInfo(f"bin/{name}")
             link.type, link.linkname = tarfile.SYMTYPE, "busybox"
             tar.addfile(link)
-        data = secrets.token_bytes(extra_bytes)
-        info = tarfile.TarInfo("etc/random")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
+        for path, data in {"etc/random": secrets.token_bytes(extra_bytes), **(files or {})}.items():
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 
 
