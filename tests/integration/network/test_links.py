@@ -55,3 +55,14 @@ def test_link_to_a_missing_or_stopped_container(engine, names):
     p = engine.docker("run", "-d", "--name", web2, "--link", f"{db}:db", "busybox", "sleep", "300")
     assert p.returncode == 125
     assert f"Cannot link to a non running container: /{db} AS /{web2}/db" in p.stderr.decode()
+
+
+def test_rm_link_drops_it_from_the_parent(engine, names):
+    db, web = names(), names()
+    ok(engine.docker("run", "-d", "--name", db, "busybox", "sleep", "300"))
+    ok(engine.docker("run", "-d", "--name", web, "--link", f"{db}:database", "busybox", "sleep", "300"))
+    ok(engine.docker("rm", "--link", f"/{web}/database"))
+    assert json.loads(ok(engine.docker("inspect", web)))[0]["HostConfig"]["Links"] is None
+    assert json.loads(ok(engine.docker("inspect", db)))[0]["State"]["Running"] is True
+    p = engine.docker("rm", "--link", web)
+    assert p.returncode == 1 and "cannot remove the default link name" in p.stderr.decode()

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from skiff.common.errors import Conflict, NotFound
+from skiff.common.errors import Conflict, InvalidArgument, NotFound
 from skiff.engine.containers.netedges import NetworkEdges
 from skiff.engine.network.attach import EndpointInfo
 from skiff.engine.network.portmap import PortMapper
@@ -162,3 +162,26 @@ def test_resolve_name_dot_network(tmp_path):
     assert e.resolve("b" * 64, "front.mynet") == ["10.7.0.2"]
     assert e.resolve("b" * 64, "web.othernet") == []
     assert e.resolve("c" * 64, "web.mynet") == []  # not on that network
+
+
+def test_remove_link():
+    from skiff.engine.containers.netedges import remove_link
+
+    web = SimpleNamespace(name="web", host_config={"Links": ["/db:/web/database", "/c:/web/cache"]})
+    saved = []
+
+    def lookup(ref):
+        if ref != "web":
+            raise NotFound(f"No such container: {ref}")
+        return web
+
+    remove_link("/web/database", lookup, saved.append)
+    assert web.host_config["Links"] == ["/c:/web/cache"] and saved == [web]
+    remove_link("web/cache", lookup, saved.append)
+    assert web.host_config["Links"] is None
+    with pytest.raises(NotFound):
+        remove_link("/web/cache", lookup, saved.append)
+    with pytest.raises(InvalidArgument, match="cannot remove the default link name"):
+        remove_link("web", lookup, saved.append)
+    with pytest.raises(InvalidArgument, match="Cannot get parent /nope for link name /nope/x"):
+        remove_link("/nope/x", lookup, saved.append)

@@ -309,6 +309,7 @@ ROUTES = [
     ("POST", _C + "/unpause", unpause),
     ("POST", _C + "/wait", wait),
     ("DELETE", _C, remove),
+    ("DELETE", "/containers/{id:.+}", remove),  # `rm --link /web/db`: a link name has slashes
     ("POST", _C + "/rename", rename),
     ("POST", _C + "/update", update),
     ("GET", _C + "/top", top),

@@ -252,6 +252,25 @@ def normalize_links(specs: list[str] | None, source_name: str, lookup: Callable[
     return out
 
 
+def remove_link(link_name: str, lookup: Callable[[str], Any], save: Callable[[Any], None]) -> None:
+    """`docker rm --link /web/alias`: drop the link from its parent's HostConfig.Links (the
+    parent's /etc/hosts and environment change at its next start)."""
+    name = link_name if link_name.startswith("/") else "/" + link_name
+    parent, _, _ = name.rpartition("/")
+    if not parent:
+        raise InvalidArgument("Conflict, cannot remove the default link name of the container")
+    try:
+        owner = lookup(parent.lstrip("/"))
+    except NotFound:
+        raise InvalidArgument(f"Cannot get parent {parent} for link name {name}") from None
+    links = list(owner.host_config.get("Links") or [])
+    kept = [spec for spec in links if not spec.endswith(":" + name)]
+    if len(kept) == len(links):
+        raise NotFound(f"No such container: {link_name}")
+    owner.host_config["Links"] = kept or None
+    save(owner)
+
+
 def merge_env(link_env: list[str], env: list[str]) -> list[str]:
     """The link variables, then the container's own, which win on a clash (as dockerd's
     ReplaceOrAppendEnvValues)."""
@@ -282,7 +301,12 @@ def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdge
 
 
 async def restore_running(edges: NetworkEdges, containers: Any) -> None:
-    """After an engine restart: take the running containers' host ports again and serve their DNS."""
+    """After an engine restart: take the running containers' host ports again and serve their
+    DNS; forget the ports of containers that went while the engine was down."""
+    running = {c.id for c in containers.store.all() if c.state.running}
+    for record in edges.dir.glob("*.json") if edges.dir.is_dir() else []:
+        if record.stem not in running:
+            record.unlink(missing_ok=True)
     for c in containers.store.all():
         if not c.state.running or c.id in edges.attached:  # restarted by restore(): already done
             continue
