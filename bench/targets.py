@@ -62,6 +62,23 @@ class Client:
         return proc.stdout.decode()
 
 
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            out += [int(x) for x in task.read_text().split()]
+        except OSError:
+            continue
+    return out
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 class SkiffTarget:
     """A skiff engine on a private root, with busybox loaded."""
 
@@ -89,8 +106,11 @@ class SkiffTarget:
         return Client("docker CLI -> skiff", ["docker"], self.env)
 
     def daemon_pids(self) -> list[int]:
+        """The engine first, then its fork server (skiff-forkd), a long-lived daemon too."""
         proc = self.engine.proc
-        return [proc.pid] if proc and proc.poll() is None else []
+        if not proc or proc.poll() is not None:
+            return []
+        return [proc.pid] + [pid for pid in _children(proc.pid) if _comm(pid) == "skiff-forkd"]
 
     def helper_pids(self) -> list[int]:
         """Per-container processes skiff adds (shims): anything run from a binary under its root."""

@@ -151,7 +151,9 @@ def make_runtime(root: Path, prefix: str):
     """The OCI runtime the containers run under (state in `root/runtime`)."""
     from skiff.engine.runtime.linux import LinuxRuntime
 
-    return LinuxRuntime(str(root / "runtime"), prefix=prefix, bin_dir=str(root / "bin"))
+    runtime = LinuxRuntime(str(root / "runtime"), prefix=prefix, bin_dir=str(root / "bin"))
+    runtime.start_fork_server()  # containers forked by a small helper, not by the ~40 MB engine
+    return runtime
 
 
 def build_services(opts: Options):

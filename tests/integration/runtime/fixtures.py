@@ -104,14 +104,18 @@ def teardown_harness(h: Harness, prefix: str) -> None:
 SHIM_BIN = Path(tempfile.gettempdir()) / "skiff-test-shim-bin"
 
 
-@pytest.fixture
-def linux_rt(busybox_rootfs):
+@pytest.fixture(params=["in-process", "fork-server"])
+def linux_rt(request, busybox_rootfs):
+    """LinuxRuntime forking containers itself (`skiff runtime`) and through its fork server (the engine)."""
     from skiff.engine.runtime.linux import LinuxRuntime
 
     tmp = Path(tempfile.mkdtemp(prefix="skiff-rt-"))
     h, prefix = make_harness(LinuxRuntime, tmp, busybox_rootfs)
+    if request.param == "fork-server":
+        h.rt.start_fork_server()
     yield h
     teardown_harness(h, prefix)
+    h.rt.close()
     shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -12,6 +12,7 @@ from skiff.common.timefmt import now_rfc3339
 from skiff.engine.runtime import caps
 from skiff.engine.runtime.api import CREATED, RUNNING, IOSpec, RuntimeState
 from skiff.engine.runtime.cgroups import manager_for
+from skiff.engine.runtime.forkserver import ForkServer
 from skiff.engine.runtime.init import SetupPlan
 from skiff.engine.runtime.namespaces import exec_plan, plan
 from skiff.engine.runtime.shimbin import ensure_shim
@@ -70,6 +71,28 @@ class LinuxRuntime(ShimmedRuntime):
         self.sys = LinuxSyscalls()
         self.last_cap = caps.last_cap()
         self._shim: str | None = None
+        self._forkserver: ForkServer | None = None
+
+    def start_fork_server(self) -> None:
+        """Fork containers from a small helper process instead of this one (see forkserver.py):
+        for a long-lived caller (the engine), from its main thread. Without it (`skiff runtime`,
+        tests), this process forks them itself."""
+        if self._forkserver is None:
+            self._forkserver = ForkServer.start()
+
+    def close(self) -> None:
+        if self._forkserver is not None:
+            self._forkserver.close()
+            self._forkserver = None
+
+    def _spawn(self, setup: SetupPlan, io: IOSpec, files: ShimFiles) -> tuple[int, int]:
+        server = self._forkserver
+        if server is not None:
+            try:
+                return server.spawn(self.shim_path(), setup, io, files)
+            except ConnectionError:
+                self._forkserver = None  # gone (killed?): fork here from now on
+        return spawn(self.sys, self.shim_path(), setup, io, files)
 
     def shim_path(self) -> str:
         if self._shim is None:
@@ -88,7 +111,7 @@ class LinuxRuntime(ShimmedRuntime):
         process.setdefault("terminal", io.terminal)
         linux = config.get("linux") or {}
         ns = plan(linux.get("namespaces"))
-        shim = self.shim_path()
+        self.shim_path()  # built (first use) before anything is made that a failure must undo
         cg = manager_for(self._cgroup_path(id, config))
         os.makedirs(d.path, mode=0o711)
         try:
@@ -101,7 +124,7 @@ class LinuxRuntime(ShimmedRuntime):
             setup = SetupPlan(mode="init", process=process, ns=ns, config=config, rootfs=rootfs,
                               cgroup_procs=cg.procs_files(), cgroup_binds=cg.container_binds(), fifo=d.fifo,
                               last_cap=self.last_cap)
-            pid, shim_pid = spawn(self.sys, shim, setup, io, self._files(d, cg.oom_file()))
+            pid, shim_pid = self._spawn(setup, io, self._files(d, cg.oom_file()))
         except BaseException:
             try:
                 cg.destroy()
@@ -172,7 +195,7 @@ class LinuxRuntime(ShimmedRuntime):
         setup = SetupPlan(mode="exec", process=process, ns=exec_plan(st["pid"], set(st["namespaces"])),
                           cgroup_procs=cg.procs_files(), fifo=ed.fifo, last_cap=self.last_cap)
         try:
-            pid, shim_pid = spawn(self.sys, self.shim_path(), setup, io, self._files(ed))
+            pid, shim_pid = self._spawn(setup, io, self._files(ed))
         except BaseException:
             ed.remove()
             raise
