@@ -3,12 +3,8 @@ applied) and sent to POST /build, the progress stream printed, the RUN's exit co
 
 from __future__ import annotations
 
-import io
 import os
-import secrets
 import sys
-import tarfile
-import tempfile
 
 from skiff.cli.commands import Command, registry
 from skiff.cli.flags import UsageError
@@ -17,9 +13,20 @@ COMMANDS: dict[str, Command] = {}
 command = registry(COMMANDS)
 
 
+def _spool():
+    """An anonymous temporary file (O_TMPFILE: no name, and no `tempfile`/`random` imports)."""
+    try:
+        return os.fdopen(os.open("/tmp", os.O_TMPFILE | os.O_RDWR, 0o600), "w+b")
+    except OSError:
+        import tempfile
+        return tempfile.TemporaryFile()
+
+
 def context_tar(context: str, dockerfile: str | None, out) -> str:
     """Tar `context` into `out` (patterns of its .dockerignore left out); returns the Dockerfile's
     name inside the tar. A Dockerfile outside the context travels under a private name."""
+    import tarfile
+
     from skiff.engine.build.dockerignore import Matcher, read_patterns
 
     lines: list[str] = []
@@ -36,7 +43,7 @@ def context_tar(context: str, dockerfile: str | None, out) -> str:
                                else os.path.join(context, dockerfile))
         rel = os.path.relpath(path, os.path.abspath(context))
         if rel.startswith(".."):
-            outside, name = path, f".dockerfile.{secrets.token_hex(10)}"
+            outside, name = path, f".dockerfile.{os.urandom(10).hex()}"
         else:
             name = rel.replace(os.sep, "/")
     keep = {name, ".dockerignore"}
@@ -58,6 +65,9 @@ def context_tar(context: str, dockerfile: str | None, out) -> str:
 
 def _stdin_context(data: bytes) -> bytes:
     """`build -`: a tarball (maybe compressed) as is, or a lone Dockerfile wrapped in one."""
+    import io
+    import tarfile
+
     if data[:2] == b"\x1f\x8b" or data[:3] == b"BZh" or data[:6] == b"\xfd7zXZ\x00" or \
             (len(data) > 262 and data[257:262] == b"ustar"):
         return data
@@ -98,8 +108,7 @@ def _size(n: int) -> str:
     --target string  Set the target build stage to build.
 """, min_args=1, max_args=1)
 def build(ctx, opts, args) -> int:
-    import json
-
+    from skiff.cli import fastjson
     from skiff.cli.client import APIError
 
     context = args[0]
@@ -118,10 +127,11 @@ def build(ctx, opts, args) -> int:
                 build_args[k] = v
             elif k in os.environ:
                 build_args[k] = os.environ[k]
-        params["buildargs"] = json.dumps(build_args)
+        params["buildargs"] = fastjson.dumps(build_args, compact=True)
     if opts.label:
-        params["labels"] = json.dumps({k: v for k, _, v in (a.partition("=") for a in opts.label)})
-    spool = tempfile.TemporaryFile()
+        labels = {k: v for k, _, v in (a.partition("=") for a in opts.label)}
+        params["labels"] = fastjson.dumps(labels, compact=True)
+    spool = _spool()
     if context == "-":
         if opts.file == "-":
             raise UsageError("invalid argument: can't use stdin for both build context and dockerfile", 1)
@@ -133,6 +143,7 @@ def build(ctx, opts, args) -> int:
             raise UsageError(f'unable to prepare context: path "{context}" not found', 1)
         dockerfile = opts.file
         if opts.file == "-":
+            import tempfile
             tmp = tempfile.NamedTemporaryFile(delete=False, prefix="Dockerfile.")
             tmp.write(sys.stdin.buffer.read())
             tmp.close()

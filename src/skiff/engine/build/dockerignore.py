@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 
 
-@dataclass
 class Pattern:
-    text: str
-    exclusion: bool
-    regex: re.Pattern
+    """One line: its cleaned text, whether it is a `!` exception, its compiled regex.
+    (A plain class: the CLI imports this module, and dataclasses cost it milliseconds.)"""
+
+    __slots__ = ("text", "exclusion", "regex")
+
+    def __init__(self, text: str, exclusion: bool, regex: re.Pattern):
+        self.text, self.exclusion, self.regex = text, exclusion, regex
 
 
 def read_patterns(text: str) -> list[str]:
