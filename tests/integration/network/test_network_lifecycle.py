@@ -137,3 +137,17 @@ def test_existing_bridge_with_dash_b(engines):
         assert os.path.exists(f"/sys/class/net/{name}")  # not ours to delete
     finally:
         subprocess.run(["ip", "link", "del", name], capture_output=True)
+
+
+def test_a_subnet_taken_while_the_engine_was_down_is_given_up(engines):
+    first = engines()
+    before = json.loads(ok(first.docker("network", "inspect", "bridge")))[0]["IPAM"]["Config"][0]
+    first.stop()  # no containers: its bridge goes, the subnet is free on the host
+    gateway, plen = before["Gateway"], before["Subnet"].split("/")[1]
+    second = engines("--bip", f"{gateway}/{plen}")
+    assert pings(second, gateway)
+    first.start()
+    after = json.loads(ok(first.docker("network", "inspect", "bridge")))[0]["IPAM"]["Config"][0]
+    assert after["Subnet"] != before["Subnet"]
+    ok(first.docker(*RUN, "-d", "--name", "cx", "busybox", "sleep", "60"))
+    assert pings(first, ip_of(first, "cx"))

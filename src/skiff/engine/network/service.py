@@ -187,11 +187,11 @@ class NetworkService(AttachMixin):
             else:
                 self._apply_rules()
 
-    def _taken_subnets(self) -> list[ipam.IPv4Network]:
+    def _taken_subnets(self, exclude: Network | None = None) -> list[ipam.IPv4Network]:
         """Subnets of our networks and every host route not through our own bridges (other
         engines' bridges, the host's own links)."""
         own = {n.bridge for n in self.nets.values() if n.bridge}
-        taken = [n.pool.subnet for n in self.nets.values() if n.pool]
+        taken = [n.pool.subnet for n in self.nets.values() if n.pool and n is not exclude]
         taken += [ipam.IPv4Network(cidr, strict=False) for cidr, dev in netdev.host_routes() if dev not in own]
         return taken
 
@@ -226,16 +226,20 @@ class NetworkService(AttachMixin):
                 gateway, plen = addrs[0]
                 subnet = str(ipam.IPv4Network(f"{gateway}/{plen}", strict=False))
         options = netconfig.default_options(cfg)
-        if old is not None and old.pool is not None:
-            same = (subnet is None and old.bridge == cfg.default_bridge_name) or (
-                subnet == str(old.pool.subnet) and gateway == str(old.pool.gateway))
-            if same or old.endpoints:
-                old.options = options
-                old.bridge = cfg.default_bridge_name
-                old.external_bridge = external
-                return
-            self._drop_record(old)
         with self._subnet_lock():
+            if old is not None and old.pool is not None:
+                same = (subnet is None and old.bridge == cfg.default_bridge_name) or (
+                    subnet == str(old.pool.subnet) and gateway == str(old.pool.gateway))
+                # a picked subnet another engine took while ours was down is given up
+                taken = subnet is None and not external and any(
+                    old.pool.subnet.overlaps(t) for t in self._taken_subnets(exclude=old))
+                if old.endpoints or (same and not taken):
+                    old.options = options
+                    old.bridge = cfg.default_bridge_name
+                    old.external_bridge = external
+                    self._ensure_bridge(old)  # under the lock: the subnet is claimed on the host
+                    return
+                self._drop_record(old)
             if subnet is None:
                 subnet = str(ipam.pick_default_subnet(self._taken_subnets()))
             pool = ipam.Pool.create(subnet, gateway, cfg.fixed_cidr or None)
