@@ -7,11 +7,14 @@ import json
 import secrets
 import subprocess
 import sys
+import tempfile
 import threading
+from pathlib import Path
 
 import pytest
 
 from skiff.engine.network import dns_codec as codec
+from tests.support.engine import Engine
 from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
@@ -157,3 +160,19 @@ def test_tcp_queries_and_reverse_lookups(engine, names):
     assert ask(web, codec.TYPE_A) == f"0 {web_ip}"
     reverse = ".".join(reversed(web_ip.split("."))) + ".in-addr.arpa"
     assert ask(reverse, codec.TYPE_PTR) == f"0 {web}.{net}"
+
+
+@pytest.mark.slow
+def test_engine_wide_dns_flag(busybox_archive, fake_upstream):
+    eng = Engine(Path(tempfile.mkdtemp(prefix="skiff-dns-", dir="/tmp")), extra_args=["--dns", FAKE_UPSTREAM])
+    try:
+        eng.start()
+        eng.load(busybox_archive)
+        out = ok(eng.docker("run", "--rm", "busybox", "cat", "/etc/resolv.conf"))
+        assert out.splitlines()[0] == f"nameserver {FAKE_UPSTREAM}"
+        ok(eng.docker("network", "create", "dnsnet"))
+        out = ok(eng.docker("run", "--rm", "--network", "dnsnet", "busybox", "nslookup", "engine-flag.example.test"))
+        assert "192.0.2.99" in out and "engine-flag.example.test" in fake_upstream
+        ok(eng.docker("network", "rm", "dnsnet"))
+    finally:
+        eng.cleanup()

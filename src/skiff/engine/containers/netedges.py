@@ -282,11 +282,13 @@ def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdge
     """Build the edges for a ContainerService with networking and hang them on its start/stop hooks."""
     edges = NetworkEdges(containers.root, network, containers.get, engine_dns)
 
-    async def on_start(c: Any) -> None:
-        targets = await asyncio.to_thread(edges.link_targets, c)
+    def files(c: Any) -> list:
         eps = network.endpoints(c.id)
-        env = await asyncio.to_thread(edges.prepare, c, containers.cdir(c.id), eps, targets)
-        edges.start_env[c.id] = env
+        edges.start_env[c.id] = edges.prepare(c, containers.cdir(c.id), eps, edges.link_targets(c))
+        return eps
+
+    async def on_start(c: Any) -> None:
+        eps = await asyncio.to_thread(files, c)  # one thread hop: a start's latency counts
         path = network.netns_path(c.id) if network.has_netns(c.id) else None
         await edges.attach(c, eps, path)
 
