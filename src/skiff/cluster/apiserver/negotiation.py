@@ -1,7 +1,7 @@
 """Media types: what the client sends (JSON, YAML, patch types) and what it wants back (object, Table).
 
-Protobuf is not spoken: a client that offers protobuf and JSON (kubectl, client-go) gets JSON;
-a protobuf request body is refused with 415, as a server without that codec would.
+Responses are JSON: a client that offers protobuf and JSON (kubectl, client-go) gets JSON.
+Protobuf request bodies (kubectl's typed clients send them) are read by apimachinery.protobuf.
 """
 
 from __future__ import annotations
@@ -49,7 +49,10 @@ def decode_body(raw: bytes, content_type: str, what: str = "") -> Any:
     """The request body as Python data. `what` names the expected kind for error messages."""
     mt = media_type(content_type)
     if mt in ("application/vnd.kubernetes.protobuf", "application/protobuf"):
-        raise unsupported_media_type()
+        # kubectl's typed clients (create configmap, run, ...); imported on first use
+        from skiff.cluster.apimachinery import protobuf
+
+        return protobuf.decode_object(raw)
     if mt in ("application/yaml", "application/apply-patch+yaml", "text/yaml"):
         return _yaml(raw, what)
     if mt and mt not in ("application/json", "*/*") and mt not in PATCH_TYPES:
