@@ -207,3 +207,11 @@ def test_ports_survive_an_engine_restart_and_leave_nothing(fresh_engine, sig):
     assert not [line for line in iptables_lines(eng.prefix) if "--dport" in line]
     eng.stop()
     assert iptables_lines(eng.prefix) == []
+
+
+def test_network_mode_conflicts_are_400(engine, names):
+    peer = names()
+    ok(engine.docker("run", "-d", "--name", peer, "busybox", "sleep", "300"))
+    p = engine.docker("run", "--rm", "--network", f"container:{peer}", "-p", "80", "busybox", "true")
+    assert p.returncode == 125
+    assert "conflicting options: port publishing and the container type network mode" in p.stderr.decode()

@@ -185,3 +185,30 @@ def test_remove_link():
         remove_link("web", lookup, saved.append)
     with pytest.raises(InvalidArgument, match="Cannot get parent /nope for link name /nope/x"):
         remove_link("/nope/x", lookup, saved.append)
+
+
+@pytest.mark.parametrize("body, hc, message", [
+    ({}, {"NetworkMode": "container:x", "PortBindings": {"80/tcp": []}}, "port publishing and the container type"),
+    ({}, {"NetworkMode": "container:x", "PublishAllPorts": True}, "port publishing and the container type"),
+    ({"ExposedPorts": {"80/tcp": {}}}, {"NetworkMode": "container:x"}, "port exposing and the container type"),
+    ({}, {"NetworkMode": "container:x", "Dns": ["1.1.1.1"]}, "dns and the network mode"),
+    ({}, {"NetworkMode": "container:x", "ExtraHosts": ["a:1.2.3.4"]}, "custom host-to-IP mapping"),
+    ({}, {"NetworkMode": "container:x", "Links": ["db:db"]}, "container type network can't be used with links"),
+    ({"Hostname": "h"}, {"NetworkMode": "container:x"}, "hostname and the network mode"),
+    ({}, {"NetworkMode": "host", "Links": ["db:db"]}, "host type networking can't be used with links"),
+    ({}, {"NetworkMode": "container:"}, "invalid container format container:<name|id>"),
+])
+def test_network_mode_conflicts(body, hc, message):
+    from skiff.engine.containers.netedges import check_network_mode
+
+    with pytest.raises(InvalidArgument, match=message) as e:
+        check_network_mode(body, hc)
+    assert e.value.status == 400
+
+
+def test_network_mode_without_conflicts():
+    from skiff.engine.containers.netedges import check_network_mode
+
+    check_network_mode({"Hostname": "h", "ExposedPorts": {"80/tcp": {}}},
+                       {"NetworkMode": "bridge", "PortBindings": {"80/tcp": []}, "Links": ["db:db"], "Dns": ["x"]})
+    check_network_mode({}, {"NetworkMode": "host", "PortBindings": {"80/tcp": []}})

@@ -37,9 +37,11 @@ class CreationMixin(_Base):
         if wd and not wd.startswith("/"):
             raise InvalidArgument(f"the working directory '{wd}' is invalid, it needs to be an absolute path")
         restart.validate(hc["RestartPolicy"], hc["AutoRemove"])
+        from skiff.engine.containers.netedges import check_network_mode
         from skiff.engine.network.ports import validate_bindings
 
         validate_bindings(hc.get("PortBindings"))
+        check_network_mode(body, hc)
         warnings = resourcespec.validate(hc)
         for dev in hc.get("Devices") or []:
             try:

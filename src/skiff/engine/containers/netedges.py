@@ -236,6 +236,30 @@ def _link_parts(spec: str) -> tuple[str, str]:
     return links.parse_link(f"{name}:{alias}" if alias else name)
 
 
+def check_network_mode(body: dict, hc: dict) -> None:
+    """dockerd's create-time conflicts between the network mode and the edge options (400).
+    `body` is the create request as sent (before the image's config is merged in)."""
+    mode = hc.get("NetworkMode") or ""
+    if mode.startswith("container:"):
+        if not mode.split(":", 1)[1]:
+            raise InvalidArgument("Invalid network mode: invalid container format container:<name|id>")
+        for present, what in ((body.get("Hostname"), "conflicting options: hostname and the network mode"),
+                              (hc.get("Links"), "conflicting options: container type network can't be used with "
+                                                "links. This would result in undefined behavior"),
+                              (hc.get("Dns"), "conflicting options: dns and the network mode"),
+                              (hc.get("ExtraHosts"), "conflicting options: custom host-to-IP mapping and the "
+                                                     "network mode"),
+                              (hc.get("PortBindings") or hc.get("PublishAllPorts"),
+                               "conflicting options: port publishing and the container type network mode"),
+                              (body.get("ExposedPorts"),
+                               "conflicting options: port exposing and the container type network mode")):
+            if present:
+                raise InvalidArgument(what)
+    if mode == "host" and hc.get("Links"):
+        raise InvalidArgument("conflicting options: host type networking can't be used with links. This would "
+                              "result in undefined behavior")
+
+
 def normalize_links(specs: list[str] | None, source_name: str, lookup: Callable[[str], Any]) -> list[str] | None:
     """HostConfig.Links at create, stored as Docker shows them ("/db:/web/alias"). An unknown
     target is a 400, as in dockerd (a 404 would make the docker CLI try to pull the image)."""
