@@ -195,6 +195,18 @@ def test_errors_come_back_as_kubernetes_words(kube_server, namespace):
     assert nowhere.returncode == 1 and b'namespaces "no-such-ns" not found' in nowhere.stderr
 
 
+def test_typed_create_commands(kube_server, namespace):
+    """kubectl's typed clients send protobuf bodies."""
+    ns = ("-n", namespace)
+    assert "created" in ok(kube_server.kubectl("create", "configmap", "cfg", "--from-literal=k=v", *ns))
+    assert ok(kube_server.kubectl("get", "cm", "cfg", "-o", "jsonpath={.data.k}", *ns)) == "v"
+    assert "created" in ok(kube_server.kubectl("create", "deployment", "d", "--image=nginx", "--replicas=2", *ns))
+    assert ok(kube_server.kubectl("get", "deploy", "d", "-o", "jsonpath={.spec.replicas}", *ns)) == "2"
+    extra = f"{namespace}-x"
+    assert "created" in ok(kube_server.kubectl("create", "namespace", extra))
+    ok(kube_server.kubectl("delete", "namespace", extra, "--wait=false"))
+
+
 def test_delete_by_label_and_all(kube_server, namespace):
     ns = ("-n", namespace)
     for name in ("a", "b", "c"):

@@ -24,7 +24,8 @@ def _nothing_stored(kube_server, namespace):
 @pytest.mark.parametrize("raw,content_type,code,words", [
     (b'{"apiVersion": "v1", "kind": "Pod", ', "application/json", 400, "json parse error"),
     (b"apiVersion: v1\nkind: Pod\nmetadata: [name: x\n", "application/yaml", 400, "error converting YAML"),
-    (b"\x6b\x38\x73\x00\x0a", "application/vnd.kubernetes.protobuf", 415, "unknown format"),
+    (b"\x6b\x38\x73\x00\x0a", "application/vnd.kubernetes.protobuf", 400, "protobuf"),
+    (b"<pod/>", "application/xml", 415, "unknown format"),
     (b'[1, 2]', "application/json", 400, "cannot unmarshal array"),
     (json.dumps({**POD, "apiVersion": "apps/v1"}).encode(), "application/json", 400,
      "does not match the expected API version"),

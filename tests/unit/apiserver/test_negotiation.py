@@ -32,6 +32,9 @@ def test_bodies():
     assert e.value.code == 400 and "yaml" in e.value.message
     with pytest.raises(ApiError) as e:
         decode_body(b"\x0a\x02", "application/vnd.kubernetes.protobuf")
+    assert e.value.code == 400 and "protobuf" in e.value.message
+    with pytest.raises(ApiError) as e:
+        decode_body(b"<x/>", "application/xml")
     assert e.value.code == 415
     with pytest.raises(ApiError) as e:
         require_object([1], "Pod")

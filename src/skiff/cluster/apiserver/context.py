@@ -6,6 +6,7 @@ reaches for a global.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,14 +36,19 @@ class ApiContext:
     admission: AdmissionChain
     settings: Settings = field(default_factory=Settings)
     ready: bool = False
+    # Serialized watch events shared by every watcher that sends them unchanged (see watch.py).
+    event_lines: OrderedDict[tuple[str, str, int, str], bytes] = field(default_factory=OrderedDict)
 
-    async def get_object(self, group: str, resource: str, namespace: str, name: str) -> dict[str, Any] | None:
-        """Read one object straight from storage (for admission and internal loops)."""
+    async def get_object(self, group: str, resource: str, namespace: str, name: str,
+                         fresh: bool = False) -> dict[str, Any] | None:
+        """One object for admission and internal loops: from the watch cache (which may lag a
+        write by a moment, as upstream's informers do), or from storage when `fresh`."""
+        key = object_key(group, resource, namespace, name)
         try:
-            return decode(await self.objects.get(object_key(group, resource, namespace, name)))
+            return decode(await (self.objects.get(key) if fresh else self.objects.get_cached(key)))
         except KeyNotFound:
             return None
 
     async def list_objects(self, group: str, resource: str, namespace: str = "") -> list[dict[str, Any]]:
-        result = await self.objects.list(list_prefix(group, resource, namespace))
+        result = await self.objects.list(list_prefix(group, resource, namespace), min_revision=0)
         return [decode(kv) for kv in result.items]

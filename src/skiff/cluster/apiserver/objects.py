@@ -90,6 +90,12 @@ class ObjectStore:
         finally:
             self._timed("list", prefix, t)
 
+    async def get_cached(self, key: str) -> KeyValue:
+        """A possibly slightly stale read from the watch cache, as admission reads its informers."""
+        if self.cache is None:
+            return await self.store.get(key)
+        return await self.cache.get(key, min_revision=0)
+
     async def count(self, prefix: str) -> int:
         return await self.store.count(prefix)
 

@@ -26,6 +26,7 @@ from skiff.cluster.apiserver.reads import parse_rv
 from skiff.cluster.storage.interface import ADDED, DELETED, MODIFIED, Compacted, Event
 
 ALIVE_CHECK = 5.0  # seconds between checks that a quiet watcher is still connected
+SHARED_LINES = 8192  # serialized events kept for other watchers of the same resource
 
 
 def classify(ev: Event, pred: Predicate) -> tuple[str, dict[str, Any]] | None:
@@ -155,12 +156,33 @@ class Watcher:
                     if self.bookmarks:
                         await self._bookmark()
                     continue
+                if self.plain:
+                    assert self.resp is not None
+                    await self.resp.write(self._line(ev))
+                    continue
                 seen = classify(ev, self.pred)
                 if seen is not None:
                     await self._send_obj(*seen)
         finally:
             if pending is not None:
                 pending.cancel()
+
+    @property
+    def plain(self) -> bool:
+        """Every event, as stored: the same bytes for every such watcher, serialized once."""
+        return self.pred.everything and not self.call.wanted.as_kind
+
+    def _line(self, ev: Event) -> bytes:
+        res = self.call.res
+        lines = self.call.ctx.event_lines
+        key = (ev.type, ev.kv.key, ev.kv.mod_revision, res.group_version)
+        line = lines.get(key)
+        if line is None:
+            obj = self.call.stamp(decode(ev.kv))
+            line = lines[key] = orjson.dumps({"type": ev.type, "object": obj}) + b"\n"
+            if len(lines) > SHARED_LINES:
+                lines.popitem(last=False)
+        return line
 
     def _gone(self) -> bool:
         transport = self.request.transport

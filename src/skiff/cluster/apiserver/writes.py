@@ -43,10 +43,13 @@ def kind_schema(call: Call) -> SchemaNode:
 def check_fields(call: Call, obj: dict[str, Any]) -> None:
     """Types, and fieldValidation: Strict refuses unknown fields, Warn reports them in Warning headers.
     Either way an unknown field is then dropped, as decoding into the Go type drops it."""
-    for text in strategy.decode_check(call.res, obj, call.field_validation):
+    mode = call.field_validation
+    warnings = strategy.decode_check(call.res, obj, mode)
+    for text in warnings:
         call.warn(text)
-    for path in strategy.unknown_fields(call.res, obj):
-        drop_path(obj, path)
+    if warnings or mode == "Ignore":  # Strict raised already; Warn with no warnings found nothing
+        for path in strategy.unknown_fields(call.res, obj):
+            drop_path(obj, path)
 
 
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")

@@ -24,6 +24,8 @@ class NamespaceLifecycle(Base):
         if a.operation != "CREATE" or not a.res.namespaced or a.subresource:
             return
         ns = await ctx.get_object("", "namespaces", "", a.namespace)
+        if ns is None:  # the cache may not have seen a namespace made a moment ago: ask storage
+            ns = await ctx.get_object("", "namespaces", "", a.namespace, fresh=True)
         if ns is None:
             raise not_found("namespaces", a.namespace)
         terminating = ns["metadata"].get("deletionTimestamp") or (ns.get("status") or {}).get("phase") == \
