@@ -125,6 +125,26 @@ def _valid_ip(ip: str) -> bool:
         return False
 
 
+def validate_extra_host(value: str) -> str:
+    """`--add-host name:ip` (or `name=ip`; `host-gateway` as the address), checked as the docker CLI does."""
+    name, sep, addr = value.partition("=") if "=" in value else value.partition(":")
+    if not sep or not name or ":" in name:
+        raise UsageError(f'invalid argument "{value}" for "--add-host" flag: bad format for add-host: "{value}"')
+    if addr != "host-gateway":
+        bare = addr[1:-1] if len(addr) > 2 and addr[0] == "[" and addr[-1] == "]" else addr
+        if not _valid_ip(bare):
+            raise UsageError(f'invalid argument "{value}" for "--add-host" flag: invalid IP address in add-host: '
+                             f'"{bare}"')
+    return value
+
+
+def validate_dns(value: str) -> str:
+    if not _valid_ip(value.strip()):
+        raise UsageError(f'invalid argument "{value}" for "--dns" flag: IP address is not correctly formatted: '
+                         f"{value}")
+    return value.strip()
+
+
 def parse_expose(spec: str) -> list[str]:
     text, _, proto = spec.partition("/")
     proto = proto or "tcp"
@@ -358,8 +378,8 @@ def build_create_body(opts, args: list[str], detach: bool = False, read_file=Non
         "PortBindings": port_bindings, "RestartPolicy": parse_restart(opts.restart),
         "AutoRemove": opts.rm, "VolumeDriver": opts.volume_driver, "VolumesFrom": opts.volumes_from or None,
         "CapAdd": normalize_caps(opts.cap_add), "CapDrop": normalize_caps(opts.cap_drop),
-        "Dns": opts.dns, "DnsOptions": opts.dns_option, "DnsSearch": opts.dns_search,
-        "ExtraHosts": opts.add_host or None, "GroupAdd": opts.group_add or None,
+        "Dns": [validate_dns(d) for d in opts.dns], "DnsOptions": opts.dns_option, "DnsSearch": opts.dns_search,
+        "ExtraHosts": [validate_extra_host(h) for h in opts.add_host] or None, "GroupAdd": opts.group_add or None,
         "IpcMode": opts.ipc, "Cgroup": "", "Links": opts.link or None, "OomScoreAdj": opts.oom_score_adj,
         "PidMode": opts.pid, "Privileged": opts.privileged, "PublishAllPorts": opts.publish_all,
         "ReadonlyRootfs": opts.read_only, "SecurityOpt": opts.security_opt or None,

@@ -152,3 +152,21 @@ def test_familiar_with_tag():
     assert familiar_with_tag("busybox") == "busybox:latest"
     assert familiar_with_tag("localhost:5000/a/b") == "localhost:5000/a/b:latest"
     assert familiar_with_tag("a/b:v1") == "a/b:v1"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--add-host", "nocolon", "busybox"], 'bad format for add-host: "nocolon"'),
+    (["--add-host", ":1.2.3.4", "busybox"], 'bad format for add-host: ":1.2.3.4"'),
+    (["--add-host", "db:1.2.3", "busybox"], 'invalid IP address in add-host: "1.2.3"'),
+    (["--dns", "1.2.3", "busybox"], 'invalid argument "1.2.3" for "--dns" flag: IP address is not correctly formatted'),
+])
+def test_dns_and_add_host_errors(argv, message):
+    with pytest.raises(UsageError, match=message):
+        body_for(argv)
+
+
+def test_dns_and_add_host_forms():
+    host = body_for(["--add-host", "gw:host-gateway", "--add-host", "db=10.0.0.2", "--add-host", "v6:[::1]",
+                     "--dns", "192.0.2.53", "--link", "db:database", "busybox"])["HostConfig"]
+    assert host["ExtraHosts"] == ["gw:host-gateway", "db=10.0.0.2", "v6:[::1]"]
+    assert host["Dns"] == ["192.0.2.53"] and host["Links"] == ["db:database"]
