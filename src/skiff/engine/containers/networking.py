@@ -54,9 +54,11 @@ class NetworkingMixin(_Base):
     async def _networks_up(self, c: Container) -> None:
         if self.network is None:
             return
+        # checked again: a network may have gone since create; records older than networking
+        # have no EndpointsConfig, and get their primary network from NetworkMode
+        configs = self.network.check_container_networks(c.network_mode, self._endpoints_config(c))
         try:
-            await asyncio.to_thread(self.network.setup_container, c.id, c.name, c.network_mode,
-                                    self._endpoints_config(c))
+            await asyncio.to_thread(self.network.setup_container, c.id, c.name, c.network_mode, configs)
         except OSError as e:
             raise SystemError_(f"failed to set up container networking: {e}") from None
         finally:
