@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from skiff.cluster.apimachinery.errors import bad_request, conflict, not_found
+from skiff.cluster.apimachinery.errors import ApiError, bad_request, conflict, not_found
 from skiff.cluster.apimachinery.meta import now_rfc3339
 from skiff.cluster.apiserver import views
 from skiff.cluster.apiserver.admission import Attributes
@@ -173,9 +173,9 @@ async def delete_collection(call: Call) -> tuple[int, dict[str, Any]]:
         if not (pred.everything or pred.matches(obj)):
             continue
         try:
-            _, _, _ = await delete_one(call, kv.key, obj["metadata"]["name"], opts)
-        except Exception as e:  # an object deleted meanwhile is fine; anything else is reported
-            if getattr(e, "code", 0) != 404:
+            await delete_one(call, kv.key, obj["metadata"]["name"], opts)
+        except ApiError as e:  # an object deleted meanwhile is fine; anything else is reported
+            if e.code != 404:
                 raise
             continue
         deleted.append(call.stamp(obj))
