@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import zlib
 from collections.abc import Awaitable, Callable
 
 import aiohttp
@@ -19,6 +18,7 @@ import aiohttp
 from skiff.common.errors import InvalidArgument, SkiffError, Unavailable
 from skiff.engine.content.store import Writer
 from skiff.engine.images.compression import GZIP_MAGIC, ZSTD_MAGIC
+from skiff.engine.registry import gzipcodec
 from skiff.engine.registry.client import Repository
 
 RETRIES = 5
@@ -37,7 +37,7 @@ class Decompressor:
 
     def _new(self):
         if self.kind == "gzip":
-            return zlib.decompressobj(16 + zlib.MAX_WBITS)
+            return gzipcodec.decompressor()
         import zstandard
         return zstandard.ZstdDecompressor().decompressobj()
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import zlib
 from collections.abc import AsyncIterator
 
 from skiff.common.errors import NotFound
+from skiff.engine.registry import gzipcodec
 from skiff.engine.registry import progress as msg
 from skiff.engine.registry.blobmap import BlobMap
 from skiff.engine.registry.client import Repository
@@ -23,7 +23,6 @@ from skiff.oci import mediatypes as mt
 from skiff.oci.reference import Reference
 
 UPLOADS = 3  # dockerd's default is 5; this host has few cores and compressing is the cost
-GZIP_LEVEL = 1  # fast: on a loopback or LAN registry compression time dominates transfer time
 READ = 4 << 20
 
 
@@ -32,7 +31,7 @@ class Compressor:
 
     def __init__(self, f):
         self.f = f
-        self.z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        self.z = gzipcodec.compressor()
         self.hash = hashlib.sha256()
         self.size = 0
         self.read = 0
