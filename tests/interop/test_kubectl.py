@@ -227,3 +227,18 @@ def test_an_unknown_token_is_unauthorized(kube_server, tmp_path):
     out = kube_server.kubectl("get", "pods", env={"KUBECONFIG": str(anon)})
     assert out.returncode == 1
     assert b"You must be logged in to the server (Unauthorized)" in out.stderr
+
+
+def test_server_side_apply_conflicts_and_force(kube_server, namespace):
+    ns = ("-n", namespace)
+    ok(kube_server.kubectl("apply", "--server-side", "--field-manager=team-a", "-f", "-", *ns, input=DEPLOYMENT))
+    changed = DEPLOYMENT.replace("replicas: 2", "replicas: 4")
+    clash = kube_server.kubectl("apply", "--server-side", "--field-manager=team-b", "-f", "-", *ns, input=changed)
+    assert clash.returncode == 1
+    assert b'conflict with "team-a"' in clash.stderr and b".spec.replicas" in clash.stderr
+    ok(kube_server.kubectl("apply", "--server-side", "--field-manager=team-b", "--force-conflicts", "-f", "-",
+                           *ns, input=changed))
+    assert ok(kube_server.kubectl("get", "deploy", "front", "-o", "jsonpath={.spec.replicas}", *ns)) == "4"
+    managers = ok(kube_server.kubectl("get", "deploy", "front", "--show-managed-fields", "-o",
+                                      "jsonpath={.metadata.managedFields[*].manager}", *ns)).split()
+    assert "team-b" in managers
