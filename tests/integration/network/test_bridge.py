@@ -4,6 +4,7 @@ dockerd's errors for bad input."""
 
 import json
 import secrets
+import time
 
 import pytest
 
@@ -194,3 +195,15 @@ def test_prune_removes_unused_custom_networks(engine, names):
     assert unused in out and used not in out
     names_left = ok(engine.docker("network", "ls", "--format", "{{.Name}}")).split()
     assert used in names_left and unused not in names_left and "bridge" in names_left
+
+
+def test_network_events(engine, names):
+    net, a = names("net"), names()
+    since = str(int(time.time()) - 1)
+    nid = ok(engine.docker("network", "create", net)).strip()
+    ok(engine.docker(*RUN, "--rm", "--name", a, "--network", net, "busybox", "true"))
+    ok(engine.docker("network", "rm", net))
+    until = str(int(time.time()) + 1)
+    out = ok(engine.docker("events", "--since", since, "--until", until, "--filter", "type=network",
+                           "--filter", f"network={nid}", "--format", "{{.Action}}"))
+    assert out.split() == ["create", "connect", "disconnect", "destroy"]
