@@ -8,11 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from tests.integration.network.netutil import HTTPD, free_port, host_address, http_get, iptables_lines, nc_get
-from tests.support.engine import request
+from tests.support.engine import Engine, request
 from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
@@ -215,3 +217,19 @@ def test_network_mode_conflicts_are_400(engine, names):
     p = engine.docker("run", "--rm", "--network", f"container:{peer}", "-p", "80", "busybox", "true")
     assert p.returncode == 125
     assert "conflicting options: port publishing and the container type network mode" in p.stderr.decode()
+
+
+@pytest.mark.slow
+def test_iptables_false_leaves_ports_to_the_userland_proxy(busybox_archive):
+    eng = Engine(Path(tempfile.mkdtemp(prefix="skiff-noipt-", dir="/tmp")), extra_args=["--iptables=false"])
+    try:
+        eng.start()
+        eng.load(busybox_archive)
+        port = free_port()
+        info = run_httpd(eng, "web", "-p", f"{port}:80")
+        body = f"hello-{info['Config']['Hostname']}\n"
+        assert http_get(f"http://127.0.0.1:{port}/") == body
+        assert http_get(f"http://{host_address()}:{port}/") == body
+        assert iptables_lines(eng.prefix) == []
+    finally:
+        eng.cleanup()

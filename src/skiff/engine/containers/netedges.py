@@ -32,7 +32,7 @@ from skiff.engine.network import links, ports
 from skiff.engine.network.attach import EndpointInfo
 from skiff.engine.network.dns import EmbeddedDns
 from skiff.engine.network.links import LinkTarget
-from skiff.engine.network.portmap import PortMapper
+from skiff.engine.network.portmap import IptablesPorts, PortMapper
 from skiff.engine.network.ports import PortBinding, PortRequest
 
 log = logging.getLogger("skiff.engine.network")
@@ -57,7 +57,8 @@ class NetworkEdges:
         self.engine_dns = list(engine_dns)
         self.resolv_path = resolv_path
         self.dir = Path(root) / "ports"
-        self.mapper = mapper or PortMapper(network.prefix)
+        # the network's own applier: `--iptables=false` leaves ports to the userland proxy alone
+        self.mapper = mapper or PortMapper(network.prefix, rules=IptablesPorts(network.iptables))
         self.start_env: dict[str, list[str]] = {}  # link variables for the process being started
         self.attached: set[str] = set()
         self.dns = dns or EmbeddedDns(self.resolve, etcfiles.upstreams(read_host_resolv(resolv_path)),
