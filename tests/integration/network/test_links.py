@@ -66,3 +66,18 @@ def test_rm_link_drops_it_from_the_parent(engine, names):
     assert json.loads(ok(engine.docker("inspect", db)))[0]["State"]["Running"] is True
     p = engine.docker("rm", "--link", web)
     assert p.returncode == 1 and "cannot remove the default link name" in p.stderr.decode()
+
+
+def test_link_alias_on_a_user_network_resolves_there(engine, names):
+    net, db, web = "ln-net-" + secrets.token_hex(3), names(), names()
+    ok(engine.docker("network", "create", net))
+    try:
+        ok(engine.docker("run", "-d", "--name", db, "--network", net, "busybox", "sleep", "300"))
+        db_ip = json.loads(ok(engine.docker("inspect", db)))[0]["NetworkSettings"]["Networks"][net]["IPAddress"]
+        ok(engine.docker("run", "-d", "--name", web, "--network", net, "--link", f"{db}:database", "busybox",
+                         "sleep", "300"))
+        assert db_ip in ok(engine.docker("exec", web, "nslookup", "database"))
+        ok(engine.docker("exec", web, "ping", "-c", "1", "-W", "5", "database"))
+    finally:
+        engine.docker("rm", "-f", db, web)
+        engine.docker("network", "rm", net)

@@ -73,11 +73,21 @@ class NetworkEdges:
             target = self.lookup(name)
             if not target.state.running:
                 raise Conflict(f"Cannot link to a non running container: /{target.name} AS /{c.name}/{alias}")
-            ip = next((e.ip for e in self.network.endpoints(target.id) if e.is_default_bridge), "")
+            ip = self._link_ip(c.id, target.id)
             out.append((alias, LinkTarget(name=target.name, hostname=target.config.get("Hostname") or "",
                                           ip=ip, exposed=tuple(target.config.get("ExposedPorts") or {}),
                                           env=tuple(target.config.get("Env") or []))))
         return out
+
+    def _link_ip(self, source_id: str, target_id: str) -> str:
+        """The target's address on the default bridge, else on a network the source shares."""
+        theirs = self.network.endpoints(target_id)
+        mine = {e.network_id for e in self.network.endpoints(source_id)}
+        for wanted in (lambda e: e.is_default_bridge, lambda e: e.network_id in mine, lambda e: True):
+            ip = next((e.ip for e in theirs if wanted(e)), "")
+            if ip:
+                return ip
+        return ""
 
     def prepare(self, c: Any, cdir: str | Path, endpoints: list[EndpointInfo],
                 targets: list[tuple[str, LinkTarget]]) -> list[str]:
@@ -91,7 +101,7 @@ class NetworkEdges:
             hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else etcfiles.HOSTS_BASE
             hosts += etcfiles.extra_host_lines(hc.get("ExtraHosts"), gateway)
         else:
-            link_lines = [line for alias, t in targets for line in links.hosts_entries(alias, t)]
+            link_lines = [line for alias, t in targets if t.ip for line in links.hosts_entries(alias, t)]
             ip = endpoints[0].ip if endpoints else ""
             hosts = etcfiles.hosts_file(hostname, cfg.get("Domainname") or "", ip, hc.get("ExtraHosts"),
                                         link_lines, gateway)
@@ -118,6 +128,8 @@ class NetworkEdges:
         they share, or "NAME.NETWORK" for that network only (as dockerd's embedded server)."""
         name = name.rstrip(".").lower()
         ips = self.network.resolve(cid, name)
+        if not ips:  # a --link alias on a user-defined network resolves to its target there
+            ips = self._resolve_link_alias(cid, name)
         if ips or "." not in name:
             return ips
         with contextlib.suppress(Exception):
@@ -128,6 +140,14 @@ class NetworkEdges:
                 head = name[:-len(suffix)]
                 return [ep.ip for ep in net.endpoints.values()
                         if head in (ep.container_name.lower(), ep.container_id[:12], *(a.lower() for a in ep.aliases))]
+        return []
+
+    def _resolve_link_alias(self, cid: str, name: str) -> list[str]:
+        with contextlib.suppress(Exception):
+            for spec in self.lookup(cid).host_config.get("Links") or []:
+                target, alias = _link_parts(spec)
+                if alias.lower() == name:
+                    return self.network.resolve(cid, target.lower())
         return []
 
     def _reverse(self, cid: str, ip: str) -> list[str]:
