@@ -2,10 +2,10 @@
 through docker-py: create, ls, inspect, connect, disconnect, rm, prune, and their errors."""
 
 import json
-import secrets
 
 import pytest
 
+from tests.support.names import unique_names
 from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
@@ -13,19 +13,8 @@ pytestmark = [pytest.mark.root, pytest.mark.interop]
 
 @pytest.fixture
 def name(engine):
-    made: list[str] = []
-    nets: list[str] = []
-
-    def new(kind: str = "c") -> str:
-        n = "ni-" + secrets.token_hex(4)
-        (nets if kind == "net" else made).append(n)
-        return n
-
-    yield new
-    if made:
-        engine.docker("rm", "-f", *made)
-    for n in nets:
-        engine.docker("network", "rm", n)
+    with unique_names(engine, "ni") as new:
+        yield new
 
 
 def test_skiff_network_commands_match_docker(engine, name):

@@ -3,11 +3,11 @@ reachability, NAT, `none`, `container:` sharing, connect/disconnect, internal ne
 dockerd's errors for bad input."""
 
 import json
-import secrets
 import time
 
 import pytest
 
+from tests.support.names import unique_names
 from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
@@ -18,19 +18,8 @@ RUN = ("run", "--pull", "never")
 @pytest.fixture
 def names(engine):
     """Unique names for containers and networks; everything made is removed afterwards."""
-    made: list[str] = []
-    nets: list[str] = []
-
-    def new(kind: str = "c") -> str:
-        name = "nb-" + secrets.token_hex(4)
-        (nets if kind == "net" else made).append(name)
-        return name
-
-    yield new
-    if made:
-        engine.docker("rm", "-f", *made)
-    for n in nets:
-        engine.docker("network", "rm", n)
+    with unique_names(engine, "nb") as new:
+        yield new
 
 
 def inspect(engine, ref: str) -> dict:

@@ -44,20 +44,22 @@ async def remove(request: web.Request) -> web.Response:
     return web.Response(status=204)
 
 
-async def connect(request: web.Request) -> web.Response:
+async def _container_body(request: web.Request) -> tuple[dict, str]:
     body = await _body(request)
     container = body.get("Container") or ""
     if not container:
         raise InvalidArgument("no container specified")
+    return body, container
+
+
+async def connect(request: web.Request) -> web.Response:
+    body, container = await _container_body(request)
     await ctx(request).containers.network_connect(request.match_info["id"], container, body.get("EndpointConfig"))
     return web.Response(status=200)
 
 
 async def disconnect(request: web.Request) -> web.Response:
-    body = await _body(request)
-    container = body.get("Container") or ""
-    if not container:
-        raise InvalidArgument("no container specified")
+    body, container = await _container_body(request)
     await ctx(request).containers.network_disconnect(request.match_info["id"], container, bool(body.get("Force")))
     return web.Response(status=200)
 
