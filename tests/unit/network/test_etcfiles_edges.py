@@ -146,7 +146,7 @@ def test_ports_published_viewed_and_restored(tmp_path):
         await e.detach(c.id)
         assert e.ports_view(c) == {"5432/tcp": None}
         c.state.running = False
-        assert e.ports_view(c) == {}
+        assert e.ports_view(c) == {} and e.port_summary(c) == []
         await e.close()
 
     asyncio.run(main())

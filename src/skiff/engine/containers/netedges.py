@@ -212,14 +212,16 @@ class NetworkEdges:
         return ports.ports_view(c.config.get("ExposedPorts"), self.mapper.bound(c.id))
 
     def port_summary(self, c: Any) -> list[dict]:
-        """ContainerSummary.Ports (what `docker ps` shows in PORTS)."""
+        """ContainerSummary.Ports (what `docker ps` shows in PORTS), from NetworkSettings.Ports:
+        nothing once the container stops."""
         out: list[dict] = []
-        for key in c.config.get("ExposedPorts") or {}:
+        for key, bindings in self.ports_view(c).items():
             port, _, proto = key.partition("/")
-            if not any(b.key == key for b in self.mapper.bound(c.id)) and port.isdigit():
-                out.append({"PrivatePort": int(port), "Type": proto or "tcp"})
-        for b in self.mapper.bound(c.id) if c.state.running else []:
-            out.append({"IP": b.bind_ip, "PrivatePort": b.container_port, "PublicPort": b.host_port, "Type": b.proto})
+            if not bindings:
+                out.append({"PrivatePort": int(port), "Type": proto})
+            for b in bindings or []:
+                out.append({"IP": b["HostIp"], "PrivatePort": int(port), "PublicPort": int(b["HostPort"]),
+                            "Type": proto})
         return out
 
     def clear_stale(self) -> None:
