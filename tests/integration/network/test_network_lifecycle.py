@@ -61,13 +61,15 @@ def pings(eng: Engine, target: str, *run_args: str) -> bool:
     return r.returncode == 0
 
 
-def test_bip_and_icc_false_on_the_default_bridge(engines):
-    eng = engines("--bip", "10.213.50.1/24", "--icc=false")
+def test_bip_fixed_cidr_mtu_and_icc_false_on_the_default_bridge(engines):
+    eng = engines("--bip", "10.213.50.1/24", "--fixed-cidr", "10.213.50.128/25", "--mtu", "1400", "--icc=false")
     ok(eng.docker(*RUN, "-d", "--name", "ca", "busybox", "sleep", "60"))
     ip = ip_of(eng, "ca")
-    assert ip.startswith("10.213.50.")
+    assert ip.startswith("10.213.50.") and int(ip.rsplit(".", 1)[1]) >= 128
+    assert "mtu 1400" in ok(eng.docker("exec", "ca", "ip", "link", "show", "eth0"))
     net = json.loads(ok(eng.docker("network", "inspect", "bridge")))[0]
-    assert net["IPAM"]["Config"] == [{"Subnet": "10.213.50.0/24", "Gateway": "10.213.50.1"}]
+    assert net["IPAM"]["Config"] == [{"Subnet": "10.213.50.0/24", "Gateway": "10.213.50.1",
+                                      "IPRange": "10.213.50.128/25"}]
     assert net["Options"]["com.docker.network.bridge.enable_icc"] == "false"
     assert not pings(eng, ip)  # container to container: blocked
     assert pings(eng, "10.213.50.1")  # the gateway (the host) still answers
@@ -151,3 +153,11 @@ def test_a_subnet_taken_while_the_engine_was_down_is_given_up(engines):
     assert after["Subnet"] != before["Subnet"]
     ok(first.docker(*RUN, "-d", "--name", "cx", "busybox", "sleep", "60"))
     assert pings(first, ip_of(first, "cx"))
+
+
+def test_iptables_false_adds_no_rules(engines):
+    eng = engines("--iptables=false")
+    ok(eng.docker(*RUN, "-d", "--name", "ca", "busybox", "sleep", "60"))
+    gw = json.loads(ok(eng.docker("network", "inspect", "bridge")))[0]["IPAM"]["Config"][0]["Gateway"]
+    assert pings(eng, gw)
+    assert host_state(eng.prefix, eng.root)["iptables"] == []
