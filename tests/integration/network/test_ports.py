@@ -193,11 +193,14 @@ def test_rules_go_with_the_container(engine, names):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
-def test_ports_survive_an_engine_restart_and_leave_nothing(fresh_engine, sig):
+def test_ports_and_dns_survive_an_engine_restart_and_leave_nothing(fresh_engine, sig):
     eng, port = fresh_engine, free_port()
     info = run_httpd(eng, "web", "-p", f"{port}:80")
     body = f"hello-{info['Config']['Hostname']}\n"
     assert http_get(f"http://127.0.0.1:{port}/") == body
+    ok(eng.docker("network", "create", "usernet"))
+    ok(eng.docker("run", "-d", "--name", "peer", "--network", "usernet", "busybox", "sleep", "300"))
+    ok(eng.docker("run", "-d", "--name", "asker", "--network", "usernet", "busybox", "sleep", "300"))
     eng.stop(sig)
     if sig == signal.SIGTERM:  # a clean stop takes our chains and proxies with it
         assert not [line for line in iptables_lines(eng.prefix) if "-DNAT" in line or "-PORTS" in line]
@@ -205,7 +208,9 @@ def test_ports_survive_an_engine_restart_and_leave_nothing(fresh_engine, sig):
     assert http_get(f"http://127.0.0.1:{port}/") == body
     assert http_get(f"http://{host_address()}:{port}/") == body
     assert ok(eng.docker("port", "web")) == f"80/tcp -> 0.0.0.0:{port}\n"
-    ok(eng.docker("rm", "-f", "web"))
+    ok(eng.docker("exec", "asker", "nslookup", "peer"))  # the embedded DNS serves it again
+    ok(eng.docker("rm", "-f", "web", "peer", "asker"))
+    ok(eng.docker("network", "rm", "usernet"))
     assert not [line for line in iptables_lines(eng.prefix) if "--dport" in line]
     eng.stop()
     assert iptables_lines(eng.prefix) == []
