@@ -26,6 +26,7 @@ from typing import Any
 
 from skiff.common.errors import Conflict, InvalidArgument, NotFound, NotModified, SkiffError
 from skiff.common.timefmt import now_rfc3339
+from skiff.engine import trash
 from skiff.engine.containers import hostfs, restart
 from skiff.engine.containers import resources as resourcespec
 from skiff.engine.containers.attach import AttachSession, ShimAttach
@@ -39,7 +40,7 @@ from skiff.engine.containers.queries import QueryMixin
 from skiff.engine.containers.record import Container, State
 from skiff.engine.containers.signals import parse_signal
 from skiff.engine.containers.startfail import translate_start_error
-from skiff.engine.containers.store import ContainerStore
+from skiff.engine.containers.store import RECORD, ContainerStore
 from skiff.engine.containers.streams import StreamMixin
 from skiff.engine.containers.supervise import SupervisionMixin
 
@@ -211,7 +212,11 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         with contextlib.suppress(SkiffError):
             self.images.remove_rootfs(c.id)
         if remove_dir:
-            shutil.rmtree(self.cdir(c.id), ignore_errors=True)
+            # The record goes now (the removal's durable point); the rest of the tree is deleted
+            # off the hot path (engine/trash.py): `docker run --rm` waits for this removal.
+            with contextlib.suppress(FileNotFoundError):
+                (self.cdir(c.id) / RECORD).unlink()
+            trash.discard(str(self.cdir(c.id)))
 
     async def _start_failed(self, c: Container, e: SkiffError) -> None:
         err = translate_start_error(e.message)

@@ -10,6 +10,7 @@ import orjson
 
 from skiff.common.errors import Conflict, InvalidArgument, NotFound
 from skiff.common.ids import NAME_PATTERN
+from skiff.engine import trash
 from skiff.engine.containers.record import Container
 
 RECORD = "config.v2.json"
@@ -29,6 +30,8 @@ class ContainerStore:
         for d in sorted(self.root.iterdir()):
             path = d / RECORD
             if not path.is_file():
+                if len(d.name) == 64 and d.is_dir():  # removed (record first) when the engine stopped
+                    trash.discard(str(d))
                 continue
             try:
                 c = Container.from_record(orjson.loads(path.read_bytes()))

@@ -11,6 +11,7 @@ from typing import Any
 
 from skiff.common.errors import SkiffError
 from skiff.common.timefmt import now_rfc3339, parse_rfc3339
+from skiff.engine import trash
 from skiff.engine.containers import restart
 from skiff.engine.containers.record import Container
 from skiff.engine.runtime.api import ExitStatus
@@ -142,3 +143,4 @@ class SupervisionMixin(_Base):
         await asyncio.gather(*tasks, return_exceptions=True)
         self._monitors.clear()
         self._restart_tasks.clear()
+        await asyncio.to_thread(trash.flush, 10)  # removed containers' trees, deleted in the background

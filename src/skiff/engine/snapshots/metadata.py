@@ -13,6 +13,7 @@ from pathlib import Path
 import orjson
 
 from skiff.common.errors import Conflict, InvalidArgument, NotFound
+from skiff.engine import trash
 from skiff.engine.snapshots.base import KIND_ACTIVE, KIND_COMMITTED, KIND_VIEW, SnapshotInfo
 
 
@@ -184,7 +185,9 @@ class SnapshotStore:
         return [c.key for c in self._snaps.values() if c.parent == key]
 
     def remove_dir(self, info: SnapshotInfo) -> None:
-        shutil.rmtree(self.dir(info.id), ignore_errors=True)
+        """Deleted off the hot path (engine/trash.py): its record is already gone, and a
+        directory a crash leaves behind is dropped by `_load` as an orphan."""
+        trash.discard(str(self.dir(info.id)))
 
 
 def tree_usage(path: str | Path) -> int:
