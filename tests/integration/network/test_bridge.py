@@ -196,3 +196,12 @@ def test_network_events(engine, names):
     out = ok(engine.docker("events", "--since", since, "--until", until, "--filter", "type=network",
                            "--filter", f"network={nid}", "--format", "{{.Action}}"))
     assert out.split() == ["create", "connect", "disconnect", "destroy"]
+
+
+def test_run_on_two_networks_at_once(engine, names):
+    n1, n2 = names("net"), names("net")
+    ok(engine.docker("network", "create", "--subnet", "10.213.11.0/24", n1))
+    ok(engine.docker("network", "create", "--subnet", "10.213.12.0/24", n2))
+    lines = ipv4_lines(engine, "--network", n1, "--network", n2)
+    assert [line.split()[0] for line in lines] == ["lo", "eth0", "eth1"]
+    assert lines[1].startswith("eth0 10.213.11.") and lines[2].startswith("eth1 10.213.12.")
