@@ -74,6 +74,8 @@ def run_with(backend: Backend, body: Callable[[Store], Awaitable[Any]], timeout:
 
     async def main() -> Any:
         store = backend.open()
+        if isinstance(store, CachedStore):
+            await store.start()  # as the API server does before serving
         try:
             return await asyncio.wait_for(body(store), timeout)
         finally:

@@ -312,3 +312,17 @@ def test_data_survives_reopen(backend: Backend):
         assert nxt.mod_revision == rev + 1
 
     run_with(backend, read)
+
+
+def test_watch_from_zero_starts_when_watch_is_called(backend: Backend):
+    p = backend.key("z/")
+
+    async def body(s: Store) -> None:
+        await s.create(f"{p}before", b"b")
+        watch = s.watch(p, 0)
+        after = await s.create(f"{p}after", b"a")  # written before the first read of the watch
+        (ev,) = await take(watch, 1)
+        assert ev.kv == after
+        await watch.aclose()  # type: ignore[attr-defined]
+
+    run_with(backend, body)

@@ -56,7 +56,7 @@ class CachedStore:
         self._ring = EventRing(0, capacity)
         self._task: asyncio.Task[None] | None = None
         self._ready: asyncio.Event | None = None
-        self._started = False
+        self._written = 0  # the newest revision of a write made through this cache
 
     @property
     def revision(self) -> int:
@@ -178,6 +178,10 @@ class CachedStore:
     def watch(self, prefix: str, from_revision: int, *, progress_interval: float = 0.0) -> AsyncIterator[Event]:
         """Events under `prefix` after `from_revision` (0: from now); BOOKMARKs every
         `progress_interval` seconds of quiet when asked."""
+        if from_revision <= 0 and self._ready is not None:
+            # "now", fixed when watch() is called: our own writes count even before their
+            # events come back through the backend watch
+            from_revision = max(self._ring.revision, self._written)
         return self._watch(prefix, from_revision, progress_interval)
 
     async def _watch(self, prefix: str, from_revision: int, progress_interval: float) -> AsyncIterator[Event]:
@@ -205,17 +209,21 @@ class CachedStore:
 
     # writes go to the backend
 
+    def _wrote(self, kv: KeyValue) -> KeyValue:
+        self._written = max(self._written, kv.mod_revision)
+        return kv
+
     async def create(self, key: str, value: bytes) -> KeyValue:
-        return await self.store.create(key, value)
+        return self._wrote(await self.store.create(key, value))
 
     async def update(self, key: str, value: bytes, expected_mod_revision: int) -> KeyValue:
-        return await self.store.update(key, value, expected_mod_revision)
+        return self._wrote(await self.store.update(key, value, expected_mod_revision))
 
     async def guaranteed_update(self, key: str, fn: UpdateFn, *, ignore_not_found: bool = False) -> KeyValue:
-        return await self.store.guaranteed_update(key, fn, ignore_not_found=ignore_not_found)
+        return self._wrote(await self.store.guaranteed_update(key, fn, ignore_not_found=ignore_not_found))
 
     async def delete(self, key: str, expected_mod_revision: int = 0) -> KeyValue:
-        return await self.store.delete(key, expected_mod_revision)
+        return self._wrote(await self.store.delete(key, expected_mod_revision))
 
     async def compact(self, revision: int) -> None:
         await self.store.compact(revision)

@@ -68,6 +68,7 @@ class EtcdStore:
         if not self._endpoints:
             raise StorageError("no etcd endpoints")
         self._current = 0
+        self._seen = 0  # the newest revision any response carried
         self._session: aiohttp.ClientSession | None = None
 
     def _http(self) -> aiohttp.ClientSession:
@@ -101,6 +102,9 @@ class EtcdStore:
         except aiohttp.ClientError as e:
             raise StorageError(f"etcd: {e}") from e
         out: dict[str, Any] = orjson.loads(data) if data else {}
+        seen = int(out.get("header", {}).get("revision", 0))
+        if seen > self._seen:
+            self._seen = seen
         if status != 200:
             msg = str(out.get("message") or out.get("error") or data[:200])
             if COMPACTED_MSG in msg:
@@ -201,7 +205,11 @@ class EtcdStore:
 
     # watch
 
-    async def watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
+    def watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
+        # "now" is the newest revision this client has seen, fixed when watch() is called
+        return self._watch(prefix, from_revision if from_revision > 0 else self._seen)
+
+    async def _watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
         if from_revision <= 0:
             from_revision = await self.current_revision()
         req = {"create_request": {

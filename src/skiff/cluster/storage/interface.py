@@ -9,7 +9,8 @@ checks them):
 - `get`/`list` at `revision=0` read the newest state; at `revision=R` the state right
   after revision R was written. `R` below the compaction point raises `Compacted`.
 - `watch(prefix, R)` yields every event with revision > R, in revision order, none
-  skipped. `R=0` means "from the revision current when iteration starts". `R` below the
+  skipped. `R=0` means "from the newest revision this store instance
+  knows when watch() is called" (etcd: the newest its responses carried). `R` below the
   compaction point raises `Compacted` (the API server answers 410 Gone).
 - DELETED events carry the last value with `mod_revision` = the delete's revision.
 """

@@ -149,10 +149,11 @@ class MemoryStore:
 
     # watch and maintenance
 
-    async def watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
+    def watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
+        return self._watch(prefix, from_revision if from_revision > 0 else self._rev)
+
+    async def _watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
         self._check_open()
-        if from_revision <= 0:
-            from_revision = self._rev
         if from_revision < self._compacted:
             raise Compacted(from_revision, self._compacted)
         async for ev in self._ring.follow(prefix, from_revision):

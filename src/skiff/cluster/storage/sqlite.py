@@ -206,9 +206,11 @@ class SqliteStore:
 
     # watch
 
-    async def watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
+    def watch(self, prefix: str, from_revision: int) -> AsyncIterator[Event]:
+        return self._watch(prefix, from_revision if from_revision > 0 else self._ring.revision)
+
+    async def _watch(self, prefix: str, rev: int) -> AsyncIterator[Event]:
         self._start()
-        rev = from_revision if from_revision > 0 else self._ring.revision
         while True:
             if rev < self._ring.base:
                 events, rev = await self._read(_events_between, prefix, rev, self._ring.base)
