@@ -17,10 +17,32 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report  # noqa: E402
 from bench.stats import Summary, ratio, summarize, verdict  # noqa: E402
-from bench.targets import Client, DockerdTarget, SkiffTarget, prepare, running  # noqa: E402
+from bench.targets import (  # noqa: E402
+    Client,
+    DockerdBridgeTarget,
+    DockerdTarget,
+    SkiffTarget,
+    prepare,
+    running,
+)
 
 TARGET = 0.2
+BRIDGE_NOTE = ("dockerd runs with `--bridge` on a bridge the script made, `--iptables=true --ip-masq=true` "
+               "(its DOCKER chains and rules are removed afterwards); skiff on its own default bridge, "
+               "with its iptables rules.")
 NONE = ["--network", "none"]
+
+
+BRIDGE_REF = "docker CLI -> dockerd, its own bridge"
+
+
+def bridge_cases(skiff: SkiffTarget | None, dockerd: DockerdTarget) -> list[tuple[str, Client, list[str]]]:
+    """--bridge: both engines on their default bridge network (no --network flag)."""
+    out = []
+    if skiff:
+        out += [("skiff CLI -> skiff, default bridge", skiff.skiff_client(), []),
+                ("docker CLI -> skiff, default bridge", skiff.docker_client(), [])]
+    return out + [(BRIDGE_REF, dockerd.docker_client(), [])]
 
 
 def cases(skiff: SkiffTarget | None, dockerd: DockerdTarget) -> list[tuple[str, Client, list[str]]]:
@@ -52,8 +74,8 @@ def measure(cases_: list[tuple[str, Client, list[str]]], n: int, warmup: int) ->
     return results
 
 
-def render(results: dict[str, list[float] | str], n: int, warmup: int) -> str:
-    ref_label = "docker CLI -> dockerd, --network none"
+def render(results: dict[str, list[float] | str], n: int, warmup: int, bridge: bool = False) -> str:
+    ref_label = BRIDGE_REF if bridge else "docker CLI -> dockerd, --network none"
     ref = results.get(ref_label)
     ref_median = summarize(ref).median if isinstance(ref, list) and ref else None
     rows = []
@@ -67,7 +89,8 @@ def render(results: dict[str, list[float] | str], n: int, warmup: int) -> str:
         rows.append([label, f"{s.median * 1000:.0f}", f"{s.p90 * 1000:.0f}",
                      f"{s.low * 1000:.0f}–{s.high * 1000:.0f}", r, check])
     body = [
-        "## `run --rm busybox true` (bench/bench_run.py)",
+        ("## `run --rm busybox true` on the default bridge (bench/bench_run.py --bridge)" if bridge
+         else "## `run --rm busybox true` (bench/bench_run.py)"),
         "",
         f"Measured {report.stamp()} at commit {report.git_rev()} on: {report.machine()}.",
         "",
@@ -76,22 +99,28 @@ def render(results: dict[str, list[float] | str], n: int, warmup: int) -> str:
         "",
         report.table(["client -> engine", "median ms", "p90 ms", "range ms", "ratio", "target 1/5"], rows),
         "",
-        f"Reproduce: `sudo .venv/bin/python bench/bench_run.py -n {n} --warmup {warmup}`",
+        *([BRIDGE_NOTE] if bridge else []),
+        "" if bridge else None,
+        f"Reproduce: `sudo .venv/bin/python bench/bench_run.py -n {n} --warmup {warmup}"
+        f"{' --bridge' if bridge else ''}`",
     ]
-    return "\n".join(body)
+    return "\n".join(line for line in body if line is not None)
 
 
 def main() -> None:
     ap = report.arg_parser(__doc__)
     ap.add_argument("-n", type=int, default=30, help="timed iterations per combination")
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--bridge", action="store_true",
+                    help="both engines on their default bridge (dockerd on its own bridge, iptables on)")
     args = ap.parse_args()
     archive = prepare()
     skiff = None if args.reference_only else SkiffTarget(archive)
-    dockerd = DockerdTarget(archive)
+    dockerd = DockerdBridgeTarget(archive) if args.bridge else DockerdTarget(archive)
     with running(skiff, dockerd):
-        results = measure(cases(skiff, dockerd), args.n, args.warmup)
-    report.publish("bench_run", render(results, args.n, args.warmup), args)
+        results = measure((bridge_cases if args.bridge else cases)(skiff, dockerd), args.n, args.warmup)
+    name = "bench_run_bridge" if args.bridge else "bench_run"
+    report.publish(name, render(results, args.n, args.warmup, args.bridge), args)
 
 
 if __name__ == "__main__":

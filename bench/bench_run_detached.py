@@ -16,14 +16,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report  # noqa: E402
+from bench.bench_run import BRIDGE_NOTE  # noqa: E402
 from bench.stats import ratio, summarize, verdict  # noqa: E402
-from bench.targets import Client, DockerdTarget, SkiffTarget, prepare, running  # noqa: E402
+from bench.targets import (  # noqa: E402
+    Client,
+    DockerdBridgeTarget,
+    DockerdTarget,
+    SkiffTarget,
+    prepare,
+    running,
+)
 
 TARGET = 0.2
 REF = "docker CLI -> dockerd"
+NONE = ["--network", "none"]
 
 
-def one_round(clients: list[Client], count: int) -> dict[str, tuple[float, float]]:
+def one_round(clients: list[Client], count: int, net: list[str] = NONE) -> dict[str, tuple[float, float]]:
     """Per client: (seconds to start `count` containers one by one, seconds for one `rm -f` of them all).
 
     The clients take turns container by container, so load from elsewhere on the machine falls
@@ -35,7 +44,7 @@ def one_round(clients: list[Client], count: int) -> dict[str, tuple[float, float
         for client in clients:
             t0 = time.perf_counter()
             ids[client.label].append(
-                client.must("run", "-d", "--network", "none", "busybox", "sleep", "3600", timeout=120).strip())
+                client.must("run", "-d", *net, "busybox", "sleep", "3600", timeout=120).strip())
             started[client.label] += time.perf_counter() - t0
     out = {}
     for client in clients:
@@ -49,7 +58,8 @@ def one_round(clients: list[Client], count: int) -> dict[str, tuple[float, float
     return out
 
 
-def render(results: dict[str, list[tuple[float, float]] | str], count: int, rounds: int) -> str:
+def render(results: dict[str, list[tuple[float, float]] | str], count: int, rounds: int,
+           bridge: bool = False) -> str:
     ref = results.get(REF)
     ref_run = summarize([r[0] for r in ref]).median if isinstance(ref, list) else None
     ref_rm = summarize([r[1] for r in ref]).median if isinstance(ref, list) else None
@@ -65,7 +75,9 @@ def render(results: dict[str, list[tuple[float, float]] | str], count: int, roun
                      "" if label == REF or not ref_run else verdict(run_s, ref_run, TARGET),
                      f"{rm_s:.2f} ({ratio(rm_s, ref_rm):.2f})" if ref_rm else f"{rm_s:.2f}"])
     return "\n".join([
-        f"## {count} × `run -d --network none busybox sleep 3600`, then `rm -f` (bench/bench_run_detached.py)",
+        (f"## {count} × `run -d busybox sleep 3600` on the default bridge, then `rm -f` "
+         "(bench/bench_run_detached.py --bridge)" if bridge else
+         f"## {count} × `run -d --network none busybox sleep 3600`, then `rm -f` (bench/bench_run_detached.py)"),
         "",
         f"Measured {report.stamp()} at commit {report.git_rev()} on: {report.machine()}.",
         "",
@@ -77,7 +89,9 @@ def render(results: dict[str, list[tuple[float, float]] | str], count: int, roun
         report.table(["client -> engine", f"{count} × run -d, s", "per container, ms", "ratio", "target 1/5",
                       "rm -f all, s (ratio)"], rows),
         "",
-        f"Reproduce: `sudo .venv/bin/python bench/bench_run_detached.py -c {count} --rounds {rounds}`",
+        *([BRIDGE_NOTE, ""] if bridge else []),
+        f"Reproduce: `sudo .venv/bin/python bench/bench_run_detached.py -c {count} --rounds {rounds}"
+        f"{' --bridge' if bridge else ''}`",
     ])
 
 
@@ -86,26 +100,30 @@ def main() -> None:
     ap.add_argument("-c", "--count", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--warmup", type=int, default=2, help="untimed run -d/rm -f per client first")
+    ap.add_argument("--bridge", action="store_true",
+                    help="both engines on their default bridge (dockerd on its own bridge, iptables on)")
     args = ap.parse_args()
     archive = prepare()
     skiff = None if args.reference_only else SkiffTarget(archive)
-    dockerd = DockerdTarget(archive)
+    dockerd = DockerdBridgeTarget(archive) if args.bridge else DockerdTarget(archive)
+    net = [] if args.bridge else NONE
     results: dict[str, list[tuple[float, float]] | str] = {}
     with running(skiff, dockerd):
         clients = [skiff.skiff_client(), skiff.docker_client()] if skiff else []
         clients.append(dockerd.docker_client())
         try:
             if args.warmup:
-                one_round(clients, args.warmup)
+                one_round(clients, args.warmup, net)
             for r in range(args.rounds):
-                for label, figures in one_round(clients, args.count).items():
+                for label, figures in one_round(clients, args.count, net).items():
                     results.setdefault(label, []).append(figures)  # type: ignore[union-attr]
                 print(f"round {r + 1} done", file=sys.stderr)
         except RuntimeError as e:
             print(f"failed: {e}\n{skiff.diagnose() if skiff else ''}", file=sys.stderr)
             for client in clients:
                 results[client.label] = str(e)[-300:]
-    report.publish("bench_run_detached", render(results, args.count, args.rounds), args)
+    name = "bench_run_detached_bridge" if args.bridge else "bench_run_detached"
+    report.publish(name, render(results, args.count, args.rounds, args.bridge), args)
 
 
 if __name__ == "__main__":

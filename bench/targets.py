@@ -25,6 +25,7 @@ from tests.support.engine import Engine  # noqa: E402
 
 from bench import report  # noqa: E402
 from bench.procmem import processes  # noqa: E402
+from bench.refbridge import RefBridge  # noqa: E402
 
 
 def skiff_cli() -> list[str]:
@@ -215,3 +216,26 @@ def fresh_bytecode() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src" / "skiff")], check=False,
                    stdout=subprocess.DEVNULL, env={k: v for k, v in os.environ.items()
                                                    if k != "PYTHONDONTWRITEBYTECODE"})
+
+
+class DockerdBridgeTarget(DockerdTarget):
+    """The reference dockerd on a bridge the benchmark made, with its iptables rules (issue 3:
+    default-bridge runs are compared with dockerd on its own bridge under another name)."""
+
+    name = "dockerd-bridge"
+
+    def __init__(self, archive: Path):
+        self.bridge = RefBridge()
+        self.ref = Dockerd(network_args=self.bridge.dockerd_args())
+        self.archive = archive
+
+    def start(self) -> DockerdBridgeTarget:
+        self.bridge.__enter__()
+        super().start()
+        return self
+
+    def cleanup(self) -> None:
+        try:
+            super().cleanup()
+        finally:
+            self.bridge.__exit__(None, None, None)

@@ -69,10 +69,17 @@ def unavailable_reason() -> str | None:
     return None
 
 
+# The default: no bridge and no iptables, so the host's network config is never touched.
+# (bench/ passes a bridge it made and --iptables=true, and removes dockerd's chains after.)
+NO_NETWORK_ARGS = ["--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false", "--bridge=none"]
+
+
 class Dockerd:
     """A reference dockerd + containerd pair on private paths, driven like tests.support.engine.Engine."""
 
-    def __init__(self, root: Path | None = None, prefix: str | None = None):
+    def __init__(self, root: Path | None = None, prefix: str | None = None,
+                 network_args: list[str] | None = None):
+        self.network_args = network_args or NO_NETWORK_ARGS
         self.root = root or Path(tempfile.mkdtemp(prefix="skref-", dir="/tmp"))
         self.prefix = prefix or "skref" + secrets.token_hex(3)
         self.data_root = self.root / "data"
@@ -123,8 +130,7 @@ class Dockerd:
         cmd = ["dockerd", "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
                "--pidfile", str(self.root / "dockerd.pid"), "-H", self.host,
                "--config-file", str(config), "--containerd", self.ctd_socket,
-               "--iptables=false", "--ip6tables=false", "--ip-forward=false", "--ip-masq=false",
-               "--bridge=none", "--userland-proxy=false", "--storage-driver=overlay2",
+               *self.network_args, "--userland-proxy=false", "--storage-driver=overlay2",
                "--exec-opt", "native.cgroupdriver=cgroupfs", "--cgroup-parent", "/" + self.prefix,
                "--group", "root", "--log-level", "warn"]
         log = open(self.log_path, "ab")
