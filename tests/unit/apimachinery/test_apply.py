@@ -158,3 +158,13 @@ def test_conflict_names_the_subresource_and_apply_managers_plainly():
     with pytest.raises(ApiError) as info:
         server_side_apply(live, deployment(replicas=3), "other", False, DEPLOY)
     assert info.value.message == 'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas'
+
+
+def test_update_without_a_schema_argument_finds_the_kinds_schema():
+    # importing the kinds (as the API server does) registers the lookup
+    obj = deployment()
+    update_managed_fields(None, obj, "kubectl-create", "Update")
+    v1 = obj["metadata"]["managedFields"][0]["fieldsV1"]
+    assert v1["f:spec"]["f:selector"] == {}  # atomic, as with the schema passed
+    assert "." not in v1["f:spec"]  # a struct is not a member of the set
+    assert 'k:{"name":"nginx"}' in v1["f:spec"]["f:template"]["f:spec"]["f:containers"]

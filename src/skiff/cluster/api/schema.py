@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from skiff.cluster.api import registry
+from skiff.cluster.apimachinery import apply
 from skiff.cluster.apimachinery.fieldschema import SchemaNode
 
 KUBERNETES_VERSION = "v1.32.0"
@@ -224,3 +226,11 @@ def patch_meta(schema: dict[str, Any] | None) -> tuple[str, str, str]:
 def node_for(definition_name: str) -> SchemaNode:
     """The kind's schema as a SchemaNode, for strategic merge patch and server-side apply."""
     return SchemaNode({"$ref": _REF_PREFIX + definition_name}, resolve)
+
+
+def node_for_kind(api_version: str, kind: str) -> SchemaNode | None:
+    res = registry.for_api_version(api_version, kind)
+    return node_for(res.definition) if res is not None else None
+
+
+apply.use_schema_lookup(node_for_kind)

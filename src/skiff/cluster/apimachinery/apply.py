@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,23 @@ from skiff.cluster.apimachinery.meta import now_rfc3339
 from skiff.cluster.apimachinery.patch import strip_directives
 
 Obj = dict[str, Any]
+
+# Finds a kind's schema from apiVersion and kind when a caller passes none; cluster/api
+# registers it (apimachinery cannot import the kinds), so managedFields always know the
+# list types and atomic fields.
+SchemaLookup = Callable[[str, str], SchemaNode | None]
+_schema_lookup: SchemaLookup | None = None
+
+
+def use_schema_lookup(lookup: SchemaLookup) -> None:
+    global _schema_lookup
+    _schema_lookup = lookup
+
+
+def _schema(obj: Obj | None, given: SchemaNode | None) -> SchemaNode | None:
+    if given is not None or _schema_lookup is None or not obj:
+        return given
+    return _schema_lookup(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
 
 
 class Entry:
@@ -93,6 +111,7 @@ def update_managed_fields(old: Obj | None, new: Obj, manager: str, operation: st
                           kind_schema: SchemaNode | None = None, subresource: str = "",
                           now: datetime | None = None) -> None:
     """Record in new.metadata.managedFields that `manager` set what changed from old to new."""
+    kind_schema = _schema(new, kind_schema)
     new_md = new.setdefault("metadata", {})
     if "managedFields" not in new_md and old is not None:
         entries = read_entries(old)
@@ -166,6 +185,7 @@ def server_side_apply(live: Obj | None, applied: Obj, manager: str, force: bool,
     if not isinstance(applied, dict):
         raise bad_request("apply configuration must be an object")
     applied = strip_directives(applied)
+    kind_schema = _schema(applied, kind_schema)
     applied_md = applied.get("metadata") or {}
     if applied_md.get("managedFields"):
         raise bad_request("metadata.managedFields must be nil")
