@@ -250,3 +250,23 @@ def test_from_pulls_a_missing_image_from_a_registry(engine, tmp_path, tags):
         server.wait(10)
     assert "Pulling from lib/pulled-base" in out
     assert ok(engine.docker("run", "--rm", "--network", "none", "skb-pulled:1", "cat", "/p")) == "on-pulled\n"
+
+
+def test_docker_cli_without_buildkit_variable_falls_back_to_the_classic_builder(engine, tmp_path, tags):
+    env = {k: v for k, v in engine.env.items() if k != "DOCKER_BUILDKIT"}
+    if subprocess.run(["docker", "buildx", "version"], env=env, capture_output=True).returncode == 0:
+        pytest.skip("buildx is installed: the docker CLI then needs DOCKER_BUILDKIT=0 (docs/build.md)")
+    ctx = write_context(tmp_path / "c", "FROM busybox\nLABEL default=cli\n")
+    tags.append("skb-default:1")
+    proc = subprocess.run(["docker", "build", "-t", "skb-default:1", str(ctx)], env=env, capture_output=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "Successfully tagged skb-default:1" in proc.stdout.decode()
+
+
+def test_null_build_args_keep_the_default(engine, tags):
+    tags.append("skb-null:1")
+    status, msgs = post_build(engine, "t=skb-null:1&buildargs=%7B%22V%22%3Anull%7D",
+                              tar_of({"Dockerfile": b"FROM busybox\nARG V=dflt\nRUN echo \"$V\" > /v\n"}))
+    assert status == 200 and not [m for m in msgs if "error" in m]
+    assert ok(engine.docker("run", "--rm", "--network", "none", "skb-null:1", "cat", "/v")) == "dflt\n"

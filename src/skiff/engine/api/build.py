@@ -66,7 +66,8 @@ def _json_map(raw: str | None, what: str) -> dict[str, str]:
         raise InvalidArgument(f"failed to parse {what}: invalid JSON") from None
     if not isinstance(value, dict):
         raise InvalidArgument(f"failed to parse {what}: expected a JSON object")
-    return {str(k): "" if v is None else str(v) for k, v in value.items()}
+    # a null build arg is one the client named without a value: the Dockerfile's default stands
+    return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
 def options(query) -> BuildOptions:

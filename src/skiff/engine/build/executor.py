@@ -18,8 +18,15 @@ from skiff.engine.build.shellwords import process_word
 
 def _label_instruction(labels: dict[str, str], line: int) -> Instruction:
     from skiff.engine.build.instructions import to_instruction
-    text = "LABEL " + " ".join(f'"{k}"="{v}"' for k, v in sorted(labels.items()))
+    text = "LABEL " + " ".join(f"{_quoted(k)}={_quoted(v)}" for k, v in sorted(labels.items()))
     return to_instruction(node_from_line(text, line, line), "\\")
+
+
+def _quoted(s: str) -> str:
+    """A --label key or value as a LABEL word: bare when it can be, else double-quoted."""
+    if s and not any(c.isspace() or c in "\"'\\$=" for c in s):
+        return s
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$") + '"'
 
 
 def total_steps(df: Dockerfile, stages: list[Stage]) -> int:

@@ -34,6 +34,10 @@ class BuildService:
         self.images = images
         self.containers = containers
         self.root = os.path.join(data_root, "build")
+        # work dirs of builds an engine stop interrupted
+        if os.path.isdir(self.root):
+            for name in os.listdir(self.root):
+                _remove_tree(os.path.join(self.root, name))
 
     async def prepare(self, body: BinaryIO, opts: BuildOptions) -> Prepared:
         """Unpack the context and parse the Dockerfile; InvalidArgument (400) on bad input."""
