@@ -30,6 +30,7 @@ from skiff.cluster.apiserver.metrics import Metrics
 from skiff.cluster.apiserver.objects import ObjectStore
 from skiff.cluster.serverflags import ServerOptions, parse
 from skiff.cluster.storage import open_store
+from skiff.cluster.storage.compactor import Compactor
 
 log = logging.getLogger("skiff.server")
 
@@ -98,6 +99,8 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
         ctx.ready = True
         log.info("skiff server ready at %s (kubeconfig %s)", server_url(opts), opts.write_kubeconfig)
         tasks.append(asyncio.create_task(lifecycle.run_loops(ctx), name="namespace-loops"))
+        # every 5 minutes, compact to the revision of 5 minutes before (as the apiserver does to etcd)
+        tasks.append(asyncio.create_task(Compactor(store).run(), name="compactor"))
         for name, start in COMPONENTS:
             if name == "agent" and opts.disable_agent:
                 continue
