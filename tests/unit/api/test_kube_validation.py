@@ -206,3 +206,9 @@ def test_cron_schedules(schedule, ok):
 def test_cluster_scoped_rejects_namespace():
     node = {"metadata": {"name": "n1", "namespace": "default"}}
     assert fields(strategy.validate(R("", "v1", "nodes"), node)) == ["metadata.namespace"]
+
+
+def test_image_with_surrounding_whitespace():
+    causes = strategy.validate(PODS, pod(containers=[{"name": "a", "image": " nginx"}]))
+    assert causes == [{"type": "FieldValueInvalid", "field": "spec.containers[0].image",
+                       "message": 'Invalid value: " nginx": must not have leading or trailing whitespace'}]

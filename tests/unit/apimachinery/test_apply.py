@@ -168,3 +168,10 @@ def test_update_without_a_schema_argument_finds_the_kinds_schema():
     assert v1["f:spec"]["f:selector"] == {}  # atomic, as with the schema passed
     assert "." not in v1["f:spec"]  # a struct is not a member of the set
     assert 'k:{"name":"nginx"}' in v1["f:spec"]["f:template"]["f:spec"]["f:containers"]
+
+
+def test_main_resource_writes_do_not_own_status():
+    obj = deployment()
+    obj["status"] = {}
+    update_managed_fields(None, obj, "kubectl-create", "Update", DEPLOY)
+    assert "f:status" not in obj["metadata"]["managedFields"][0]["fieldsV1"]

@@ -57,8 +57,11 @@ def container(c: Any, path: str, volumes: set[str]) -> Causes:
     if not isinstance(c, dict):
         return [fe.required(path)]
     causes = _dns_label(c.get("name"), f"{path}.name")
-    if not c.get("image"):
+    image = c.get("image")
+    if not image:
         causes.append(fe.required(f"{path}.image"))
+    elif isinstance(image, str) and image != image.strip():
+        causes.append(fe.invalid(f"{path}.image", image, "must not have leading or trailing whitespace"))
     policy = c.get("imagePullPolicy")
     if policy is not None and policy not in PULL_POLICIES:
         causes.append(fe.not_supported(f"{path}.imagePullPolicy", policy, PULL_POLICIES))

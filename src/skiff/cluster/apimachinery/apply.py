@@ -92,6 +92,14 @@ def write_entries(obj: Obj, entries: list[Entry]) -> None:
         md.pop("managedFields", None)
 
 
+def _tracked(paths: set[Path], subresource: str) -> set[Path]:
+    """The fields an operation may own: a main-resource write never owns status (the server
+    resets it), a status write owns only status."""
+    if subresource == "status":
+        return {p for p in paths if p[0] == "f:status"}
+    return {p for p in paths if p[0] != "f:status"}
+
+
 def _is_leaf(path: Path, paths: set[Path]) -> bool:
     n = len(path)
     return not any(len(p) > n and p[:n] == path for p in paths)
@@ -117,8 +125,8 @@ def update_managed_fields(old: Obj | None, new: Obj, manager: str, operation: st
         entries = read_entries(old)
     else:
         entries = read_entries(new)
-    old_set = fieldset.field_set(old, kind_schema) if old is not None else set()
-    new_set = fieldset.field_set(new, kind_schema)
+    old_set = _tracked(fieldset.field_set(old, kind_schema), subresource) if old is not None else set()
+    new_set = _tracked(fieldset.field_set(new, kind_schema), subresource)
     changed = _changed(old, new, old_set, new_set)
     removed = old_set - new_set
     mine = None
@@ -189,7 +197,7 @@ def server_side_apply(live: Obj | None, applied: Obj, manager: str, force: bool,
     applied_md = applied.get("metadata") or {}
     if applied_md.get("managedFields"):
         raise bad_request("metadata.managedFields must be nil")
-    applied_set = fieldset.field_set(applied, kind_schema)
+    applied_set = _tracked(fieldset.field_set(applied, kind_schema), subresource)
     entries = read_entries(live)
     base: Obj = copy.deepcopy(live) if live is not None else {}
 
