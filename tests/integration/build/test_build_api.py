@@ -40,14 +40,6 @@ def post_build(engine, query: str, body: bytes) -> tuple[int, list[dict] | dict]
     return status, [json.loads(line) for line in raw.splitlines() if line.strip()]
 
 
-@pytest.fixture
-def tags(engine):
-    made: list[str] = []
-    yield made
-    if made:
-        engine.docker("rmi", "-f", *made)
-
-
 def test_rebuild_is_all_cache_hits_and_no_cache_is_none(engine, tmp_path, tags):
     ctx = write_context(tmp_path / "c", "FROM busybox\nENV A=1\nRUN echo built > /f\nCOPY x /x\nCMD [\"cat\", \"/f\"]\n",
                         {"x": "x\n"})

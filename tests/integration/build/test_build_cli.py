@@ -10,14 +10,6 @@ from tests.support.procs import ok
 pytestmark = [pytest.mark.root]
 
 
-@pytest.fixture
-def tags(engine):
-    made: list[str] = []
-    yield made
-    if made:
-        engine.docker("rmi", "-f", *made)
-
-
 def test_help_lists_docker_flags(engine):
     out = ok(engine.skiff("build", "--help"))
     assert "Usage:  skiff build [OPTIONS] PATH | URL | -" in out
