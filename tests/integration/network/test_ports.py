@@ -238,3 +238,18 @@ def test_iptables_false_leaves_ports_to_the_userland_proxy(busybox_archive):
         assert iptables_lines(eng.prefix) == []
     finally:
         eng.cleanup()
+
+
+def test_published_port_reached_from_another_network(engine, names):
+    net, web, port = "pt-net-" + secrets.token_hex(3), names(), free_port()
+    ok(engine.docker("network", "create", net))
+    try:
+        info = run_httpd(engine, web, "--network", net, "-p", f"{port}:80")
+        body = f"hello-{info['Config']['Hostname']}\n"
+        # from the default bridge: the networks are isolated, so this goes through the userland proxy
+        assert nc_get(engine, ["run", "--rm", "busybox"], host_address(), port) == body
+        # from the same network: NAT, hairpin
+        assert nc_get(engine, ["run", "--rm", "--network", net, "busybox"], host_address(), port) == body
+    finally:
+        engine.docker("rm", "-f", web)
+        engine.docker("network", "rm", net)

@@ -118,7 +118,11 @@ def test_rules_render():
             ports_rules.Published(PortBinding("udp", 53, "192.0.2.2", 5353), "10.9.0.3", "skt0"),
             ports_rules.Published(PortBinding("tcp", 81, "127.0.0.1", 8081), "10.9.0.3", "skt0")]
     assert lines(ports_rules.render("skt", pubs)) == {
-        "skt-DNAT": ["-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.9.0.2:80",
+        "skt-DNAT": ["-i skt0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.9.0.2:80",
+                     "-i skt+ -p tcp -m tcp --dport 8080 -j RETURN",
+                     "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.9.0.2:80",
+                     "-i skt0 -d 192.0.2.2/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.9.0.3:53",
+                     "-i skt+ -d 192.0.2.2/32 -p udp -m udp --dport 5353 -j RETURN",
                      "-d 192.0.2.2/32 -p udp -m udp --dport 5353 -j DNAT --to-destination 10.9.0.3:53"],
         "skt-HAIRPIN": ["-s 10.9.0.2/32 -d 10.9.0.2/32 -p tcp -m tcp --dport 80 -j MASQUERADE",
                         "-s 10.9.0.3/32 -d 10.9.0.3/32 -p udp -m udp --dport 53 -j MASQUERADE"],

@@ -6,7 +6,8 @@ batch per change, through `Iptables.restore`:
 
 - nat `<P>-DNAT`, jumped from PREROUTING (any local destination) and from OUTPUT (local
   destinations outside 127/8: the kernel does not route DNAT'd loopback traffic, so the
-  userland proxy serves 127.0.0.1): host port → container address and port.
+  userland proxy serves 127.0.0.1): host port → container address and port, except for
+  traffic from another of the engine's bridges, which the userland proxy serves.
 - nat `<P>-HAIRPIN`, jumped from POSTROUTING: a container reaching its own published port
   through a host address gets masqueraded, or its reply would skip the DNAT's reverse.
 - filter `<P>-PORTS`, jumped from FORWARD: accept the DNAT'd traffic into the bridge.
@@ -62,8 +63,14 @@ def render(prefix: str, published: list[Published]) -> dict[tuple[str, str], lis
             continue  # loopback bindings are the userland proxy's alone
         dst = ("-d", f"{b.host_ip}/32") if b.host_ip else ()
         match = ("-p", b.proto, "-m", b.proto)
-        dnat.append(Rule("nat", c["dnat"], (*dst, *match, "--dport", str(b.host_port),
-                                            "-j", "DNAT", "--to-destination", f"{p.container_ip}:{b.container_port}")))
+        to = ("-j", "DNAT", "--to-destination", f"{p.container_ip}:{b.container_port}")
+        port = (*dst, *match, "--dport", str(b.host_port))
+        # From the container's own network: NAT (hairpin). From another of our networks: left to
+        # the userland proxy, as the networks' isolation would drop the replies of a DNAT'd flow.
+        # From anywhere else (outside, the host): NAT.
+        dnat.append(Rule("nat", c["dnat"], ("-i", p.bridge, *port, *to)))
+        dnat.append(Rule("nat", c["dnat"], ("-i", f"{prefix}+", *port, "-j", "RETURN")))
+        dnat.append(Rule("nat", c["dnat"], (*port, *to)))
         hairpin.append(Rule("nat", c["hairpin"], ("-s", f"{p.container_ip}/32", "-d", f"{p.container_ip}/32", *match,
                                                   "--dport", str(b.container_port), "-j", "MASQUERADE")))
         # from outside the bridge only: between containers the network's own icc rule decides
