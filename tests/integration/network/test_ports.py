@@ -253,3 +253,16 @@ def test_published_port_reached_from_another_network(engine, names):
     finally:
         engine.docker("rm", "-f", web)
         engine.docker("network", "rm", net)
+
+
+def test_published_port_on_a_network_without_icc(engine, names):
+    net, web, port = "pt-noicc-" + secrets.token_hex(3), names(), free_port()
+    ok(engine.docker("network", "create", "-o", "com.docker.network.bridge.enable_icc=false", net))
+    try:
+        info = run_httpd(engine, web, "--network", net, "-p", f"{port}:80")
+        body = f"hello-{info['Config']['Hostname']}\n"
+        assert nc_get(engine, ["run", "--rm", "--network", net, "busybox"], host_address(), port) == body
+        assert nc_get(engine, ["exec", web], host_address(), port) == body
+    finally:
+        engine.docker("rm", "-f", web)
+        engine.docker("network", "rm", net)

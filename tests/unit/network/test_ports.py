@@ -172,3 +172,10 @@ def test_port_errors_reach_the_client_unwrapped():
         ports.bind_failed_message(PortBinding("tcp", 80, "", 8080), allocated=True)
     err = translate_start_error(msg)
     assert err.message == msg and err.status == 500
+
+
+def test_icc_off_sends_same_network_traffic_to_the_proxy():
+    pub = ports_rules.Published(PortBinding("tcp", 80, "", 8080), "10.9.0.2", "skt0", icc=False)
+    assert lines(ports_rules.render("skt", [pub]))["skt-DNAT"] == [
+        "-i skt+ -p tcp -m tcp --dport 8080 -j RETURN",
+        "-p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.9.0.2:80"]

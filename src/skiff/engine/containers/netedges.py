@@ -176,7 +176,7 @@ class NetworkEdges:
                         for b in self._load(c.id)]
             else:
                 reqs = ports.requests(cfg.get("ExposedPorts"), hc.get("PortBindings"), bool(hc.get("PublishAllPorts")))
-            bound = await self.mapper.publish(c.id, c.name, ep.ip, ep.bridge, reqs)
+            bound = await self.mapper.publish(c.id, c.name, ep.ip, ep.bridge, reqs, self._icc(ep.network_name))
             self._save(c.id, bound)
             if bound:
                 self._hairpin(c.id, ep.network_name)
@@ -189,6 +189,13 @@ class NetworkEdges:
             await self.detach(c.id)
             raise
         return bound
+
+    def _icc(self, network_name: str) -> bool:
+        with contextlib.suppress(Exception):
+            net = self.network.find(network_name)
+            if net is not None:
+                return bool(net.icc)  # the default bridge's comes from --icc
+        return True
 
     def _hairpin(self, cid: str, network_name: str) -> None:
         """Let the bridge send a frame back out of the port it came in on, so the container

@@ -79,7 +79,7 @@ class PortMapper:
         return False
 
     async def publish(self, cid: str, name: str, container_ip: str, bridge: str,
-                      reqs: list[PortRequest]) -> list[PortBinding]:
+                      reqs: list[PortRequest], icc: bool = True) -> list[PortBinding]:
         """Bind every requested host port and install its rules; all or nothing."""
         if not reqs:
             return []
@@ -95,7 +95,7 @@ class PortMapper:
                 raise PortAllocatedError(f"driver failed programming external connectivity on endpoint "
                                          f"{name.lstrip('/')} ({cid}): {e.message}") from None
             bindings = [b for b, _ in socks]
-            published = [ports_rules.Published(b, container_ip, bridge) for b in bindings]
+            published = [ports_rules.Published(b, container_ip, bridge, icc) for b in bindings]
             self._published[cid] = published
             try:
                 await asyncio.to_thread(self.rules.apply, self._all_published())

@@ -28,6 +28,7 @@ class Published:
     binding: PortBinding
     container_ip: str
     bridge: str
+    icc: bool = True  # False: the bridge drops traffic between its containers, so they use the proxy
 
 
 def chain_names(prefix: str) -> dict[str, str]:
@@ -65,10 +66,11 @@ def render(prefix: str, published: list[Published]) -> dict[tuple[str, str], lis
         match = ("-p", b.proto, "-m", b.proto)
         to = ("-j", "DNAT", "--to-destination", f"{p.container_ip}:{b.container_port}")
         port = (*dst, *match, "--dport", str(b.host_port))
-        # From the container's own network: NAT (hairpin). From another of our networks: left to
-        # the userland proxy, as the networks' isolation would drop the replies of a DNAT'd flow.
+        # From the container's own network: NAT (hairpin), unless icc is off there. From another
+        # of our networks: the userland proxy, as isolation would drop the replies of a NAT'd flow.
         # From anywhere else (outside, the host): NAT.
-        dnat.append(Rule("nat", c["dnat"], ("-i", p.bridge, *port, *to)))
+        if p.icc:
+            dnat.append(Rule("nat", c["dnat"], ("-i", p.bridge, *port, *to)))
         dnat.append(Rule("nat", c["dnat"], ("-i", f"{prefix}+", *port, "-j", "RETURN")))
         dnat.append(Rule("nat", c["dnat"], (*port, *to)))
         hairpin.append(Rule("nat", c["hairpin"], ("-s", f"{p.container_ip}/32", "-d", f"{p.container_ip}/32", *match,
