@@ -58,7 +58,7 @@ def etcd_server():
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("etcd", marks=pytest.mark.interop),
-                        "cached-memory", "cached-sqlite"])
+                        "cached-memory", "cached-sqlite", pytest.param("cached-etcd", marks=pytest.mark.interop)])
 def backend(request, tmp_path) -> Backend:
     prefix = f"/t{uuid.uuid4().hex[:8]}/"
     if request.param.endswith("memory"):
@@ -66,7 +66,7 @@ def backend(request, tmp_path) -> Backend:
     if request.param.endswith("sqlite"):
         return Backend(request.param, "", tmp_path, prefix, durable=True)
     etcd = request.getfixturevalue("etcd_server")
-    return Backend("etcd", etcd.endpoint, tmp_path, prefix, durable=True, server=etcd)
+    return Backend(request.param, etcd.endpoint, tmp_path, prefix, durable=True, server=etcd)
 
 
 def run_with(backend: Backend, body: Callable[[Store], Awaitable[Any]], timeout: float = 60) -> Any:
