@@ -223,6 +223,7 @@ def patch_meta(schema: dict[str, Any] | None) -> tuple[str, str, str]:
     return strategy, key, list_type
 
 
+@functools.cache
 def node_for(definition_name: str) -> SchemaNode:
     """The kind's schema as a SchemaNode, for strategic merge patch and server-side apply."""
     return SchemaNode({"$ref": _REF_PREFIX + definition_name}, resolve)

@@ -92,27 +92,21 @@ def write_entries(obj: Obj, entries: list[Entry]) -> None:
         md.pop("managedFields", None)
 
 
-def _tracked(paths: set[Path], subresource: str) -> set[Path]:
+def _tracked(values: dict[Path, Any], subresource: str) -> dict[Path, Any]:
     """The fields an operation may own: a main-resource write never owns status (the server
     resets it), a status write owns only status."""
     if subresource == "status":
-        return {p for p in paths if p[0] == "f:status"}
-    return {p for p in paths if p[0] != "f:status"}
+        return {p: v for p, v in values.items() if p[0] == "f:status"}
+    return {p: v for p, v in values.items() if p[0] != "f:status"}
 
 
-def _is_leaf(path: Path, paths: set[Path]) -> bool:
-    n = len(path)
-    return not any(len(p) > n and p[:n] == path for p in paths)
+def _parents(paths: Any) -> set[Path]:
+    return {p[:i] for p in paths for i in range(1, len(p))}
 
 
-def _changed(old: Obj | None, new: Obj, old_set: set[Path], new_set: set[Path]) -> set[Path]:
-    changed = set()
-    for path in new_set:
-        if path not in old_set:
-            changed.add(path)
-        elif _is_leaf(path, new_set) and fieldset.value_at(old, path) != fieldset.value_at(new, path):
-            changed.add(path)
-    return changed
+def _changed(old: dict[Path, Any], new: dict[Path, Any]) -> set[Path]:
+    """Paths added, and leaves whose value differs."""
+    return {p for p, v in new.items() if p not in old or (v is not fieldset.MEMBER and old[p] != v)}
 
 
 def update_managed_fields(old: Obj | None, new: Obj, manager: str, operation: str = "Update",
@@ -125,10 +119,10 @@ def update_managed_fields(old: Obj | None, new: Obj, manager: str, operation: st
         entries = read_entries(old)
     else:
         entries = read_entries(new)
-    old_set = _tracked(fieldset.field_set(old, kind_schema), subresource) if old is not None else set()
-    new_set = _tracked(fieldset.field_set(new, kind_schema), subresource)
-    changed = _changed(old, new, old_set, new_set)
-    removed = old_set - new_set
+    old_values = _tracked(fieldset.field_values(old, kind_schema), subresource) if old is not None else {}
+    new_values = _tracked(fieldset.field_values(new, kind_schema), subresource)
+    changed = _changed(old_values, new_values)
+    removed = set(old_values) - set(new_values)
     mine = None
     for entry in entries:
         entry.fields -= removed
@@ -197,7 +191,9 @@ def server_side_apply(live: Obj | None, applied: Obj, manager: str, force: bool,
     applied_md = applied.get("metadata") or {}
     if applied_md.get("managedFields"):
         raise bad_request("metadata.managedFields must be nil")
-    applied_set = _tracked(fieldset.field_set(applied, kind_schema), subresource)
+    applied_values = _tracked(fieldset.field_values(applied, kind_schema), subresource)
+    applied_set = set(applied_values)
+    applied_parents = _parents(applied_set)
     entries = read_entries(live)
     base: Obj = copy.deepcopy(live) if live is not None else {}
 
@@ -206,10 +202,10 @@ def server_side_apply(live: Obj | None, applied: Obj, manager: str, force: bool,
         if entry.same_owner(manager, "Apply", subresource):
             continue
         for path in entry.fields & applied_set:
-            if not _is_leaf(path, applied_set):
-                continue
+            if path in applied_parents:
+                continue  # only leaves carry values that can conflict
             found, live_value = fieldset.value_at(base, path)
-            if found and live_value != fieldset.value_at(applied, path)[1]:
+            if found and live_value != applied_values[path]:
                 conflicts.append((entry, path))
     if conflicts and not force:
         conflicts.sort(key=lambda c: (c[0].manager, fieldset.path_text(c[1])))
@@ -225,12 +221,13 @@ def server_side_apply(live: Obj | None, applied: Obj, manager: str, force: bool,
             if entry is not mine:
                 others |= entry.fields
         removed: list[Path] = []
+        kept_parents = _parents(others | applied_set)
         for path in sorted(mine.fields - applied_set - others, key=len):
             if any(path[:len(r)] == r for r in removed):
                 continue  # its parent is gone already
-            if any(path[:i] in applied_set and _is_leaf(path[:i], applied_set) for i in range(1, len(path))):
+            if any(path[:i] in applied_set and path[:i] not in applied_parents for i in range(1, len(path))):
                 continue  # inside something still applied as a whole (an atomic selector)
-            if not any(len(p) > len(path) and p[:len(path)] == path for p in others | applied_set):
+            if path not in kept_parents:
                 fieldset.remove_path(result, path)
                 removed.append(path)
     else:

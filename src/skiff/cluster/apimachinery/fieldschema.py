@@ -14,25 +14,35 @@ Resolver = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 class SchemaNode:
-    __slots__ = ("raw", "resolved", "_resolve")
+    __slots__ = ("raw", "resolved", "_resolve", "_children")
 
     def __init__(self, raw: dict[str, Any], resolve: Resolver):
         self.raw = raw
         self._resolve = resolve
         self.resolved = resolve(raw) if "$ref" in raw else raw
+        self._children: dict[str, SchemaNode | None] = {}  # walked on every write: built once
 
     def child(self, name: str) -> SchemaNode | None:
+        if name in self._children:
+            return self._children[name]
+        node = None
         props = self.resolved.get("properties")
         if props and name in props:
-            return SchemaNode(props[name], self._resolve)
-        extra = self.resolved.get("additionalProperties")
-        if isinstance(extra, dict):
-            return SchemaNode(extra, self._resolve)
-        return None
+            node = SchemaNode(props[name], self._resolve)
+        else:
+            extra = self.resolved.get("additionalProperties")
+            if isinstance(extra, dict):
+                node = self._children.get("$additional") or SchemaNode(extra, self._resolve)
+                self._children["$additional"] = node
+        if len(self._children) < 256:  # map keys (labels, data) are unbounded
+            self._children[name] = node
+        return node
 
     def items(self) -> SchemaNode | None:
-        items = self.resolved.get("items")
-        return SchemaNode(items, self._resolve) if isinstance(items, dict) else None
+        if "$items" not in self._children:
+            items = self.resolved.get("items")
+            self._children["$items"] = SchemaNode(items, self._resolve) if isinstance(items, dict) else None
+        return self._children["$items"]
 
     def _ext(self, key: str, default: Any) -> Any:
         return self.raw.get(key, self.resolved.get(key, default))

@@ -35,21 +35,37 @@ def item_key(item: Any, keys: tuple[str, ...]) -> str:
     return "k:" + _compact(present)
 
 
-def field_set(obj: Any, node: SchemaNode | None) -> set[Path]:
-    """Every tracked path of `obj` (server-owned metadata left out)."""
-    out: set[Path] = set()
+class _Member:
+    """The value recorded for a path that has members below it (a map, a list item)."""
+
+    def __repr__(self) -> str:
+        return "<member>"
+
+
+MEMBER: Any = _Member()
+
+
+def field_values(obj: Any, node: SchemaNode | None) -> dict[Path, Any]:
+    """Every tracked path of `obj` with its value (MEMBER for paths with members below),
+    server-owned metadata left out."""
+    out: dict[Path, Any] = {}
     _walk(obj, node, (), out)
-    return {p for p in out if not any(p[:len(s)] == s for s in STRIPPED)}
+    return {p: v for p, v in out.items() if p[:2] not in STRIPPED and p[:1] not in STRIPPED}
 
 
-def _walk(value: Any, node: SchemaNode | None, path: Path, out: set[Path]) -> None:
+def field_set(obj: Any, node: SchemaNode | None) -> set[Path]:
+    return set(field_values(obj, node))
+
+
+def _walk(value: Any, node: SchemaNode | None, path: Path, out: dict[Path, Any]) -> None:
     if node is not None and node.atomic and path:
-        out.add(path)
+        out[path] = value
         return
     if isinstance(value, dict):
         if path and (not value or node is None or node.is_map or node.free_form):
-            out.add(path)
+            out[path] = MEMBER if value else {}
         if node is not None and node.free_form and path:
+            out[path] = value
             return
         for key, sub in value.items():
             _walk(sub, node.child(key) if node is not None else None, path + (f"f:{key}",), out)
@@ -58,12 +74,12 @@ def _walk(value: Any, node: SchemaNode | None, path: Path, out: set[Path]) -> No
         for item in value:
             if node.list_type == "map":
                 element = path + (item_key(item, node.list_map_keys),)
-                out.add(element)
+                out[element] = MEMBER
                 _walk(item, items, element, out)
             else:
-                out.add(path + ("v:" + _compact(item),))
+                out[path + ("v:" + _compact(item),)] = item
     elif path:
-        out.add(path)
+        out[path] = value
 
 
 def value_at(obj: Any, path: Path) -> tuple[bool, Any]:
