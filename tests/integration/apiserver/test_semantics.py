@@ -75,7 +75,8 @@ def test_dry_run_stores_nothing(kube_server, namespace):
 def test_generate_name_and_system_fields(kube_server, namespace):
     status, body = kube_server.json("POST", f"/api/v1/namespaces/{namespace}/configmaps",
                                     {"apiVersion": "v1", "kind": "ConfigMap",
-                                     "metadata": {"generateName": "gen-", "uid": "mine", "resourceVersion": "9"}})
+                                     "metadata": {"generateName": "gen-", "uid": "mine", "resourceVersion": "9"},
+                                     "data": {"k": "v"}})
     meta = body["metadata"]
     assert status == 201 and meta["name"].startswith("gen-") and len(meta["name"]) == 9
     assert meta["uid"] != "mine" and meta["creationTimestamp"]

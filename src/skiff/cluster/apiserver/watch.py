@@ -27,6 +27,7 @@ from skiff.cluster.storage.interface import ADDED, DELETED, MODIFIED, Compacted,
 
 ALIVE_CHECK = 5.0  # seconds between checks that a quiet watcher is still connected
 SHARED_LINES = 8192  # serialized events kept for other watchers of the same resource
+MAX_BUFFERED = 50_000  # events a watcher may fall behind before its stream is ended
 
 
 def classify(ev: Event, pred: Predicate) -> tuple[str, dict[str, Any]] | None:
@@ -69,19 +70,19 @@ class Watcher:
         assert self.resp is not None
         await self.resp.write(orjson.dumps({"type": type_, "object": obj}) + b"\n")
 
-    async def _send_obj(self, type_: str, obj: dict[str, Any]) -> None:
+    def _obj_line(self, type_: str, obj: dict[str, Any]) -> bytes:
         rendered = views.render_one(self.call, obj)
         if rendered.get("kind") == "Table" and self.sent_columns:
             rendered["columnDefinitions"] = []  # upstream sends the columns once per watch
         self.sent_columns = True
-        await self._send(type_, rendered)
+        return orjson.dumps({"type": type_, "object": rendered}) + b"\n"
 
-    async def _bookmark(self, annotations: dict[str, str] | None = None) -> None:
+    def _bookmark_line(self, annotations: dict[str, str] | None = None) -> bytes:
         meta: dict[str, Any] = {"resourceVersion": str(self.last_rv)}
         if annotations:
             meta["annotations"] = annotations
-        await self._send("BOOKMARK", {"kind": self.call.res.kind, "apiVersion": self.call.res.group_version,
-                                      "metadata": meta})
+        return orjson.dumps({"type": "BOOKMARK", "object": {
+            "kind": self.call.res.kind, "apiVersion": self.call.res.group_version, "metadata": meta}}) + b"\n"
 
     async def _start(self) -> tuple[list[dict[str, Any]], int]:
         """Initial objects to send as ADDED, and the revision to watch from."""
@@ -111,10 +112,10 @@ class Watcher:
         self.own_bookmarks = self.bookmarks and not ctx.objects.cached
         try:
             self.last_rv = from_rev
-            for obj in initial:
-                await self._send_obj(ADDED, obj)
+            first = [self._obj_line(ADDED, obj) for obj in initial]
             if self.call.query.get("sendInitialEvents") == "true" and self.bookmarks:
-                await self._bookmark({"k8s.io/initial-events-end": "true"})
+                first.append(self._bookmark_line({"k8s.io/initial-events-end": "true"}))
+            await self._write(first)
             await self._follow(events)
         except Compacted as e:
             await self._send("ERROR", expired(f"too old resource version: {from_rev} ({e.compact_revision})")
@@ -129,43 +130,76 @@ class Watcher:
         return self.resp
 
     async def _follow(self, events: AsyncIterator[Event]) -> None:
+        """Send events until the timeout, the client leaves, or the store ends the stream.
+
+        One pump task per watcher reads the store's events into a buffer; this loop sends what
+        has gathered as one write, so a burst costs one write per watcher, not one per event."""
         deadline = time.monotonic() + self.timeout
-        next_bookmark = time.monotonic() + self.call.ctx.settings.bookmark_interval
-        pending: asyncio.Task | None = None
+        interval = self.call.ctx.settings.bookmark_interval
+        next_bookmark = time.monotonic() + interval
+        buf: list[Event] = []
+        wake = asyncio.Event()
+        failed: list[BaseException] = []
+
+        async def pump() -> None:
+            try:
+                async for ev in events:
+                    buf.append(ev)
+                    wake.set()
+            except Exception as e:  # Compacted, a closed store: reported after what came before
+                failed.append(e)
+            finally:
+                failed.append(StopAsyncIteration())
+                wake.set()
+
+        pumping = asyncio.ensure_future(pump())
         try:
             while True:
                 now = time.monotonic()
                 if now >= deadline or self._gone():
                     return
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(events))
-                wait = min(deadline, next_bookmark if self.own_bookmarks else deadline) - now
-                done, _ = await asyncio.wait({pending}, timeout=max(0.0, min(wait, ALIVE_CHECK)))
-                if not done:
-                    if self.own_bookmarks and time.monotonic() >= next_bookmark:
-                        await self._bookmark()
-                        next_bookmark = time.monotonic() + self.call.ctx.settings.bookmark_interval
-                    continue
-                task, pending = pending, None
-                try:
-                    ev = task.result()
-                except StopAsyncIteration:
+                if not buf and not failed:
+                    wake.clear()
+                    until = min(deadline, next_bookmark if self.own_bookmarks else deadline)
+                    try:
+                        async with asyncio.timeout(max(0.0, min(until - now, ALIVE_CHECK))):
+                            await wake.wait()
+                    except TimeoutError:
+                        if self.own_bookmarks and time.monotonic() >= next_bookmark:
+                            await self._write([self._bookmark_line()])
+                            next_bookmark = time.monotonic() + interval
+                        continue
+                if len(buf) > MAX_BUFFERED:
+                    return  # a client this far behind re-lists, as upstream ends a slow watcher
+                batch = buf[:]
+                del buf[:]
+                await self._write(self._lines(batch))
+                if failed and not buf:
+                    if not isinstance(failed[0], StopAsyncIteration):
+                        raise failed[0]
                     return
-                self.last_rv = max(self.last_rv, ev.revision)
-                if ev.type == "BOOKMARK":
-                    if self.bookmarks:
-                        await self._bookmark()
-                    continue
-                if self.plain:
-                    assert self.resp is not None
-                    await self.resp.write(self._line(ev))
-                    continue
+        finally:
+            pumping.cancel()
+
+    def _lines(self, batch: list[Event]) -> list[bytes]:
+        out: list[bytes] = []
+        for ev in batch:
+            self.last_rv = max(self.last_rv, ev.revision)
+            if ev.type == "BOOKMARK":
+                if self.bookmarks:
+                    out.append(self._bookmark_line())
+            elif self.plain:
+                out.append(self._line(ev))
+            else:
                 seen = classify(ev, self.pred)
                 if seen is not None:
-                    await self._send_obj(*seen)
-        finally:
-            if pending is not None:
-                pending.cancel()
+                    out.append(self._obj_line(*seen))
+        return out
+
+    async def _write(self, lines: list[bytes]) -> None:
+        if lines:
+            assert self.resp is not None
+            await self.resp.write(b"".join(lines))
 
     @property
     def plain(self) -> bool:
