@@ -54,6 +54,20 @@ def test_push_to_reference_registry_and_pull_back(engine, distribution, tmp_path
         engine.docker("rmi", "-f", ref)
 
 
+def test_search_says_when_a_registry_has_no_search(engine, distribution):
+    # the reference registry has no /v1/search; behind its basic auth it asks for credentials first
+    r = engine.docker("search", f"{distribution.addr}/interop", input=b"")
+    assert r.returncode == 1
+    assert b"searching " + distribution.addr.encode() + b": no basic auth credentials" in r.stderr, r.stderr
+    open_reg = DistributionRegistry(distribution.root.parent / (distribution.root.name + "-open")).start()
+    try:
+        r = engine.docker("search", f"{open_reg.addr}/interop", input=b"")
+        assert r.returncode == 1
+        assert b"does not offer search (no /v1/search endpoint)" in r.stderr, r.stderr
+    finally:
+        open_reg.cleanup()
+
+
 def test_skiff_registry_reads_the_reference_config_format(tmp_path):
     """The same YAML the reference registry takes (storage, http.addr, auth.htpasswd) starts skiff's."""
     dist = DistributionRegistry(tmp_path / "dist", htpasswd_file(tmp_path / "htpasswd", "u", "p"))

@@ -68,6 +68,19 @@ def test_skopeo_copies_into_skiff_registry_and_engine_runs_it(engine, skiff_regi
         engine.docker("rmi", "-f", ref)
 
 
+def test_zstd_layers_pull(engine, skiff_registry, busybox_archive):  # noqa: F811
+    ref = f"{skiff_registry.addr}/skopeo/zstd:v1"
+    skopeo("copy", "--dest-tls-verify=false", "--format", "oci", "--dest-compress-format", "zstd",
+           f"docker-archive:{busybox_archive}", f"docker://{ref}")
+    info = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{ref}"))
+    assert info["layers"][0]["mediaType"].endswith("+zstd")
+    try:
+        ok(engine.docker("pull", ref))
+        assert ok(engine.docker("run", "--rm", ref, "echo", "zstd")).strip() == "zstd"
+    finally:
+        engine.docker("rmi", "-f", ref)
+
+
 def test_skopeo_copies_what_skiff_pushed_out_of_skiff_registry(engine, skiff_registry, tmp_path):  # noqa: F811
     from tests.integration.registry.conftest import import_unique
 

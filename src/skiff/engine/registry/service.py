@@ -13,7 +13,7 @@ from pathlib import Path
 
 import orjson
 
-from skiff.common.errors import InvalidArgument, NotFound, SkiffError, Unauthorized
+from skiff.common.errors import Forbidden, InvalidArgument, NotFound, SkiffError, Unauthorized
 from skiff.engine.registry import progress as msg
 from skiff.engine.registry.blobmap import BlobMap
 from skiff.engine.registry.client import Repository, parse_platform
@@ -126,13 +126,18 @@ class RegistryService:
             domain, query = first, rest
         session = self.registries.session(domain, auth)
         host = index_host(domain)
-        if not session.state.base:
-            await session.ping()
-        base = session.state.base.split("://", 1)[0] + "://" + host
-        resp = await session.request("GET", f"{base}/v1/search", "", params={"q": query, "n": str(limit)})
-        body = await resp.read()
+        try:
+            if not session.state.base:
+                await session.ping()
+            base = session.state.base.split("://", 1)[0] + "://" + host
+            resp = await session.request("GET", f"{base}/v1/search", "", params={"q": query, "n": str(limit)})
+            body = await resp.read()
+        except Unauthorized as e:
+            raise Forbidden(f"searching {domain}: {e.message}") from None
         if resp.status == 404:
             raise NotFound(f"the registry {domain} does not offer search (no /v1/search endpoint)")
+        if resp.status in (401, 403):  # not 401 to the client: the docker CLI would prompt for a login
+            raise Forbidden(f"searching {domain}: " + error_from(resp.status, body).message)
         if resp.status >= 400:
             raise error_from(resp.status, body, f"searching {domain}: ")
         try:
