@@ -71,3 +71,12 @@ def test_int_or_string_and_quantities_accept_both():
                     "template": {"spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": 1,
                                                                                                   "memory": "1Gi"}}}]}}}}
     assert strategy.decode_check(DEPLOY, obj, "Strict") == []
+
+
+def test_bad_quantity_is_a_decode_error():
+    obj = {"spec": {"containers": [{"name": "c", "image": "i", "resources": {"limits": {"cpu": "lots"}}}]}}
+    with pytest.raises(ApiError) as info:
+        strategy.decode_check(PODS, obj, "Strict")
+    assert info.value.code == 400
+    assert info.value.message == ('Pod in version "v1" cannot be handled as a Pod: quantities must match the '
+                                  "regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")

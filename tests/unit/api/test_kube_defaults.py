@@ -195,3 +195,15 @@ def test_field_sets():
     assert fields["metadata.namespace"] == "ns"
     assert set(strategy.field_set(R("", "v1", "nodes"), {})) == {"metadata.name", "spec.unschedulable"}
     assert "involvedObject.name" in strategy.field_set(R("", "v1", "events"), {})
+
+
+def test_quantities_are_stored_canonical():
+    obj = pod()
+    obj["spec"]["containers"][0]["resources"] = {"limits": {"cpu": 0.5, "memory": "1024Mi"},
+                                                 "requests": {"cpu": "1000m"}}
+    strategy.prepare_for_create(R("", "v1", "pods"), obj)
+    assert obj["spec"]["containers"][0]["resources"] == {"limits": {"cpu": "500m", "memory": "1Gi"},
+                                                         "requests": {"cpu": "1", "memory": "1Gi"}}
+    pvc = {"metadata": {"name": "d"}, "spec": {"resources": {"requests": {"storage": "2048Mi"}}}}
+    strategy.prepare_for_create(R("", "v1", "persistentvolumeclaims"), pvc)
+    assert pvc["spec"]["resources"]["requests"]["storage"] == "2Gi"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from skiff.cluster.api import schema
 from skiff.cluster.api.registry import Resource
 
 Obj = dict[str, Any]
@@ -326,6 +327,7 @@ _BY_KIND: dict[tuple[str, str], Callable[[Obj], None]] = {
 
 
 def apply_defaults(res: Resource, obj: Obj) -> None:
+    schema.canonical_quantities(res.definition, obj)
     fn = _BY_KIND.get((res.group, res.kind))
     if res.kind == "HorizontalPodAutoscaler" and res.version == "v2":
         fn = hpa_v2

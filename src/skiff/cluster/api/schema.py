@@ -15,10 +15,11 @@ from typing import Any
 import orjson
 
 from skiff.cluster.api import registry
-from skiff.cluster.apimachinery import apply
+from skiff.cluster.apimachinery import apply, quantity
 from skiff.cluster.apimachinery.fieldschema import SchemaNode
 
 KUBERNETES_VERSION = "v1.32.0"
+QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 _REF_PREFIX = "#/$defs/"
 
 
@@ -191,6 +192,8 @@ def _walk_types(schema: dict[str, Any], value: Any, path: str, struct: str, hold
             shown = f"number {value}"
         where = f"Go struct field {struct}.{path}" if struct else "Go value"
         return f"json: cannot unmarshal {shown} into {where} of type {go_type(schema)}"
+    if name == QUANTITY and value is not None and not quantity.is_valid(value):
+        return quantity.SYNTAX_ERROR
     if name and "properties" in target:
         holder = name.split(".")[-1]
     if isinstance(value, dict):
@@ -235,3 +238,32 @@ def node_for_kind(api_version: str, kind: str) -> SchemaNode | None:
 
 
 apply.use_schema_lookup(node_for_kind)
+
+
+def canonical_quantities(definition_name: str, obj: Any) -> None:
+    """Rewrite every Quantity in `obj` in its canonical form (`0.5` -> `500m`, `1024Mi` -> `1Gi`),
+    as the API server stores and returns them."""
+    _canonical({"$ref": _REF_PREFIX + definition_name}, obj, 0)
+
+
+def _canonical(schema: dict[str, Any], value: Any, depth: int) -> Any:
+    if depth > 40:
+        return value
+    if ref_name(schema) == QUANTITY:
+        return str(quantity.parse(value)) if quantity.is_valid(value) else value
+    target = resolve(schema)
+    if isinstance(value, dict):
+        props = target.get("properties") or {}
+        extra = target.get("additionalProperties")
+        for key, sub in value.items():
+            sub_schema = props.get(key) if key in props else (extra if isinstance(extra, dict) else None)
+            if sub_schema is not None and isinstance(sub, dict | list | str | int | float):
+                new = _canonical(sub_schema, sub, depth + 1)
+                if new is not sub:
+                    value[key] = new
+    elif isinstance(value, list) and isinstance(target.get("items"), dict):
+        for i, item in enumerate(value):
+            new = _canonical(target["items"], item, depth + 1)
+            if new is not item:
+                value[i] = new
+    return value
