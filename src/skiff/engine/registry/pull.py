@@ -17,6 +17,7 @@ from skiff.engine.images.store import ImageRecord
 from skiff.engine.registry import progress as msg
 from skiff.engine.registry.blobmap import BlobMap
 from skiff.engine.registry.client import Repository, choose_manifest
+from skiff.engine.registry.concurrency import run_bounded
 from skiff.engine.registry.fetch import LayerDownload, download
 from skiff.engine.registry.progress import Progress, Throttle
 from skiff.oci import image as oci
@@ -94,10 +95,8 @@ def _plan(images, layers: list[dict], diff_ids: list[str]) -> list[LayerDownload
 
 
 async def _download_all(repo: Repository, downloads: list[LayerDownload], send: Progress) -> None:
-    gate = asyncio.Semaphore(DOWNLOADS)
-    if len(downloads) > DOWNLOADS:
-        for dl in downloads[DOWNLOADS:]:
-            await send(msg.layer("Waiting", msg.short(dl.digest)))
+    for dl in downloads[DOWNLOADS:]:
+        await send(msg.layer("Waiting", msg.short(dl.digest)))
 
     async def one(dl: LayerDownload) -> None:
         ident = msg.short(dl.digest)
@@ -106,19 +105,11 @@ async def _download_all(repo: Repository, downloads: list[LayerDownload], send: 
         async def tick(current: int) -> None:
             if throttle.due(current, dl.size):
                 await send(msg.ticking("Downloading", ident, current, dl.size))
-        async with gate:
-            await download(repo, dl, tick)
+        await download(repo, dl, tick)
         await send(msg.layer("Verifying Checksum", ident))
         await send(msg.layer("Download complete", ident))
 
-    tasks = [asyncio.create_task(one(dl)) for dl in downloads]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await run_bounded((one(dl) for dl in downloads), DOWNLOADS)
 
 
 async def _store(images, ref: Reference, resolved: Resolved, config_bytes: bytes, diff_ids: list[str],

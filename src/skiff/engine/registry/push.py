@@ -16,6 +16,7 @@ from skiff.engine.registry import gzipcodec
 from skiff.engine.registry import progress as msg
 from skiff.engine.registry.blobmap import BlobMap
 from skiff.engine.registry.client import Repository
+from skiff.engine.registry.concurrency import run_bounded
 from skiff.engine.registry.progress import Progress, Throttle
 from skiff.engine.registry.pull import add_repo_digest
 from skiff.oci import image as oci
@@ -106,25 +107,14 @@ async def push_tag(images, registry, blobs: BlobMap, ref: Reference, auth, send:
     order = list(reversed(diff_ids))  # docker lists the newest layer first
     for d in order:
         await send(msg.layer("Preparing", msg.short(d)))
-    if len(order) > UPLOADS:
-        for d in order[UPLOADS:]:
-            await send(msg.layer("Waiting", msg.short(d)))
-    gate = asyncio.Semaphore(UPLOADS)
+    for d in order[UPLOADS:]:
+        await send(msg.layer("Waiting", msg.short(d)))
     results: dict[str, dict] = {}
 
     async def one(diff_id: str) -> None:
-        async with gate:
-            results[diff_id] = await push_layer(images, repo, blobs, diff_id, send)
+        results[diff_id] = await push_layer(images, repo, blobs, diff_id, send)
 
-    unique = list(dict.fromkeys(order))
-    tasks = [asyncio.create_task(one(d)) for d in unique]
-    try:
-        await asyncio.gather(*tasks)
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
+    await run_bounded((one(d) for d in dict.fromkeys(order)), UPLOADS)
     config_bytes = images.content.read(image.id)
     if await repo.blob_size(image.id) is None:
         await repo.upload_bytes(config_bytes, image.id)
