@@ -8,6 +8,7 @@ import tempfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from skiff.cluster.storage import sqlite_log
 from skiff.cluster.storage.interface import StorageError, Store
 from skiff.cluster.storage.memory import MemoryStore
 from skiff.cluster.storage.sqlite import SqliteStore
@@ -41,9 +42,18 @@ async def apply(store: Store, op: tuple, current: dict[str, int]) -> object:
         return type(e).__name__
 
 
-async def outcome(store: Store, start: int, end: int) -> object:
+async def outcome(store: Store, revision: int) -> object:
+    """The list at `revision`, whole and in pages of 1 and 2 (or the error)."""
     try:
-        return await store.list("/", revision=start)
+        whole = await store.list("/", revision=revision)
+        pages = []
+        for limit in (1, 2):
+            page = await store.list("/", revision=revision, limit=limit)
+            pages.append(page)
+            while page.more:
+                page = await store.list("/", revision=revision, limit=limit, start_after=page.items[-1].key)
+                pages.append(page)
+        return whole, pages
     except StorageError as e:
         return type(e).__name__
 
@@ -66,7 +76,7 @@ def test_sqlite_answers_like_memory(sequence):
             end = await mem.current_revision()
             assert end == await sql.current_revision()
             for rev in range(1, end + 1):
-                assert await outcome(mem, rev, end) == await outcome(sql, rev, end), rev
+                assert await outcome(mem, rev) == await outcome(sql, rev), rev
             # the same events, from the oldest revision both can still replay
             for rev in range(1, end + 1):
                 try:
@@ -79,4 +89,9 @@ def test_sqlite_answers_like_memory(sequence):
             await mem.close()
             await sql.close()
 
-    asyncio.run(main())
+    spare = sqlite_log.TOMBSTONE_SPARE
+    sqlite_log.TOMBSTONE_SPARE = 0  # pages then read one name at a time: tombstones need more chunks
+    try:
+        asyncio.run(main())
+    finally:
+        sqlite_log.TOMBSTONE_SPARE = spare

@@ -44,6 +44,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS kv_name_prev ON kv (name, prev_revision);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
 
+TOMBSTONE_SPARE = 16  # extra names a limited list reads per chunk, for the tombstones among them
 COLUMNS = "id, name, created, deleted, create_revision, prev_revision, value, old_value"
 Row = tuple[int, str, int, int, int, int, bytes, bytes | None]
 
@@ -136,18 +137,28 @@ def _range(prefix: str, start_after: str) -> tuple[str, list[object]]:
 
 
 def list_rows(conn: sqlite3.Connection, prefix: str, revision: int, limit: int, start_after: str) -> list[Row]:
-    """The live rows under `prefix` at `revision`, by name; at most `limit` (0 = all)."""
-    cond, args = _range(prefix, start_after)
-    sql = (
-        f"SELECT {', '.join('kv.' + c for c in COLUMNS.split(', '))} FROM kv JOIN "
-        f"(SELECT MAX(id) AS mid FROM kv WHERE {cond} AND id <= ? GROUP BY name) m ON kv.id = m.mid "
-        "WHERE kv.deleted = 0 ORDER BY kv.name"
-    )
-    args.append(revision)
-    if limit:
-        sql += " LIMIT ?"
-        args.append(limit)
-    return conn.execute(sql, args).fetchall()
+    """The live rows under `prefix` at `revision`, by name; at most `limit` (0 = all).
+
+    With a limit, names are taken a chunk at a time in index order (so a page costs the
+    page, not the whole prefix), skipping tombstones, until the page is full.
+    """
+    cols = ", ".join("kv." + c for c in COLUMNS.split(", "))
+    out: list[Row] = []
+    after = start_after
+    while True:
+        cond, args = _range(prefix, after)
+        inner = f"SELECT MAX(id) AS mid FROM kv WHERE {cond} AND id <= ? GROUP BY name"
+        args.append(revision)
+        if not limit:
+            sql = f"SELECT {cols} FROM kv JOIN ({inner}) m ON kv.id = m.mid WHERE kv.deleted = 0 ORDER BY kv.name"
+            return conn.execute(sql, args).fetchall()
+        chunk = limit - len(out) + TOMBSTONE_SPARE
+        sql = f"SELECT {cols} FROM kv JOIN ({inner} ORDER BY name LIMIT ?) m ON kv.id = m.mid ORDER BY kv.name"
+        rows = conn.execute(sql, [*args, chunk]).fetchall()
+        out += [r for r in rows if not r[3]]
+        if len(out) >= limit or len(rows) < chunk:
+            return out[:limit]
+        after = rows[-1][1]
 
 
 def count_rows(conn: sqlite3.Connection, prefix: str) -> int:
