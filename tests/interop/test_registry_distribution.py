@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.registry.conftest import import_unique
+from tests.integration.registry.conftest import docker_with_config, import_unique
 from tests.support.procs import ok, ok_bytes
 from tests.support.registry import DistributionRegistry, SkiffRegistry, htpasswd_file
 
@@ -26,11 +26,7 @@ def distribution(tmp_path_factory):
 
 
 def test_push_to_reference_registry_and_pull_back(engine, distribution, tmp_path):
-    env = {**engine.env, "DOCKER_CONFIG": str(tmp_path / "cfg")}
-
-    def docker(*args, input=b""):
-        return subprocess.run(["docker", *args], env=env, capture_output=True, input=input, timeout=120)
-
+    docker = docker_with_config(engine, tmp_path / "cfg")
     ref = f"{distribution.addr}/interop/dist:v1"
     image_id = import_unique(engine, ref, extra_bytes=256 << 10)
     try:

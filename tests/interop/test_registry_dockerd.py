@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.registry.conftest import import_unique, skiff_registry  # noqa: F401 (fixture)
+from tests.integration.registry.conftest import (  # noqa: F401 (skiff_registry: a fixture)
+    docker_with_config,
+    import_unique,
+    skiff_registry,
+)
 from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
@@ -52,12 +56,8 @@ def test_dockerd_pulls_what_skiff_pushed_and_runs_it(dockerd, engine, skiff_regi
 
 def test_docker_cli_login_against_skiff_engine_checks_the_registry(engine, skiff_registry, tmp_path):  # noqa: F811
     """An open registry accepts any login, as the reference registry without auth does."""
-    import subprocess
-
-    env = {**engine.env, "DOCKER_CONFIG": str(tmp_path / "cfg")}
-    r = subprocess.run(["docker", "login", "-u", "x", "--password-stdin", skiff_registry.addr], env=env,
-                       input=b"y\n", capture_output=True, timeout=60)
+    docker = docker_with_config(engine, tmp_path / "cfg")
+    r = docker("login", "-u", "x", "--password-stdin", skiff_registry.addr, input=b"y\n")
     assert r.returncode == 0 and b"Login Succeeded" in r.stdout, r.stderr
-    r = subprocess.run(["docker", "login", "-u", "x", "--password-stdin", "127.0.0.1:1"], env=env,
-                       input=b"y\n", capture_output=True, timeout=60)
+    r = docker("login", "-u", "x", "--password-stdin", "127.0.0.1:1", input=b"y\n")
     assert r.returncode == 1 and b"127.0.0.1:1" in r.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import secrets
 import shutil
+import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
@@ -47,3 +48,12 @@ def import_unique(engine, ref: str, extra_bytes: int = 4096) -> str:
     """`docker import` a fresh rootfs as `ref`; returns the image id."""
     ok(engine.docker("import", "--change", 'CMD ["/bin/sh"]', "-", ref, input=rootfs_tar(extra_bytes)))
     return ok(engine.docker("image", "inspect", "-f", "{{.Id}}", ref)).strip()
+
+
+def docker_with_config(engine, config_dir: Path):
+    """The docker CLI against `engine` with its own credentials directory; stdin empty (no prompts)."""
+    env = {**engine.env, "DOCKER_CONFIG": str(config_dir)}
+
+    def docker(*args: str, input: bytes = b"") -> subprocess.CompletedProcess:
+        return subprocess.run(["docker", *args], env=env, capture_output=True, input=input, timeout=120)
+    return docker

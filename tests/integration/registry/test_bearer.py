@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
-import subprocess
 import threading
 
 import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.integration.registry.conftest import import_unique
+from tests.integration.registry.conftest import docker_with_config, import_unique
 from tests.support.procs import ok
 from tests.support.registry import free_port
 
@@ -101,11 +100,7 @@ def front(skiff_registry):
 
 
 def test_bearer_login_push_pull(engine, front, tmp_path):
-    env = {**engine.env, "DOCKER_CONFIG": str(tmp_path / "cfg")}
-
-    def docker(*args, input=b""):
-        return subprocess.run(["docker", *args], env=env, capture_output=True, input=input, timeout=120)
-
+    docker = docker_with_config(engine, tmp_path / "cfg")
     ref = f"{front.addr}/tok/app:v1"
     import_unique(engine, ref)
     try:

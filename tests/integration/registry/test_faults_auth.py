@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.registry.conftest import import_unique
+from tests.integration.registry.conftest import docker_with_config, import_unique
 from tests.support.procs import ok, ok_bytes
 from tests.support.registry import DroppingProxy, SkiffRegistry, htpasswd_file
 
@@ -97,13 +97,9 @@ def auth_registry():
 
 
 def test_basic_auth_push_login_logout(engine, auth_registry, tmp_path):
-    env = {**engine.env, "DOCKER_CONFIG": str(tmp_path / "cfg")}
+    docker = docker_with_config(engine, tmp_path / "cfg")
     ref = f"{auth_registry.addr}/private/app:v1"
     import_unique(engine, ref)
-
-    def docker(*args, input=None):
-        import subprocess
-        return subprocess.run(["docker", *args], env=env, capture_output=True, input=input, timeout=120)
 
     try:
         r = docker("push", ref, input=b"")
