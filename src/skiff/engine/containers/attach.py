@@ -7,11 +7,8 @@ is recognised with a tty, as dockerd does, and ends the session without touching
 
 from __future__ import annotations
 
-import array
 import asyncio
 import contextlib
-import fcntl
-import termios
 from collections.abc import AsyncIterator, Callable
 
 import orjson
@@ -32,28 +29,6 @@ def parse_detach_keys(spec: str | None) -> bytes:
         return key_bytes(spec, lenient=True)
     except ValueError:
         raise InvalidArgument(f"Invalid escape keys ({spec}) provided") from None
-
-
-async def _until_consumed(writer: asyncio.StreamWriter, limit: float = 2.0) -> None:
-    """Wait until the shim has read what we sent (our unix socket's send queue is empty).
-
-    The shim only sends output to a client whose header line it has read; a container started
-    right after the header was written could otherwise print before the shim saw the header.
-    """
-    sock = writer.get_extra_info("socket")
-    if sock is None:
-        return
-    buf = array.array("i", [0])
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while loop.time() < deadline:
-        try:
-            fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, buf, True)
-        except OSError:
-            return
-        if buf[0] == 0:
-            return
-        await asyncio.sleep(0.0005)
 
 
 class AttachSession:
@@ -100,7 +75,8 @@ class ShimAttach(AttachSession):
             reader, writer = await asyncio.open_unix_connection(path)
             writer.write(orjson.dumps(self.want) + b"\n")
             await writer.drain()
-            await _until_consumed(writer)
+            # No need to wait for the shim to read it: the shim reads every pending header
+            # before it hands out any output (shim.c, accept_pending).
             # Stdin sent before now goes behind the header. Not drained here: the process that
             # reads it starts only once connect has returned.
             if self._pending_stdin:

@@ -442,12 +442,18 @@ static int accept_client(int lfd, int kind) {
 }
 
 /* Clients that connected before the process could write (the engine attaches before
- * `start`) must see all of its output: take them before any output is handed out. */
+ * `start`) must see all of its output: take them, and read the headers they have sent,
+ * before any output is handed out. A client accepted before its header arrived is read
+ * here too: its header may be waiting in the same wake-up as the first output. So the
+ * engine only has to have sent the header before `start`, not wait for us to read it. */
 static int attach_listen = -1;
 
 static void accept_pending(void) {
     if (attach_listen >= 0)
         while (accept_client(attach_listen, K_CLIENT)) {}
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i].fd >= 0 && clients[i].kind == K_CLIENT && !clients[i].header_done && clients[i].reading)
+            client_readable(&clients[i]);
 }
 
 /* ---- output and exit ---- */
