@@ -104,6 +104,36 @@ def container(c: Any, path: str, volumes: set[str]) -> Causes:
     return causes
 
 
+TOLERATION_EFFECTS = ["NoExecute", "NoSchedule", "PreferNoSchedule"]
+
+
+def tolerations(items: Any, path: str) -> Causes:
+    causes: Causes = []
+    for i, t in enumerate(items or []):
+        if not isinstance(t, dict):
+            continue
+        tpath = f"{path}[{i}]"
+        operator = t.get("operator") or "Equal"
+        if t.get("key"):
+            causes += [fe.invalid(f"{tpath}.key", t["key"], m) for m in names.qualified_name(t["key"])]
+        elif operator != "Exists":
+            causes.append(fe.invalid(f"{tpath}.operator", operator,
+                                     "operator must be Exists when `key` is empty, which means \"match all values "
+                                     "and all keys\""))
+        if operator not in ("Equal", "Exists"):
+            causes.append(fe.not_supported(f"{tpath}.operator", operator, ["Equal", "Exists"]))
+        elif operator == "Exists" and t.get("value"):
+            causes.append(fe.invalid(f"{tpath}.operator", t["value"],
+                                     "value must be empty when `operator` is 'Exists'"))
+        effect = t.get("effect")
+        if effect and effect not in TOLERATION_EFFECTS:
+            causes.append(fe.not_supported(f"{tpath}.effect", effect, TOLERATION_EFFECTS))
+        if t.get("tolerationSeconds") is not None and effect != "NoExecute":
+            causes.append(fe.invalid(f"{tpath}.effect", effect,
+                                     "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+    return causes
+
+
 def pod_spec(spec: Any, path: str = "spec") -> Causes:
     if not isinstance(spec, dict):
         return [fe.required(path)]
@@ -142,6 +172,10 @@ def pod_spec(spec: Any, path: str = "spec") -> Causes:
     deadline = spec.get("activeDeadlineSeconds")
     if deadline is not None and (not isinstance(deadline, int) or deadline <= 0):
         causes.append(fe.invalid(f"{path}.activeDeadlineSeconds", deadline, "must be greater than or equal to 1"))
+    causes += tolerations(spec.get("tolerations"), f"{path}.tolerations")
+    for key, value in (spec.get("nodeSelector") or {}).items():
+        causes += [fe.invalid(f"{path}.nodeSelector", key, m) for m in names.qualified_name(str(key))]
+        causes += [fe.invalid(f"{path}.nodeSelector", value, m) for m in names.label_value(str(value))]
     if spec.get("nodeName"):
         causes += [fe.invalid(f"{path}.nodeName", spec["nodeName"], m)
                    for m in names.dns1123_subdomain(spec["nodeName"])]

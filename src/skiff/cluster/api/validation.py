@@ -10,6 +10,7 @@ import binascii
 from collections.abc import Callable
 from typing import Any
 
+from skiff.cluster.api import infravalidation as infra
 from skiff.cluster.api import podspec
 from skiff.cluster.api.registry import Resource
 from skiff.cluster.apimachinery import fielderrors as fe
@@ -409,6 +410,17 @@ _BY_KIND: dict[tuple[str, str], Callable[[Obj, Obj | None], Causes]] = {
     ("batch", "CronJob"): cron_job,
     ("autoscaling", "HorizontalPodAutoscaler"): hpa,
     ("scheduling.k8s.io", "PriorityClass"): priority_class,
+    ("", "PersistentVolume"): infra.persistent_volume,
+    ("", "PersistentVolumeClaim"): infra.persistent_volume_claim,
+    ("", "ResourceQuota"): infra.resource_quota,
+    ("", "LimitRange"): infra.limit_range,
+    ("", "Node"): infra.node,
+    ("", "Endpoints"): infra.endpoints,
+    ("", "Event"): infra.event,
+    ("events.k8s.io", "Event"): infra.event,
+    ("discovery.k8s.io", "EndpointSlice"): infra.endpoint_slice,
+    ("coordination.k8s.io", "Lease"): infra.lease,
+    ("apps", "ControllerRevision"): infra.controller_revision,
 }
 
 
