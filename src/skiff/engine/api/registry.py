@@ -21,6 +21,19 @@ from skiff.engine.registry.dockerconfig import AuthConfig, decode_auth_header
 log = logging.getLogger("skiff.engine.api")
 
 
+class NoRegistryClient(SkiffError):
+    """An engine context built without a RegistryService (the API's fake-service harness)."""
+
+    status = 501
+
+
+def _registry(request: web.Request):
+    registry = ctx(request).registry
+    if registry is None:
+        raise NoRegistryClient("this engine has no registry client: load images with `docker load` instead")
+    return registry
+
+
 def _auth(request: web.Request) -> AuthConfig:
     return decode_auth_header(request.headers.get("X-Registry-Auth", ""))
 
@@ -65,7 +78,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         raise InvalidArgument("invalid reference format: repository name must have at least one component")
     if tag:
         name += ("@" if tag.startswith("sha256:") else ":") + tag
-    registry = ctx(request).registry
+    registry = _registry(request)
     stream = _Stream(request)
     if not tag and "@" not in name and ":" not in name.rsplit("/", 1)[-1]:
         work = registry.pull_all_tags(name, _auth(request), stream.send, q.get("platform", ""))
@@ -76,7 +89,7 @@ async def create(request: web.Request) -> web.StreamResponse:
 
 async def push(request: web.Request) -> web.StreamResponse:
     stream = _Stream(request)
-    work = ctx(request).registry.push(request.match_info["name"], request.query.get("tag", ""), _auth(request),
+    work = _registry(request).push(request.match_info["name"], request.query.get("tag", ""), _auth(request),
                                       stream.send)
     return await stream.run(work)
 
@@ -87,7 +100,7 @@ async def auth(request: web.Request) -> web.Response:
         raise InvalidArgument("invalid JSON: expected an AuthConfig object")
     fields = AuthConfig.__dataclass_fields__
     config = AuthConfig(**{k: str(v) for k, v in body.items() if k in fields and v is not None})
-    return json_response(await ctx(request).registry.login(config))
+    return json_response(await _registry(request).login(config))
 
 
 async def search(request: web.Request) -> web.Response:
@@ -95,7 +108,7 @@ async def search(request: web.Request) -> web.Response:
     limit = query_int(q, "limit", 25) or 25
     if not 1 <= limit <= 100:
         raise InvalidArgument(f"limit {limit} is outside the range of [1, 100]")
-    results = await ctx(request).registry.search(q.get("term", ""), limit, _auth(request))
+    results = await _registry(request).search(q.get("term", ""), limit, _auth(request))
     filters = parse_filters(q.get("filters"))
     for value in filters.get("is-official", []):
         results = [r for r in results if r["is_official"] == (value.lower() == "true")]
@@ -109,7 +122,7 @@ async def search(request: web.Request) -> web.Response:
 
 
 async def distribution(request: web.Request) -> web.Response:
-    return json_response(await ctx(request).registry.distribution(request.match_info["name"], _auth(request)))
+    return json_response(await _registry(request).distribution(request.match_info["name"], _auth(request)))
 
 
 ROUTES = [
