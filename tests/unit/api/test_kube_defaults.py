@@ -207,3 +207,16 @@ def test_quantities_are_stored_canonical():
     pvc = {"metadata": {"name": "d"}, "spec": {"resources": {"requests": {"storage": "2048Mi"}}}}
     strategy.prepare_for_create(R("", "v1", "persistentvolumeclaims"), pvc)
     assert pvc["spec"]["resources"]["requests"]["storage"] == "2Gi"
+
+
+def test_service_update_keeps_allocated_ip_and_node_ports():
+    res = R("", "v1", "services")
+    old = {"metadata": {"name": "web", "namespace": "default"},
+           "spec": {"type": "NodePort", "clusterIP": "10.96.0.7", "clusterIPs": ["10.96.0.7"],
+                    "ports": [{"port": 80, "protocol": "TCP", "nodePort": 30080, "targetPort": 80}]}}
+    new = {"metadata": {"name": "web", "namespace": "default"},
+           "spec": {"type": "NodePort", "ports": [{"port": 80}]}}
+    strategy.prepare_for_update(res, new, old)
+    assert new["spec"]["clusterIP"] == "10.96.0.7" and new["spec"]["clusterIPs"] == ["10.96.0.7"]
+    assert new["spec"]["ports"][0]["nodePort"] == 30080
+    assert strategy.validate(res, new, old) == []

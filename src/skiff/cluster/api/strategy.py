@@ -90,8 +90,33 @@ def prepare_for_create(res: Resource, obj: Obj) -> None:
         _job_selector(obj)
 
 
+def _keep_allocated(new: Obj, old: Obj) -> None:
+    """A service update that leaves out what the server allocated keeps it (patchAllocatedValues):
+    a PUT without clusterIP or nodePort does not ask to change them."""
+    spec, old_spec = new.get("spec"), old.get("spec") or {}
+    if not isinstance(spec, dict):
+        return
+    if spec.get("type", "ClusterIP") != "ExternalName" and old_spec.get("type") != "ExternalName":
+        if not spec.get("clusterIP") and old_spec.get("clusterIP"):
+            spec["clusterIP"] = old_spec["clusterIP"]
+        if not spec.get("clusterIPs") and old_spec.get("clusterIPs") and spec.get("clusterIP") == old_spec["clusterIP"]:
+            spec["clusterIPs"] = list(old_spec["clusterIPs"])
+    if spec.get("type") in ("NodePort", "LoadBalancer"):
+        allocated = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+                     for p in old_spec.get("ports") or [] if isinstance(p, dict) and p.get("nodePort")}
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict) and not port.get("nodePort"):
+                node_port = allocated.get((port.get("port"), port.get("protocol", "TCP")))
+                if node_port:
+                    port["nodePort"] = node_port
+        if not spec.get("healthCheckNodePort") and old_spec.get("healthCheckNodePort"):
+            spec["healthCheckNodePort"] = old_spec["healthCheckNodePort"]
+
+
 def prepare_for_update(res: Resource, new: Obj, old: Obj) -> None:
     """A main-resource update: status kept, generation bumped when the spec changed."""
+    if res.kind == "Service":
+        _keep_allocated(new, old)
     defaults.apply_defaults(res, new)
     if "status" in res.subresources:
         if "status" in old:
