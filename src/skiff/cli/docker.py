@@ -45,8 +45,8 @@ CANONICAL: dict[tuple[str, str], tuple[str, str]] = {
     ("image", "load"): ("images", "Load an image from a tar archive or STDIN"),
     ("image", "ls"): ("images", "List images"),
     ("image", "prune"): ("images", "Remove unused images"),
-    ("image", "pull"): ("registry", "Download an image from a registry"),
-    ("image", "push"): ("registry", "Upload an image to a registry"),
+    ("image", "pull"): ("registries", "Download an image from a registry"),
+    ("image", "push"): ("registries", "Upload an image to a registry"),
     ("image", "rm"): ("images", "Remove one or more images"),
     ("image", "save"): ("images", "Save one or more images to a tar archive (streamed to STDOUT by default)"),
     ("image", "tag"): ("images", "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE"),
@@ -68,9 +68,9 @@ CANONICAL: dict[tuple[str, str], tuple[str, str]] = {
     ("system", "prune"): ("system", "Remove unused data"),
     ("", "version"): ("system", "Show the skiff version information"),
     ("", "inspect"): ("system", "Return low-level information on skiff objects"),
-    ("", "login"): ("registry", "Authenticate to a registry"),
-    ("", "logout"): ("registry", "Log out from a registry"),
-    ("", "search"): ("registry", "Search Docker Hub for images"),
+    ("", "login"): ("registries", "Authenticate to a registry"),
+    ("", "logout"): ("registries", "Log out from a registry"),
+    ("", "search"): ("registries", "Search Docker Hub for images"),
 }
 
 # Sub-command aliases inside a group (docker container list == ls, image remove == rm, ...).

@@ -1,4 +1,4 @@
-"""Image commands: images/ls, inspect, rmi, prune, history, tag, save, load, import, build (pull and push: registry.py)."""
+"""Image commands: images/ls, inspect, rmi, prune, history, tag, save, load, import, build (pull and push: registries.py)."""
 
 from __future__ import annotations
 

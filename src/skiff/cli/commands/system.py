@@ -1,4 +1,4 @@
-"""System commands: version, info, events, system df/prune, and generic inspect (login/logout: registry.py)."""
+"""System commands: version, info, events, system df/prune, and generic inspect (login/logout: registries.py)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Registry commands: pull, push, login, logout, search. Credentials live in the docker CLI's
-config.json (`$DOCKER_CONFIG` or `~/.docker`), and go to the engine as `X-Registry-Auth`."""
+config.json (`$DOCKER_CONFIG` or `~/.docker`) and go to the engine as `X-Registry-Auth`.
+(Not named registry.py: `registry` is this package's command-table helper.)"""
 
 from __future__ import annotations
 
