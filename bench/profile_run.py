@@ -38,7 +38,7 @@ from bench.profiles import (
     top_level_packages,
 )  # noqa: E402
 from bench.stats import summarize  # noqa: E402
-from bench.targets import DockerdTarget, SkiffTarget, prepare  # noqa: E402
+from bench.targets import DockerdTarget, SkiffTarget, prepare, skiff_cli  # noqa: E402
 
 STEPS = ("create", "start", "wait", "delete")
 STRACE_RUNS = 10  # strace slows the engine a lot; a few runs show the shape
@@ -122,10 +122,13 @@ def cli_imports(env: dict[str, str]) -> tuple[float, float, list[tuple[str, int]
             best = min(best, time.perf_counter() - t0)
         return best
 
-    run = [sys.executable, "-m", "skiff", "run", "--rm", "--network", "none", "busybox", "true"]
-    skiff_wall = wall(run)
-    bare = wall([sys.executable, "-c", "pass"])
-    proc = subprocess.run([sys.executable, "-X", "importtime", *run[1:]], env=env, capture_output=True, text=True)
+    args = ["run", "--rm", "--network", "none", "busybox", "true"]
+    launcher = skiff_cli()  # the installed `skiff`: cli/launcher.py's script runs `python -SE`
+    skiff_wall = wall([*launcher, *args])
+    bare = wall([sys.executable, "-S", "-E", "-c", "pass"])
+    script = [sys.executable, "-S", "-E", "-X", "importtime", launcher[0]] if len(launcher) == 1 else \
+        [sys.executable, "-X", "importtime", *launcher[1:]]
+    proc = subprocess.run([*script, *args], env=env, capture_output=True, text=True)
     entries = parse_importtime(proc.stderr)
     packages = top_level_packages(entries).most_common(12)
     modules = sorted(((e.name, e.self_us) for e in entries), key=lambda x: -x[1])[:12]
@@ -134,9 +137,12 @@ def cli_imports(env: dict[str, str]) -> tuple[float, float, list[tuple[str, int]
 
 def cli_cprofile(env: dict[str, str], out: Path) -> list[tuple[str, float, float]]:
     """cProfile of one `skiff run --rm` (after a warm-up): the CLI's functions by cumulative time."""
-    run = ["-m", "skiff", "run", "--rm", "--network", "none", "busybox", "true"]
+    args = ["run", "--rm", "--network", "none", "busybox", "true"]
+    launcher = skiff_cli()
+    run = ["-S", "-E", launcher[0], *args] if len(launcher) == 1 else [*launcher[1:], *args]
     subprocess.run([sys.executable, *run], env=env, capture_output=True)
-    subprocess.run([sys.executable, "-m", "cProfile", "-o", str(out), *run], env=env, capture_output=True)
+    subprocess.run([sys.executable, *run[:2], "-m", "cProfile", "-o", str(out), *run[2:]] if len(launcher) == 1
+                   else [sys.executable, "-m", "cProfile", "-o", str(out), *run], env=env, capture_output=True)
     if not out.exists():
         return []
     return top_cumulative(pstats.Stats(str(out)).stats, 20, strip_prefix=str(report.REPO / "src") + "/")  # type: ignore[attr-defined]
@@ -238,7 +244,7 @@ def render(steps: dict[str, dict[str, list[float]] | str], cli, cli_prof, profil
             "", "### skiff CLI start-up",
             "",
             f"`skiff run --rm --network none busybox true`: best of 5 = {ms(skiff_wall)} ms; a bare "
-            f"`python -c pass` = {ms(bare)} ms.",
+            f"`python -S -E -c pass` = {ms(bare)} ms.",
             "",
             "Cumulative import time by top-level package (`-X importtime`): "
             + ", ".join(f"{name} {us / 1000:.1f} ms" for name, us in packages) + ".",
