@@ -157,3 +157,10 @@ def test_smp_retain_keys():
 def test_smp_without_schema_behaves_like_merge_patch_for_lists():
     out = strategic_merge_patch({"a": [1, 2], "b": {"c": 1}}, {"a": [3], "b": {"d": 2}}, None)
     assert out == {"a": [3], "b": {"c": 1, "d": 2}}
+
+
+def test_smp_item_without_its_merge_key_is_400():
+    with pytest.raises(ApiError) as info:
+        strategic_merge_patch(LIVE, {"spec": {"containers": [{"image": "x"}]}}, POD)
+    assert info.value.code == 400
+    assert info.value.message == "map: map[image:x] does not contain declared merge key: name"

@@ -258,6 +258,9 @@ def _merge_list(original: list[Any], patch: list[Any], node: SchemaNode, order: 
     for p in patch:
         if not isinstance(p, dict):
             raise bad_request(f"merging an object in json but data type is not map, got {p!r}")
+        if merge_key not in p:
+            shown = " ".join(f"{k}:{v}" for k, v in sorted(p.items()))
+            raise bad_request(f"map: map[{shown}] does not contain declared merge key: {merge_key}")
         key = p.get(merge_key)
         if p.get(DIRECTIVE) == "delete":
             result = [r for r in result if _key_of(r, merge_key) != key]
