@@ -212,3 +212,15 @@ def test_image_with_surrounding_whitespace():
     causes = strategy.validate(PODS, pod(containers=[{"name": "a", "image": " nginx"}]))
     assert causes == [{"type": "FieldValueInvalid", "field": "spec.containers[0].image",
                        "message": 'Invalid value: " nginx": must not have leading or trailing whitespace'}]
+
+
+def test_generate_name_prefix_and_finalizers():
+    obj = pod()
+    del obj["metadata"]["name"]
+    obj["metadata"]["generateName"] = "web-"
+    assert strategy.validate(PODS, obj) == []
+    obj["metadata"]["generateName"] = "Web-"
+    assert fields(strategy.validate(PODS, obj)) == ["metadata.generateName"]
+    obj = pod()
+    obj["metadata"]["finalizers"] = ["example.com/cleanup", "bad finalizer"]
+    assert fields(strategy.validate(PODS, obj)) == ["metadata.finalizers[1]"]

@@ -70,11 +70,19 @@ def object_meta(res: Resource, meta: Any, old_meta: Any = None) -> Causes:
         return [fe.required("metadata.name", "name or generateName is required")]
     causes: Causes = []
     name = meta.get("name")
+    generate = meta.get("generateName")
+    if generate:
+        # a prefix may end in '-': checked as if a letter followed (maskTrailingDash)
+        masked = str(generate)[:-1] + "a" if str(generate).endswith("-") and len(str(generate)) > 1 else str(generate)
+        causes += [fe.invalid("metadata.generateName", generate, m) for m in name_errors(res, masked)]
     if not name:
-        if not meta.get("generateName"):
+        if not generate:
             causes.append(fe.required("metadata.name", "name or generateName is required"))
     else:
         causes += [fe.invalid("metadata.name", name, m) for m in name_errors(res, str(name))]
+    for i, finalizer in enumerate(meta.get("finalizers") or []):
+        causes += [fe.invalid(f"metadata.finalizers[{i}]", finalizer, m)
+                   for m in names.qualified_name(str(finalizer))]
     namespace = meta.get("namespace")
     if res.namespaced:
         if not namespace:
