@@ -205,3 +205,18 @@ def test_run_on_two_networks_at_once(engine, names):
     lines = ipv4_lines(engine, "--network", n1, "--network", n2)
     assert [line.split()[0] for line in lines] == ["lo", "eth0", "eth1"]
     assert lines[1].startswith("eth0 10.213.11.") and lines[2].startswith("eth1 10.213.12.")
+
+
+def test_published_port_reachable_from_another_network_but_not_its_address(engine, names):
+    from tests.integration.network.netutil import HTTPD, free_port, host_address
+
+    net, web = names("net"), names()
+    port = free_port()
+    ok(engine.docker("network", "create", net))
+    ok(engine.docker(*RUN, "-d", "--name", web, "-p", f"{port}:80", "busybox", "sh", "-c", HTTPD))
+    ip = inspect(engine, web)["NetworkSettings"]["IPAddress"]
+    fetch = f"for i in $(seq 50); do wget -qO- http://{host_address()}:{port}/ && exit 0; sleep 0.2; done; exit 1"
+    out = ok(engine.docker(*RUN, "--rm", "--network", net, "busybox", "sh", "-c", fetch))
+    assert out.startswith("hello-")
+    r = engine.docker(*RUN, "--rm", "--network", net, "busybox", "ping", "-c", "1", "-W", "1", ip)
+    assert r.returncode != 0

@@ -92,7 +92,7 @@ def test_bridge_rules_nat_icc_and_isolation():
     ch = Chains("skA")
     out = render(ch, [BridgePolicy("skA0", "10.1.0.0/24"), BridgePolicy("skA-1", "10.2.0.0/24", icc=False)])
     fwd = _args(out[("filter", "skA-FORWARD")])
-    assert fwd[0] == "-j skA-ISOLATION"
+    assert fwd[:2] == ["-m conntrack --ctstate DNAT -j ACCEPT", "-j skA-ISOLATION"]
     assert "-i skA0 -o skA0 -j ACCEPT" in fwd and "-i skA-1 -o skA-1 -j DROP" in fwd
     assert "-o skA0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT" in fwd
     assert "-i skA0 ! -o skA0 -j ACCEPT" in fwd

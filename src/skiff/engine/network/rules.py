@@ -23,7 +23,11 @@ class BridgePolicy:
 
 def render(chains: Chains, bridges: list[BridgePolicy]) -> dict[tuple[str, str], list[Rule]]:
     fwd, iso1, iso2 = chains.forward, chains.isolation, chains.isolation2
-    forward: list[Rule] = [Rule("filter", fwd, ("-j", iso1))]
+    # Published ports are for everyone: a connection port publishing DNAT'd may cross from one
+    # of our bridges to another (a container reaching another network's published port through
+    # a host address), which the isolation stage would otherwise drop.
+    forward: list[Rule] = [Rule("filter", fwd, ("-m", "conntrack", "--ctstate", "DNAT", "-j", "ACCEPT")),
+                           Rule("filter", fwd, ("-j", iso1))]
     isolation: list[Rule] = []
     isolation2: list[Rule] = []
     postrouting: list[Rule] = []
