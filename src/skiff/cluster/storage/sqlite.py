@@ -19,6 +19,7 @@ import os
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -37,6 +38,7 @@ from skiff.cluster.storage.interface import (
 from skiff.cluster.storage.ring import EventRing, RingTooOld
 
 _STOP = object()
+CHECKPOINT_INTERVAL = 1.0  # seconds between WAL checkpoints while writes come in
 Op = tuple["asyncio.Future[Any]", Callable[..., Any], tuple[Any, ...]]
 
 
@@ -48,6 +50,8 @@ class SqliteStore:
         self._poll_interval = poll_interval
         self._max_batch = max_batch
         self._wconn = log.connect(path)
+        # Checkpoints run on a reader thread (_checkpoint), so a commit never pays for one.
+        self._wconn.execute("PRAGMA wal_autocheckpoint=0")
         log.init_schema(self._wconn)
         self._published = log.current_revision(self._wconn)
         self._ring = EventRing(self._published, ring_capacity)
@@ -79,19 +83,31 @@ class SqliteStore:
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await self._start().run_in_executor(self._readers, self._in_read_txn, fn, args)
 
-    def _in_read_txn(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        conn = getattr(self._local, "conn", None)
+    def _reader_conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._local.conn = log.connect(self.path)
             with self._conns_lock:
                 self._conns.append(conn)
+        return conn
+
+    def _in_read_txn(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        conn = self._reader_conn()
         conn.execute("BEGIN")  # one snapshot for every statement of this read
         try:
             return fn(conn, *args)
         finally:
             conn.execute("COMMIT")
 
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database off the writer thread (PASSIVE: never blocks a write)."""
+        try:
+            self._reader_conn().execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error:
+            pass  # busy: the next one catches up
+
     def _writer(self) -> None:
+        last_checkpoint = time.monotonic()
         stop = False
         while not stop:
             try:
@@ -113,6 +129,9 @@ class SqliteStore:
                 else:
                     batch.append(nxt)
             results = self._commit(batch) if batch else []
+            if batch and time.monotonic() - last_checkpoint > CHECKPOINT_INTERVAL:
+                last_checkpoint = time.monotonic()
+                self._readers.submit(self._checkpoint)
             events = self._new_events()
             if results or events:
                 try:
@@ -201,8 +220,14 @@ class SqliteStore:
         return kv
 
     async def compact(self, revision: int) -> None:
-        await self._write(log.compact, revision)
-        self._ring.trim_before(revision + 1)  # watches older than this now get Compacted
+        """Compact in chunks of rows, each its own transaction, so writes wait for a chunk at most."""
+        point: int = await self._write(log.mark_compacted, revision)
+        if not point:
+            return
+        self._ring.trim_before(point + 1)  # watches older than this now get Compacted
+        start = 0
+        while start < point:
+            start = await self._write(log.compact_chunk, point, start)
 
     # watch
 

@@ -230,19 +230,31 @@ def delete(conn: sqlite3.Connection, key: str, expected: int) -> KeyValue:
     return KeyValue(key, row[6], _create_rev(row), rid)
 
 
-def compact(conn: sqlite3.Connection, revision: int) -> int:
-    """Delete rows no read at `revision` or later can see; returns how many went."""
+def mark_compacted(conn: sqlite3.Connection, revision: int) -> int:
+    """Record the new compaction point (reads below it now fail); 0 if it does not move.
+
+    Done before any row is deleted, so no read ever sees a half-compacted past.
+    """
     revision = min(revision, current_revision(conn))
     if revision <= compact_revision(conn):
         return 0
-    cur = conn.execute(
-        "DELETE FROM kv WHERE id < ? AND (deleted = 1 OR EXISTS "
-        "(SELECT 1 FROM kv AS n WHERE n.name = kv.name AND n.id > kv.id AND n.id <= ?))",
-        (revision, revision),
-    )
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('compact_revision', ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         (revision,),
     )
-    return cur.rowcount
+    return revision
+
+
+def compact_chunk(conn: sqlite3.Connection, revision: int, start: int, rows: int = 300) -> int:
+    """Delete the rows no read at `revision` or later can see, among the next `rows` rows
+    from id `start`; returns where the next chunk starts (>= revision: done)."""
+    nxt = conn.execute("SELECT id FROM kv WHERE id >= ? AND id < ? ORDER BY id LIMIT 1 OFFSET ?",
+                       (start, revision, rows)).fetchone()
+    end = nxt[0] if nxt else revision
+    conn.execute(
+        "DELETE FROM kv WHERE id >= ? AND id < ? AND (deleted = 1 OR EXISTS "
+        "(SELECT 1 FROM kv AS n WHERE n.name = kv.name AND n.id > kv.id AND n.id <= ?))",
+        (start, end, revision),
+    )
+    return end
