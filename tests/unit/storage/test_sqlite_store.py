@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
+from skiff.cluster.storage.interface import StorageError
 from skiff.cluster.storage.sqlite import SqliteStore
 from tests.integration.storage.watching import take
 
@@ -83,3 +86,18 @@ def test_the_log_has_kine_columns_and_compaction_removes_superseded_rows(tmp_pat
         # the current /k and the tombstone at the compaction point are all that remain
         assert rows == [("/k", b"5", 0), ("/gone", b"x", 1)]
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_a_file_that_is_not_a_database_is_a_clear_error(tmp_path):
+    bad = tmp_path / "state.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match=f"cannot open the datastore {bad}: file is not a database"):
+        SqliteStore(str(bad))
+
+
+def test_using_a_store_from_a_second_event_loop_is_refused(tmp_path):
+    s = SqliteStore(str(tmp_path / "s.db"))
+    run(s.create("/k", b"v"))
+    with pytest.raises(StorageError, match="another event loop"):
+        run(s.get("/k"))
+    run(s.close())

@@ -49,10 +49,13 @@ class SqliteStore:
         self.path = path
         self._poll_interval = poll_interval
         self._max_batch = max_batch
-        self._wconn = log.connect(path)
-        # Checkpoints run on a reader thread (_checkpoint), so a commit never pays for one.
-        self._wconn.execute("PRAGMA wal_autocheckpoint=0")
-        log.init_schema(self._wconn)
+        try:
+            self._wconn = log.connect(path)
+            # Checkpoints run on a reader thread (_checkpoint), so a commit never pays for one.
+            self._wconn.execute("PRAGMA wal_autocheckpoint=0")
+            log.init_schema(self._wconn)
+        except sqlite3.Error as e:
+            raise StorageError(f"cannot open the datastore {path}: {e}") from e
         self._published = log.current_revision(self._wconn)
         self._ring = EventRing(self._published, ring_capacity)
         self._ops: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -69,10 +72,13 @@ class SqliteStore:
     def _start(self) -> asyncio.AbstractEventLoop:
         if self._closed:
             raise StorageError("store closed")
+        loop = asyncio.get_running_loop()
         if self._loop is None:
-            self._loop = asyncio.get_running_loop()
+            self._loop = loop
             self._thread = threading.Thread(target=self._writer, name="skiff-sqlite-writer", daemon=True)
             self._thread.start()
+        elif loop is not self._loop:
+            raise StorageError("the SQLite store belongs to another event loop: open one per loop")
         return self._loop
 
     async def _write(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -110,6 +116,8 @@ class SqliteStore:
         last_checkpoint = time.monotonic()
         stop = False
         while not stop:
+            if self._loop is not None and self._loop.is_closed():
+                return  # the loop ended without close(): nobody can be waiting
             try:
                 first = self._ops.get(timeout=self._poll_interval)
             except queue.Empty:
