@@ -164,3 +164,36 @@ def test_smp_item_without_its_merge_key_is_400():
         strategic_merge_patch(LIVE, {"spec": {"containers": [{"image": "x"}]}}, POD)
     assert info.value.code == 400
     assert info.value.message == "map: map[image:x] does not contain declared merge key: name"
+
+
+# no "$" keys anywhere: those are strategic merge directives
+safe_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+                               st.text(alphabet="abc", max_size=2), inner, max_size=3), max_leaves=8)
+directive_free = st.dictionaries(st.text(alphabet="abc", min_size=1, max_size=2), safe_values, max_size=4)
+
+
+@given(directive_free, directive_free)
+def test_smp_without_schema_equals_merge_patch(obj, patch):
+    assert strategic_merge_patch(obj, patch, None) == json_merge_patch(obj, patch)
+
+
+@given(json_objects, st.text(alphabet="xyz~/", min_size=1, max_size=4), json_values)
+def test_json_patch_add_then_remove_restores(obj, key, value):
+    if key in obj:
+        return
+    pointer = "/" + key.replace("~", "~0").replace("/", "~1")
+    added = json_patch(obj, [{"op": "add", "path": pointer, "value": value}])
+    assert added[key] == value
+    assert json_patch(added, [{"op": "remove", "path": pointer}]) == obj
+
+
+@given(json_objects, st.text(alphabet="ab", min_size=1, max_size=2))
+def test_json_patch_copy_then_test(obj, key):
+    if not obj:
+        return
+    source = sorted(obj)[0]
+    pointer = "/" + source.replace("~", "~0").replace("/", "~1")
+    out = json_patch(obj, [{"op": "copy", "from": pointer, "path": "/copied"},
+                           {"op": "test", "path": "/copied", "value": obj[source]}])
+    assert out["copied"] == obj[source]
