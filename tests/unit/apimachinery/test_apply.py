@@ -175,3 +175,12 @@ def test_main_resource_writes_do_not_own_status():
     obj["status"] = {}
     update_managed_fields(None, obj, "kubectl-create", "Update", DEPLOY)
     assert "f:status" not in obj["metadata"]["managedFields"][0]["fieldsV1"]
+
+
+def test_noop_apply_changes_nothing():
+    live = server_side_apply(None, deployment(), "kubectl", False, DEPLOY)
+    live["metadata"]["managedFields"][0]["time"] = "2020-01-01T00:00:00Z"
+    again = server_side_apply(live, deployment(), "kubectl", False, DEPLOY)
+    assert again == live
+    changed = server_side_apply(live, deployment(replicas=4), "kubectl", False, DEPLOY)
+    assert changed["metadata"]["managedFields"][0]["time"] != "2020-01-01T00:00:00Z"

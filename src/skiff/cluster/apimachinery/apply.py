@@ -233,14 +233,23 @@ def server_side_apply(live: Obj | None, applied: Obj, manager: str, force: bool,
     else:
         mine = Entry(manager, "Apply", "", "", subresource, set())
         entries.append(mine)
-    mine.fields = applied_set
-    mine.api_version = str(applied.get("apiVersion") or result.get("apiVersion", ""))
-    mine.time = now_rfc3339(now)
+    api_version = str(applied.get("apiVersion") or result.get("apiVersion", ""))
     for key in ("apiVersion", "kind"):
         if key in applied:
             result[key] = applied[key]
+    unchanged = (mine.fields == applied_set and mine.api_version == api_version and not conflicts
+                 and _without_managed(result) == _without_managed(base))
+    mine.fields = applied_set
+    mine.api_version = api_version
+    if not unchanged or not mine.time:
+        mine.time = now_rfc3339(now)  # a no-op apply leaves the object exactly as it was
     write_entries(result, entries)
     return result
+
+
+def _without_managed(obj: Obj) -> Obj:
+    md = {k: v for k, v in (obj.get("metadata") or {}).items() if k != "managedFields"}
+    return {**obj, "metadata": md}
 
 
 def dump_fields(obj: Obj) -> str:
