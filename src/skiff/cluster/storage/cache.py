@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import AsyncIterator
 
@@ -39,6 +40,8 @@ from skiff.cluster.storage.interface import (
 )
 from skiff.cluster.storage.keys import prefix_end
 from skiff.cluster.storage.ring import EventRing
+
+log = logging.getLogger(__name__)
 
 NOT_OLDER_THAN_WAIT = 3.0  # Kubernetes waits 3 s for a "not older than" revision, then 504
 # A consistent read waits this long for the cache to reach the backend's revision; longer
@@ -85,20 +88,25 @@ class CachedStore:
 
     async def _follow(self) -> None:
         backoff = 0.05
+        relist: Compacted | None = None
         while True:
             try:
+                if relist is not None:
+                    # We lost history: start over, and tell every watcher to re-list (410).
+                    old = self._ring
+                    await self._load()
+                    old.close(relist)
+                    relist = None
                 async for ev in self.store.watch(self.root, self._ring.revision):
                     self._apply(ev)
                     backoff = 0.05
             except asyncio.CancelledError:
                 raise
             except Compacted as e:
-                # We lost history: start over, and tell every watcher to re-list (410).
-                old = self._ring
-                await self._load()
-                old.close(Compacted(e.revision, e.compact_revision))
-            except StorageError:
-                await asyncio.sleep(backoff)  # e.g. etcd restarting: resume from our revision
+                relist = Compacted(e.revision, e.compact_revision)
+            except Exception as e:  # e.g. etcd restarting: resume from our revision
+                log.warning("watch cache: backend watch failed (%s); resuming from %d", e, self._ring.revision)
+                await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
 
     def _apply(self, ev: Event) -> None:

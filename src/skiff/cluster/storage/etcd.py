@@ -234,6 +234,8 @@ class EtcdStore:
                 for raw in result.get("events", ()):
                     yield _event(raw)
             raise StorageError("etcd watch stream ended")
+        except aiohttp.ClientError as e:  # etcd went away mid-stream: the caller resumes or gives up
+            raise StorageError(f"etcd watch: {e}") from e
         finally:
             resp.close()
 
