@@ -220,3 +220,9 @@ def test_service_update_keeps_allocated_ip_and_node_ports():
     assert new["spec"]["clusterIP"] == "10.96.0.7" and new["spec"]["clusterIPs"] == ["10.96.0.7"]
     assert new["spec"]["ports"][0]["nodePort"] == 30080
     assert strategy.validate(res, new, old) == []
+
+
+def test_a_node_registers_with_its_status():
+    node = {"metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "2"}, "nodeInfo": {"kubeletVersion": "v1"}}}
+    strategy.prepare_for_create(R("", "v1", "nodes"), node)
+    assert node["status"]["capacity"] == {"cpu": "2"}

@@ -80,7 +80,8 @@ def prepare_for_create(res: Resource, obj: Obj) -> None:
     """Defaults, system-set fields and a fresh status, as the kind's create strategy does."""
     defaults.apply_defaults(res, obj)
     md = meta.metadata(obj)
-    if "status" in res.subresources or res.kind in ("Namespace",):
+    # a node registers with its status (capacity, addresses); other kinds start from a fresh one
+    if ("status" in res.subresources or res.kind == "Namespace") and res.kind != "Node":
         obj["status"] = _initial_status(res, obj)
     if res.kind in _GENERATION_KINDS:
         md["generation"] = 1
