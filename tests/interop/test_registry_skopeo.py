@@ -62,16 +62,32 @@ def test_skopeo_copies_into_skiff_registry_and_engine_runs_it(engine, skiff_regi
     try:
         ok(engine.docker("pull", ref))
         assert ok(engine.docker("run", "--rm", ref, "echo", "from-skopeo")).strip() == "from-skopeo"
-        digests = ok(engine.docker("image", "inspect", "-f", "{{index .RepoDigests 0}}", ref)).strip()
-        assert digests.endswith(info["Digest"])
+        digests = json.loads(ok(engine.docker("image", "inspect", "-f", "{{json .RepoDigests}}", ref)))
+        assert f"{skiff_registry.addr}/skopeo/busybox@{info['Digest']}" in digests
     finally:
         engine.docker("rmi", "-f", ref)
 
 
-def test_zstd_layers_pull(engine, skiff_registry, busybox_archive):  # noqa: F811
+def write_docker_archive(path: Path, layer: bytes) -> None:
+    import io
+    import tarfile
+
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["/bin/sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}})
+    with tarfile.open(path, "w") as tar:
+        for name, data in (("layer.tar", layer), ("config.json", config.encode()),
+                           ("manifest.json", json.dumps([{"Config": "config.json", "RepoTags": [],
+                                                          "Layers": ["layer.tar"]}]).encode())):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_zstd_layers_pull(engine, skiff_registry, tmp_path):  # noqa: F811
     ref = f"{skiff_registry.addr}/skopeo/zstd:v1"
+    write_docker_archive(tmp_path / "img.tar", rootfs_tar())  # a layer the registry has in no form yet
     skopeo("copy", "--dest-tls-verify=false", "--format", "oci", "--dest-compress-format", "zstd",
-           f"docker-archive:{busybox_archive}", f"docker://{ref}")
+           f"docker-archive:{tmp_path / 'img.tar'}", f"docker://{ref}")
     info = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{ref}"))
     assert info["layers"][0]["mediaType"].endswith("+zstd")
     try:
