@@ -226,3 +226,15 @@ def test_a_node_registers_with_its_status():
     node = {"metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "2"}, "nodeInfo": {"kubeletVersion": "v1"}}}
     strategy.prepare_for_create(R("", "v1", "nodes"), node)
     assert node["status"]["capacity"] == {"cpu": "2"}
+
+
+def test_endpointslice_generation_counts_endpoint_changes():
+    res = R("discovery.k8s.io", "v1", "endpointslices")
+    old = {"kind": "EndpointSlice", "metadata": {"name": "s"}, "addressType": "IPv4",
+           "endpoints": [{"addresses": ["10.0.0.1"]}]}
+    strategy.prepare_for_create(res, old)
+    assert old["metadata"]["generation"] == 1
+    new = copy.deepcopy(old)
+    new["endpoints"].append({"addresses": ["10.0.0.2"]})
+    strategy.prepare_for_update(res, new, old)
+    assert new["metadata"]["generation"] == 2

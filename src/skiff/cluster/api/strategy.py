@@ -20,7 +20,14 @@ Obj = dict[str, Any]
 
 # Kinds whose metadata.generation counts spec changes.
 _GENERATION_KINDS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController", "Job",
-                     "CronJob"}
+                     "CronJob", "EndpointSlice"}
+
+
+def _desired_state(obj: Obj) -> Any:
+    """What metadata.generation counts changes of: the spec (an EndpointSlice has none)."""
+    if "spec" not in obj and obj.get("kind") == "EndpointSlice":
+        return (obj.get("addressType"), obj.get("endpoints"), obj.get("ports"))
+    return obj.get("spec")
 
 _SCALABLE = {"Deployment", "ReplicaSet", "StatefulSet", "ReplicationController"}
 
@@ -129,7 +136,7 @@ def prepare_for_update(res: Resource, new: Obj, old: Obj) -> None:
         new["status"] = copy.deepcopy(old.get("status") or {})
     if res.kind in _GENERATION_KINDS:
         generation = int((old.get("metadata") or {}).get("generation") or 1)
-        if new.get("spec") != old.get("spec"):
+        if _desired_state(new) != _desired_state(old):
             generation += 1
         meta.metadata(new)["generation"] = generation
 
