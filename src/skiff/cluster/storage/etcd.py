@@ -35,6 +35,8 @@ from skiff.cluster.storage.keys import prefix_end_bytes
 
 COMPACTED_MSG = "required revision has been compacted"
 FUTURE_MSG = "required revision is a future revision"
+# a request etcd has not answered by then fails (a watch has no limit: it waits for events)
+REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=30, connect=5)
 
 
 def _b64(data: bytes) -> str:
@@ -79,14 +81,16 @@ class EtcdStore:
             )
         return self._session
 
-    async def _open(self, path: str, body: dict[str, Any]) -> aiohttp.ClientResponse:
+    async def _open(self, path: str, body: dict[str, Any],
+                    timeout: aiohttp.ClientTimeout | None = None) -> aiohttp.ClientResponse:
         """POST to the first endpoint that accepts a connection."""
         last: Exception | None = None
         for i in range(len(self._endpoints)):
             idx = (self._current + i) % len(self._endpoints)
             try:
                 resp = await self._http().post(self._endpoints[idx] + path, data=orjson.dumps(body),
-                                               headers={"Content-Type": "application/json"})
+                                               headers={"Content-Type": "application/json"},
+                                               timeout=timeout or aiohttp.ClientTimeout(total=None, connect=5))
             except aiohttp.ClientConnectorError as e:  # nothing was sent: safe to try the next one
                 last = e
                 continue
@@ -96,11 +100,11 @@ class EtcdStore:
 
     async def _call(self, path: str, body: dict[str, Any], revision: int = 0) -> dict[str, Any]:
         try:
-            async with await self._open(path, body) as resp:
+            async with await self._open(path, body, REQUEST_TIMEOUT) as resp:
                 data = await resp.read()
                 status = resp.status
-        except aiohttp.ClientError as e:
-            raise StorageError(f"etcd: {e}") from e
+        except (aiohttp.ClientError, TimeoutError) as e:
+            raise StorageError(f"etcd: {e or type(e).__name__}") from e
         out: dict[str, Any] = orjson.loads(data) if data else {}
         seen = int(out.get("header", {}).get("revision", 0))
         if seen > self._seen:
