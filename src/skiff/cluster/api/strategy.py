@@ -23,9 +23,9 @@ _GENERATION_KINDS = {"Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Re
                      "CronJob", "EndpointSlice"}
 
 
-def _desired_state(obj: Obj) -> Any:
+def _desired_state(res: Resource, obj: Obj) -> Any:
     """What metadata.generation counts changes of: the spec (an EndpointSlice has none)."""
-    if "spec" not in obj and obj.get("kind") == "EndpointSlice":
+    if res.kind == "EndpointSlice":
         return (obj.get("addressType"), obj.get("endpoints"), obj.get("ports"))
     return obj.get("spec")
 
@@ -136,7 +136,7 @@ def prepare_for_update(res: Resource, new: Obj, old: Obj) -> None:
         new["status"] = copy.deepcopy(old.get("status") or {})
     if res.kind in _GENERATION_KINDS:
         generation = int((old.get("metadata") or {}).get("generation") or 1)
-        if _desired_state(new) != _desired_state(old):
+        if _desired_state(res, new) != _desired_state(res, old):
             generation += 1
         meta.metadata(new)["generation"] = generation
 
