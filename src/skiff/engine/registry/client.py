@@ -69,8 +69,9 @@ class Repository:
         if len(body) > MANIFEST_MAX:
             raise InvalidArgument(f"manifest {reference} is larger than 4 MiB")
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
-        if reference.startswith("sha256:") and digest != reference:
-            raise InvalidArgument(f"manifest verification failed for digest {reference}")
+        claimed = reference if reference.startswith("sha256:") else resp.headers.get("Docker-Content-Digest", "")
+        if claimed.startswith("sha256:") and digest != claimed:
+            raise InvalidArgument(f"manifest verification failed for digest {claimed}")
         media_type = oci.parse_json(body, "manifest").get("mediaType") or \
             resp.headers.get("Content-Type", "").split(";")[0].strip()
         return digest, media_type, body
