@@ -50,14 +50,6 @@ class EventRing:
             self.trim_before(self._revs[len(self._revs) - self.capacity])
         self._wake()
 
-    def advance(self, revision: int) -> None:
-        """Note that the source reached `revision` with no event for this ring (e.g. another prefix)."""
-        if revision > self.revision:
-            if not self._events:
-                self.base = revision
-            self.revision = revision
-            self._wake()
-
     def trim_before(self, revision: int) -> None:
         """Forget events with revision < `revision` (the ring then holds all events > revision-1)."""
         cut = bisect_right(self._revs, revision - 1)
