@@ -41,7 +41,13 @@ def test_v3_keeps_patch_strategies_and_types():
     assert containers["type"] == "array"
     port = schemas["io.k8s.api.core.v1.ContainerPort"]["properties"]["containerPort"]
     assert port == {"description": port["description"], "format": "int32", "type": "integer"}
-    assert schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] == {"type": "string", "format": "int-or-string"}
+    assert schemas["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] == {"oneOf": [{"type": "integer"},
+                                                                                    {"type": "string"}]}
+    assert schemas["io.k8s.apimachinery.pkg.api.resource.Quantity"] == {"oneOf": [{"type": "string"},
+                                                                                 {"type": "number"}]}
+    v2 = openapi.openapi_v2()["definitions"]
+    assert v2["io.k8s.apimachinery.pkg.util.intstr.IntOrString"] == {"type": "string", "format": "int-or-string"}
+    assert v2["io.k8s.apimachinery.pkg.api.resource.Quantity"] == {"type": "string"}
     assert "enum" not in schemas["io.k8s.api.core.v1.Pod"]["properties"]["apiVersion"]
 
 

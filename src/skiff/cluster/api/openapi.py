@@ -35,9 +35,14 @@ def _convert(node: Any, ref_prefix: str) -> Any:
                 {"description": node["description"], "allOf": [out]}
         return out
     if "oneOf" in node:
-        kinds = {t for alt in node["oneOf"] for t in schema.types_of(alt)} - {"null"}
+        # Quantity and IntOrString: one string type in v2, a oneOf without a type in v3
+        # (so `kubectl explain` names them: <map[string]Quantity>, <IntOrString>)
+        kinds = [t for alt in node["oneOf"] for t in sorted(schema.types_of(alt) - {"null"})]
         out = {k: v for k, v in node.items() if k != "oneOf"}
-        out["type"] = "string"  # Quantity, or IntOrString with its format
+        if ref_prefix == V3_REF:
+            out["oneOf"] = [{"type": t} for t in (sorted(kinds) if "integer" in kinds else kinds)]
+            return out
+        out["type"] = "string"
         if "integer" in kinds:
             out["format"] = "int-or-string"
         return out
