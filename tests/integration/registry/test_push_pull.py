@@ -114,3 +114,37 @@ def test_pull_all_tags(engine, skiff_registry):
         assert sorted(tags) == ["a", "b"]
     finally:
         _rmi(engine, f"{repo}:a", f"{repo}:b")
+
+
+def test_pull_large_config_and_uncompressed_oci_layer(engine, skiff_registry):
+    """A 1 MB config (read in many pieces) and a layer stored as plain tar, under an OCI manifest."""
+    import hashlib
+
+    import requests
+
+    from tests.integration.registry.conftest import rootfs_tar
+
+    def digest(data: bytes) -> str:
+        return "sha256:" + hashlib.sha256(data).hexdigest()
+
+    base, name = skiff_registry.url, "it/bigconfig"
+    layer = rootfs_tar()
+    config = json.dumps({"architecture": "amd64", "os": "linux",
+                         "config": {"Cmd": ["/bin/sh"], "Labels": {"big": "x" * (1 << 20)}},
+                         "rootfs": {"type": "layers", "diff_ids": [digest(layer)]}}).encode()
+    for blob in (layer, config):
+        r = requests.post(f"{base}/v2/{name}/blobs/uploads/", params={"digest": digest(blob)}, data=blob)
+        assert r.status_code == 201
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": len(config),
+                           "digest": digest(config)},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "size": len(layer),
+                            "digest": digest(layer)}]}
+    assert requests.put(f"{base}/v2/{name}/manifests/v1", json=manifest).status_code == 201
+    ref = f"{skiff_registry.addr}/{name}:v1"
+    try:
+        ok(engine.docker("pull", ref))
+        assert ok(engine.docker("image", "inspect", "-f", "{{.Id}}", ref)).strip() == digest(config)
+        assert len(ok_bytes(engine.docker("run", "--rm", ref, "cat", "/etc/random"))) == 4096
+    finally:
+        _rmi(engine, ref)

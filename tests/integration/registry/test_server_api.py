@@ -162,3 +162,14 @@ def test_v1_search(skiff_registry):
     push_image(skiff_registry.url, "findme/app", "t", b"y")
     r = requests.get(skiff_registry.url + "/v1/search", params={"q": "findme"})
     assert [x["name"] for x in r.json()["results"]] == ["findme/app"]
+
+
+def test_large_config_and_oversized_manifest(skiff_registry):
+    base = skiff_registry.url
+    big = b"x" * (3 << 20)  # a manifest body read in many pieces
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "padding": big.decode(),
+                           "config": {"mediaType": "x", "size": 1, "digest": digest(b"missing")}, "layers": []})
+    r = requests.put(f"{base}/v2/api/big/manifests/v1", data=manifest)
+    assert r.status_code == 400 and error_code(r) == "MANIFEST_BLOB_UNKNOWN"
+    r = requests.put(f"{base}/v2/api/big/manifests/v1", data=b" " * (5 << 20))
+    assert r.status_code == 400 and error_code(r) == "MANIFEST_INVALID"

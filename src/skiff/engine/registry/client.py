@@ -52,6 +52,17 @@ def choose_manifest(index: dict, platform: tuple[str, str, str]) -> dict:
     return fits[0]
 
 
+async def read_limited(resp: aiohttp.ClientResponse, limit: int, what: str) -> bytes:
+    """The whole body, refusing one larger than `limit` (a manifest or config, never a layer)."""
+    buf = bytearray()
+    async for chunk in resp.content.iter_chunked(1 << 16):
+        buf += chunk
+        if len(buf) > limit:
+            resp.release()
+            raise InvalidArgument(f"{what} is larger than {limit >> 20} MiB")
+    return bytes(buf)
+
+
 class Repository:
     def __init__(self, session: Session, path: str):
         self.session = session
@@ -63,11 +74,9 @@ class Repository:
         """(digest, media type, bytes) of a manifest or index; the digest is checked when asked by digest."""
         resp = await self.session.request("GET", f"/v2/{self.path}/manifests/{reference}", self.pull_scope,
                                           headers={"Accept": ACCEPT})
-        body = await resp.content.read(MANIFEST_MAX + 1)
+        body = await read_limited(resp, MANIFEST_MAX, f"manifest {reference}")
         if resp.status >= 400:
             raise error_from(resp.status, body)
-        if len(body) > MANIFEST_MAX:
-            raise InvalidArgument(f"manifest {reference} is larger than 4 MiB")
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
         claimed = reference if reference.startswith("sha256:") else resp.headers.get("Docker-Content-Digest", "")
         if claimed.startswith("sha256:") and digest != claimed:
@@ -90,7 +99,7 @@ class Repository:
     async def blob_bytes(self, digest: str, limit: int = 64 << 20) -> bytes:
         """A small blob (a config), verified."""
         resp = await self.session.request("GET", f"/v2/{self.path}/blobs/{digest}", self.pull_scope)
-        body = await resp.content.read(limit + 1)
+        body = await read_limited(resp, limit, f"blob {digest}")
         if resp.status >= 400:
             raise error_from(resp.status, body)
         if "sha256:" + hashlib.sha256(body).hexdigest() != digest:

@@ -166,9 +166,10 @@ def _check_references(storage: Storage, name: str, manifest: dict, media_type: s
 async def manifest(request: web.Request, r: Route) -> web.StreamResponse:
     storage = request.app[STORAGE]
     if request.method == "PUT":
-        data = await request.content.read(MANIFEST_MAX + 1)
-        if len(data) > MANIFEST_MAX:
-            raise RegistryError("MANIFEST_INVALID", message="manifest invalid: larger than 4 MiB")
+        try:
+            data = await request.read()  # the app's client_max_size is MANIFEST_MAX
+        except web.HTTPRequestEntityTooLarge:
+            raise RegistryError("MANIFEST_INVALID", message="manifest invalid: larger than 4 MiB") from None
         try:
             body = orjson.loads(data)
         except orjson.JSONDecodeError as e:
