@@ -164,3 +164,136 @@ def test_python_client_strict_field_validation(kube_server, namespace):
         assert k8s.client.CoreV1Api(api).list_namespaced_pod(namespace).items == []
     finally:
         api.close()
+
+
+EVERY_KIND = """apiVersion: v1
+kind: LimitRange
+metadata: {name: lr}
+spec:
+  limits:
+  - type: Container
+    max: {cpu: "2"}
+    defaultRequest: {cpu: 100m}
+---
+apiVersion: v1
+kind: ResourceQuota
+metadata: {name: q}
+spec:
+  hard: {pods: "10", requests.cpu: "4", limits.memory: 8Gi}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv1}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  hostPath: {path: /tmp/pv1}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: robot}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: ext}
+subsets:
+- addresses: [{ip: 10.1.1.1}, {ip: 10.1.1.2}]
+  ports: [{port: 80}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: ext-1}
+addressType: IPv4
+endpoints: [{addresses: [10.1.1.1]}]
+ports: [{port: 80}]
+---
+apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata: {name: lock}
+spec: {holderIdentity: me, leaseDurationSeconds: 15}
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  maxReplicas: 5
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {containers: [{name: a, image: busybox}]}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: a, image: busybox}]}
+---
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: rc1}
+spec:
+  replicas: 1
+  template:
+    metadata: {labels: {app: rc1}}
+    spec: {containers: [{name: a, image: busybox}]}
+---
+apiVersion: v1
+kind: Event
+metadata: {name: ev1}
+involvedObject: {kind: Pod, name: webpod}
+reason: Testing
+message: hello there
+type: Normal
+count: 2
+firstTimestamp: "2026-11-22T17:00:00Z"
+lastTimestamp: "2026-11-22T17:40:00Z"
+source: {component: me}
+"""
+
+
+def test_every_kind_applies_and_prints_its_columns(kube_server, namespace):
+    out = ok(kubectl(kube_server, namespace, "apply", "-f", "-", input=EVERY_KIND.replace("pv1", namespace)))
+    assert out.count("created") == 14
+    headers = {
+        "limits": "NAME CREATED AT", "quota": "NAME AGE REQUEST LIMIT",
+        "pvc": "NAME STATUS VOLUME CAPACITY ACCESS MODES STORAGECLASS VOLUMEATTRIBUTESCLASS AGE",
+        "sa": "NAME SECRETS AGE", "ep": "NAME ENDPOINTS AGE", "endpointslices": "NAME ADDRESSTYPE PORTS ENDPOINTS AGE",
+        "leases": "NAME HOLDER AGE", "hpa": "NAME REFERENCE TARGETS MINPODS MAXPODS REPLICAS AGE",
+        "ds": "NAME DESIRED CURRENT READY UP-TO-DATE AVAILABLE NODE SELECTOR AGE", "sts": "NAME READY AGE",
+        "rc": "NAME DESIRED CURRENT READY AGE", "events": "LAST SEEN TYPE REASON OBJECT MESSAGE",
+    }
+    for kind, header in headers.items():
+        lines = ok(kubectl(kube_server, namespace, "get", kind)).splitlines()
+        assert " ".join(lines[0].split()) == header, kind
+    assert ok(kubectl(kube_server, namespace, "get", "quota", "q", "--no-headers")).split()[2:] == [
+        "pods:", "0/10,", "requests.cpu:", "0/4", "limits.memory:", "0/8Gi"]
+    assert ok(kubectl(kube_server, namespace, "get", "ep", "ext", "--no-headers")).split()[1] == "10.1.1.1:80,10.1.1.2:80"
+    assert ok(kubectl(kube_server, namespace, "get", "events", "--no-headers")).split()[1:4] == [
+        "Normal", "Testing", "pod/webpod"]
+    pv = ok(kube_server.kubectl("get", "pv", namespace, "--no-headers")).split()
+    assert pv[1:5] == ["1Gi", "RWO", "Retain", "Pending"]
+    ok(kube_server.kubectl("delete", "pv", namespace))
+    assert ok(kube_server.kubectl("get", "pc", "high", "--no-headers")).split()[1:3] == ["1000", "false"]
+    ok(kube_server.kubectl("delete", "pc", "high"))
