@@ -40,13 +40,15 @@ def assert_same_image(engine, dockerd, tag: str, ours: dict, theirs: dict) -> No
     assert not different
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def cleanup_tags(engine, dockerd):
+    """The test's tags, then whatever the builds left dangling, go from both engines."""
     tags: list[str] = []
     yield tags
     for client in (engine, dockerd):
         if tags:
             client.docker("rmi", "-f", *tags)
+        client.docker("image", "prune", "-f")
 
 
 def test_multi_stage_build_agrees_with_dockerd(engine, dockerd, tmp_path, cleanup_tags):

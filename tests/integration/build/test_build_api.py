@@ -231,7 +231,9 @@ def test_from_pulls_a_missing_image_from_a_registry(engine, tmp_path, tags):
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        ok(engine.docker("tag", "busybox", ref))
+        # an image of its own (not busybox, whose record would keep the pull's repo digest)
+        base = write_context(tmp_path / "base", "FROM busybox\nLABEL pushed=1\n")
+        ok(classic_build(engine, "-t", ref, str(base)))
         ok(engine.docker("push", ref))
         ok(engine.docker("rmi", ref))
         ctx = write_context(tmp_path / "c", f"FROM {ref}\nRUN echo on-pulled > /p\n")
@@ -262,3 +264,13 @@ def test_null_build_args_keep_the_default(engine, tags):
                               tar_of({"Dockerfile": b"FROM busybox\nARG V=dflt\nRUN echo \"$V\" > /v\n"}))
     assert status == 200 and not [m for m in msgs if "error" in m]
     assert ok(engine.docker("run", "--rm", "--network", "none", "skb-null:1", "cat", "/v")) == "dflt\n"
+
+
+def test_rmi_removes_the_builds_intermediate_images(engine, tmp_path):
+    before = set(ok(engine.docker("images", "-aq", "--no-trunc")).split())
+    ctx = write_context(tmp_path / "c", "FROM busybox\nENV A=1\nRUN echo x > /x\nLABEL l=1\n")
+    ok(classic_build(engine, "--no-cache", "-t", "skb-rmi:1", str(ctx)))
+    assert len(set(ok(engine.docker("images", "-aq", "--no-trunc")).split()) - before) == 3  # one per step
+    out = ok(engine.docker("rmi", "skb-rmi:1"))
+    assert out.count("Deleted: sha256:") >= 3
+    assert set(ok(engine.docker("images", "-aq", "--no-trunc")).split()) == before

@@ -43,8 +43,26 @@ def remove_image(svc, ref_or_id: str, force: bool, noprune: bool) -> list[dict]:
             familiar = parse_reference(r).familiar()
             svc.events.publish("image", "untag", image_id, {"name": familiar})
             records.append({"Untagged": familiar})
+    parent = svc.store.records[image_id].parent if image_id in svc.store.records else ""
     records += svc._delete_image(image_id, prune=not noprune)
+    if not noprune:
+        records += _delete_unused_parents(svc, parent)
     return records
+
+
+def _delete_unused_parents(svc, parent: str) -> list[dict]:
+    """As dockerd: rmi also deletes the image's untagged parents that nothing else uses (a
+    build's intermediate images), up to the first one that is tagged, has another child or is
+    used by a container."""
+    out: list[dict] = []
+    while parent and parent in svc.store.records:
+        if svc.store.refs_of(parent) or svc._using(parent) or \
+                any(r.parent == parent for r in svc.store.records.values()):
+            break
+        grandparent = svc.store.records[parent].parent
+        out += svc._delete_image(parent, prune=True)
+        parent = grandparent
+    return out
 
 
 def _deletable(svc, image_id: str, force: bool, after_untag: bool) -> bool:
