@@ -101,10 +101,12 @@ class DistributionRegistry(_Served):
 
 
 class DroppingProxy:
-    """A TCP proxy to `target_port` that cuts blob downloads after `after` bytes, `drops` times
-    (or always, with drops=-1); everything else passes through."""
+    """A TCP proxy to `target_port` that cuts blob downloads (or, with uploads=True, chunked
+    uploads) after `after` bytes, `drops` times (or always, with drops=-1); everything else
+    passes through."""
 
-    def __init__(self, target_port: int, after: int = 64 << 10, drops: int = 2):
+    def __init__(self, target_port: int, after: int = 64 << 10, drops: int = 2, uploads: bool = False):
+        self.uploads = uploads
         self.target_port = target_port
         self.after = after
         self.drops = drops
@@ -144,18 +146,29 @@ class DroppingProxy:
 
     def _serve(self, client: socket.socket) -> None:
         upstream = socket.create_connection(("127.0.0.1", self.target_port))
-        state = {"drop": False, "sent": 0}
+        state = {"drop": False, "sent": 0, "cut": False, "up": 0}
 
         def up() -> None:
             try:
                 while data := client.recv(65536):
-                    if b"GET /v2/" in data and b"/blobs/sha256:" in data and self._should_drop():
+                    if not self.uploads and b"GET /v2/" in data and b"/blobs/sha256:" in data \
+                            and self._should_drop():
                         state["drop"], state["sent"] = True, 0
+                    if self.uploads and data.startswith(b"PATCH /v2/") and self._should_drop():
+                        state["cut"], state["up"] = True, 0
+                    if state["cut"]:
+                        room = self.after - state["up"]
+                        if room <= len(data):
+                            upstream.sendall(data[:max(room, 0)])
+                            break
+                        state["up"] += len(data)
                     upstream.sendall(data)
             except OSError:
                 pass
             finally:
                 _close(upstream)
+                if state["cut"]:
+                    _close(client)
 
         threading.Thread(target=up, daemon=True).start()
         try:

@@ -64,6 +64,30 @@ def test_pull_gives_up_with_a_clear_error_and_leaves_nothing(engine, skiff_regis
         proxy.stop()
 
 
+@pytest.mark.slow
+def test_push_retries_a_dropped_upload_then_gives_up_clearly(engine, skiff_registry):
+    proxy = DroppingProxy(skiff_registry.port, after=300 << 10, drops=1, uploads=True).start()
+    ref = f"{proxy.addr}/faults/push:v1"
+    import_unique(engine, ref, extra_bytes=2 << 20)
+    try:
+        out = ok(engine.docker("push", ref))
+        assert "Retrying in 1 second" in out and ": Pushed" in out
+        assert proxy.dropped == 1
+        ok(engine.docker("rmi", ref))
+    finally:
+        proxy.stop()
+    always = DroppingProxy(skiff_registry.port, after=300 << 10, drops=-1, uploads=True).start()
+    ref = f"{always.addr}/faults/push-never:v1"
+    import_unique(engine, ref, extra_bytes=2 << 20)
+    try:
+        r = engine.docker("push", ref)
+        assert r.returncode == 1
+        assert b"failed after 3 retries" in r.stderr, r.stderr
+    finally:
+        always.stop()
+        engine.docker("rmi", "-f", ref)
+
+
 def test_corrupt_blob_fails_verification_and_leaves_nothing(engine, skiff_registry):
     ref = _pushed_then_removed(engine, skiff_registry, "faults/corrupt:v1")
     manifest = json.loads((skiff_registry.storage / "blobs" / "sha256" / _manifest_hex(skiff_registry, ref))

@@ -11,7 +11,9 @@ import asyncio
 import hashlib
 from collections.abc import AsyncIterator
 
-from skiff.common.errors import NotFound
+import aiohttp
+
+from skiff.common.errors import NotFound, Unavailable
 from skiff.engine.registry import gzipcodec
 from skiff.engine.registry import progress as msg
 from skiff.engine.registry.blobmap import BlobMap
@@ -25,6 +27,7 @@ from skiff.oci.reference import Reference
 
 UPLOADS = 3  # dockerd's default is 5; this host has few cores and compressing is the cost
 READ = 4 << 20
+RETRIES = 3  # a dropped upload starts its layer again, as dockerd does ("Retrying in N seconds")
 
 
 class Compressor:
@@ -72,9 +75,27 @@ async def push_layer(images, repo: Repository, blobs: BlobMap, diff_id: str, sen
             blobs.add(diff_id, host, repo.path, known["digest"], known["size"], known["mediaType"])
             await send(msg.layer(f"Mounted from {known['repo']}", ident))
             return _descriptor(known)
+    failures = 0
+    while True:
+        try:
+            digest, size = await _upload(images, repo, diff_id, ident, send)
+            break
+        except (TimeoutError, Unavailable, aiohttp.ClientError, ConnectionError) as e:
+            failures += 1
+            if failures > RETRIES:
+                why = e.message if isinstance(e, Unavailable) else (str(e) or type(e).__name__)
+                raise Unavailable(f"pushing layer {ident} failed after {RETRIES} retries: {why}") from None
+            await send(msg.layer(f"Retrying in {failures} second{'s' if failures > 1 else ''}", ident))
+            await asyncio.sleep(failures)
+    blobs.add(diff_id, host, repo.path, digest, size, mt.DOCKER_LAYER_GZIP)
+    await send(msg.layer("Pushed", ident))
+    return {"mediaType": mt.DOCKER_LAYER_GZIP, "size": size, "digest": digest}
+
+
+async def _upload(images, repo: Repository, diff_id: str, ident: str, send: Progress) -> tuple[str, int]:
+    """Compress and send one layer from its start; returns (digest, compressed size)."""
     total = images.content.size(diff_id)
-    f = images.content.open(diff_id)
-    comp = Compressor(f)
+    comp = Compressor(images.content.open(diff_id))
     throttle = Throttle(total)
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -86,12 +107,9 @@ async def push_layer(images, repo: Repository, blobs: BlobMap, diff_id: str, sen
                 await send(msg.ticking("Pushing", ident, comp.read, total))
 
     try:
-        digest = await repo.upload_stream(chunks(), lambda: comp.digest)
+        return await repo.upload_stream(chunks(), lambda: comp.digest), comp.size
     finally:
-        f.close()
-    blobs.add(diff_id, host, repo.path, digest, comp.size, mt.DOCKER_LAYER_GZIP)
-    await send(msg.layer("Pushed", ident))
-    return {"mediaType": mt.DOCKER_LAYER_GZIP, "size": comp.size, "digest": digest}
+        comp.f.close()
 
 
 def _descriptor(known: dict) -> dict:
