@@ -54,7 +54,9 @@ class AttachMixin(_Base):
         return str(self.netns_dir / cid)
 
     def has_netns(self, cid: str) -> bool:
-        return netns.is_mounted(self.netns_path(cid))
+        """Whether the engine made (and still holds) a namespace for this container; a set
+        lookup, since inspect and ps ask for every container."""
+        return cid in self.namespaces
 
     # --- validation at create ----------------------------------------------------------------
     def check_container_networks(self, mode: str, endpoints_config: dict | None) -> dict:
@@ -107,6 +109,7 @@ class AttachMixin(_Base):
             self._release(cid)  # leftovers of an earlier run that was not cleaned up
             self.netns_dir.mkdir(parents=True, exist_ok=True)
             sock = netns.create(path)
+            self.namespaces.add(cid)
             try:
                 with netdev.inside(sock) as ipr:
                     netdev.lo_up(ipr)
@@ -127,6 +130,7 @@ class AttachMixin(_Base):
         for net in list(self.nets.values()):
             if cid in net.endpoints:
                 self._unplug(net, cid)
+        self.namespaces.discard(cid)
         netns.remove(self.netns_path(cid))
 
     def _plug(self, net: Network, cid: str, name: str, path: str, inner: str, cfg: dict, ipr: Any) -> Endpoint:
@@ -176,7 +180,7 @@ class AttachMixin(_Base):
         with self.lock:
             net = self.get(net_ref)
             path = self.netns_path(cid)
-            if not netns.is_mounted(path):
+            if not self.has_netns(cid):
                 raise Forbidden("container sharing network namespace with another container or host cannot be "
                                 "connected to any other network")
             used = {ep.inner for n in self.nets.values() for ep in n.endpoints.values() if ep.container_id == cid}

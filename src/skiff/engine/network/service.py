@@ -55,6 +55,7 @@ class NetworkService(AttachMixin):
         self.engine_id = engine_id
         self.iptables = Iptables(cfg.prefix, cfg.iptables)
         self.nets: dict[str, Network] = {}
+        self.namespaces: set[str] = set()  # containers whose netns/<id> this engine holds
         self.lock = threading.RLock()
         self._events: list[tuple[str, str, dict[str, str]]] = []
         self._doomed: queue.Queue[str] = queue.Queue()
@@ -157,7 +158,9 @@ class NetworkService(AttachMixin):
                     netdev.delete_link(name)
             if self.netns_dir.is_dir():
                 for path in self.netns_dir.iterdir():
-                    if path.name not in running:
+                    if path.name in running and netns.is_mounted(str(path)):
+                        self.namespaces.add(path.name)
+                    else:
                         netns.remove(str(path))
             if self.cfg.ip_forward:
                 with contextlib.suppress(OSError):
