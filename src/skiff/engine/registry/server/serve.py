@@ -1,4 +1,5 @@
-"""`skiff registry serve [CONFIG.yml] [--addr HOST:PORT] [--root DIR]`: the registry server."""
+"""`skiff registry serve [CONFIG.yml] [--addr HOST:PORT] [--root DIR]`: the registry server;
+`skiff registry garbage-collect [CONFIG.yml] [--root DIR] [-d] [-m]`: its offline clean-up."""
 
 from __future__ import annotations
 
@@ -33,24 +34,46 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--htpasswd", help="htpasswd file with bcrypt entries: require basic auth")
     s.add_argument("--realm", default=None, help="basic-auth realm (default basic-realm)")
     s.add_argument("-l", "--log-level", default="info", choices=["debug", "info", "warn", "error"])
+    g = sub.add_parser("garbage-collect", help="delete blobs no manifest refers to",
+                       description="Delete blobs that no manifest refers to. Run it while the registry is "
+                                   "stopped: an upload in flight could lose its blob.")
+    g.add_argument("config", nargs="?", help="configuration file (the reference registry's YAML)")
+    g.add_argument("--root", help=f"storage root directory (default {DEFAULT_ROOT})")
+    g.add_argument("-d", "--dry-run", action="store_true", help="only print what would be deleted")
+    g.add_argument("-m", "--delete-untagged", action="store_true", help="also delete manifests no tag points at")
     return p
+
+
+def garbage_collect(args: argparse.Namespace) -> int:
+    from skiff.engine.registry.server.gc import collect
+    from skiff.engine.registry.server.storage import Storage
+
+    cfg = load_config(args)
+    result = collect(Storage(cfg.root), dry_run=args.dry_run, delete_untagged=args.delete_untagged)
+    verb = "would delete" if args.dry_run else "deleted"
+    for ref in result.untagged_manifests:
+        print(f"{verb} manifest {ref}")
+    for digest in result.deleted:
+        print(f"{verb} blob {digest}")
+    print(f"{len(result.kept)} blobs marked, {len(result.deleted)} blobs {'eligible for deletion' if args.dry_run else 'deleted'}")
+    return 0
 
 
 def load_config(args: argparse.Namespace) -> ServerConfig:
     cfg = ServerConfig()
-    if args.config:
+    if getattr(args, "config", None):
         try:
             cfg = parse_config(Path(args.config).read_text())
         except OSError as e:
             raise SkiffError(f"cannot read configuration {args.config}: {e.strerror}") from None
-    if args.addr:
+    if getattr(args, "addr", None):
         split_addr(args.addr)
         cfg.addr = args.addr
     if args.root:
         cfg.root = args.root
-    if args.htpasswd:
+    if getattr(args, "htpasswd", None):
         cfg.htpasswd_path = args.htpasswd
-    if args.realm:
+    if getattr(args, "realm", None):
         cfg.realm = args.realm
     return cfg
 
@@ -78,9 +101,12 @@ async def serve(cfg: ServerConfig, ready=None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    logging.basicConfig(level=args.log_level.upper().replace("WARN", "WARNING"), stream=sys.stderr,
+    level = getattr(args, "log_level", "info")
+    logging.basicConfig(level=level.upper().replace("WARN", "WARNING"), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
+        if args.verb == "garbage-collect":
+            return garbage_collect(args)
         cfg = load_config(args)
         asyncio.run(serve(cfg))
     except SkiffError as e:
