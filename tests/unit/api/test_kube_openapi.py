@@ -60,3 +60,12 @@ def test_v2_document():
     assert ops[0][0] == "/api/v1/namespaces/{namespace}/pods/{name}"
     assert "/api/v1/nodes/{name}" in doc["paths"]
     assert "/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale" in doc["paths"]
+
+
+def test_patch_operations_accept_strategic_merge():
+    # kubectl's client-side apply uses the v3 schema only where PATCH takes strategic merge patches
+    doc = openapi.openapi_v3("apis/apps/v1")
+    op = dict(_patch_ops(doc, {"group": "apps", "kind": "Deployment", "version": "v1"}))[
+        "/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]
+    assert "application/strategic-merge-patch+json" in op["requestBody"]["content"]
+    assert "io.k8s.apimachinery.pkg.apis.meta.v1.Patch" in doc["components"]["schemas"]

@@ -20,6 +20,9 @@ from skiff.cluster.api.registry import Resource
 Obj = dict[str, Any]
 V2_REF = "#/definitions/"
 V3_REF = "#/components/schemas/"
+PATCH_DEFINITION = "io.k8s.apimachinery.pkg.apis.meta.v1.Patch"
+PATCH_TYPES = ("application/apply-patch+yaml", "application/json-patch+json", "application/merge-patch+json",
+               "application/strategic-merge-patch+json")
 
 
 def _convert(node: Any, ref_prefix: str) -> Any:
@@ -137,10 +140,17 @@ def _op(res: Resource, action: str, ref: str, v3: bool, op_id: str, extra: list[
         op["parameters"] += [_query(n, d, v3) for n, d in _WRITE_PARAMS]
         if action == "patch":
             op["parameters"].append(_query("force", "Force is going to \"force\" Apply requests.", v3))
-        if v3:
+        patch_ref = {"$ref": ref + PATCH_DEFINITION}
+        if v3 and action == "patch":
+            # kubectl computes strategic merge patches from v3 only where the PATCH accepts them
+            op["requestBody"] = {"content": {t: {"schema": patch_ref} for t in PATCH_TYPES}, "required": True}
+        elif v3:
             op["requestBody"] = {"content": {"application/json": {"schema": body_ref}}, "required": True}
         else:
-            op["parameters"].append({"name": "body", "in": "body", "required": True, "schema": body_ref})
+            op["parameters"].append({"name": "body", "in": "body", "required": True,
+                                     "schema": patch_ref if action == "patch" else body_ref})
+            if action == "patch":
+                op["consumes"] = list(PATCH_TYPES)
     return op
 
 
@@ -222,7 +232,7 @@ def _v3(group_version_path: str) -> Obj:
                 paths: dict[str, Obj] = {}
                 for res in resources:
                     paths.update(_paths_for(res, v3=True))
-                names = [r.definition for r in resources]
+                names = [r.definition for r in resources] + [PATCH_DEFINITION]
                 if any("scale" in r.subresources for r in resources):
                     names.append("io.k8s.api.autoscaling.v1.Scale")
                 defs = _all_definitions(V3_REF)
