@@ -242,3 +242,32 @@ def test_server_side_apply_conflicts_and_force(kube_server, namespace):
     managers = ok(kube_server.kubectl("get", "deploy", "front", "--show-managed-fields", "-o",
                                       "jsonpath={.metadata.managedFields[*].manager}", *ns)).split()
     assert "team-b" in managers
+
+
+def test_services_get_cluster_ips_and_node_ports(kube_server, namespace):
+    ns = ("-n", namespace)
+    svc = """apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+  - port: 80
+"""
+    ok(kube_server.kubectl("apply", "-f", "-", *ns, input=svc))
+    row = ok(kube_server.kubectl("get", "svc", "web", "--no-headers", *ns)).split()
+    assert row[1] == "NodePort" and row[2].startswith("10.43.") and row[4].startswith("80:")
+    assert "configured" in ok(kube_server.kubectl("apply", "-f", "-", *ns, input=svc.replace("port: 80",
+                                                                                             "port: 8080")))
+    got = ok(kube_server.kubectl("get", "svc", "web", "-o",
+                                 "jsonpath={.spec.clusterIP} {.spec.ports[*].port} {.spec.ports[0].nodePort}", *ns))
+    ip, port, node_port = got.split()
+    assert ip == row[2] and port == "8080" and 30000 <= int(node_port) <= 32767
+    default = ok(kube_server.kubectl("get", "svc", "kubernetes", "-n", "default", "-o",
+                                     "jsonpath={.spec.clusterIP} {.spec.ports[0].port}"))
+    assert default == "10.43.0.1 443"
+    taken = kube_server.kubectl("create", "-f", "-", *ns, input=svc.replace("name: web", "name: web2")
+                                .replace("type: NodePort", f"clusterIP: {row[2]}").replace("NodePort", ""))
+    assert taken.returncode == 1 and b"provided IP is already allocated" in taken.stderr

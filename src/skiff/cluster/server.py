@@ -45,9 +45,17 @@ def build_context(opts: ServerOptions, store, reader=None) -> ApiContext:
     chain = AdmissionChain(lambda: holder[0], default_plugins())
     authn = Authenticator(Path(opts.token_auth_file) if opts.token_auth_file else None, opts.token)
     ctx = ApiContext(ObjectStore(store, metrics, reader), metrics, authn, chain,
-                     Settings(service_cidr=opts.service_cidr, cluster_cidr=opts.cluster_cidr))
+                     Settings(service_cidr=opts.service_cidr, cluster_cidr=opts.cluster_cidr,
+                              advertise_address=advertised(opts), https_port=opts.https_listen_port))
     holder.append(ctx)
     return ctx
+
+
+def advertised(opts: ServerOptions) -> str:
+    """The address the `kubernetes` Service's endpoints point at."""
+    if opts.advertise_address:
+        return opts.advertise_address
+    return opts.bind_address if opts.bind_address not in ("", "0.0.0.0", "::") else "127.0.0.1"
 
 
 def ssl_context(pki: certs.Pki) -> ssl.SSLContext:

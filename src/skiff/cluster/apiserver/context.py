@@ -6,6 +6,7 @@ reaches for a global.
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,8 @@ class Settings:
     min_watch_timeout: int = 1800  # a watch without timeoutSeconds ends after 30-60 minutes
     service_cidr: str = "10.43.0.0/16"
     cluster_cidr: str = "10.42.0.0/16"
+    advertise_address: str = "127.0.0.1"  # where the `kubernetes` Service's endpoints point
+    https_port: int = 6443
 
 
 @dataclass
@@ -38,6 +41,7 @@ class ApiContext:
     ready: bool = False
     # Serialized watch events shared by every watcher that sends them unchanged (see watch.py).
     event_lines: OrderedDict[tuple[str, str, int, str], bytes] = field(default_factory=OrderedDict)
+    service_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # ClusterIP/NodePort allocation
 
     async def get_object(self, group: str, resource: str, namespace: str, name: str,
                          fresh: bool = False) -> dict[str, Any] | None:

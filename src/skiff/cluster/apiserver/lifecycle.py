@@ -22,7 +22,7 @@ from multidict import MultiDict
 from skiff.cluster.api import registry
 from skiff.cluster.api.registry import Resource
 from skiff.cluster.apimachinery.errors import ApiError
-from skiff.cluster.apiserver import deletes, writes
+from skiff.cluster.apiserver import deletes, services, writes
 from skiff.cluster.apiserver.admission.priority import system_priority_classes
 from skiff.cluster.apiserver.authn import User
 from skiff.cluster.apiserver.call import Call
@@ -51,6 +51,9 @@ def _res(group: str, plural: str) -> Resource:
 async def ensure(ctx: ApiContext, res: Resource, obj: dict[str, Any]) -> None:
     """Create the object unless it exists."""
     meta = obj["metadata"]
+    ns = meta.get("namespace", "") if res.namespaced else ""
+    if await ctx.get_object(res.group, res.plural, ns, meta["name"], fresh=True) is not None:
+        return
     try:
         await writes.create_object(_call(ctx, res, "create", meta.get("namespace", ""), meta["name"]), obj,
                                    managed=True)
@@ -66,6 +69,10 @@ async def bootstrap(ctx: ApiContext) -> None:
     pc = _res("scheduling.k8s.io", "priorityclasses")
     for obj in system_priority_classes():
         await ensure(ctx, pc, obj)
+    settings = ctx.settings
+    await ensure(ctx, _res("", "services"), services.kubernetes_service(settings.service_cidr, settings.https_port))
+    await ensure(ctx, _res("", "endpoints"), services.kubernetes_endpoints(settings.advertise_address,
+                                                                           settings.https_port))
 
 
 def namespaced_resources() -> list[Resource]:

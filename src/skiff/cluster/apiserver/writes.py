@@ -18,11 +18,11 @@ from skiff.cluster.apimachinery.errors import (
     unsupported_media_type,
 )
 from skiff.cluster.apimachinery.fieldschema import SchemaNode
-from skiff.cluster.apiserver import objectmeta, views
+from skiff.cluster.apiserver import objectmeta, services, views
 from skiff.cluster.apiserver.admission import Attributes
 from skiff.cluster.apiserver.call import Call
 from skiff.cluster.apiserver.negotiation import PATCH_TYPES, decode_body, media_type, require_object
-from skiff.cluster.apiserver.objects import decode, encode
+from skiff.cluster.apiserver.objects import decode, encode, list_prefix
 from skiff.cluster.storage.interface import KeyExists, KeyNotFound, RevisionConflict
 
 MAX_RETRIES = 16
@@ -93,6 +93,21 @@ async def create_object(call: Call, obj: dict[str, Any], managed: bool) -> tuple
     objectmeta.fill_on_create(res, obj)
     strategy.prepare_for_create(res, obj)
     await call.ctx.admission.admit(_attrs(call, "CREATE", obj, None))
+    if not _is_service(call):
+        return await _store_new(call, obj, managed)
+    async with call.ctx.service_lock:  # allocate-and-store as one step: no address handed out twice
+        listed = await call.ctx.objects.list(list_prefix("", "services", ""))
+        used_ips, used_ports = services.taken([decode(kv) for kv in listed.items])
+        services.allocate(obj, call.ctx.settings.service_cidr, used_ips, used_ports)
+        return await _store_new(call, obj, managed)
+
+
+def _is_service(call: Call) -> bool:
+    return call.res.group == "" and call.res.kind == "Service"
+
+
+async def _store_new(call: Call, obj: dict[str, Any], managed: bool) -> tuple[int, dict[str, Any]]:
+    res = call.res
     _validate(call, obj, None)
     await call.ctx.admission.validate(_attrs(call, "CREATE", obj, None))
     if managed:
@@ -112,6 +127,21 @@ async def commit_update(call: Call, compute: Compute, *, subresource: str = "", 
                         ) -> tuple[int, dict[str, Any]]:
     """Read, compute the new object, check and write it with compare-and-swap; retry when the
     caller gave no resourceVersion precondition, answer 409 Conflict when it did."""
+    if _is_service(call) and not subresource:
+        async with call.ctx.service_lock:  # a new port may need a node port: allocate-and-store
+            return await _commit_update(call, compute, subresource, managed_op, view)
+    return await _commit_update(call, compute, subresource, managed_op, view)
+
+
+async def _service_allocations(call: Call, new: dict[str, Any], old: dict[str, Any]) -> None:
+    services.carry_on_update(new, old)
+    listed = await call.ctx.objects.list(list_prefix("", "services", ""))
+    used_ips, used_ports = services.taken([decode(kv) for kv in listed.items if kv.key != call.key])
+    services.allocate(new, call.ctx.settings.service_cidr, used_ips, used_ports)
+
+
+async def _commit_update(call: Call, compute: Compute, subresource: str, managed_op: str,
+                         view: Callable[[dict[str, Any]], dict[str, Any]] | None) -> tuple[int, dict[str, Any]]:
     res, ctx = call.res, call.ctx
     render = view or (lambda obj: views.render_one(call, obj))
     for _ in range(MAX_RETRIES):
@@ -130,6 +160,8 @@ async def commit_update(call: Call, compute: Compute, *, subresource: str = "", 
         objectmeta.carry_on_update(res, new, old)
         if not subresource:
             strategy.prepare_for_update(res, new, old)
+            if _is_service(call):
+                await _service_allocations(call, new, old)
         await ctx.admission.admit(_attrs(call, "UPDATE", new, old))
         _validate(call, new, old)
         await ctx.admission.validate(_attrs(call, "UPDATE", new, old))
