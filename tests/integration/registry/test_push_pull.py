@@ -148,3 +148,25 @@ def test_pull_large_config_and_uncompressed_oci_layer(engine, skiff_registry):
         assert len(ok_bytes(engine.docker("run", "--rm", ref, "cat", "/etc/random"))) == 4096
     finally:
         _rmi(engine, ref)
+
+
+def test_rmi_drops_repo_digests_as_dockerd(engine, skiff_registry):
+    a, b = f"{skiff_registry.addr}/it/digest-a:v1", f"{skiff_registry.addr}/it/digest-b:v1"
+    image_id = import_unique(engine, a)
+    ok(engine.docker("tag", a, b))
+    ok(engine.docker("tag", a, "it-local:keep"))
+    try:
+        for ref in (a, b):
+            ok(engine.docker("push", ref))
+        digests = json.loads(ok(engine.docker("image", "inspect", "-f", "{{json .RepoDigests}}", image_id)))
+        assert len(digests) == 2
+        digest_a = next(d for d in digests if d.startswith(a.rsplit(":", 1)[0] + "@"))
+        out = ok(engine.docker("rmi", a))  # the repository's last tag: its digest goes too
+        assert f"Untagged: {a}" in out and f"Untagged: {digest_a}" in out
+        left = json.loads(ok(engine.docker("image", "inspect", "-f", "{{json .RepoDigests}}", image_id)))
+        assert len(left) == 1 and left[0].startswith(b.rsplit(":", 1)[0] + "@")
+        out = ok(engine.docker("rmi", left[0]))  # by digest: just that reference
+        assert f"Untagged: {left[0]}" in out and "Deleted" not in out
+        assert json.loads(ok(engine.docker("image", "inspect", "-f", "{{json .RepoDigests}}", image_id))) == []
+    finally:
+        _rmi(engine, a, b, "it-local:keep")

@@ -31,6 +31,7 @@ def remove_image(svc, ref_or_id: str, force: bool, noprune: bool) -> list[dict]:
         familiar = parse_reference(ref).familiar()
         svc.events.publish("image", "untag", image_id, {"name": familiar})
         records.append({"Untagged": familiar})
+        records += _drop_repo_digests(svc, image_id, parse_reference(ref_or_id, default_tag=False))
         if svc.store.refs_of(image_id) or not _deletable(svc, image_id, force, after_untag=True):
             return records
     else:
@@ -48,6 +49,30 @@ def remove_image(svc, ref_or_id: str, force: bool, noprune: bool) -> list[dict]:
     if not noprune:
         records += _delete_unused_parents(svc, parent)
     return records
+
+
+def _drop_repo_digests(svc, image_id: str, removed) -> list[dict]:
+    """dockerd's rule: a digest reference goes when it is removed, and a repository's digest
+    references go with its last tag (each reported as `Untagged: name@sha256:…`)."""
+    rec = svc.store.records.get(image_id)
+    if rec is None or not rec.repo_digests:
+        return []
+    name = removed.familiar_name()
+    if removed.digest:  # already reported as untagged by the caller
+        gone = [d for d in rec.repo_digests if d == f"{name}@{removed.digest}"]
+    elif any(parse_reference(r).familiar_name() == name for r in svc.store.refs_of(image_id)):
+        return []
+    else:
+        gone = [d for d in rec.repo_digests if d.split("@", 1)[0] == name]
+    if not gone:
+        return []
+    rec.repo_digests = [d for d in rec.repo_digests if d not in gone]
+    svc.store.save_record(rec)
+    if removed.digest:
+        return []
+    for d in gone:
+        svc.events.publish("image", "untag", image_id, {"name": d})
+    return [{"Untagged": d} for d in gone]
 
 
 def _delete_unused_parents(svc, parent: str) -> list[dict]:
