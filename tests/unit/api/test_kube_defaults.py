@@ -238,3 +238,10 @@ def test_endpointslice_generation_counts_endpoint_changes():
     new["endpoints"].append({"addresses": ["10.0.0.2"]})
     strategy.prepare_for_update(res, new, old)
     assert new["metadata"]["generation"] == 2
+
+
+def test_secret_string_data_lands_in_data():
+    secret = {"metadata": {"name": "s"}, "data": {"a": "eA==", "b": "eQ=="}, "stringData": {"b": "hunter2"}}
+    strategy.prepare_for_create(R("", "v1", "secrets"), secret)
+    assert secret["data"] == {"a": "eA==", "b": "aHVudGVyMg=="}
+    assert "stringData" not in secret

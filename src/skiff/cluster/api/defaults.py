@@ -6,6 +6,7 @@ value the user left out reads back the way a real cluster shows it.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -247,6 +248,12 @@ def namespace(obj: Obj) -> None:
 
 def secret(obj: Obj) -> None:
     _set(obj, "type", "Opaque")
+    # stringData is write-only: its entries land in data, base64-encoded, overriding data's
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data = _dict(obj, "data")
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
 
 
 def persistent_volume(obj: Obj) -> None:
