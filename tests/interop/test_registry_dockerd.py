@@ -24,7 +24,7 @@ def test_dockerd_pushes_to_skiff_registry_and_skiff_runs_it(dockerd, engine, ski
         assert "v1: digest: sha256:" in out
         pushed = out.strip().splitlines()[-1].split("digest: ")[1].split()[0]
         ok(engine.docker("pull", ref))
-        # (busybox's image may carry digests of other tests' repositories: they stay until removed by digest)
+        # (the same image may carry the digests of other repositories it was pushed to)
         assert f"{skiff_registry.addr}/ref/from-dockerd@{pushed}" in \
             json.loads(ok(engine.docker("image", "inspect", "-f", "{{json .RepoDigests}}", ref)))
         assert ok(engine.docker("run", "--rm", ref, "echo", "ran-on-skiff")).strip() == "ran-on-skiff"
