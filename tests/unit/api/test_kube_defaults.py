@@ -245,3 +245,14 @@ def test_secret_string_data_lands_in_data():
     strategy.prepare_for_create(R("", "v1", "secrets"), secret)
     assert secret["data"] == {"a": "eA==", "b": "aHVudGVyMg=="}
     assert "stringData" not in secret
+
+
+def test_service_account_alias():
+    obj = pod()
+    obj["spec"]["serviceAccountName"] = "robot"
+    strategy.prepare_for_create(R("", "v1", "pods"), obj)
+    assert obj["spec"]["serviceAccount"] == "robot"
+    old_style = pod()
+    old_style["spec"]["serviceAccount"] = "robot"
+    strategy.prepare_for_create(R("", "v1", "pods"), old_style)
+    assert old_style["spec"]["serviceAccountName"] == "robot"

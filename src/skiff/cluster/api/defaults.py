@@ -121,6 +121,15 @@ def pod(obj: Obj) -> None:
     spec = _dict(obj, "spec")
     pod_spec(spec)
     _set(spec, "enableServiceLinks", True)
+    service_account_alias(spec)
+
+
+def service_account_alias(spec: Obj) -> None:
+    """v1 keeps the deprecated `serviceAccount` equal to `serviceAccountName` (either may be given)."""
+    if spec.get("serviceAccountName"):
+        spec["serviceAccount"] = spec["serviceAccountName"]
+    elif spec.get("serviceAccount"):
+        spec["serviceAccountName"] = spec["serviceAccount"]
 
 
 def service(obj: Obj) -> None:
