@@ -224,3 +224,11 @@ def test_generate_name_prefix_and_finalizers():
     obj = pod()
     obj["metadata"]["finalizers"] = ["example.com/cleanup", "bad finalizer"]
     assert fields(strategy.validate(PODS, obj)) == ["metadata.finalizers[1]"]
+
+
+def test_pod_update_tolerates_the_derived_service_account_field():
+    old = pod(serviceAccountName="default")  # as admission leaves it, without the alias
+    new = copy.deepcopy(old)
+    strategy.prepare_for_update(PODS, new, old)
+    assert new["spec"]["serviceAccount"] == "default"
+    assert strategy.validate(PODS, new, old) == []

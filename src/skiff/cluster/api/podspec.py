@@ -199,6 +199,7 @@ def _without_mutable(spec: dict[str, Any], old: dict[str, Any]) -> dict[str, Any
             old_list = old.get(key) or []
             if isinstance(c, dict) and i < len(old_list) and isinstance(old_list[i], dict):
                 c["image"] = old_list[i].get("image")
+    spec.pop("serviceAccount", None)  # derived from serviceAccountName
     for key in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds"):
         if key in old:
             spec[key] = old[key]
