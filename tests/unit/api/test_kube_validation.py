@@ -227,7 +227,9 @@ def test_generate_name_prefix_and_finalizers():
 
 
 def test_pod_update_tolerates_the_derived_service_account_field():
-    old = pod(serviceAccountName="default")  # as admission leaves it, without the alias
+    old = pod()
+    strategy.prepare_for_create(PODS, old)
+    old["spec"]["serviceAccountName"] = "default"  # set by admission, after defaulting: no alias
     new = copy.deepcopy(old)
     strategy.prepare_for_update(PODS, new, old)
     assert new["spec"]["serviceAccount"] == "default"
