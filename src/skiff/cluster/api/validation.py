@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 from collections.abc import Callable
 from typing import Any
 
+from skiff.cluster.api import defaults
 from skiff.cluster.api import infravalidation as infra
 from skiff.cluster.api import podspec
 from skiff.cluster.api.registry import Resource
@@ -369,7 +371,10 @@ def namespace(obj: Obj, old: Obj | None) -> Causes:
 def pod(obj: Obj, old: Obj | None) -> Causes:
     causes = podspec.pod_spec(obj.get("spec"))
     if old is not None and isinstance(obj.get("spec"), dict):
-        causes += podspec.pod_spec_update(obj["spec"], old.get("spec") or {})
+        # compare like with like: the old pod as today's defaulting would leave it
+        old_pod = copy.deepcopy(old)
+        defaults.pod(old_pod)
+        causes += podspec.pod_spec_update(obj["spec"], old_pod.get("spec") or {})
     return causes
 
 
