@@ -274,3 +274,27 @@ def test_rmi_removes_the_builds_intermediate_images(engine, tmp_path):
     out = ok(engine.docker("rmi", "skb-rmi:1"))
     assert out.count("Deleted: sha256:") >= 3
     assert set(ok(engine.docker("images", "-aq", "--no-trunc")).split()) == before
+
+
+def test_a_client_that_goes_away_stops_the_build_and_its_container(engine):
+    import socket
+    import time
+
+    before = set(ok(engine.docker("ps", "-aq", "--no-trunc")).split())
+    body = tar_of({"Dockerfile": b"FROM busybox\nRUN echo started; sleep 600\n"})  # stopped long before
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(engine.socket)
+    sock.sendall(b"POST /v1.41/build HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\n"
+                 + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    seen = b""
+    while b'{"stream":"started\\n"}' not in seen:  # the RUN's own output, not the step line
+        chunk = sock.recv(4096)
+        assert chunk, seen
+        seen += chunk
+    sock.close()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if set(ok(engine.docker("ps", "-aq", "--no-trunc")).split()) == before:
+            break
+        time.sleep(0.2)
+    assert set(ok(engine.docker("ps", "-aq", "--no-trunc")).split()) == before

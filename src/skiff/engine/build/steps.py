@@ -36,8 +36,13 @@ async def run(b: Build, state: StageState, ins: Instruction, args: dict[str, str
     env = list(state.run.get("Env") or []) + used
     env += [f"{k}={v}" for k, v in args.items() if k in PROXY_ARGS and not any(e.startswith(k + "=") for e in env)]
     created: list[str] = []
-    cid, code = await run_container(b.containers, state.image_id, state.run, cmd, env, b.opts.network, b.progress,
-                                    created.append)
+    try:
+        cid, code = await run_container(b.containers, state.image_id, state.run, cmd, env, b.opts.network,
+                                        b.progress, created.append)
+    except BaseException:  # the client went away (the handler is cancelled) or the engine failed
+        for c in created:
+            await asyncio.shield(remove_container(b, c))
+        raise
     if code != 0:
         if b.opts.force_rm:
             await remove_container(b, cid)
