@@ -113,9 +113,11 @@ class AttachMixin(_Base):
             try:
                 with netdev.inside(sock) as ipr:
                     netdev.lo_up(ipr)
+                    routed = False  # a new namespace has no default route until we add one
                     for i, (net_name, cfg) in enumerate(configs.items()):
                         net = self.get(net_name)
-                        self._plug(net, cid, name, path, f"eth{i}", cfg, ipr)
+                        ep = self._plug(net, cid, name, path, f"eth{i}", cfg, ipr, routed)
+                        routed = routed or bool(ep.gateway)
             except BaseException:
                 self._release(cid)
                 raise
@@ -133,7 +135,9 @@ class AttachMixin(_Base):
         self.namespaces.discard(cid)
         netns.remove(self.netns_path(cid))
 
-    def _plug(self, net: Network, cid: str, name: str, path: str, inner: str, cfg: dict, ipr: Any) -> Endpoint:
+    def _plug(self, net: Network, cid: str, name: str, path: str, inner: str, cfg: dict, ipr: Any,
+              routed: bool | None = None) -> Endpoint:
+        """`routed`: whether the namespace has a default route already (None: ask it)."""
         if net.driver != "bridge" or net.pool is None:
             raise InvalidArgument(f"container cannot be connected to network {net.name}")
         if cid in net.endpoints:
@@ -148,7 +152,9 @@ class AttachMixin(_Base):
                       inner=inner, aliases=list(cfg.get("Aliases") or []), ipam_config=cfg.get("IPAMConfig"))
         try:
             netdev.add_veth(ep.ifname, path, inner, ep.mac, net.bridge, net.mtu, isolated=not net.icc)
-            route = ep.gateway if ep.gateway and not netdev.has_default_route(ipr) else None
+            if routed is None:
+                routed = netdev.has_default_route(ipr)
+            route = ep.gateway if ep.gateway and not routed else None
             netdev.configure(ipr, inner, ip, ep.prefixlen, route, lo=False)
         except BaseException:
             net.pool.release(ip)

@@ -27,6 +27,9 @@ class NetworkDeviceError(SkiffError):
     status = 500
 
 
+_bridges: dict[str, int] = {}  # bridge name -> index, checked again whenever a veth add fails
+
+
 def host() -> IPRoute:
     ipr = getattr(_local, "ipr", None)
     if ipr is None:
@@ -81,6 +84,7 @@ def ensure_bridge(name: str, address: str | None, prefixlen: int, mtu: int = 0) 
         ipr.link("set", index=idx, state="up")
     except NetlinkError as e:
         raise _fail(f"cannot set up bridge {name}", e) from None
+    _bridges[name] = idx
     return idx
 
 
@@ -94,6 +98,7 @@ def bridge_addresses(name: str) -> list[tuple[str, int]]:
 
 def delete_link(name: str) -> None:
     """Delete an interface (a veth's peer goes with it); a missing one is fine."""
+    _bridges.pop(name, None)
     try:
         host().link("del", ifname=name)
     except NetlinkError as e:
@@ -101,19 +106,36 @@ def delete_link(name: str) -> None:
             raise _fail(f"cannot delete {name}", e) from None
 
 
+def _bridge_index(name: str) -> int:
+    idx = _bridges.get(name)
+    if idx is None:
+        idx = index_of(name)
+        if idx is None:
+            raise NetworkDeviceError(f"bridge {name} not found")
+        _bridges[name] = idx
+    return idx
+
+
 def add_veth(host_name: str, netns_path: str, inner_name: str, mac: str, bridge: str, mtu: int = 0,
              isolated: bool = False) -> None:
     """A veth pair whose peer is born inside the namespace as `inner_name`, the host end
     enslaved to `bridge` and up; `isolated` keeps bridged traffic from reaching other isolated ports."""
     ipr = host()
-    br = index_of(bridge)
-    if br is None:
-        raise NetworkDeviceError(f"bridge {bridge} not found")
+    br = _bridge_index(bridge)
     mtu_arg = {"mtu": mtu} if mtu else {}
     fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
     try:  # one request: the pair, the peer inside the namespace, the host end on the bridge and up
-        ipr.link("add", ifname=host_name, kind="veth", master=br, state="up", **mtu_arg,
-                 peer={"ifname": inner_name, "net_ns_fd": fd, "address": mac, **mtu_arg})
+        for attempt in (1, 2):
+            try:
+                ipr.link("add", ifname=host_name, kind="veth", master=br, state="up", **mtu_arg,
+                         peer={"ifname": inner_name, "net_ns_fd": fd, "address": mac, **mtu_arg})
+                break
+            except NetlinkError:
+                _bridges.pop(bridge, None)  # the bridge may have been re-created with another index
+                if attempt == 2 or index_of(bridge) == br:
+                    raise
+                delete_link(host_name)
+                br = _bridge_index(bridge)
     except NetlinkError as e:
         raise _fail(f"cannot create veth {host_name}", e) from None
     finally:
