@@ -39,11 +39,11 @@ def dockerd_on_bridge(bridge: str) -> Dockerd:
             args = [f"--bridge={bridge}" if x == "--bridge=none" else x for x in args]
         return real(args, *a, **kw)
 
-    setattr(dockerd_support.subprocess, "Popen", popen)  # only while our dockerd starts
+    dockerd_support.subprocess.Popen = popen  # only while our dockerd starts
     try:
         return Dockerd().start()
     finally:
-        setattr(dockerd_support.subprocess, "Popen", real)
+        dockerd_support.subprocess.Popen = real
 
 
 def timed(eng, *args: str) -> float:
