@@ -208,8 +208,6 @@ def _apply(state: StageState, ins: Instruction, build_args: dict[str, str]) -> s
             state.cmd_set = True
         elif not state.cmd_set:
             run["Cmd"] = None  # a new ENTRYPOINT drops the base image's CMD
-        if not ins.json:
-            run["ArgsEscaped"] = True
         return f"{kind.upper()} " + go_quote_list(cmd)
     if kind == "shell":
         run["Shell"] = list(ins.args)
