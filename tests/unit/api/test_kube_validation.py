@@ -89,6 +89,7 @@ def test_requests_above_limits():
 
 def test_pod_update_only_image_may_change():
     old = pod()
+    strategy.prepare_for_create(PODS, old)  # stored pods are defaulted (imagePullPolicy fixed at create)
     new = copy.deepcopy(old)
     new["spec"]["containers"][0]["image"] = "nginx:2"
     assert strategy.validate(PODS, new, old) == []

@@ -11,9 +11,8 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from skiff.cluster.api import defaults
+from skiff.cluster.api import defaults, podspec
 from skiff.cluster.api import infravalidation as infra
-from skiff.cluster.api import podspec
 from skiff.cluster.api.registry import Resource
 from skiff.cluster.apimachinery import fielderrors as fe
 from skiff.cluster.apimachinery import names
@@ -371,10 +370,11 @@ def namespace(obj: Obj, old: Obj | None) -> Causes:
 def pod(obj: Obj, old: Obj | None) -> Causes:
     causes = podspec.pod_spec(obj.get("spec"))
     if old is not None and isinstance(obj.get("spec"), dict):
-        # compare like with like: the old pod as today's defaulting would leave it
-        old_pod = copy.deepcopy(old)
+        # compare like with like: both as today's defaulting leaves them
+        old_pod, new_pod = copy.deepcopy(old), copy.deepcopy(obj)
         defaults.pod(old_pod)
-        causes += podspec.pod_spec_update(obj["spec"], old_pod.get("spec") or {})
+        defaults.pod(new_pod)
+        causes += podspec.pod_spec_update(new_pod["spec"], old_pod.get("spec") or {})
     return causes
 
 
