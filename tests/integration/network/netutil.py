@@ -45,11 +45,16 @@ def iptables_lines(prefix: str) -> list[str]:
 HTTPD = "mkdir -p /www && echo hello-$HOSTNAME > /www/index.html && exec httpd -f -p 80 -h /www"
 
 
-def nc_get(engine, where: list[str], host: str, port: int) -> str:
+def nc_get(engine, where: list[str], host: str, port: int, deadline: float = 20) -> str:
     """The HTTP body of GET / at host:port, fetched with busybox nc from `where` (["run", "--rm",
-    "busybox"] or ["exec", NAME]); busybox-static's wget crashes, nc does not."""
-    from tests.support.procs import ok
-
+    "busybox"] or ["exec", NAME]); busybox-static's wget crashes, nc does not. Retried while the
+    server in the container starts."""
     script = f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 5 {host} {port}"
-    reply = ok(engine.docker(*where, "sh", "-c", script))
-    return reply.split("\r\n\r\n", 1)[-1]
+    end = time.monotonic() + deadline
+    while True:
+        p = engine.docker(*where, "sh", "-c", script)
+        reply = p.stdout.decode()
+        if p.returncode == 0 and "\r\n\r\n" in reply:
+            return reply.split("\r\n\r\n", 1)[-1]
+        assert time.monotonic() < end, f"no answer from {host}:{port}: {p.stderr.decode()}"
+        time.sleep(0.3)

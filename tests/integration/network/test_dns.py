@@ -2,9 +2,9 @@
 forwarding to upstreams), none on the default bridge, and the --dns* / --add-host flags in
 the container's files. The upstream is a fake DNS server on the host's loopback."""
 
-import asyncio
 import json
 import secrets
+import socket
 import subprocess
 import sys
 import tempfile
@@ -41,35 +41,31 @@ def names(engine):
 
 @pytest.fixture
 def fake_upstream():
-    """A DNS server at 127.0.0.77:53 (udp) answering every A query with 192.0.2.99."""
+    """A DNS server at 127.0.0.77:53 (udp) answering every A query with 192.0.2.99; yields the
+    names it was asked."""
     seen: list[str] = []
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    class Answer(asyncio.DatagramProtocol):
-        def connection_made(self, transport):
-            self.t = transport
-
-        def datagram_received(self, data, addr):
-            q = codec.parse_query(data)
-            seen.append(q.name)
-            self.t.sendto(codec.answer_a(q, ["192.0.2.99"]) if q.qtype == codec.TYPE_A else codec.reply(q), addr)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((FAKE_UPSTREAM, 53))
+    sock.settimeout(0.2)
+    stop = threading.Event()
 
     def serve():
-        asyncio.set_event_loop(loop)
-        transport, _ = loop.run_until_complete(
-            loop.create_datagram_endpoint(Answer, local_addr=(FAKE_UPSTREAM, 53)))
-        ready.set()
-        loop.run_forever()
-        transport.close()
+        while not stop.is_set():
+            try:
+                data, addr = sock.recvfrom(2048)
+            except OSError:
+                continue
+            q = codec.parse_query(data)
+            seen.append(q.name)
+            sock.sendto(codec.answer_a(q, ["192.0.2.99"]) if q.qtype == codec.TYPE_A else codec.reply(q), addr)
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
-    ready.wait(10)
     yield seen
-    loop.call_soon_threadsafe(loop.stop)
+    stop.set()
     t.join(10)
-    loop.close()
+    sock.close()
 
 
 def test_names_aliases_and_short_ids_resolve_on_a_user_network(engine, names):
