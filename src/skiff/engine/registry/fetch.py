@@ -126,15 +126,20 @@ async def _read_from(repo: Repository, dl: LayerDownload, tick) -> None:
         if resp.status not in (200, 206):
             raise SkiffError(f"downloading layer {dl.digest}: unexpected HTTP status {resp.status}")
         buf = bytearray()
-        async for chunk in resp.content.iter_chunked(1 << 20):
-            if skip:
-                cut = min(skip, len(chunk))
-                chunk, skip = chunk[cut:], skip - cut
-                if not chunk:
-                    continue
-            buf += chunk
-            if len(buf) >= FLUSH:
+        try:
+            async for chunk in resp.content.iter_chunked(1 << 20):
+                if skip:
+                    cut = min(skip, len(chunk))
+                    chunk, skip = chunk[cut:], skip - cut
+                    if not chunk:
+                        continue
+                buf += chunk
+                if len(buf) >= FLUSH:
+                    await _flush(dl, buf, tick)
+        except DROPS:
+            if buf:  # keep what arrived: the retry asks only for the rest
                 await _flush(dl, buf, tick)
+            raise
         if buf:
             await _flush(dl, buf, tick)
         if dl.size and dl.received < dl.size:
