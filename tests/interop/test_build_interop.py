@@ -12,7 +12,7 @@ from tests.support.procs import ok
 pytestmark = [pytest.mark.interop, pytest.mark.root, pytest.mark.slow]
 
 CONFIG_FIELDS = ("Env", "Cmd", "Entrypoint", "WorkingDir", "User", "ExposedPorts", "Volumes", "Labels", "OnBuild",
-                 "StopSignal", "Healthcheck", "Shell")
+                 "StopSignal", "Healthcheck", "Shell", "ArgsEscaped")
 
 
 def classic_build(client, *args: str) -> subprocess.CompletedProcess:
