@@ -62,12 +62,19 @@ async def pull(images, registry, ref: Reference, auth, send: Progress,
     if len(layers) != len(diff_ids):
         raise InvalidArgument(f"invalid image: the manifest lists {len(layers)} layers but the config has "
                               f"{len(diff_ids)}")
-    downloads = _plan(images, layers, diff_ids)
-    for desc, dl in zip(layers, downloads, strict=True):
-        await send(msg.layer("Already exists" if dl is None else "Pulling fs layer", msg.short(desc["digest"])))
+    downloads: list[LayerDownload | None] = []
     try:
+        downloads = _plan(images, layers, diff_ids)
+        for desc, dl in zip(layers, downloads, strict=True):
+            await send(msg.layer("Already exists" if dl is None else "Pulling fs layer", msg.short(desc["digest"])))
         await _download_all(repo, [d for d in downloads if d is not None], send)
-        image_id = await _store(images, ref, resolved, config_bytes, diff_ids, downloads, send, layers)
+        storing = asyncio.ensure_future(_store(images, ref, resolved, config_bytes, diff_ids, downloads, send,
+                                               layers))
+        try:
+            image_id = await asyncio.shield(storing)
+        except asyncio.CancelledError:
+            await asyncio.wait([storing])  # its thread commits or rolls back on its own: let it end first
+            raise
     finally:
         for dl in downloads:
             if dl is not None:

@@ -99,7 +99,7 @@ class RegistryService:
             shown = refs[0].familiar() if refs else ref.familiar_name()
             raise NotFound(f"An image does not exist locally with the tag: {shown}")
         send = progress or _discard
-        await send(msg.status(f"The push refers to repository [{ref.name if ref.domain != 'docker.io' else 'docker.io/' + ref.path}]"))
+        await send(msg.status(f"The push refers to repository [{ref.name}]"))
         out = []
         for r in refs:
             aux = await push_tag(self.images, self.registries, self.blobs, r, auth, send)

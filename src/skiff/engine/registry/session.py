@@ -17,7 +17,7 @@ import aiohttp
 import orjson
 import yarl
 
-from skiff.common.errors import InvalidArgument, NotFound, SkiffError, Unauthorized, Unavailable
+from skiff.common.errors import InvalidArgument, SkiffError, Unauthorized, Unavailable
 from skiff.engine.registry.challenge import Challenge, parse_challenges
 from skiff.engine.registry.dockerconfig import AuthConfig
 from skiff.engine.registry.hosts import api_host, is_insecure
@@ -233,7 +233,3 @@ def _reason(e: Exception | None) -> str:
     if isinstance(e, asyncio.TimeoutError):
         return "timed out"
     return str(e) or type(e).__name__
-
-
-def raise_not_found(ref_text: str, err: RegistryError) -> None:
-    raise NotFound(f"manifest for {ref_text} not found: {err.message}")
