@@ -102,3 +102,37 @@ def test_bad_dockerfiles_fail_like_dockerd(engine, dockerd, tmp_path, dockerfile
     assert needle in theirs.stderr.decode() + theirs.stdout.decode()
     if "exit 3" in dockerfile:
         assert "out" in ours.stdout.decode()  # the failing step's output is streamed first
+
+
+def test_escape_directive_ignore_patterns_and_archives_agree_with_dockerd(engine, dockerd, tmp_path, cleanup_tags):
+    import io
+    import lzma
+    import tarfile
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in (("pkg/bin/tool", b"#!/bin/sh\necho tool\n"), ("pkg/README", b"r\n")):
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mode = len(data), 0o755
+            tar.addfile(ti, io.BytesIO(data))
+    ctx = write_context(tmp_path / "ctx", """\
+# escape=`
+FROM busybox
+ENV A=1 `
+    B="with `$dollar" C=${A:+yes} D=${UNSET:-no}
+LABEL "com.example.multi word"="a b" plain=1
+EXPOSE 7000-7002/udp 80
+ADD pkg.tar.xz /opt/
+COPY --chown=1000:1000 src/ /src/
+VOLUME /var/lib/a /var/lib/b
+WORKDIR /src/nested/deeper
+USER nobody
+HEALTHCHECK NONE
+""", {"src/keep.py": "k\\n", "src/cache/x.pyc": "c", "src/a/b/c.pyc": "c", "src/notes.txt": "n\\n",
+      ".dockerignore": "**/*.pyc\\nsrc/cache\\n"})
+    (ctx / "pkg.tar.xz").write_bytes(lzma.compress(buf.getvalue()))
+    tag = "skbuild-escape:1"
+    cleanup_tags.append(tag)
+    ours, theirs = build_both(engine, dockerd, tag, str(ctx))
+    assert ours["Config"]["Env"][1:] == ["A=1", "B=with $dollar", "C=", "D=no"]  # one ENV: pairs do not see each other
+    assert_same_image(engine, dockerd, tag, ours, theirs)

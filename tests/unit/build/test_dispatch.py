@@ -95,3 +95,8 @@ def test_helpers():
     with pytest.raises(InvalidArgument):
         normalize_port("9-1")
     assert parse_duration("2h", "--interval") == 7_200_000_000_000
+
+
+def test_pairs_of_one_env_do_not_see_each_other():
+    state, _ = run_all("ENV A=1 C=${A:+yes}\nENV D=${A:+yes}")
+    assert state.run["Env"][1:] == ["A=1", "C=", "D=yes"]

@@ -141,8 +141,8 @@ def _apply(state: StageState, ins: Instruction, build_args: dict[str, str]) -> s
     kind = ins.kind
     if kind == "env":
         parts = []
+        env = expansion_env(state, build_args)  # one instruction's pairs do not see each other, as in Docker
         for key, raw in ins.pairs:
-            env = expansion_env(state, build_args)
             k = process_word(key, env, state.escape)
             v = process_word(raw or "", env, state.escape)
             set_env(run, k, v)
@@ -151,9 +151,10 @@ def _apply(state: StageState, ins: Instruction, build_args: dict[str, str]) -> s
     if kind == "label":
         labels = dict(run.get("Labels") or {})
         parts = []
+        env = expansion_env(state, build_args)
         for key, raw in ins.pairs:
-            k = _word(state, key, build_args)
-            v = _word(state, raw or "", build_args)
+            k = process_word(key, env, state.escape)
+            v = process_word(raw or "", env, state.escape)
             labels[k] = v
             parts.append(f'"{k}"="{v}"' if (" " in k or " " in v) else f"{k}={v}")
         run["Labels"] = labels
