@@ -85,6 +85,8 @@ def test_user_network_with_subnet_ip_and_alias(engine, names):
     assert "1 packets received" in out
     listed = ok(engine.docker("network", "ls", "--filter", "label=team=net", "--format", "{{.Name}}"))
     assert listed.split() == [net]
+    assert ok(engine.docker("ps", "--filter", f"network={net}", "--format", "{{.Names}} {{.Networks}}")).split() \
+        == [a, net]
 
 
 def test_user_networks_are_isolated_from_each_other_and_the_default_bridge(engine, names):
