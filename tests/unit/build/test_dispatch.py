@@ -100,3 +100,9 @@ def test_helpers():
 def test_pairs_of_one_env_do_not_see_each_other():
     state, _ = run_all("ENV A=1 C=${A:+yes}\nENV D=${A:+yes}")
     assert state.run["Env"][1:] == ["A=1", "C=", "D=yes"]
+
+
+def test_pairs_of_one_arg_do_not_see_each_other():
+    state, _ = run_all("ARG A=1 B=${A}x\nARG C=${A}y")
+    env = expansion_env(state, {})
+    assert (env["B"], env["C"]) == ("x", "1y")

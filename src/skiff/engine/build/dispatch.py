@@ -161,8 +161,9 @@ def _apply(state: StageState, ins: Instruction, build_args: dict[str, str]) -> s
         return "LABEL " + " ".join(parts)
     if kind == "arg":
         parts = []
+        env = expansion_env(state, build_args)
         for key, raw in ins.pairs:
-            value = None if raw is None else _word(state, raw, build_args)
+            value = None if raw is None else process_word(raw, env, state.escape)
             state.args[key] = value
             parts.append(key if value is None else f"{key}={value}")
         return "ARG " + " ".join(parts)

@@ -46,8 +46,9 @@ async def run_build(b: Build, df: Dockerfile) -> str:
     for ins in df.meta_args:
         step += 1
         await b.say(f"Step {step}/{total} : {ins.original}\n")
+        known = _known(meta)  # the pairs of one ARG do not see each other
         for key, raw in ins.pairs:
-            default = None if raw is None else process_word(raw, _known(meta), df.escape)
+            default = None if raw is None else process_word(raw, known, df.escape)
             meta[key] = b.opts.build_args.get(key, default)
             b.used_args.add(key)
     final = ""
