@@ -75,7 +75,8 @@ ENTRYPOINT /a.txt arg
     ctx2 = write_context(tmp_path / "ctx2", """\
 FROM busybox
 ARG WHO=world
-ENV GREETING="hello ${WHO}" EMPTY=${UNSET:-fallback} ALT=${WHO:+set}
+ARG A=1 B=${A}x
+ENV GREETING="hello ${WHO}" EMPTY=${UNSET:-fallback} ALT=${WHO:+set} FROM_ARGS=$A$B
 CMD ["echo", "$GREETING"]
 ENTRYPOINT ["/bin/echo"]
 WORKDIR /new/dir
