@@ -3,19 +3,42 @@ write config.json; and the runtime's IOSpec (log driver options). Mixed into Con
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from skiff.common.errors import Conflict
+from skiff.common.errors import Conflict, SystemError_
 from skiff.engine.containers import hostfs
 from skiff.engine.containers import spec as specs
 from skiff.engine.containers.hostconfig import cgroups_path, parse_size
 from skiff.engine.containers.record import Container
 from skiff.engine.containers.user import resolve_user
 from skiff.engine.runtime.api import IOSpec
+from skiff.engine.snapshots.base import Mount
+
+
+def volatile(mounts: list[Mount]) -> list[Mount]:
+    """An --rm container's overlay mounted `volatile`: no sync when it is unmounted, which
+    otherwise syncs the whole filesystem the data root is on (milliseconds on a busy host, on
+    the path of every `docker run --rm`). Such a container is removed when it exits, and by
+    `restore` after a host crash, so its upper layer never has to survive one. The kernel
+    refuses to mount an upper layer again while the marker of an earlier volatile mount
+    (`<workdir>/work/incompat`) is there; a restart clears it first."""
+    out = []
+    for m in mounts:
+        if m.type != "overlay" or "volatile" in m.options:
+            out.append(m)
+            continue
+        for opt in m.options:
+            if opt.startswith("workdir="):
+                shutil.rmtree(os.path.join(opt[len("workdir="):], "work", "incompat"), ignore_errors=True)
+        out.append(dataclasses.replace(m, options=[*m.options, "volatile"]))
+    return out
+
 
 # The mixin sees ContainerService's attributes; typed as Any to keep the two modules acyclic.
 _Base: Any = object
@@ -30,7 +53,14 @@ class BundleMixin(_Base):
     def _prepare_bundle(self, c: Container) -> str:
         """Mount the rootfs, resolve user, volumes and namespaces, write config.json. Runs in a thread."""
         rootfs = str(self.rootfs_dir(c.id))
-        hostfs.mount_rootfs(self.images.rootfs_mounts(c.id), rootfs)
+        mounts = self.images.rootfs_mounts(c.id)
+        if c.host_config.get("AutoRemove"):
+            try:
+                hostfs.mount_rootfs(volatile(mounts), rootfs)
+            except SystemError_:  # a kernel before 5.10: no `volatile`
+                hostfs.mount_rootfs(mounts, rootfs)
+        else:
+            hostfs.mount_rootfs(mounts, rootfs)
         cfg, hc = c.config, c.host_config
 
         def read_etc(name: str) -> str:
