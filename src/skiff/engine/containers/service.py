@@ -292,8 +292,12 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         if sig == _signal.SIGKILL or sig == parse_signal(c.config.get("StopSignal") or "SIGTERM"):
             c.manually_stopped = True
             self.store.save(c)
+        exited = self._exit_future(c.id) if sig == _signal.SIGKILL else None
         await asyncio.to_thread(self.runtime.kill, c.id, sig)
         self._publish(c, "kill", signal=sig)
+        if exited is not None:  # as dockerd: a SIGKILL answers once the container is down (at most 2 s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(exited), 2)
 
     async def restart(self, ref: str, timeout: int | None = None, signal: str | None = None) -> None:
         c = self.get(ref)
