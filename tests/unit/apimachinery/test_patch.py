@@ -197,3 +197,16 @@ def test_json_patch_copy_then_test(obj, key):
     out = json_patch(obj, [{"op": "copy", "from": pointer, "path": "/copied"},
                            {"op": "test", "path": "/copied", "value": obj[source]}])
     assert out["copied"] == obj[source]
+
+
+def test_set_element_order_keeps_server_only_items_in_place():
+    # kubectl apply lists only the containers it manages; one added by someone else stays where it was
+    live = {"spec": {"containers": [{"name": "a"}, {"name": "injected"}, {"name": "b"}]}}
+    patch = {"spec": {"$setElementOrder/containers": [{"name": "b"}, {"name": "a"}],
+                      "containers": [{"name": "a", "image": "x"}]}}
+    out = strategic_merge_patch(live, patch, POD)
+    assert [c["name"] for c in out["spec"]["containers"]] == ["injected", "b", "a"]  # before b, as live
+    patch = {"spec": {"$setElementOrder/containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}],
+                      "containers": [{"name": "c", "image": "y"}]}}
+    out = strategic_merge_patch(live, patch, POD)
+    assert [c["name"] for c in out["spec"]["containers"]] == ["a", "injected", "b", "c"]

@@ -254,7 +254,7 @@ def _merge_list(original: list[Any], patch: list[Any], node: SchemaNode, order: 
         for value in patch:
             if value not in result:
                 result.append(copy.deepcopy(value))
-        return _reorder(result, order, "") if isinstance(order, list) else result
+        return _reorder(result, order, "", original) if isinstance(order, list) else result
     for p in patch:
         if not isinstance(p, dict):
             raise bad_request(f"merging an object in json but data type is not map, got {p!r}")
@@ -275,13 +275,39 @@ def _merge_list(original: list[Any], patch: list[Any], node: SchemaNode, order: 
                 break
         else:
             result.append(strip_directives(copy.deepcopy(p)))
-    return _reorder(result, order, merge_key) if isinstance(order, list) else result
+    return _reorder(result, order, merge_key, original) if isinstance(order, list) else result
 
 
-def _reorder(items: list[Any], order: list[Any], merge_key: str) -> list[Any]:
-    """$setElementOrder: the listed elements in that order; others keep their relative place after."""
-    wanted = [_key_of(o, merge_key) for o in order]
-    by_key = {repr(_key_of(i, merge_key)): i for i in items}
-    ordered = [by_key[repr(k)] for k in wanted if repr(k) in by_key]
-    rest = [i for i in items if _key_of(i, merge_key) not in wanted]
-    return ordered + rest
+def _reorder(items: list[Any], order: list[Any], merge_key: str, live: list[Any] | None = None) -> list[Any]:
+    """$setElementOrder (strategicpatch's normalizeElementOrder): the listed elements in the
+    patch's order; the others in their live order, each placed before the first listed
+    element that came after it in the live list."""
+    live_keys = [repr(_key_of(i, merge_key)) for i in (items if live is None else live)]
+    wanted = [repr(_key_of(o, merge_key)) for o in order]
+
+    def live_index(item: Any) -> int:
+        key = repr(_key_of(item, merge_key))
+        return live_keys.index(key) if key in live_keys else -1
+
+    listed = sorted((i for i in items if repr(_key_of(i, merge_key)) in wanted),
+                    key=lambda i: wanted.index(repr(_key_of(i, merge_key))))
+    others = [i for i in items if repr(_key_of(i, merge_key)) not in wanted]
+    others.sort(key=lambda i: (live_index(i) < 0, live_index(i)))
+    out: list[Any] = []
+    i = j = 0
+    while i < len(others) or j < len(listed):
+        if i >= len(others):
+            out.append(listed[j])
+            j += 1
+        elif j >= len(listed):
+            out.append(others[i])
+            i += 1
+        else:
+            left, right = live_index(others[i]), live_index(listed[j])
+            if left >= 0 and right >= 0 and left < right:
+                out.append(others[i])
+                i += 1
+            else:
+                out.append(listed[j])
+                j += 1
+    return out
