@@ -81,3 +81,12 @@ def test_docker_py_networks(engine, docker_client, name):
     second.remove()
     pruned = docker_client.networks.prune()
     assert net_name not in (pruned.get("NetworksDeleted") or [])
+
+
+def test_aux_addresses_are_reserved(engine, name):
+    net = name("net")
+    ok(engine.skiff("network", "create", "--subnet", "10.214.3.0/29", "--aux-address", "router=10.214.3.2", net))
+    cfg = json.loads(ok(engine.docker("network", "inspect", net)))[0]["IPAM"]["Config"][0]
+    assert cfg["AuxiliaryAddresses"] == {"router": "10.214.3.2"}
+    out = ok(engine.docker("run", "--pull", "never", "--rm", "--network", net, "busybox", "ip", "-4", "-o", "addr"))
+    assert "10.214.3.3/29" in out  # .1 the gateway, .2 reserved

@@ -5,6 +5,7 @@ from __future__ import annotations
 from skiff.cli.client import APIError
 from skiff.cli.commands import Command, parse_filters, print_errors_exit, registry
 from skiff.cli.commands.pruning import confirm, write_deleted
+from skiff.cli.flags import UsageError
 
 COMMANDS: dict[str, Command] = {}
 command = registry(COMMANDS)
@@ -60,6 +61,7 @@ def ls(ctx, opts, args) -> int:
 
 @command("create", "[OPTIONS] NETWORK", """
     --attachable bool  Enable manual container attachment
+    --aux-address list  Auxiliary IPv4 or IPv6 addresses used by Network driver (host=IP)
  -d --driver string=bridge  Driver to manage the Network
     --gateway list  IPv4 or IPv6 Gateway for the master subnet
     --internal bool  Restrict external access to the network
@@ -80,6 +82,10 @@ def create(ctx, opts, args) -> int:
         if i < len(opts.ip_range):
             cfg["IPRange"] = opts.ip_range[i]
         configs.append(cfg)
+    if opts.aux_address:
+        if not configs:
+            raise UsageError("no matching subnet for aux-address")
+        configs[0]["AuxiliaryAddresses"] = parse_key_values(opts.aux_address)
     body = {"Name": args[0], "Driver": opts.driver, "Internal": opts.internal, "Attachable": opts.attachable,
             "EnableIPv6": opts.ipv6, "Labels": parse_key_values(opts.label),
             "Options": parse_key_values(opts.opt), "IPAM": {"Driver": "default", "Config": configs}}

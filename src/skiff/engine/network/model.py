@@ -19,6 +19,7 @@ OPT_BRIDGE_NAME = "com.docker.network.bridge.name"
 OPT_MTU = "com.docker.network.driver.mtu"
 
 IFNAMSIZ = 15  # longest interface name Linux takes
+AUX_OWNER = "aux:"  # IPAM owner prefix of addresses reserved with --aux-address
 
 
 def bridge_name(prefix: str, network_id: str) -> str:
@@ -130,9 +131,12 @@ class Network:
 def ipam_config(net: Network) -> list[dict] | None:
     if net.pool is None:
         return None if net.driver != "bridge" else []
-    cfg = {"Subnet": str(net.pool.subnet), "Gateway": str(net.pool.gateway)}
+    cfg: dict[str, Any] = {"Subnet": str(net.pool.subnet), "Gateway": str(net.pool.gateway)}
     if net.pool.ip_range is not None:
         cfg["IPRange"] = str(net.pool.ip_range)
+    aux = {owner[len(AUX_OWNER):]: ip for ip, owner in net.pool.allocated.items() if owner.startswith(AUX_OWNER)}
+    if aux:
+        cfg["AuxiliaryAddresses"] = aux
     return [cfg]
 
 

@@ -279,8 +279,7 @@ class NetworkService(AttachMixin):
     def _create(self, body: dict) -> dict:
         name = body.get("Name") or ""
         if not name:
-            raise InvalidArgument("network name must not be empty") if "Name" in body else \
-                InvalidArgument("invalid network name: must not be empty")
+            raise InvalidArgument("network name must not be empty")
         driver = body.get("Driver") or "bridge"
         if driver != "bridge":
             if driver in ("host", "null"):
@@ -307,6 +306,8 @@ class NetworkService(AttachMixin):
                     c = configs[0]
                     pool = ipam.Pool.create(c["Subnet"], c.get("Gateway") or None, c.get("IPRange") or None)
                     ipam.check_no_overlap(pool.subnet, [(n.name, n.pool.subnet) for n in self.nets.values() if n.pool])
+                    for host_name, addr in (c.get("AuxiliaryAddresses") or {}).items():  # --aux-address
+                        pool.allocate(f"{model.AUX_OWNER}{host_name}", addr)
                 elif configs:
                     raise InvalidArgument("invalid network config: a gateway or ip-range needs a subnet")
                 else:
