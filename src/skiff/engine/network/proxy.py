@@ -2,19 +2,25 @@
 
 The socket is bound when the container starts, which is what reserves the host port; the
 kernel's DNAT takes every connection it can, so what reaches the socket is what NAT cannot
-serve: 127.0.0.1/localhost from the host. One asyncio server or datagram endpoint per port,
-no process per port (dockerd runs a docker-proxy process for each).
+serve: 127.0.0.1/localhost from the host. Accepting (tcp) and relaying datagrams (udp) run on
+the event loop; a tcp connection's bytes are moved by splice() in two threads of its own.
+No process per port (dockerd runs a docker-proxy process for each).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import os
 import socket
+import threading
 import time
+from collections.abc import Callable
 
 UDP_IDLE_SECONDS = 90.0  # dockerd's UDPConnTrackTimeout
 _CHUNK = 256 * 1024
+F_SETPIPE_SZ = 1031  # fcntl.F_SETPIPE_SZ, named in Python 3.10+ only on some builds
 
 
 def bind_socket(proto: str, ip: str, port: int) -> socket.socket:
@@ -37,55 +43,96 @@ def bind_socket(proto: str, ip: str, port: int) -> socket.socket:
     return sock
 
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+def _relay(src: socket.socket, dst: socket.socket) -> None:
+    """Copy src to dst with splice() (the bytes stay in the kernel, the GIL is free), then
+    half-close dst: the other direction keeps flowing."""
+    r, w = os.pipe2(os.O_CLOEXEC)
     try:
-        while data := await reader.read(_CHUNK):
-            writer.write(data)
-            await writer.drain()
-        if writer.can_write_eof():
-            writer.write_eof()  # half-close: the other direction keeps flowing
-    except (ConnectionError, OSError):
-        writer.close()
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(w, F_SETPIPE_SZ, _CHUNK)
+        while n := os.splice(src.fileno(), w, _CHUNK):
+            while n:
+                n -= os.splice(r, dst.fileno(), n)
+    except OSError:
+        pass
+    finally:
+        os.close(r)
+        os.close(w)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+
+class _Connection:
+    """One proxied connection: a relay thread each way; both sockets close when both are done."""
+
+    def __init__(self, client: socket.socket, upstream: socket.socket, done: Callable[[_Connection], None]):
+        self.client, self.upstream, self.done = client, upstream, done
+        self._left = 2
+        self._lock = threading.Lock()
+        for src, dst in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._run, args=(src, dst), name="skiff-proxy", daemon=True).start()
+
+    def _run(self, src: socket.socket, dst: socket.socket) -> None:
+        _relay(src, dst)
+        with self._lock:
+            self._left -= 1
+            last = self._left == 0
+        if last:
+            self.client.close()
+            self.upstream.close()
+            self.done(self)
+
+    def abort(self) -> None:
+        for sock in (self.client, self.upstream):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class TcpProxy:
+    """Accepts on the event loop; each connection is relayed by two threads with splice(), so
+    a busy transfer costs the engine's event loop nothing (dockerd runs a process per port)."""
+
     def __init__(self, sock: socket.socket, target: tuple[str, int]):
         self.sock = sock
         self.target = target
-        self._server: asyncio.base_events.Server | None = None
-        self._conns: set[asyncio.Task] = set()
+        self._accepting: asyncio.Task | None = None
+        self._conns: set[_Connection] = set()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, sock=self.sock)
+        self._accepting = asyncio.get_running_loop().create_task(self._accept_loop())
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task:
-            self._conns.add(task)
-        try:
+    async def _accept_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
             try:
-                up_r, up_w = await asyncio.open_connection(*self.target)
+                client, _ = await loop.sock_accept(self.sock)
             except OSError:
-                writer.close()
-                return
-            try:
-                await asyncio.gather(_pipe(reader, up_w), _pipe(up_r, writer))
-            finally:
-                up_w.close()
-                writer.close()
-        finally:
-            if task:
-                self._conns.discard(task)
+                await asyncio.sleep(0.05)  # EMFILE and the like: do not spin
+                continue
+            loop.create_task(self._connect(client))
+
+    async def _connect(self, client: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        upstream = socket.socket(socket.AF_INET6 if ":" in self.target[0] else socket.AF_INET)
+        upstream.setblocking(False)
+        try:
+            await loop.sock_connect(upstream, self.target)
+        except OSError:
+            upstream.close()
+            client.close()
+            return
+        client.setblocking(True)
+        upstream.setblocking(True)
+        self._conns.add(_Connection(client, upstream, self._conns.discard))
 
     async def close(self) -> None:
-        if self._server:
-            self._server.close()
-        else:
-            self.sock.close()
-        for t in list(self._conns):
-            t.cancel()
-        if self._conns:
-            await asyncio.gather(*self._conns, return_exceptions=True)
+        if self._accepting:
+            self._accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._accepting
+        self.sock.close()
+        for conn in list(self._conns):
+            conn.abort()
 
 
 class _UpstreamProtocol(asyncio.DatagramProtocol):
