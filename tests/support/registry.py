@@ -19,6 +19,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def self_signed_cert(directory: Path, ip: str = "127.0.0.1") -> tuple[Path, Path]:
+    """A self-signed CA-capable certificate for `ip` (PEM cert, PEM key)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "skiff test registry")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    directory.mkdir(parents=True, exist_ok=True)
+    cert_path, key_path = directory / "domain.crt", directory / "domain.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path
+
+
 def htpasswd_file(path: Path, user: str, password: str) -> Path:
     import bcrypt
 
@@ -50,7 +77,9 @@ class _Served:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"registry exited with {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
             try:
-                urllib.request.urlopen(self.url + "/v2/", timeout=2)
+                import ssl
+                unverified = ssl._create_unverified_context()
+                urllib.request.urlopen(self.url + "/v2/", timeout=2, context=unverified)
                 return self
             except urllib.error.HTTPError:
                 return self  # 401: up, and wants credentials
@@ -74,13 +103,18 @@ class _Served:
 
 
 class SkiffRegistry(_Served):
-    def __init__(self, root: Path, htpasswd: Path | None = None):
+    def __init__(self, root: Path, htpasswd: Path | None = None, tls: tuple[Path, Path] | None = None):
         super().__init__(root)
         self.htpasswd = htpasswd
+        self.tls = tls
         self.storage = root / "storage"
+        if tls:
+            self.url = f"https://{self.addr}"
 
     def command(self) -> list[str]:
         cmd = [sys.executable, "-m", "skiff", "registry", "serve", "--addr", self.addr, "--root", str(self.storage)]
+        if self.tls:
+            cmd += ["--tls-cert", str(self.tls[0]), "--tls-key", str(self.tls[1])]
         return cmd + (["--htpasswd", str(self.htpasswd)] if self.htpasswd else [])
 
 

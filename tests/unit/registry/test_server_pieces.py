@@ -162,3 +162,10 @@ def test_storage_manifests_tags_catalog_delete(tmp_path):
     with pytest.raises(RegistryError) as e:
         st.tags("nothing")
     assert e.value.code == "NAME_UNKNOWN"
+
+
+def test_tls_section():
+    cfg = parse_config("version: 0.1\nhttp:\n  addr: :5443\n  tls:\n    certificate: /c.crt\n    key: /c.key\n")
+    assert (cfg.tls_cert, cfg.tls_key) == ("/c.crt", "/c.key")
+    with pytest.raises(InvalidArgument, match="certificate and key"):
+        parse_config("version: 0.1\nhttp: {tls: {certificate: /c.crt}}")

@@ -12,6 +12,7 @@ import base64
 import ssl
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import aiohttp
 import orjson
@@ -62,13 +63,30 @@ class HostState:
     tokens: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict)  # (user, scope) → token
 
 
+CERTS_DIR = "/etc/docker/certs.d"  # Docker's place for a registry's CA: <dir>/<host[:port]>/*.crt
+
+
 class Registries:
     """What the engine remembers about registries between operations: schemes, challenges, tokens."""
 
-    def __init__(self, insecure: list[str] | None = None):
+    def __init__(self, insecure: list[str] | None = None, certs_dir: str = CERTS_DIR):
         self.insecure = list(insecure or [])
+        self.certs_dir = Path(certs_dir)
         self.hosts: dict[str, HostState] = {}
         self._http: aiohttp.ClientSession | None = None
+        self._contexts: dict[str, ssl.SSLContext] = {}
+
+    def ssl_context(self, host: str) -> ssl.SSLContext:
+        """The system's CAs plus any `*.crt` in `<certs_dir>/<host>/`, as dockerd trusts them."""
+        ctx = self._contexts.get(host)
+        if ctx is None:
+            ctx = ssl.create_default_context()
+            extra = self.certs_dir / host
+            if extra.is_dir():
+                for crt in sorted(extra.glob("*.crt")):
+                    ctx.load_verify_locations(cafile=str(crt))
+            self._contexts[host] = ctx
+        return ctx
 
     def http(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
@@ -97,6 +115,14 @@ class Session:
     def http(self) -> aiohttp.ClientSession:
         return self.registries.http()
 
+    def _ssl_for(self, url: str) -> ssl.SSLContext | bool:
+        """Plain http: no TLS. https to an insecure registry: TLS without verification (as Docker)."""
+        if not url.startswith("https"):
+            return False
+        if self.allow_http and yarl.URL(url).host_port_subcomponent == self.host:
+            return False
+        return self.registries.ssl_context(yarl.URL(url).host_port_subcomponent or self.host)
+
     # -- scheme and challenge --------------------------------------------------------------
     async def ping(self) -> aiohttp.ClientResponse:
         """GET /v2/ over https, or http where allowed; records the scheme and the challenge."""
@@ -107,7 +133,7 @@ class Session:
         for scheme in schemes:
             url = f"{scheme}://{self.host}/v2/"
             try:
-                resp = await self.http.get(url, ssl=_ssl_for(scheme))
+                resp = await self.http.get(url, ssl=self._ssl_for(url))
                 await resp.read()
             except (TimeoutError, aiohttp.ClientError, ssl.SSLError, OSError) as e:
                 last = e
@@ -144,7 +170,7 @@ class Session:
                 raise Unauthorized("no basic auth credentials")
             if force:  # a login checks the credentials now
                 resp = await self.http.get(f"{self.state.base}/v2/", headers={"Authorization": self._basic()},
-                                           ssl=_ssl_for(self.state.base))
+                                           ssl=self._ssl_for(self.state.base))
                 await resp.read()
                 if resp.status == 401:
                     raise Unauthorized(f"login attempt to {self.state.base}/v2/ failed with status: "
@@ -169,7 +195,7 @@ class Session:
             params.append(("scope", s))
         headers = {"Authorization": self._basic()} if self.auth.username else {}
         try:
-            resp = await self.http.get(realm, params=params, headers=headers, ssl=_ssl_for(realm))
+            resp = await self.http.get(realm, params=params, headers=headers, ssl=self._ssl_for(realm))
             body = await resp.read()
         except (TimeoutError, aiohttp.ClientError) as e:
             raise Unavailable(f"fetching a token from {realm}: {_reason(e)}") from None
@@ -204,7 +230,7 @@ class Session:
             hdrs["Authorization"] = authz
         try:
             resp = await self.http.request(method, target, headers=hdrs, data=data, params=params,
-                                           allow_redirects=allow_redirects, ssl=_ssl_for(url))
+                                           allow_redirects=allow_redirects, ssl=self._ssl_for(url))
         except (TimeoutError, aiohttp.ClientConnectionError) as e:
             raise Unavailable(f"{method} {url}: {_reason(e)}") from None
         if resp.status == 401 and retry_auth and not _is_stream(data):
@@ -221,10 +247,6 @@ class Session:
 
 def _is_stream(data) -> bool:
     return data is not None and not isinstance(data, bytes | str)
-
-
-def _ssl_for(url: str):
-    return None if url.startswith("https") else False
 
 
 def _reason(e: Exception | None) -> str:

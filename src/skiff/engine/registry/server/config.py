@@ -5,7 +5,7 @@ version: 0.1
 storage:
   filesystem: {rootdirectory: /var/lib/registry}
   delete: {enabled: true}
-http: {addr: :5000}
+http: {addr: :5000, tls: {certificate: /certs/domain.crt, key: /certs/domain.key}}
 auth:
   htpasswd: {realm: basic-realm, path: /etc/registry/htpasswd}
 ```
@@ -30,6 +30,8 @@ class ServerConfig:
     htpasswd_path: str = ""
     realm: str = "basic-realm"
     delete_enabled: bool = True
+    tls_cert: str = ""  # http.tls.certificate: serve https
+    tls_key: str = ""
 
     @property
     def host_port(self) -> tuple[str, int]:
@@ -80,6 +82,11 @@ def parse_config(text: str) -> ServerConfig:
     if http.get("addr"):
         cfg.addr = str(http["addr"])
         split_addr(cfg.addr)
+    tls = http.get("tls") or {}
+    if tls:
+        if not isinstance(tls, dict) or not tls.get("certificate") or not tls.get("key"):
+            raise InvalidArgument("configuration error: http.tls needs certificate and key")
+        cfg.tls_cert, cfg.tls_key = str(tls["certificate"]), str(tls["key"])
     auth = _section(data, "auth")
     if "htpasswd" in auth:
         hp = auth["htpasswd"] or {}

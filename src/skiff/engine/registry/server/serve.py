@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--root", help=f"storage root directory (default {DEFAULT_ROOT})")
     s.add_argument("--htpasswd", help="htpasswd file with bcrypt entries: require basic auth")
     s.add_argument("--realm", default=None, help="basic-auth realm (default basic-realm)")
+    s.add_argument("--tls-cert", help="certificate (PEM) to serve https with; needs --tls-key")
+    s.add_argument("--tls-key", help="private key (PEM) of --tls-cert")
     s.add_argument("-l", "--log-level", default="info", choices=["debug", "info", "warn", "error"])
     g = sub.add_parser("garbage-collect", help="delete blobs no manifest refers to",
                        description="Delete blobs that no manifest refers to. Run it while the registry is "
@@ -75,6 +77,10 @@ def load_config(args: argparse.Namespace) -> ServerConfig:
         cfg.htpasswd_path = args.htpasswd
     if getattr(args, "realm", None):
         cfg.realm = args.realm
+    if getattr(args, "tls_cert", None) or getattr(args, "tls_key", None):
+        if not (args.tls_cert and args.tls_key):
+            raise SkiffError("--tls-cert and --tls-key go together")
+        cfg.tls_cert, cfg.tls_key = args.tls_cert, args.tls_key
     return cfg
 
 
@@ -86,11 +92,18 @@ async def serve(cfg: ServerConfig, ready=None) -> None:
     runner = web.AppRunner(build_app(cfg), access_log=log if log.isEnabledFor(logging.DEBUG) else None)
     await runner.setup()
     host, port = cfg.host_port
-    site = web.TCPSite(runner, host, port)
+    tls = None
+    if cfg.tls_cert:
+        import ssl
+
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(cfg.tls_cert, cfg.tls_key)
+    site = web.TCPSite(runner, host, port, ssl_context=tls)
     await site.start()
     bound = runner.addresses[0] if runner.addresses else (host, port)
-    log.info("listening on %s:%s, storage in %s", bound[0], bound[1], cfg.root)
-    print(f"registry listening on {bound[0]}:{bound[1]}", flush=True)
+    scheme = "https" if tls else "http"
+    log.info("listening on %s://%s:%s, storage in %s", scheme, bound[0], bound[1], cfg.root)
+    print(f"registry listening on {bound[0]}:{bound[1]} ({scheme})", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
