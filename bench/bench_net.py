@@ -11,8 +11,8 @@ The same small Python sender and receiver run in every case (entered into a name
 - host to a published port through the host's address (DNAT in OUTPUT, bridge, veth) against
   a plain veth pair from the host into a namespace (same device path, no NAT, no bridge) and
   against the host's loopback (64 KiB MTU, no device: an upper bound no veth path reaches);
-- host to a published port on 127.0.0.1, served by the engine's userland proxy (asyncio, in
-  the engine process), for information: dockerd serves it with its docker-proxy process.
+- host to a published port on 127.0.0.1, served by the engine's userland proxy (in the
+  engine process, splice() in threads), for information: dockerd runs a docker-proxy process.
 
 Figures are the receiver's bytes over the time from its first byte to EOF, median of the runs.
 Target (issue 3): skiff's paths within 10% of their baselines.
