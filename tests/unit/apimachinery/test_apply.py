@@ -184,3 +184,12 @@ def test_noop_apply_changes_nothing():
     assert again == live
     changed = server_side_apply(live, deployment(replicas=4), "kubectl", False, DEPLOY)
     assert changed["metadata"]["managedFields"][0]["time"] != "2020-01-01T00:00:00Z"
+
+
+def test_fields_v1_marks_pointer_structs_as_members_like_kubernetes():
+    obj = deployment()
+    obj["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%"}}
+    update_managed_fields(None, obj, "kubectl-create", "Update", DEPLOY)
+    spec = obj["metadata"]["managedFields"][0]["fieldsV1"]["f:spec"]
+    assert spec["f:strategy"] == {"f:rollingUpdate": {".": {}, "f:maxSurge": {}}, "f:type": {}}
+    assert "." not in spec["f:template"] and "." not in spec["f:template"]["f:spec"]

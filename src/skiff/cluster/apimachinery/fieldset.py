@@ -57,12 +57,27 @@ def field_set(obj: Any, node: SchemaNode | None) -> set[Path]:
     return set(field_values(obj, node))
 
 
+# Struct fields Go declares by value, not by pointer: present even when unset, so setting
+# them sets only their fields. Other optional structs are pointers, whose setting is itself
+# a member of the set (FieldsV1 shows it as ".").
+_VALUE_STRUCTS = frozenset({
+    "f:metadata", "f:spec", "f:status", "f:template", "f:strategy", "f:updateStrategy", "f:resources",
+    "f:jobTemplate", "f:nodeInfo", "f:daemonEndpoints", "f:loadBalancer", "f:involvedObject", "f:source",
+    "f:scaleTargetRef", "f:target", "f:current", "f:regarding", "f:describedObject", "f:metric", "f:typeMeta",
+})
+
+
+def _pointer_struct(path: Path) -> bool:
+    last = path[-1]
+    return last.startswith("f:") and last not in _VALUE_STRUCTS
+
+
 def _walk(value: Any, node: SchemaNode | None, path: Path, out: dict[Path, Any]) -> None:
     if node is not None and node.atomic and path:
         out[path] = value
         return
     if isinstance(value, dict):
-        if path and (not value or node is None or node.is_map or node.free_form):
+        if path and (not value or node is None or node.is_map or node.free_form or _pointer_struct(path)):
             out[path] = MEMBER if value else {}
         if node is not None and node.free_form and path:
             out[path] = value
