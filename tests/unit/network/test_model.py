@@ -7,27 +7,8 @@ from skiff.common.errors import InvalidArgument, NotFound
 from skiff.engine.network import model
 from skiff.engine.network.attach import primary_network
 from skiff.engine.network.config import NetworkConfig, default_options, parse_bip
-from skiff.engine.network.ipam import Pool
-from skiff.engine.network.model import Endpoint, Network
-from skiff.engine.network.service import NetworkService
-
-CID_A = "a" * 64
-CID_B = "b" * 64
-
-
-def _net(name: str, nid: str, subnet: str, **kw) -> Network:
-    return Network(id=nid, name=name, driver="bridge", created="2026-01-01T00:00:00Z",
-                   bridge=model.bridge_name("skT", nid), pool=Pool.create(subnet), **kw)
-
-
-def _plug(net: Network, cid: str, name: str, aliases=()) -> Endpoint:
-    assert net.pool is not None
-    ip = str(net.pool.allocate(cid))
-    ep = Endpoint(id="e" * 64, container_id=cid, container_name=name, network_id=net.id, ip=ip,
-                  prefixlen=net.pool.subnet.prefixlen, gateway=str(net.pool.gateway), mac="02:42:0a:00:00:02",
-                  ifname=model.veth_name("skT", "e" * 64), inner="eth0", aliases=list(aliases))
-    net.endpoints[cid] = ep
-    return ep
+from skiff.engine.network.model import Network
+from tests.unit.network.records import CID_A, CID_B, make_network, plug, service_with_networks
 
 
 def test_host_names_fit_the_kernel_limit_and_are_recognised():
@@ -49,8 +30,8 @@ def test_bool_options_follow_go_parsing():
 
 
 def test_record_round_trip_keeps_allocations_and_endpoints():
-    net = _net("web", "1" * 64, "10.5.0.0/24", labels={"x": "y"}, internal=True)
-    _plug(net, CID_A, "alpha", ["api"])
+    net = make_network("web", "1" * 64, "10.5.0.0/24", labels={"x": "y"}, internal=True)
+    plug(net, CID_A, "alpha", ["api"])
     back = Network.from_dict(net.to_dict())
     assert back.pool is not None and back.pool.allocated == {"10.5.0.2": CID_A}
     assert back.endpoints[CID_A].aliases == ["api"] and back.internal and back.labels == {"x": "y"}
@@ -58,8 +39,8 @@ def test_record_round_trip_keeps_allocations_and_endpoints():
 
 
 def test_network_view_as_dockerd_shows_it():
-    net = _net("web", "1" * 64, "10.5.0.0/24")
-    _plug(net, CID_A, "alpha")
+    net = make_network("web", "1" * 64, "10.5.0.0/24")
+    plug(net, CID_A, "alpha")
     view = model.network_view(net)
     assert view["IPAM"] == {"Driver": "default", "Options": {}, "Config": [{"Subnet": "10.5.0.0/24",
                                                                              "Gateway": "10.5.0.1"}]}
@@ -69,8 +50,8 @@ def test_network_view_as_dockerd_shows_it():
 
 
 def test_endpoint_settings_running_and_stopped():
-    net = _net("web", "1" * 64, "10.5.0.0/24")
-    ep = _plug(net, CID_A, "alpha", ["api"])
+    net = make_network("web", "1" * 64, "10.5.0.0/24")
+    ep = plug(net, CID_A, "alpha", ["api"])
     running = model.endpoint_settings(net, ep, {"Aliases": ["api"]})
     assert running["IPAddress"] == "10.5.0.2" and running["Gateway"] == "10.5.0.1" and running["NetworkID"] == net.id
     assert running["DNSNames"] == ["alpha", "api", CID_A[:12]]
@@ -79,7 +60,7 @@ def test_endpoint_settings_running_and_stopped():
 
 
 def test_list_filters():
-    net = _net("web-front", "12ab" + "0" * 60, "10.5.0.0/24", labels={"tier": "front"})
+    net = make_network("web-front", "12ab" + "0" * 60, "10.5.0.0/24", labels={"tier": "front"})
     host = Network(id="h" * 64, name="host", driver="host", created="2026-01-01T00:00:00Z")
     assert model.matches(net, {"name": ["front"], "driver": ["bridge"], "id": ["12a"]})
     assert model.matches(net, {"label": ["tier=front"], "type": ["custom"], "dangling": ["true"]})
@@ -99,14 +80,6 @@ def test_bip_parsing_and_default_options():
     assert NetworkConfig(bridge="none").default_bridge_enabled is False
 
 
-def _service() -> NetworkService:
-    svc = NetworkService("/nonexistent", events=None, cfg=NetworkConfig(prefix="skT"))
-    for net in (_net("bridge", "d" * 64, "172.30.0.0/16"), _net("web", "1" * 64, "10.5.0.0/24"),
-                _net("db", "12" + "0" * 62, "10.6.0.0/24")):
-        svc.nets[net.id] = net
-    return svc
-
-
 def test_primary_network_of_a_mode():
     assert primary_network("default") == primary_network("bridge") == "bridge"
     assert primary_network("web") == "web"
@@ -114,7 +87,7 @@ def test_primary_network_of_a_mode():
 
 
 def test_container_network_requests_are_checked():
-    svc = _service()
+    svc = service_with_networks()
     assert svc.check_container_networks("bridge", {"default": {}}) == {"bridge": {}}
     got = svc.check_container_networks("web", {"db": {"Aliases": ["x"]}, "web": {"IPAMConfig": {"IPv4Address": "10.5.0.9"}}})
     assert list(got) == ["web", "db"]  # the primary network first: it becomes eth0
@@ -132,7 +105,7 @@ def test_container_network_requests_are_checked():
 
 
 def test_lookup_by_name_id_and_prefix():
-    svc = _service()
+    svc = service_with_networks()
     assert svc.get("web").id == "1" * 64 and svc.get("111").name == "web"
     with pytest.raises(NotFound, match="ambiguous"):
         svc.get("1")
@@ -141,12 +114,12 @@ def test_lookup_by_name_id_and_prefix():
 
 
 def test_resolve_only_on_shared_user_networks():
-    svc = _service()
+    svc = service_with_networks()
     web, bridge = svc.get("web"), svc.get("bridge")
-    _plug(web, CID_A, "alpha", ["api"])
-    ep_b = _plug(web, CID_B, "beta")
-    _plug(bridge, CID_A, "alpha")
-    _plug(bridge, "c" * 64, "gamma")
+    plug(web, CID_A, "alpha", ["api"])
+    ep_b = plug(web, CID_B, "beta")
+    plug(bridge, CID_A, "alpha")
+    plug(bridge, "c" * 64, "gamma")
     assert svc.resolve(CID_A, "beta") == [ep_b.ip]
     assert svc.resolve(CID_B, "API.") == [web.endpoints[CID_A].ip]
     assert svc.resolve(CID_B, CID_A[:12]) == [web.endpoints[CID_A].ip]
