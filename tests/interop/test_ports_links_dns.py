@@ -98,3 +98,18 @@ def test_inspect_links_and_ports_shape_via_api(engine, names, docker_client):
     c.stop(timeout=0)
     c.reload()
     assert c.attrs["NetworkSettings"]["Ports"] == {}
+
+
+def test_skiff_run_dns_flags_and_names_on_a_user_network(engine, names):
+    net, api, c = names("net"), names(), names()
+    ok(engine.skiff("network", "create", net))
+    ok(engine.skiff("run", "-d", "--name", api, "--network", net, "--network-alias", "backend", "busybox",
+                    "sleep", "300"))
+    out = ok(engine.skiff("run", "--rm", "--name", c, "--network", net, "--dns-search", "corp.example",
+                          "--add-host", "printer:10.9.9.9", "busybox", "sh", "-c",
+                          "cat /etc/resolv.conf; grep printer /etc/hosts; nslookup backend."))
+    lines = out.splitlines()
+    assert lines[:3] == ["nameserver 127.0.0.11", "search corp.example", "options ndots:0"]
+    assert "10.9.9.9\tprinter" in lines
+    api_ip = json.loads(ok(engine.skiff("inspect", api)))[0]["NetworkSettings"]["Networks"][net]["IPAddress"]
+    assert f"Address: {api_ip}" in lines
