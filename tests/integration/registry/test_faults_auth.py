@@ -165,6 +165,10 @@ def test_skiff_login_stores_credentials_that_pull_uses(engine, auth_registry, tm
         assert r.returncode == 0 and b"Login Succeeded" in r.stdout, r.stderr
         assert oct(os.stat(tmp_path / "cfg" / "config.json").st_mode & 0o777) == "0o600"
         assert skiff("push", ref).returncode == 0
+        assert skiff("rmi", ref).returncode == 0
+        r = skiff("run", "--rm", ref, "cat", "/etc/random")  # pulls with the stored credentials
+        assert r.returncode == 0 and len(r.stdout) == 4096, r.stderr
+        assert b"Unable to find image" in r.stderr
         assert b"Removing login credentials for " + auth_registry.addr.encode() in skiff("logout", auth_registry.addr).stdout
         assert b"Not logged in" in skiff("logout", auth_registry.addr).stdout
     finally:

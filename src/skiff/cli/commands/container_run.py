@@ -125,6 +125,7 @@ def familiar_with_tag(image: str) -> str:
 
 
 def pull_image(ctx, image: str, quiet: bool) -> None:
+    from skiff.cli.commands.registries import auth_header
     from skiff.cli.progress import show_progress
 
     ref, tag = image, ""
@@ -133,7 +134,7 @@ def pull_image(ctx, image: str, quiet: bool) -> None:
         if ":" in last:
             ref, tag = image.rsplit(":", 1)
     resp = ctx.client.request("POST", "/images/create", {"fromImage": ref, "tag": tag or "latest"} if "@" not in image
-                              else {"fromImage": image})
+                              else {"fromImage": image}, headers=auth_header(image))
     show_progress(resp.body, ctx.err, quiet=quiet)
 
 
