@@ -101,3 +101,22 @@ def test_using_a_store_from_a_second_event_loop_is_refused(tmp_path):
     with pytest.raises(StorageError, match="another event loop"):
         run(s.get("/k"))
     run(s.close())
+
+
+def test_a_failed_commit_fails_its_writes_and_the_store_goes_on(tmp_path):
+    async def main() -> None:
+        s = SqliteStore(str(tmp_path / "s.db"))
+        kv = await s.create("/k", b"1")
+        # Another connection holds the write lock past the busy timeout: the batch fails whole.
+        blocker = sqlite3.connect(str(tmp_path / "s.db"), isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        s._wconn.execute("PRAGMA busy_timeout=100")
+        with pytest.raises(StorageError, match="sqlite: database is locked"):
+            await s.update("/k", b"2", kv.mod_revision)
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        assert (await s.get("/k")) == kv  # nothing half-written
+        assert (await s.update("/k", b"2", kv.mod_revision)).value == b"2"
+        await s.close()
+
+    run(main())

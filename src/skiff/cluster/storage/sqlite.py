@@ -15,6 +15,7 @@ A watch older than the ring reads the missing stretch from the log, then follows
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import sqlite3
@@ -160,10 +161,15 @@ class SqliteStore:
                     out.append((fut, None, e))
                 except sqlite3.IntegrityError as e:
                     out.append((fut, None, StorageError(f"sqlite: {e}")))
+                except sqlite3.Error:
+                    raise  # the transaction is in doubt: fail the whole batch
+                except Exception as e:  # noqa: BLE001 - one bad request must not stop the writer
+                    out.append((fut, None, e))
             conn.execute("COMMIT")
-        except sqlite3.Error as e:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+        except sqlite3.Error as e:  # e.g. disk full, or locked past busy_timeout: nothing was written
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
             err = StorageError(f"sqlite: {e}")
             return [(fut, None, err) for fut, _, _ in batch]
         return out
