@@ -266,3 +266,11 @@ def test_published_port_on_a_network_without_icc(engine, names):
     finally:
         engine.docker("rm", "-f", web)
         engine.docker("network", "rm", net)
+
+
+def test_ipv6_host_address_is_served_by_the_proxy(engine, names):
+    web, port = names(), free_port()
+    info = run_httpd(engine, web, "-p", f"[::1]:{port}:80")
+    assert info["NetworkSettings"]["Ports"]["80/tcp"] == [{"HostIp": "::1", "HostPort": str(port)}]
+    assert http_get(f"http://[::1]:{port}/").startswith("hello-")
+    assert ok(engine.docker("port", web)) == f"80/tcp -> [::1]:{port}\n"

@@ -116,7 +116,8 @@ def lines(chains):
 def test_rules_render():
     pubs = [ports_rules.Published(PortBinding("tcp", 80, "", 8080), "10.9.0.2", "skt0"),
             ports_rules.Published(PortBinding("udp", 53, "192.0.2.2", 5353), "10.9.0.3", "skt0"),
-            ports_rules.Published(PortBinding("tcp", 81, "127.0.0.1", 8081), "10.9.0.3", "skt0")]
+            ports_rules.Published(PortBinding("tcp", 81, "127.0.0.1", 8081), "10.9.0.3", "skt0"),
+            ports_rules.Published(PortBinding("tcp", 82, "::", 8082), "10.9.0.3", "skt0")]
     assert lines(ports_rules.render("skt", pubs)) == {
         "skt-DNAT": ["-i skt0 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.9.0.2:80",
                      "-i skt+ -p tcp -m tcp --dport 8080 -j RETURN",

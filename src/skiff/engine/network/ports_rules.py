@@ -60,8 +60,8 @@ def render(prefix: str, published: list[Published]) -> dict[tuple[str, str], lis
     accept: list[Rule] = []
     for p in published:
         b = p.binding
-        if b.host_ip.startswith("127.") or b.host_ip == "::1":
-            continue  # loopback bindings are the userland proxy's alone
+        if b.host_ip.startswith("127.") or ":" in b.host_ip:
+            continue  # loopback and IPv6 bindings (no ip6tables rules) are the userland proxy's alone
         dst = ("-d", f"{b.host_ip}/32") if b.host_ip else ()
         match = ("-p", b.proto, "-m", b.proto)
         to = ("-j", "DNAT", "--to-destination", f"{p.container_ip}:{b.container_port}")
