@@ -137,3 +137,38 @@ HEALTHCHECK NONE
     ours, theirs = build_both(engine, dockerd, tag, str(ctx))
     assert ours["Config"]["Env"][1:] == ["A=1", "B=with $dollar", "C=", "D=no"]  # one ENV: pairs do not see each other
     assert_same_image(engine, dockerd, tag, ours, theirs)
+
+
+METADATA_CASES = {
+    "cmd-then-entrypoint": 'FROM busybox\nCMD echo hi\nENTRYPOINT ["x"]\n',
+    "entrypoint-resets-cmd": 'FROM busybox\nENTRYPOINT ["echo"]\n',
+    "workdir-relative": "FROM busybox\nWORKDIR rel\nWORKDIR ../up\n",
+    "expose-duplicates": "FROM busybox\nEXPOSE 80 80/tcp 53/UDP\n",
+    "volume-json": 'FROM busybox\nVOLUME ["/a", "/b c"]\n',
+    "user-env-legacy": 'FROM busybox\nUSER 1000:1000\nENV A B C\nENV D="x y"  E=z\n',
+    "stopsignal-healthcheck": "FROM busybox\nSTOPSIGNAL 9\n"
+                              'HEALTHCHECK --interval=5s --timeout=2s --start-period=1m --retries=4 CMD ["true"]\n',
+    "onbuild-several": "FROM busybox\nONBUILD RUN a\nONBUILD   COPY  x  y\n",
+    "shell-then-run": 'FROM busybox\nSHELL ["/bin/sh", "-xc"]\nRUN echo $0 > /zero\nCMD echo hi\n',
+    "empty-entrypoint-and-cmd": "FROM busybox\nENTRYPOINT []\nCMD []\n",
+    "maintainer": "FROM busybox\nMAINTAINER Docker Newbee <newbee@docker.com>\n",
+    "label-quoting": "FROM busybox\nLABEL \"a\"=\"b c\" d='e f' g=h\\ i\n",
+    "healthcheck-none": "FROM busybox\nHEALTHCHECK NONE\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(METADATA_CASES))
+def test_configs_and_history_agree_with_dockerd(engine, dockerd, tmp_path, cleanup_tags, name):
+    dockerfile = METADATA_CASES[name]
+    ctx = write_context(tmp_path / "ctx", dockerfile)
+    tag = f"skbuild-meta-{name}:1"
+    cleanup_tags.append(tag)
+    ours, theirs = build_both(engine, dockerd, tag, str(ctx))
+    for key in CONFIG_FIELDS:
+        assert ours["Config"].get(key) == theirs["Config"].get(key), key
+    assert ours["Author"] == theirs["Author"]
+    steps = len(dockerfile.strip().splitlines()) - 1
+
+    def history(client):
+        return ok(client.docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", tag)).splitlines()[:steps]
+    assert history(engine) == history(dockerd)

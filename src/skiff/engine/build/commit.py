@@ -56,7 +56,7 @@ def commit_step(images: Any, base: dict, parent_id: str, run_config: dict, probe
         created = now_rfc3339()
         new = copy.deepcopy(base)
         new["created"] = created
-        new["config"] = {k: v for k, v in run_config.items() if v not in (None, "", [], {})}
+        new["config"] = {k: v for k, v in run_config.items() if v not in (None, "", [], {}) or (k == "Cmd" and v == [])}
         new["container_config"] = probe
         new["rootfs"] = {"type": "layers", "diff_ids": diff_ids}
         new.pop("container", None)

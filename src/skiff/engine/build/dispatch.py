@@ -156,7 +156,7 @@ def _apply(state: StageState, ins: Instruction, build_args: dict[str, str]) -> s
             k = process_word(key, env, state.escape)
             v = process_word(raw or "", env, state.escape)
             labels[k] = v
-            parts.append(f'"{k}"="{v}"' if (" " in k or " " in v) else f"{k}={v}")
+            parts.append(f"{k}={v}")
         run["Labels"] = labels
         return "LABEL " + " ".join(parts)
     if kind == "arg":
@@ -178,9 +178,9 @@ def _apply(state: StageState, ins: Instruction, build_args: dict[str, str]) -> s
             for spec in process_words(w, expansion_env(state, build_args), state.escape):
                 for p in normalize_port(spec):
                     ports[p] = {}
-                    words.append(p)
+                words.append(spec)
         run["ExposedPorts"] = ports
-        return "EXPOSE " + " ".join(words)
+        return "EXPOSE " + " ".join(sorted(words))
     if kind == "user":
         run["User"] = _word(state, ins.args[0], build_args)
         return "USER " + run["User"]
@@ -205,7 +205,7 @@ def _apply(state: StageState, ins: Instruction, build_args: dict[str, str]) -> s
         if kind == "entrypoint" and not ins.json and not ins.text:
             cmd = []
         key = "Cmd" if kind == "cmd" else "Entrypoint"
-        run[key] = cmd or None
+        run[key] = cmd if cmd or (kind == "cmd" and ins.json) else None  # CMD [] is kept empty, as Docker
         if kind == "cmd":
             state.cmd_set = True
         elif not state.cmd_set:
@@ -231,10 +231,39 @@ def apply_workdir(state: StageState, ins: Instruction, build_args: dict[str, str
     return state.run["WorkingDir"]
 
 
+def go_duration(ns: int) -> str:
+    """Go's time.Duration.String(): 0s, 500ms, 1m30s, 1h0m0s."""
+    if ns == 0:
+        return "0s"
+    if ns < 1_000_000_000:
+        for unit, size in (("ms", 1_000_000), ("µs", 1_000), ("ns", 1)):
+            if ns >= size:
+                return f"{ns / size:g}{unit}"
+    secs = ns / 1_000_000_000
+    h, rest = divmod(secs, 3600)
+    m, sec = divmod(rest, 60)
+    text = f"{sec:.9f}".rstrip("0").rstrip(".") + "s"
+    if h:
+        return f"{int(h)}h{int(m)}m{text}"
+    if m:
+        return f"{int(m)}m{text}"
+    return text
+
+
+def _go_quote_rune(n: int) -> str:
+    return f"'{chr(n)}'" if 0x20 <= n < 0x7F and chr(n) not in "'\\" else f"'\\x{n:02x}'"
+
+
+def healthcheck_comment(hc: dict) -> str:
+    """What dockerd writes: Go's %q of the HealthConfig pointer."""
+    durations = " ".join(f'"{go_duration(hc.get(k, 0))}"' for k in ("Interval", "Timeout", "StartPeriod"))
+    return f"HEALTHCHECK &{{{go_quote_list(hc['Test'])} {durations} {_go_quote_rune(hc.get('Retries', 0))}}}"
+
+
 def apply_healthcheck(state: StageState, ins: Instruction) -> str:
     if ins.args == ["NONE"]:
         state.run["Healthcheck"] = {"Test": ["NONE"]}
-        return "HEALTHCHECK &{[\"NONE\"] \"0s\" \"0s\" \"0s\" \"0s\" '\\x00'}"
+        return healthcheck_comment(state.run["Healthcheck"])
     hc: dict = {"Test": list(ins.args)}
     for flag, key in (("interval", "Interval"), ("timeout", "Timeout"), ("start-period", "StartPeriod"),
                       ("start-interval", "StartInterval")):
@@ -248,4 +277,4 @@ def apply_healthcheck(state: StageState, ins: Instruction) -> str:
                                   f"--retries must be a positive integer, not {retries}")
         hc["Retries"] = int(retries)
     state.run["Healthcheck"] = hc
-    return "HEALTHCHECK " + go_quote_list(hc["Test"])
+    return healthcheck_comment(hc)
