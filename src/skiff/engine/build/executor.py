@@ -93,20 +93,20 @@ async def _from(b: Build, stage: Stage, meta: dict[str, str | None]) -> StageSta
     if not name:
         raise BuildError(f"base name ({stage.base}) should not be blank")
     if name.lower() == "scratch":
-        base = scratch_config()
-        state = StageState(base, "", {"Env": [DEFAULT_PATH]}, escape=b.escape)
-        return state
+        await b.say(" ---> \n")  # dockerd reports scratch's (empty) id too
+        return StageState(scratch_config(), "", {"Env": [DEFAULT_PATH]}, escape=b.escape)
     if name.lower() in b.stages:
         image = b.images.get(b.stages[name.lower()])
     else:
         image = await resolve_image(b, name, b.opts.pull)
-    await b.say(f" ---> {image.id.removeprefix('sha256:')[:12]}\n")
     state = StageState(copy.deepcopy(image.config), image.id, copy.deepcopy(image.container_config),
                        escape=b.escape)
     if not state.run.get("Env"):
         state.run["Env"] = [DEFAULT_PATH]
     triggers = state.run.pop("OnBuild", None) or []
-    if triggers:
+    if not triggers:  # with triggers, the last trigger's step reports the id
+        await b.say(f" ---> {image.id.removeprefix('sha256:')[:12]}\n")
+    else:
         await b.say(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) != 1 else ''}\n")
         for text in triggers:
             from skiff.engine.build.instructions import to_instruction
