@@ -69,7 +69,7 @@ def test_skiff_registry_reads_the_reference_config_format(tmp_path):
     dist = DistributionRegistry(tmp_path / "dist", htpasswd_file(tmp_path / "htpasswd", "u", "p"))
     reg = SkiffRegistry(tmp_path / "skiff")
     cmd = [*reg.command()[:5], str(dist.config)]  # python -m skiff registry serve CONFIG
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         line = proc.stdout.readline().decode() if proc.stdout else ""
         assert f"listening on {dist.addr}" in line, line
