@@ -172,3 +172,15 @@ def test_configs_and_history_agree_with_dockerd(engine, dockerd, tmp_path, clean
     def history(client):
         return ok(client.docker("history", "--no-trunc", "--format", "{{.CreatedBy}}", tag)).splitlines()[:steps]
     assert history(engine) == history(dockerd)
+
+
+def test_step_lines_agree_with_dockerd(engine, dockerd, tmp_path, cleanup_tags):
+    ctx = write_full_context(tmp_path / "ctx")
+    cleanup_tags.append("skbuild-steps:1")
+    outs = []
+    for client in (engine, dockerd):
+        out = ok(classic_build(client, "--no-cache", "-t", "skbuild-steps:1", "--label", "x=y", str(ctx)))
+        outs.append([line for line in out.splitlines()
+                     if line.startswith(("Step ", "# Executing", "Successfully tagged", "triggered"))])
+    assert outs[0] == outs[1]
+    assert outs[0][0] == "Step 1/32 : ARG BASE=busybox"
