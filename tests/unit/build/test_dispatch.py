@@ -37,7 +37,7 @@ def test_env_label_expose_volume_user_workdir():
     assert run["StopSignal"] == "SIGTERM"
     assert state.image["author"] == "me"
     assert comments[0] == "ENV A=1 B=two words"
-    assert comments[3] == "EXPOSE 80/tcp 53/udp 8000/tcp 8001/tcp"
+    assert comments[3] == "EXPOSE 53/udp 80 8000-8001"  # the words as written, sorted, as dockerd
     assert comments[5] == "VOLUME [/y /z]"
 
 

@@ -4,20 +4,17 @@ cache probed before each step, progress sent as dockerd's JSON stream messages."
 from __future__ import annotations
 
 import copy
-from typing import Any
 
-from skiff.common.errors import NotFound
 from skiff.engine.build import dispatch, steps
 from skiff.engine.build.commit import scratch_config
 from skiff.engine.build.dispatch import DEFAULT_PATH, StageState
-from skiff.engine.build.instructions import Dockerfile, Instruction, Stage, stages_for_target
+from skiff.engine.build.instructions import Dockerfile, Instruction, Stage, stages_for_target, to_instruction
 from skiff.engine.build.parser import node_from_line
-from skiff.engine.build.session import Build, BuildError, commit_metadata
+from skiff.engine.build.session import Build, BuildError, commit_metadata, resolve_image
 from skiff.engine.build.shellwords import process_word
 
 
 def _label_instruction(labels: dict[str, str], line: int) -> Instruction:
-    from skiff.engine.build.instructions import to_instruction
     text = "LABEL " + " ".join(f"{_quoted(k)}={_quoted(v)}" for k, v in sorted(labels.items()))
     return to_instruction(node_from_line(text, line, line), "\\")
 
@@ -73,21 +70,6 @@ def _known(meta: dict[str, str | None]) -> dict[str, str]:
     return {k: v for k, v in meta.items() if v is not None}
 
 
-async def resolve_image(b: Build, name: str, always_pull: bool = False) -> Any:
-    """A local image, pulled first when missing (or always, with --pull) if the engine can pull."""
-    pull = b.opts.pull_image
-    if pull is not None and always_pull:
-        await pull(name, b.progress)
-        return b.images.get(name)
-    try:
-        return b.images.get(name)
-    except NotFound:
-        if pull is None:
-            raise BuildError(f"Unable to find image '{name}' locally, and this engine cannot pull images") from None
-        await pull(name, b.progress)
-        return b.images.get(name)
-
-
 async def _from(b: Build, stage: Stage, meta: dict[str, str | None]) -> StageState:
     name = process_word(stage.base, _known(meta), b.escape)
     if not name:
@@ -109,7 +91,6 @@ async def _from(b: Build, stage: Stage, meta: dict[str, str | None]) -> StageSta
     else:
         await b.say(f"# Executing {len(triggers)} build trigger{'s' if len(triggers) != 1 else ''}\n")
         for text in triggers:
-            from skiff.engine.build.instructions import to_instruction
             ins = to_instruction(node_from_line(text, stage.node.line, stage.node.line), b.escape)
             await execute(b, state, ins, meta)
     return state

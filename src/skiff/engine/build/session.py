@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from skiff.common.errors import SkiffError
+from skiff.common.errors import NotFound, SkiffError
 from skiff.engine.build import cache
 from skiff.engine.build.commit import commit_step
 from skiff.engine.build.dispatch import StageState
@@ -106,3 +106,18 @@ async def commit(b: Build, state: StageState, probe: dict, created_by: str, snap
 async def remove_container(b: Build, cid: str) -> None:
     with contextlib.suppress(SkiffError):
         await b.containers.remove(cid, force=True, volumes=True)
+
+
+async def resolve_image(b: Build, name: str, always_pull: bool = False) -> Any:
+    """A local image, pulled first when missing (or always, with --pull) if the engine can pull."""
+    pull = b.opts.pull_image
+    if pull is not None and always_pull:
+        await pull(name, b.progress)
+        return b.images.get(name)
+    try:
+        return b.images.get(name)
+    except NotFound:
+        if pull is None:
+            raise BuildError(f"Unable to find image '{name}' locally, and this engine cannot pull images") from None
+        await pull(name, b.progress)
+        return b.images.get(name)

@@ -14,7 +14,7 @@ from skiff.engine.build import copying, workspace
 from skiff.engine.build.dispatch import PROXY_ARGS, StageState, apply_workdir, expansion_env, run_args
 from skiff.engine.build.instructions import Instruction
 from skiff.engine.build.run_step import run_container
-from skiff.engine.build.session import Build, BuildError, commit, probe_cache, remove_container
+from skiff.engine.build.session import Build, BuildError, commit, probe_cache, remove_container, resolve_image
 from skiff.engine.build.shellwords import process_word, process_words
 from skiff.oci import image as oci
 
@@ -71,7 +71,6 @@ async def _sources(b: Build, state: StageState, ins: Instruction, words: list[st
         from_ref = process_word(from_ref, expansion_env(state, b.opts.build_args), b.escape)
         image_id = b.stages.get(from_ref.lower())
         if image_id is None:
-            from skiff.engine.build.executor import resolve_image
             image_id = (await resolve_image(b, from_ref)).id
         image = b.images.get(image_id)
         root = stack.enter_context(workspace.image_root(b.images, image.chain_id, b.tmp_dir))
