@@ -3,11 +3,10 @@
 as it would on dockerd."""
 
 import json
-import secrets
 
 import pytest
 
-from tests.integration.network.netutil import HTTPD, free_port, http_get, nc_get
+from tests.integration.network.netutil import HTTPD, free_port, http_get, made_names, nc_get
 from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
@@ -15,19 +14,8 @@ pytestmark = [pytest.mark.root, pytest.mark.interop]
 
 @pytest.fixture
 def names(engine):
-    made: list[str] = []
-    nets: list[str] = []
-
-    def new(kind: str = "c") -> str:
-        name = "io-" + secrets.token_hex(4)
-        (nets if kind == "net" else made).append(name)
-        return name
-
-    yield new
-    if made:
-        engine.docker("rm", "-f", *made)
-    for n in nets:
-        engine.docker("network", "rm", n)
+    with made_names(engine, "io") as new:
+        yield new
 
 
 def both(engine, *args):

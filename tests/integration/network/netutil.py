@@ -1,9 +1,31 @@
-"""Helpers for the network-edge integration tests: host addresses, free ports, polling."""
+"""Helpers for the network-edge integration tests: names that clean up after themselves, host
+addresses, free ports, polling."""
 
+import contextlib
+import secrets
 import socket
 import subprocess
 import time
 import urllib.request
+
+
+@contextlib.contextmanager
+def made_names(engine, prefix: str):
+    """new(kind="c"|"net") gives a fresh name; the containers and then the networks made under
+    those names are removed afterwards."""
+    made: dict[str, list[str]] = {"c": [], "net": []}
+
+    def new(kind: str = "c") -> str:
+        made[kind].append(f"{prefix}-{secrets.token_hex(4)}")
+        return made[kind][-1]
+
+    try:
+        yield new
+    finally:
+        if made["c"]:
+            engine.docker("rm", "-f", *made["c"])
+        for net in made["net"]:
+            engine.docker("network", "rm", net)
 
 
 def host_address() -> str:

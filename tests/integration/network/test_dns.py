@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from skiff.engine.network import dns_codec as codec
+from tests.integration.network.netutil import made_names
 from tests.support.engine import Engine
 from tests.support.procs import ok
 
@@ -24,19 +25,8 @@ FAKE_UPSTREAM = "127.0.0.77"
 
 @pytest.fixture
 def names(engine):
-    made: list[str] = []
-    nets: list[str] = []
-
-    def new(kind: str = "c") -> str:
-        name = "dn-" + secrets.token_hex(4)
-        (nets if kind == "net" else made).append(name)
-        return name
-
-    yield new
-    if made:
-        engine.docker("rm", "-f", *made)
-    for n in nets:
-        engine.docker("network", "rm", n)
+    with made_names(engine, "dn") as new:
+        yield new
 
 
 @pytest.fixture

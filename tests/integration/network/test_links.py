@@ -2,10 +2,10 @@
 /etc/hosts lines, reaching the target by alias, and HostConfig.Links as Docker shows it."""
 
 import json
-import secrets
 
 import pytest
 
+from tests.integration.network.netutil import made_names
 from tests.support.procs import ok
 
 pytestmark = [pytest.mark.root, pytest.mark.interop]
@@ -13,15 +13,8 @@ pytestmark = [pytest.mark.root, pytest.mark.interop]
 
 @pytest.fixture
 def names(engine):
-    made: list[str] = []
-
-    def new() -> str:
-        made.append("ln-" + secrets.token_hex(4))
-        return made[-1]
-
-    yield new
-    if made:
-        engine.docker("rm", "-f", *made)
+    with made_names(engine, "ln") as new:
+        yield new
 
 
 def test_link_env_hosts_and_ping_by_alias(engine, names):
@@ -69,15 +62,11 @@ def test_rm_link_drops_it_from_the_parent(engine, names):
 
 
 def test_link_alias_on_a_user_network_resolves_there(engine, names):
-    net, db, web = "ln-net-" + secrets.token_hex(3), names(), names()
+    net, db, web = names("net"), names(), names()
     ok(engine.docker("network", "create", net))
-    try:
-        ok(engine.docker("run", "-d", "--name", db, "--network", net, "busybox", "sleep", "300"))
-        db_ip = json.loads(ok(engine.docker("inspect", db)))[0]["NetworkSettings"]["Networks"][net]["IPAddress"]
-        ok(engine.docker("run", "-d", "--name", web, "--network", net, "--link", f"{db}:database", "busybox",
-                         "sleep", "300"))
-        assert db_ip in ok(engine.docker("exec", web, "nslookup", "database"))
-        ok(engine.docker("exec", web, "ping", "-c", "1", "-W", "5", "database"))
-    finally:
-        engine.docker("rm", "-f", db, web)
-        engine.docker("network", "rm", net)
+    ok(engine.docker("run", "-d", "--name", db, "--network", net, "busybox", "sleep", "300"))
+    db_ip = json.loads(ok(engine.docker("inspect", db)))[0]["NetworkSettings"]["Networks"][net]["IPAddress"]
+    ok(engine.docker("run", "-d", "--name", web, "--network", net, "--link", f"{db}:database", "busybox",
+                     "sleep", "300"))
+    assert db_ip in ok(engine.docker("exec", web, "nslookup", "database"))
+    ok(engine.docker("exec", web, "ping", "-c", "1", "-W", "5", "database"))

@@ -3,7 +3,6 @@ addresses and 127.0.0.1 (userland proxy), hairpin from containers, `docker port`
 errors for a port that is taken or out of range."""
 
 import json
-import secrets
 import signal
 import socket
 import subprocess
@@ -13,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.network.netutil import HTTPD, free_port, host_address, http_get, iptables_lines, nc_get
+from tests.integration.network.netutil import (
+    HTTPD,
+    free_port,
+    host_address,
+    http_get,
+    iptables_lines,
+    made_names,
+    nc_get,
+)
 from tests.support.engine import Engine, request
 from tests.support.procs import ok
 
@@ -22,15 +29,8 @@ pytestmark = [pytest.mark.root, pytest.mark.interop]
 
 @pytest.fixture
 def names(engine):
-    made: list[str] = []
-
-    def new() -> str:
-        made.append("pt-" + secrets.token_hex(4))
-        return made[-1]
-
-    yield new
-    if made:
-        engine.docker("rm", "-f", *made)
+    with made_names(engine, "pt") as new:
+        yield new
 
 
 def run_httpd(engine, name, *flags):
@@ -241,31 +241,23 @@ def test_iptables_false_leaves_ports_to_the_userland_proxy(busybox_archive):
 
 
 def test_published_port_reached_from_another_network(engine, names):
-    net, web, port = "pt-net-" + secrets.token_hex(3), names(), free_port()
+    net, web, port = names("net"), names(), free_port()
     ok(engine.docker("network", "create", net))
-    try:
-        info = run_httpd(engine, web, "--network", net, "-p", f"{port}:80")
-        body = f"hello-{info['Config']['Hostname']}\n"
-        # from the default bridge: the networks are isolated, so this goes through the userland proxy
-        assert nc_get(engine, ["run", "--rm", "busybox"], host_address(), port) == body
-        # from the same network: NAT, hairpin
-        assert nc_get(engine, ["run", "--rm", "--network", net, "busybox"], host_address(), port) == body
-    finally:
-        engine.docker("rm", "-f", web)
-        engine.docker("network", "rm", net)
+    info = run_httpd(engine, web, "--network", net, "-p", f"{port}:80")
+    body = f"hello-{info['Config']['Hostname']}\n"
+    # from the default bridge: the networks are isolated, so this goes through the userland proxy
+    assert nc_get(engine, ["run", "--rm", "busybox"], host_address(), port) == body
+    # from the same network: NAT, hairpin
+    assert nc_get(engine, ["run", "--rm", "--network", net, "busybox"], host_address(), port) == body
 
 
 def test_published_port_on_a_network_without_icc(engine, names):
-    net, web, port = "pt-noicc-" + secrets.token_hex(3), names(), free_port()
+    net, web, port = names("net"), names(), free_port()
     ok(engine.docker("network", "create", "-o", "com.docker.network.bridge.enable_icc=false", net))
-    try:
-        info = run_httpd(engine, web, "--network", net, "-p", f"{port}:80")
-        body = f"hello-{info['Config']['Hostname']}\n"
-        assert nc_get(engine, ["run", "--rm", "--network", net, "busybox"], host_address(), port) == body
-        assert nc_get(engine, ["exec", web], host_address(), port) == body
-    finally:
-        engine.docker("rm", "-f", web)
-        engine.docker("network", "rm", net)
+    info = run_httpd(engine, web, "--network", net, "-p", f"{port}:80")
+    body = f"hello-{info['Config']['Hostname']}\n"
+    assert nc_get(engine, ["run", "--rm", "--network", net, "busybox"], host_address(), port) == body
+    assert nc_get(engine, ["exec", web], host_address(), port) == body
 
 
 def test_ipv6_host_address_is_served_by_the_proxy(engine, names):

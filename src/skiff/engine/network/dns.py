@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 from skiff.common.errors import SkiffError
 from skiff.engine.network import dns_codec as codec
+from skiff.engine.network.proxy import bind_socket
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +48,12 @@ def sockets_in_netns(netns_path: str, address: str, port: int) -> tuple[socket.s
                     raise OSError(err, os.strerror(err))
             finally:
                 os.close(fd)
-            udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            udp = bind_socket("udp", address, port)
             try:
-                udp.bind((address, port))
-                tcp.bind((address, port))
-                tcp.listen(64)
+                result.append((udp, bind_socket("tcp", address, port)))
             except BaseException:
                 udp.close()
-                tcp.close()
                 raise
-            udp.setblocking(False)
-            tcp.setblocking(False)
-            result.append((udp, tcp))
         except BaseException as e:  # reported to the caller's thread
             result.append(e)
 
