@@ -298,3 +298,18 @@ def test_a_client_that_goes_away_stops_the_build_and_its_container(engine):
             break
         time.sleep(0.2)
     assert set(ok(engine.docker("ps", "-aq", "--no-trunc")).split()) == before
+
+
+def test_docker_py_gzip_context_fileobj_and_build_error(docker_client, tmp_path, tags):
+    import docker
+
+    ctx = write_context(tmp_path / "c", "FROM busybox\nCOPY f /f\n", {"f": "gz\n"})
+    tags += ["skb-pygz:1", "skb-pyfo:1"]
+    docker_client.images.build(path=str(ctx), tag="skb-pygz:1", gzip=True)
+    out = docker_client.containers.run("skb-pygz:1", ["cat", "/f"], remove=True, network_mode="none")
+    assert out == b"gz\n"
+    image, _ = docker_client.images.build(fileobj=io.BytesIO(b"FROM busybox\nLABEL via=fileobj\n"), tag="skb-pyfo:1")
+    assert image.labels == {"via": "fileobj"}
+    with pytest.raises(docker.errors.BuildError) as err:
+        docker_client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN exit 3\n"), forcerm=True)
+    assert err.value.msg == "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
