@@ -16,14 +16,15 @@ REPO = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
-def bookworm_rootfs(tmp_path_factory) -> Path:
+def bookworm_rootfs(tmp_path_factory):
     if shutil.which("debootstrap") is None:
         pytest.skip("debootstrap is not installed (scripts/install.sh installs it)")
     out = tmp_path_factory.mktemp("debian") / "bookworm.tar"
     proc = subprocess.run([str(REPO / "scripts" / "mkdebian.sh"), "-n", "-o", str(out)], capture_output=True,
                           timeout=900)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
-    return out
+    yield out
+    out.unlink(missing_ok=True)  # ~120 MB: not left for pytest's kept temp dirs
 
 
 def test_from_debian_bookworm_with_apt_get(engine, bookworm_rootfs, tmp_path):
