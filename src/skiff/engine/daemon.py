@@ -86,7 +86,8 @@ def parse_args(argv: list[str]) -> Options:
                        "(default true)")
     p.add_argument("--insecure-registry", dest="insecure_registries", action="append", default=[],
                    help="registry (host[:port] or CIDR) reachable over plain http; repeatable")
-    a = p.parse_args(argv)
+    # Go's flag packages take `-b=br0` (a shorthand with `=`), as in the seed tutorials; argparse would keep the `=`
+    a = p.parse_args([f"{x[:2]}{x[3:]}" if x.startswith("-b=") else x for x in argv])
     return Options(data_root=os.path.abspath(a.data_root), hosts=a.hosts or [DEFAULT_HOST], prefix=a.prefix,
                    group=a.group, log_level=a.log_level, debug=a.debug, dns=a.dns, pidfile=a.pidfile,
                    insecure_registries=a.insecure_registries, bip=a.bip, bridge=a.bridge, fixed_cidr=a.fixed_cidr,

@@ -131,7 +131,7 @@ def test_existing_bridge_with_dash_b(engines):
     try:
         subprocess.run(["ip", "addr", "add", "10.213.52.1/24", "dev", name], check=True)
         subprocess.run(["ip", "link", "set", name, "up"], check=True)
-        eng = engines("-b", name)
+        eng = engines(f"-b={name}")  # the seed tutorial's spelling
         ok(eng.docker(*RUN, "-d", "--name", "ca", "busybox", "sleep", "60"))
         assert ip_of(eng, "ca").startswith("10.213.52.")
         assert pings(eng, ip_of(eng, "ca"))
