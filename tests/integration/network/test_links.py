@@ -70,3 +70,13 @@ def test_link_alias_on_a_user_network_resolves_there(engine, names):
                      "sleep", "300"))
     assert db_ip in ok(engine.docker("exec", web, "nslookup", "database"))
     ok(engine.docker("exec", web, "ping", "-c", "1", "-W", "5", "database"))
+
+
+def test_ps_lists_link_names(engine, names):
+    db, web = names(), names()
+    ok(engine.docker("run", "-d", "--name", db, "busybox", "sleep", "300"))
+    ok(engine.docker("run", "-d", "--name", web, "--link", f"{db}:db", "busybox", "sleep", "300"))
+    assert ok(engine.docker("ps", "--filter", f"name={db}", "--format", "{{.Names}}")).strip() == db
+    db_id = ok(engine.docker("inspect", "-f", "{{.Id}}", db)).strip()
+    out = ok(engine.docker("ps", "--no-trunc", "--filter", f"id={db_id}", "--format", "{{.Names}}"))
+    assert out.strip() == f"{db},{web}/db"

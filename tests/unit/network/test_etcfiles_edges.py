@@ -212,3 +212,12 @@ def test_network_mode_without_conflicts():
     check_network_mode({"Hostname": "h", "ExposedPorts": {"80/tcp": {}}},
                        {"NetworkMode": "bridge", "PortBindings": {"80/tcp": []}, "Links": ["db:db"], "Dns": ["x"]})
     check_network_mode({}, {"NetworkMode": "host", "PortBindings": {"80/tcp": []}})
+
+
+def test_link_names_for_ps():
+    from skiff.engine.containers.netedges import link_names
+
+    web = SimpleNamespace(host_config={"Links": ["/db:/web/db", "/cache:/web/c"]})
+    app = SimpleNamespace(host_config={"Links": ["/db:/app/database"]})
+    assert link_names([web, app, SimpleNamespace(host_config={})]) == {"db": ["/web/db", "/app/database"],
+                                                                     "cache": ["/web/c"]}

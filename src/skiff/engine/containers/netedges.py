@@ -325,6 +325,18 @@ def remove_link(link_name: str, lookup: Callable[[str], Any], save: Callable[[An
     save(owner)
 
 
+def link_names(records: Any) -> dict[str, list[str]]:
+    """Container name → the link names others know it by ("/web/db"), which `docker ps` lists
+    after its own name (ContainerSummary.Names)."""
+    out: dict[str, list[str]] = {}
+    for c in records:
+        for spec in c.host_config.get("Links") or []:
+            target, _, link = spec.partition(":")
+            if link.startswith("/"):
+                out.setdefault(target.lstrip("/"), []).append(link)
+    return out
+
+
 def merge_env(link_env: list[str], env: list[str]) -> list[str]:
     """The link variables, then the container's own, which win on a clash (as dockerd's
     ReplaceOrAppendEnvValues)."""

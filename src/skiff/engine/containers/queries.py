@@ -69,6 +69,9 @@ class QueryMixin(_Base):
         show_all = all or limit > 0 or bool(filters.get("status")) or bool(filters.get("exited")) \
             or before is not None or since is not None
         items = sorted(self.store.all(), key=lambda c: c.created, reverse=True)
+        from skiff.engine.containers.netedges import link_names
+
+        linked = link_names(items)  # "/web/db" for db, as dockerd lists it
         out = []
         for c in items:
             if not show_all and c.state.status not in ("running", "paused", "restarting"):
@@ -81,6 +84,7 @@ class QueryMixin(_Base):
             out.append(views.summary(c, c.config.get("Image") or c.image_id, rw, root, self._network_settings(c)))
             if getattr(self, "edges", None) is not None:
                 out[-1]["Ports"] = self.edges.port_summary(c)
+                out[-1]["Names"] += linked.get(c.name, [])
             if limit > 0 and len(out) >= limit:
                 break
         return out
