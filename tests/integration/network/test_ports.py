@@ -266,3 +266,14 @@ def test_ipv6_host_address_is_served_by_the_proxy(engine, names):
     assert info["NetworkSettings"]["Ports"]["80/tcp"] == [{"HostIp": "::1", "HostPort": str(port)}]
     assert http_get(f"http://[::1]:{port}/").startswith("hello-")
     assert ok(engine.docker("port", web)) == f"80/tcp -> [::1]:{port}\n"
+
+
+def test_network_host_binding_option_sets_the_default_address(engine, names):
+    net, web, port = names("net"), names(), free_port()
+    ok(engine.docker("network", "create", "-o", "com.docker.network.bridge.host_binding_ipv4=127.0.0.1", net))
+    run_httpd(engine, web, "--network", net, "-p", f"{port}:80", "-p", "127.0.0.2::80")
+    lines = ok(engine.docker("port", web)).splitlines()
+    assert lines[0] == f"80/tcp -> 127.0.0.1:{port}" and lines[1].startswith("80/tcp -> 127.0.0.2:")
+    assert http_get(f"http://127.0.0.1:{port}/").startswith("hello-")
+    with pytest.raises(OSError):
+        socket.create_connection((host_address(), port), timeout=2).close()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from skiff.engine.network.ports import PortBinding, PortRequest
 log = logging.getLogger("skiff.engine.network")
 
 HOST_RESOLV = "/etc/resolv.conf"
+HOST_BINDING_OPTION = "com.docker.network.bridge.host_binding_ipv4"
 
 
 def read_host_resolv(path: str = HOST_RESOLV) -> str:
@@ -176,6 +178,9 @@ class NetworkEdges:
                         for b in self._load(c.id)]
             else:
                 reqs = ports.requests(cfg.get("ExposedPorts"), hc.get("PortBindings"), bool(hc.get("PublishAllPorts")))
+                default_ip = self._host_binding_ip(ep.network_name)
+                if default_ip:  # the network's host_binding_ipv4 stands in for "every address"
+                    reqs = [r if r.host_ip else dataclasses.replace(r, host_ip=default_ip) for r in reqs]
             bound = await self.mapper.publish(c.id, c.name, ep.ip, ep.bridge, reqs, self._icc(ep.network_name))
             self._save(c.id, bound)
             if bound:
@@ -189,6 +194,13 @@ class NetworkEdges:
             await self.detach(c.id)
             raise
         return bound
+
+    def _host_binding_ip(self, network_name: str) -> str:
+        with contextlib.suppress(Exception):
+            net = self.network.find(network_name)
+            ip = str((net.options or {}).get(HOST_BINDING_OPTION) or "") if net is not None else ""
+            return "" if ip in ("", "0.0.0.0") else ip
+        return ""
 
     def _icc(self, network_name: str) -> bool:
         with contextlib.suppress(Exception):
