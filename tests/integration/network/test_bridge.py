@@ -3,6 +3,7 @@ reachability, NAT, `none`, `container:` sharing, connect/disconnect, internal ne
 dockerd's errors for bad input."""
 
 import json
+import subprocess
 import time
 
 import pytest
@@ -222,3 +223,9 @@ def test_published_port_reachable_from_another_network_but_not_its_address(engin
     assert out.startswith("hello-")
     r = engine.docker(*RUN, "--rm", "--network", net, "busybox", "ping", "-c", "1", "-W", "1", ip)
     assert r.returncode != 0
+
+
+def test_bridge_name_option_refuses_a_device_that_is_not_a_bridge(engine, names):
+    r = engine.docker("network", "create", "-o", "com.docker.network.bridge.name=lo", names("net"))
+    assert r.returncode != 0 and b"cannot use lo as a bridge" in r.stderr
+    assert b"UP" in subprocess.run(["ip", "link", "show", "lo"], capture_output=True).stdout

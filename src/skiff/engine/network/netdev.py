@@ -56,6 +56,18 @@ def index_of(name: str) -> int | None:
     return _index(host(), name)
 
 
+def link_kind(name: str) -> str | None:
+    """"bridge", "veth", ... for an existing link ("" for a plain device); None when there is none."""
+    try:
+        msg = host().link("get", ifname=name)[0]
+    except NetlinkError as e:
+        if e.code in (ENOENT, ENODEV):
+            return None
+        raise
+    info = msg.get_attr("IFLA_LINKINFO")
+    return (info.get_attr("IFLA_INFO_KIND") if info else "") or ""
+
+
 def links_with_prefix(prefix: str) -> list[str]:
     names = [link.get_attr("IFLA_IFNAME") for link in host().get_links()]
     return [n for n in names if n and n.startswith(prefix)]
@@ -65,8 +77,9 @@ def _fail(what: str, e: NetlinkError) -> NetworkDeviceError:
     return NetworkDeviceError(f"{what}: {os.strerror(e.code) if e.code else e}")
 
 
-def ensure_bridge(name: str, address: str | None, prefixlen: int, mtu: int = 0) -> int:
-    """Create the bridge if missing, make `address/prefixlen` its only IPv4 address, bring it up."""
+def ensure_bridge(name: str, address: str | None, prefixlen: int, mtu: int = 0, exclusive: bool = True) -> int:
+    """Create the bridge if missing, give it `address/prefixlen` (with `exclusive`, as its only
+    IPv4 address: a bridge of ours may carry one from an earlier configuration), bring it up."""
     ipr = host()
     idx = index_of(name)
     try:
@@ -77,7 +90,7 @@ def ensure_bridge(name: str, address: str | None, prefixlen: int, mtu: int = 0) 
             assert idx is not None
         if address:
             have = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=idx, family=socket.AF_INET)}
-            for addr, plen in have - {(address, prefixlen)}:  # a leftover of an earlier configuration
+            for addr, plen in have - {(address, prefixlen)} if exclusive else ():
                 ipr.addr("del", index=idx, address=addr, prefixlen=plen)
             if (address, prefixlen) not in have:
                 ipr.addr("add", index=idx, address=address, prefixlen=prefixlen)

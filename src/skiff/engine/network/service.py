@@ -260,7 +260,8 @@ class NetworkService(AttachMixin):
 
     def _ensure_bridge(self, net: Network) -> None:
         assert net.pool is not None
-        netdev.ensure_bridge(net.bridge, str(net.pool.gateway), net.pool.subnet.prefixlen, net.mtu)
+        netdev.ensure_bridge(net.bridge, str(net.pool.gateway), net.pool.subnet.prefixlen, net.mtu,
+                             exclusive=not net.external_bridge)
 
     def _apply_rules(self) -> None:
         if not self.cfg.iptables:
@@ -302,25 +303,13 @@ class NetworkService(AttachMixin):
             if self.find(name) is not None and self.get(name).name == name:
                 raise Conflict(f"network with name {name} already exists")
             with self._subnet_lock():
-                if configs and configs[0].get("Subnet"):
-                    c = configs[0]
-                    pool = ipam.Pool.create(c["Subnet"], c.get("Gateway") or None, c.get("IPRange") or None)
-                    ipam.check_no_overlap(pool.subnet, [(n.name, n.pool.subnet) for n in self.nets.values() if n.pool])
-                    for host_name, addr in (c.get("AuxiliaryAddresses") or {}).items():  # --aux-address
-                        pool.allocate(f"{model.AUX_OWNER}{host_name}", addr)
-                elif configs:
-                    raise InvalidArgument("invalid network config: a gateway or ip-range needs a subnet")
-                else:
-                    pool = ipam.Pool.create(str(ipam.pick_default_subnet(self._taken_subnets())))
+                pool = self._pool_for(configs[0] if configs else None)
                 nid = new_id()
-                bridge = options.get(model.OPT_BRIDGE_NAME) or model.bridge_name(self.prefix, nid)
-                if len(bridge) > model.IFNAMSIZ:
-                    raise InvalidArgument(f"invalid bridge name {bridge!r}: longer than {model.IFNAMSIZ} characters")
-                if any(n.bridge == bridge for n in self.nets.values()):
-                    raise Conflict(f"bridge name {bridge} is already used by another network")
+                bridge, external = self._bridge_for(options.get(model.OPT_BRIDGE_NAME), nid)
                 net = Network(id=nid, name=name, driver="bridge", created=now_rfc3339(), bridge=bridge,
                               internal=bool(body.get("Internal")), attachable=bool(body.get("Attachable")),
-                              options=options, labels=dict(body.get("Labels") or {}), pool=pool)
+                              options=options, labels=dict(body.get("Labels") or {}), pool=pool,
+                              external_bridge=external)
                 self.nets[nid] = net
                 try:
                     self._ensure_bridge(net)
@@ -328,10 +317,36 @@ class NetworkService(AttachMixin):
                     self._save(net)
                 except BaseException:
                     self.nets.pop(nid, None)
-                    netdev.delete_link(bridge)
+                    if not external:
+                        netdev.delete_link(bridge)
                     raise
             self._event("create", net)
         return {"Id": nid, "Warning": ""}
+
+    def _pool_for(self, cfg: dict | None) -> ipam.Pool:
+        """The pool an IPAM.Config entry asks for, or a free default subnet."""
+        if cfg is None:
+            return ipam.Pool.create(str(ipam.pick_default_subnet(self._taken_subnets())))
+        if not cfg.get("Subnet"):
+            raise InvalidArgument("invalid network config: a gateway or ip-range needs a subnet")
+        pool = ipam.Pool.create(cfg["Subnet"], cfg.get("Gateway") or None, cfg.get("IPRange") or None)
+        ipam.check_no_overlap(pool.subnet, [(n.name, n.pool.subnet) for n in self.nets.values() if n.pool])
+        for host_name, addr in (cfg.get("AuxiliaryAddresses") or {}).items():  # --aux-address
+            pool.allocate(f"{model.AUX_OWNER}{host_name}", addr)
+        return pool
+
+    def _bridge_for(self, requested: str | None, nid: str) -> tuple[str, bool]:
+        """(bridge name, whether it exists already): ours is `<P>-<id>`; a name given with
+        com.docker.network.bridge.name may be an existing bridge, used but never deleted."""
+        bridge = requested or model.bridge_name(self.prefix, nid)
+        if len(bridge) > model.IFNAMSIZ:
+            raise InvalidArgument(f"invalid bridge name {bridge!r}: longer than {model.IFNAMSIZ} characters")
+        if any(n.bridge == bridge for n in self.nets.values()):
+            raise Conflict(f"bridge name {bridge} is already used by another network")
+        kind = netdev.link_kind(bridge) if requested else None
+        if kind not in (None, "bridge"):
+            raise Conflict(f"cannot use {bridge} as a bridge: the host has a {kind or 'network'} device by that name")
+        return bridge, kind == "bridge"
 
     def list(self, filters: dict[str, builtins.list[str]]) -> builtins.list[dict]:
         with self.lock:
