@@ -222,9 +222,12 @@ class NetworkService(AttachMixin):
         if cfg.bip:
             subnet, gateway = netconfig.parse_bip(cfg.bip)
         elif external:
-            addrs = netdev.bridge_addresses(cfg.bridge)
-            if netdev.index_of(cfg.bridge) is None:
+            kind = netdev.link_kind(cfg.bridge)
+            if kind is None:
                 raise InvalidArgument(f"bridge {cfg.bridge} not found: create it first, or leave out -b")
+            if kind != "bridge":
+                raise InvalidArgument(f"-b {cfg.bridge}: it is a {kind or 'network'} device, not a bridge")
+            addrs = netdev.bridge_addresses(cfg.bridge)
             if addrs:
                 gateway, plen = addrs[0]
                 subnet = str(ipam.IPv4Network(f"{gateway}/{plen}", strict=False))
