@@ -229,3 +229,17 @@ def test_bridge_name_option_refuses_a_device_that_is_not_a_bridge(engine, names)
     r = engine.docker("network", "create", "-o", "com.docker.network.bridge.name=lo", names("net"))
     assert r.returncode != 0 and b"cannot use lo as a bridge" in r.stderr
     assert b"UP" in subprocess.run(["ip", "link", "show", "lo"], capture_output=True).stdout
+
+
+def test_pod_style_sharing_over_localhost(engine, names):
+    sandbox, app = names(), names()
+    ok(engine.docker(*RUN, "-d", "--name", sandbox, "busybox", "sh", "-c",
+                     "mkdir /w && echo pod > /w/index.html && exec httpd -f -p 127.0.0.1:8080 -h /w"))
+    ok(engine.docker(*RUN, "-d", "--name", app, "--network", f"container:{sandbox}", "busybox", "sleep", "60"))
+    fetch = "for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.1; done; exit 1"
+    assert ok(engine.docker("exec", app, "sh", "-c", fetch)) == "pod\n"
+    info = inspect(engine, app)
+    assert info["HostConfig"]["NetworkMode"] == f"container:{sandbox}"
+    assert info["NetworkSettings"]["Networks"] == {}
+    r = engine.docker("network", "connect", "bridge", app)
+    assert r.returncode != 0
