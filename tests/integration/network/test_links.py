@@ -80,3 +80,18 @@ def test_ps_lists_link_names(engine, names):
     db_id = ok(engine.docker("inspect", "-f", "{{.Id}}", db)).strip()
     out = ok(engine.docker("ps", "--no-trunc", "--filter", f"id={db_id}", "--format", "{{.Names}}"))
     assert out.strip() == f"{db},{web}/db"
+
+
+def test_linker_hosts_follow_a_restarted_target(engine, names):
+    db, web, filler = names(), names(), names()
+    ok(engine.docker("run", "-d", "--name", db, "busybox", "sleep", "300"))
+    ok(engine.docker("run", "-d", "--name", web, "--link", f"{db}:database", "busybox", "sleep", "300"))
+    old_ip = ok(engine.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", db)).strip()
+    ok(engine.docker("stop", "-t", "0", db))
+    ok(engine.docker("run", "-d", "--name", filler, "busybox", "sleep", "300"))  # may take db's old address
+    ok(engine.docker("start", db))
+    new_ip = ok(engine.docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", db)).strip()
+    hosts = ok(engine.docker("exec", web, "cat", "/etc/hosts")).splitlines()
+    db_host = ok(engine.docker("inspect", "-f", "{{.Config.Hostname}}", db)).strip()
+    assert new_ip != old_ip  # the filler took the old address, so the file has to change
+    assert [line.split("\t")[0] for line in hosts if line.endswith(f"\tdatabase {db_host} {db}")] == [new_ip]

@@ -67,13 +67,14 @@ class NetworkEdges:
                                       reverse=self._reverse)
 
     # --- before the process: files and environment (worker thread) ---------------------------
-    def link_targets(self, c: Any) -> list[tuple[str, LinkTarget]]:
-        """(alias, target) of each --link; the targets must be running, on the default bridge."""
+    def link_targets(self, c: Any, starting: str = "") -> list[tuple[str, LinkTarget]]:
+        """(alias, target) of each --link; the targets must be running (or be `starting`, the
+        container whose start is under way)."""
         out = []
         for spec in c.host_config.get("Links") or []:
             name, alias = _link_parts(spec)
             target = self.lookup(name)
-            if not target.state.running:
+            if not target.state.running and target.id != starting:
                 raise Conflict(f"Cannot link to a non running container: /{target.name} AS /{c.name}/{alias}")
             ip = self._link_ip(c.id, target.id)
             out.append((alias, LinkTarget(name=target.name, hostname=target.config.get("Hostname") or "",
@@ -96,27 +97,43 @@ class NetworkEdges:
         """Write the container's hostname, hosts and resolv.conf; return the link environment."""
         d = Path(cdir)
         cfg, hc = c.config, c.host_config
-        hostname = cfg.get("Hostname") or c.id[:12]
         host_mode = (hc.get("NetworkMode") or "") == "host"
-        gateway = self._default_gateway()
-        if host_mode:
-            hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else etcfiles.HOSTS_BASE
-            hosts += etcfiles.extra_host_lines(hc.get("ExtraHosts"), gateway)
-        else:
-            link_lines = [line for alias, t in targets if t.ip for line in links.hosts_entries(alias, t)]
-            ip = endpoints[0].ip if endpoints else ""
-            hosts = etcfiles.hosts_file(hostname, cfg.get("Domainname") or "", ip, hc.get("ExtraHosts"),
-                                        link_lines, gateway)
         internal = any(not e.is_default_bridge for e in endpoints)
         resolv = etcfiles.resolv_conf(read_host_resolv(self.resolv_path), hc.get("Dns") or self.engine_dns,
                                       hc.get("DnsSearch"), hc.get("DnsOptions"), keep_localhost=host_mode,
                                       internal=internal)
-        for name, text in (("hostname", etcfiles.hostname_file(hostname)), ("hosts", hosts),
-                           ("resolv.conf", resolv)):
+        for name, text in (("hostname", etcfiles.hostname_file(cfg.get("Hostname") or c.id[:12])),
+                           ("hosts", self._hosts_text(c, endpoints, targets)), ("resolv.conf", resolv)):
             tmp = d / f".{name}.tmp"
             tmp.write_text(text)
             os.replace(tmp, d / name)
         return [e for alias, t in targets for e in links.link_env(c.name, alias, t)]
+
+    def _hosts_text(self, c: Any, endpoints: list[EndpointInfo], targets: list[tuple[str, LinkTarget]]) -> str:
+        cfg, hc = c.config, c.host_config
+        gateway = self._default_gateway()
+        if (hc.get("NetworkMode") or "") == "host":
+            hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else etcfiles.HOSTS_BASE
+            return hosts + etcfiles.extra_host_lines(hc.get("ExtraHosts"), gateway)
+        link_lines = [line for alias, t in targets if t.ip for line in links.hosts_entries(alias, t)]
+        ip = endpoints[0].ip if endpoints else ""
+        return etcfiles.hosts_file(cfg.get("Hostname") or c.id[:12], cfg.get("Domainname") or "", ip,
+                                   hc.get("ExtraHosts"), link_lines, gateway)
+
+    def refresh_linkers(self, target: Any, records: Any, cdir: Callable[[str], Path]) -> None:
+        """After `target` (re)started with a new address: rewrite, in place (the running
+        containers see the file through a bind mount of its inode), the /etc/hosts of the
+        running containers that link to it, as dockerd does."""
+        for c in records:
+            if c.id == target.id or not c.state.running:
+                continue
+            if not any(_link_parts(spec)[0] == target.name for spec in c.host_config.get("Links") or []):
+                continue
+            with contextlib.suppress(Exception):  # a linker whose other targets are gone keeps its file
+                text = self._hosts_text(c, self.network.endpoints(c.id), self.link_targets(c, starting=target.id))
+                with open(Path(cdir(c.id)) / "hosts", "r+") as f:
+                    f.write(text)
+                    f.truncate()
 
     def _default_gateway(self) -> str:
         with contextlib.suppress(Exception):
@@ -363,6 +380,7 @@ def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdge
     def files(c: Any) -> list:
         eps = network.endpoints(c.id)
         edges.start_env[c.id] = edges.prepare(c, containers.cdir(c.id), eps, edges.link_targets(c))
+        edges.refresh_linkers(c, containers.store.all(), containers.cdir)
         return eps
 
     async def on_start(c: Any) -> None:
