@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
 
         enable_site()  # the daemons use third-party packages (aiohttp, ...)
         return int(importlib.import_module(DAEMONS[argv[0]]).main(argv[1:]) or 0)
+    if argv and argv[0] == "kubectl":  # a client of the Kubernetes API, stdlib-only until it needs YAML
+        from skiff.cli.kubectl import main as kubectl_main
+
+        return int(kubectl_main(argv[1:]) or 0)
     from skiff.cli.docker import main as docker_main
 
     return int(docker_main(argv) or 0)
