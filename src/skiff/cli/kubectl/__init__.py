@@ -1,0 +1,86 @@
+"""`skiff kubectl`: a kubectl-compatible client of the Kubernetes API.
+
+Each command family lives in its own module, imported only when used, so that a
+`skiff kubectl get pods` pays for the modules it needs and no more.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# command word → module under skiff.cli.kubectl
+COMMANDS = {
+    "get": "get", "describe": "describe", "create": "create", "apply": "apply", "delete": "delete",
+    "edit": "edit", "label": "label", "annotate": "label", "scale": "scale", "explain": "explain",
+    "api-resources": "discovery_cmds", "api-versions": "discovery_cmds", "config": "config_cmds",
+    "cluster-info": "info", "version": "info",
+    "logs": "later", "exec": "later", "rollout": "later", "attach": "later", "port-forward": "later",
+    "cp": "later", "top": "later", "run": "later", "expose": "later", "autoscale": "later",
+}
+
+USAGE = """kubectl controls the Kubernetes cluster manager (skiff's implementation).
+
+Basic Commands:
+  create          Create a resource from a file or from stdin
+  get             Display one or many resources
+  explain         Get documentation for a resource
+  edit            Edit a resource on the server
+  delete          Delete resources by file names, stdin, resources and names, or by resources and label selector
+
+Deploy Commands:
+  scale           Set a new size for a deployment, replica set, or replication controller
+
+Cluster Management Commands:
+  cluster-info    Display cluster information
+
+Troubleshooting and Debugging Commands:
+  describe        Show details of a specific resource or group of resources
+
+Advanced Commands:
+  apply           Apply a configuration to a resource by file name or stdin
+
+Settings Commands:
+  label           Update the labels on a resource
+  annotate        Update the annotations on a resource
+
+Other Commands:
+  api-resources   Print the supported API resources on the server
+  api-versions    Print the supported API versions on the server, in the form of "group/version"
+  config          Modify kubeconfig files
+  version         Print the client and server version information
+
+Not yet available (they arrive with the node agent and controllers): logs, exec, attach,
+port-forward, cp, top, rollout, run, expose, autoscale.
+
+Usage:
+  kubectl [flags] [options]
+
+Use "kubectl <command> --help" for more information about a given command.
+"""
+
+
+def main(argv: list[str]) -> int:
+    from skiff.cli.kubectl.options import command_word
+
+    index = command_word(argv)
+    if index is None:
+        if any(a in ("-h", "--help") for a in argv) or not argv:
+            sys.stdout.write(USAGE)
+            return 0
+        sys.stderr.write(f'error: unknown command "{argv[0]}" for "kubectl"\n')
+        return 1
+    word = argv[index]
+    rest = argv[:index] + argv[index + 1:]
+    if word == "help":
+        sys.stdout.write(USAGE)
+        return 0
+    module_name = COMMANDS.get(word)
+    if module_name is None:
+        sys.stderr.write(f'error: unknown command "{word}" for "kubectl"\n')
+        return 1
+    import importlib
+
+    from skiff.cli.kubectl.session import run_guarded
+
+    module = importlib.import_module(f"skiff.cli.kubectl.{module_name}")
+    return run_guarded(lambda: module.run(word, rest))

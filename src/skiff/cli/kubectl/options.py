@@ -1,0 +1,85 @@
+"""Flag parsing shared by every command: kubectl's global flags, anywhere on the line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import NoReturn
+
+# global flags that take a value (so the word after them is not the command)
+VALUE_FLAGS = {"-n", "--namespace", "--kubeconfig", "--context", "-s", "--server", "--token", "--cluster",
+               "--user", "--request-timeout", "-v", "--v", "--cache-dir", "--as", "--as-group",
+               "--certificate-authority", "--client-certificate", "--client-key", "--username", "--password"}
+
+
+def command_word(argv: list[str]) -> int | None:
+    """Index of the command word: the first argument that is neither a flag nor a flag's value."""
+    skip = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if arg.startswith("-"):
+            skip = arg in VALUE_FLAGS
+            continue
+        return i
+    return None
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with kubectl's error wording and exit code (1)."""
+
+    def error(self, message: str) -> NoReturn:
+        text = message
+        if message.startswith("unrecognized arguments:"):
+            text = "unknown flag: " + message.split(":", 1)[1].strip().split()[0]
+        sys.stderr.write(f"error: {text}\nSee '{self.prog} --help' for usage.\n")
+        raise SystemExit(1)
+
+
+def parser(command: str, description: str, usage: str | None = None) -> Parser:
+    p = Parser(prog=f"kubectl {command}", description=description, usage=usage, add_help=True,
+               formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = p.add_argument_group("global options")
+    g.add_argument("-n", "--namespace", help="If present, the namespace scope for this CLI request")
+    g.add_argument("--kubeconfig", help="Path to the kubeconfig file to use for CLI requests.")
+    g.add_argument("--context", help="The name of the kubeconfig context to use")
+    g.add_argument("--cluster", help="The name of the kubeconfig cluster to use")
+    g.add_argument("--user", help="The name of the kubeconfig user to use")
+    g.add_argument("-s", "--server", help="The address and port of the Kubernetes API server")
+    g.add_argument("--token", help="Bearer token for authentication to the API server")
+    g.add_argument("--insecure-skip-tls-verify", action="store_true", default=None,
+                   help="If true, the server's certificate will not be checked for validity.")
+    g.add_argument("--request-timeout", default="0", help="The length of time to wait before giving up on a single request")
+    g.add_argument("-v", "--v", dest="verbosity", default="0", help="number for the log level verbosity")
+    return p
+
+
+def add_filename(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument("-f", "--filename", action="append", default=[], help=f"Filename, directory, or URL to files {what}")
+    p.add_argument("-R", "--recursive", action="store_true", help="Process the directory used in -f recursively.")
+
+
+def add_selector(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-l", "--selector", help="Selector (label query) to filter on, e.g. -l key1=value1,key2=value2")
+    p.add_argument("--field-selector", help="Selector (field query) to filter on, e.g. --field-selector key1=value1")
+
+
+def add_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-o", "--output", default="", help="Output format: json|yaml|name|jsonpath=...|custom-columns=...")
+
+
+def add_dry_run(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dry-run", nargs="?", const="client", default="none", choices=("none", "client", "server"),
+                   help='Must be "none", "server", or "client".')
+
+
+def parse_bool(value: str) -> bool:
+    return value.lower() in ("true", "1", "yes", "t")
+
+
+def split_csv(values: list[str]) -> list[str]:
+    out: list[str] = []
+    for value in values:
+        out.extend(v for v in value.split(",") if v)
+    return out

@@ -1,0 +1,126 @@
+"""One invocation's connection state: kubeconfig, client, discovery; and kubectl's error printing."""
+
+from __future__ import annotations
+
+import sys
+from argparse import Namespace
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from skiff.cluster.client.discovery import UnknownResource
+from skiff.cluster.client.errors import StatusError
+from skiff.cluster.client.paths import Resource
+from skiff.common.errors import SkiffError
+
+
+class CommandError(Exception):
+    """A client-side failure, printed as `error: <message>` with exit code 1."""
+
+
+class Session:
+    def __init__(self, opts: Namespace):
+        self.opts = opts
+
+    @cached_property
+    def config(self) -> dict[str, Any]:
+        from skiff.cluster.client import kubeconfig, loader
+
+        explicit = getattr(self.opts, "kubeconfig", None)
+        paths = [explicit] if explicit else kubeconfig.default_paths()
+        return loader.read(paths, explicit=bool(explicit))
+
+    @cached_property
+    def connection(self):
+        from skiff.cluster.client import kubeconfig
+
+        o = self.opts
+        conn = kubeconfig.resolve(self.config, context=o.context, server=o.server, token=o.token,
+                                  namespace=o.namespace, insecure=o.insecure_skip_tls_verify,
+                                  cluster=o.cluster, user=o.user)
+        return conn
+
+    @cached_property
+    def client(self):
+        from skiff.cluster.client.rest import RestClient
+
+        timeout = _seconds(getattr(self.opts, "request_timeout", "0"))
+        return RestClient(self.connection, timeout=timeout or None)
+
+    @property
+    def namespace(self) -> str:
+        return self.opts.namespace or self.connection.namespace
+
+    @property
+    def namespace_explicit(self) -> bool:
+        return bool(self.opts.namespace)
+
+    @cached_property
+    def resources(self) -> list[Resource]:
+        from skiff.cluster.client import discovery
+
+        return discovery.fetch(self.client)
+
+    def resource(self, name: str) -> Resource:
+        from skiff.cluster.client import discovery
+
+        return discovery.resolve(self.resources, name)
+
+    def resource_for(self, api_version: str, kind: str) -> Resource:
+        from skiff.cluster.client import discovery
+
+        return discovery.by_kind(self.resources, api_version, kind)
+
+    def ns_for(self, res: Resource, obj_namespace: str | None = None) -> str | None:
+        """The namespace a request on this resource goes to (None for cluster-scoped kinds)."""
+        if not res.namespaced:
+            return None
+        if obj_namespace and self.namespace_explicit and obj_namespace != self.namespace:
+            raise CommandError(f"the namespace from the provided object \"{obj_namespace}\" does not match the "
+                               f"namespace \"{self.namespace}\". You must pass '--namespace={obj_namespace}' to perform this operation.")
+        return obj_namespace or self.namespace
+
+
+def _seconds(text: str) -> float:
+    text = (text or "0").strip()
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    for unit in ("ms", "s", "m", "h"):
+        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(text[: -len(unit)]) * units[unit]
+    return float(text) if text.replace(".", "", 1).isdigit() else 0.0
+
+
+def server_error_text(err: StatusError, doing: str = "") -> str:
+    """kubectl's rendering of a Status: `Error from server (NotFound): pods "x" not found`."""
+    reason = err.reason or "Unknown"
+    message = err.message
+    if doing:
+        message = f"{doing}: {message}"
+    if err.code == 401 and not err.status.get("message"):
+        return "error: You must be logged in to the server (Unauthorized)"
+    if err.code == 401:
+        return "error: You must be logged in to the server (the server has asked for the client to provide credentials)"
+    return f"Error from server ({reason}): {message}" if reason else f"Error from server: {message}"
+
+
+def run_guarded(action: Callable[[], int | None]) -> int:
+    """Run a command, turning the failures it raises into kubectl's messages and exit code 1."""
+    import ssl
+
+    from skiff.cluster.client.rest import ConnectionFailed
+
+    try:
+        return int(action() or 0)
+    except StatusError as e:
+        sys.stderr.write(server_error_text(e) + "\n")
+    except (CommandError, SkiffError, UnknownResource) as e:
+        sys.stderr.write(f"error: {e}\n")
+    except ConnectionFailed as e:
+        sys.stderr.write(f"{e}\n")
+    except ssl.SSLError as e:
+        sys.stderr.write(f"Unable to connect to the server: {e}\n")
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    return 1
