@@ -156,7 +156,7 @@ def _get(session: Session, out: Output, wanted: list[targets.Target], opts: Any,
             docs, errors = _fetch(session, target, TABLE, opts)
             failed += errors
             rows: list[list[str]] = []
-            for i, doc in enumerate(docs):
+            for doc in docs:
                 rows += printers.table_rows(doc, wide=out.kind == "wide", with_namespace=opts.all_namespaces and res.namespaced,
                                             show_labels=opts.show_labels, kind_prefix=res.kind_qualified if several else "",
                                             header=not rows, label_columns=options.split_csv(opts.label_columns),

@@ -43,7 +43,7 @@ def _tokenize_template(template: str) -> list[tuple[str, str]]:
                     break
                 j += 1
             if j >= n:
-                raise JSONPathError(f"unclosed action")
+                raise JSONPathError("unclosed action")
             out.append(("expr", template[i + 1:j].strip()))
             i = j + 1
         else:

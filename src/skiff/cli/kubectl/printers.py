@@ -138,7 +138,7 @@ def to_yaml(obj: Any) -> str:
 
 def custom_columns(spec: str, objects: list[dict[str, Any]], no_headers: bool = False) -> str:
     """`-o custom-columns=NAME:.metadata.name,IMAGE:.spec.containers[*].image`."""
-    from skiff.cli.kubectl.jsonpath import format_value, lookup
+    from skiff.cli.kubectl.jsonpath import lookup
 
     columns = []
     for part in spec.split(","):

@@ -23,9 +23,9 @@ def parse_words(words: list[str]) -> list[tuple[str, list[str]]]:
         for word in words:
             kind, sep, name = word.partition("/")
             if not sep or not kind or not name:
-                raise CommandError(f"there is no need to specify a resource type as a separate argument when passing "
-                                   f"arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' "
-                                   f"instead of 'kubectl get resource resource/<resource_name>'")
+                raise CommandError("there is no need to specify a resource type as a separate argument when passing "
+                                   "arguments in resource/name form (e.g. 'kubectl get resource/<resource_name>' "
+                                   "instead of 'kubectl get resource resource/<resource_name>'")
             for existing in out:
                 if existing[0] == kind:
                     existing[1].append(name)
