@@ -193,7 +193,7 @@ async def serve(opts: Options) -> None:
     from skiff.engine.api.app import build_app
 
     ctx = build_services(opts)
-    running = {c.id for c in ctx.containers.store.all() if c.state.running}
+    running = {c.id: (c.name, c.network_mode) for c in ctx.containers.store.all() if c.state.running}
     try:
         await asyncio.to_thread(ctx.network.startup, running)
     except Exception as e:  # a bad --bip or -b, no netlink, iptables refusing: say so and stop

@@ -243,3 +243,14 @@ def test_pod_style_sharing_over_localhost(engine, names):
     assert info["NetworkSettings"]["Networks"] == {}
     r = engine.docker("network", "connect", "bridge", app)
     assert r.returncode != 0
+
+
+def test_host_and_none_networks_list_their_containers(engine, names):
+    h, n = names(), names()
+    ok(engine.docker(*RUN, "-d", "--name", h, "--network", "host", "busybox", "sleep", "60"))
+    ok(engine.docker(*RUN, "-d", "--name", n, "--network", "none", "busybox", "sleep", "60"))
+    for net, name in (("host", h), ("none", n)):
+        shown = json.loads(ok(engine.docker("network", "inspect", net)))[0]["Containers"]
+        assert [c["Name"] for c in shown.values()] == [name]
+    ok(engine.docker("stop", "-t", "0", h, n))
+    assert json.loads(ok(engine.docker("network", "inspect", "none")))[0]["Containers"] == {}

@@ -102,11 +102,16 @@ class AttachMixin(_Base):
     def setup_container(self, cid: str, name: str, mode: str, configs: dict[str, dict]) -> str | None:
         """Create the container's namespace and plug it into its networks (in `configs` order).
         Returns the namespace path, or None when the container uses another one (host, container:X)."""
+        if mode == "host":
+            with self.lock:
+                self.members[mode][cid] = name  # shown by `network inspect host`
         if mode == "host" or mode.startswith("container:"):
             return None
         path = self.netns_path(cid)
         with self.lock:
             self._release(cid)  # leftovers of an earlier run that was not cleaned up
+            if mode == "none":
+                self.members[mode][cid] = name
             self.netns_dir.mkdir(parents=True, exist_ok=True)
             sock = netns.create(path)
             self.namespaces.add(cid)
@@ -126,9 +131,15 @@ class AttachMixin(_Base):
     def release_container(self, cid: str) -> None:
         """Unplug every endpoint of the container and remove its namespace (idempotent)."""
         with self.lock:
-            self._release(cid)
+            if cid in self.namespaces or any(cid in n.endpoints for n in self.nets.values()):
+                self._release(cid)
+            else:  # host or container:X: nothing on the host to undo
+                for members in self.members.values():
+                    members.pop(cid, None)
 
     def _release(self, cid: str) -> None:
+        for members in self.members.values():
+            members.pop(cid, None)
         for net in list(self.nets.values()):
             if cid in net.endpoints:
                 self._unplug(net, cid)

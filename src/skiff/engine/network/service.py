@@ -56,6 +56,7 @@ class NetworkService(AttachMixin):
         self.iptables = Iptables(cfg.prefix, cfg.iptables)
         self.nets: dict[str, Network] = {}
         self.namespaces: set[str] = set()  # containers whose netns/<id> this engine holds
+        self.members: dict[str, dict[str, str]] = {"host": {}, "none": {}}  # running cid -> name
         self.lock = threading.RLock()
         self._events: list[tuple[str, str, dict[str, str]]] = []
         self._doomed: queue.Queue[str] = queue.Queue()
@@ -138,11 +139,15 @@ class NetworkService(AttachMixin):
             return None
 
     # --- startup and shutdown ----------------------------------------------------------------
-    def startup(self, running: set[str]) -> None:
+    def startup(self, running: dict[str, tuple[str, str]]) -> None:
         """Load records, make the built-in networks and every bridge exist, drop endpoints of
-        containers that no longer run, and remove what a crashed engine left on the host."""
+        containers that no longer run, and remove what a crashed engine left on the host.
+        `running`: id -> (name, network mode) of the containers recorded running."""
         with self.lock:
             self._load()
+            for cid, (name, mode) in running.items():
+                if mode in self.members:
+                    self.members[mode][cid] = name
             for name, driver in (("host", "host"), ("none", "null")):
                 nid = hashlib.sha256(f"{self.engine_id}/{name}".encode()).hexdigest()
                 self.nets[nid] = Network(id=nid, name=name, driver=driver, created=now_rfc3339())
@@ -359,7 +364,11 @@ class NetworkService(AttachMixin):
     def inspect(self, ref: str) -> dict:
         net = self.get(ref)
         with self.lock:
-            return model.network_view(net)
+            view = model.network_view(net)
+            for cid, name in self.members.get(net.name, {}).items() if net.builtin else ():
+                view["Containers"][cid] = {"Name": name, "EndpointID": "", "MacAddress": "", "IPv4Address": "",
+                                           "IPv6Address": ""}
+            return view
 
     async def remove(self, ref: str) -> None:
         await asyncio.to_thread(self._remove, ref)
