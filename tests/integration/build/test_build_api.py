@@ -64,7 +64,7 @@ def test_history_marks_metadata_steps_as_empty_layers(engine, tmp_path, tags):
     ok(classic_build(engine, "-t", "skb-hist:1", str(ctx)))
     rows = [json.loads(line) for line in ok(engine.docker("history", "--no-trunc", "--format", "{{json .}}",
                                                            "skb-hist:1")).splitlines()]
-    assert rows[0]["CreatedBy"] == "/bin/sh -c #(nop)  EXPOSE 80/tcp" and rows[0]["Size"] == "0B"
+    assert rows[0]["CreatedBy"] == "/bin/sh -c #(nop)  EXPOSE 80" and rows[0]["Size"] == "0B"
     assert rows[1]["CreatedBy"] == "/bin/sh -c echo hi > /new" and rows[1]["Size"] != "0B"
     assert rows[2]["CreatedBy"] == "/bin/sh -c #(nop)  LABEL a=b"
     base_layers = len(json.loads(ok(engine.docker("image", "inspect", "busybox")))[0]["RootFS"]["Layers"])

@@ -9,9 +9,9 @@ from typing import Any
 from skiff.common.errors import SkiffError
 from skiff.common.stdcopy import Deframer
 
-# Until the engine's bridge network lands, RUN shares the host's network, so that
-# `apt-get` reaches the package mirror; `--network` picks another mode.
-DEFAULT_NETWORK = "host"
+# As dockerd: RUN steps are on the engine's default network (the bridge, with NAT to the
+# outside, so `apt-get` reaches the package mirror) unless the build asks for another mode.
+DEFAULT_NETWORK = "default"
 STDERR_START, STDERR_END = "\x1b[91m", "\x1b[0m"  # dockerd colours a RUN's stderr
 
 
@@ -33,7 +33,7 @@ async def run_container(containers: Any, image_id: str, run: dict, cmd: list[str
         "Image": image_id, "Cmd": cmd, "Entrypoint": [""], "Env": env,
         "WorkingDir": run.get("WorkingDir") or "", "User": run.get("User") or "",
         "Healthcheck": {"Test": ["NONE"]}, "AttachStdout": True, "AttachStderr": True,
-        "HostConfig": {"NetworkMode": network if network not in ("", "default") else DEFAULT_NETWORK},
+        "HostConfig": {"NetworkMode": network or DEFAULT_NETWORK},
     }
     cid, _ = await containers.create(body)
     on_created(cid)
