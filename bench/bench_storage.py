@@ -154,6 +154,7 @@ async def fan_out(store: Store, name: str, watchers: int = 1000, objects: int = 
     acked = time.perf_counter()
     await asyncio.wait_for(asyncio.gather(*tasks), 120)
     last = max(done_at)
+    await cache.close()  # and the store under it
     return [name, f"{watchers} x {objects}", f"{acked - start:.2f}", f"{last - start:.2f}",
             f"{max(last - acked, 0):.2f}", "met" if last - acked <= 1 else "missed"]
 
@@ -168,9 +169,7 @@ async def run_all(n: int, etcd_endpoint: str, data_dir: str) -> str:
         ops_rows += await store_rows(name, s, n)
         paced.append(await paced_writes(s, name))
         await s.close()
-        s = opener()
-        fan.append(await fan_out(s, name))
-        await s.close()
+        fan.append(await fan_out(opener(), name))
     ops_rows += await etcd_reference_rows(etcd_endpoint, n)
     return "\n\n".join([
         f"## Cluster storage, store layer (bench/bench_storage.py)\n\n{report.stamp()}, commit "

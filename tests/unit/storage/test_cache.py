@@ -9,7 +9,7 @@ import pytest
 
 from skiff.cluster.storage import cache as cache_mod
 from skiff.cluster.storage.cache import CachedStore
-from skiff.cluster.storage.interface import Compacted, Event, FutureRevision, ListResult
+from skiff.cluster.storage.interface import Compacted, Event, FutureRevision, ListResult, StoreClosed
 from skiff.cluster.storage.memory import MemoryStore
 from tests.integration.storage.watching import take
 
@@ -126,5 +126,20 @@ def test_a_compacted_backend_watch_makes_the_cache_relist_and_watchers_get_410()
         res = await c.list("/registry/pods/")
         assert [kv.key for kv in res.items] == ["/registry/pods/ns/a", "/registry/pods/ns/hidden"]
         await c.close()
+
+    run(main())
+
+
+def test_closing_the_backend_ends_the_cache_watchers_and_its_follower():
+    async def main() -> None:
+        backend = MemoryStore()
+        c = CachedStore(backend)
+        await c.start()
+        w = c.watch("/registry/", 0)
+        await backend.close()
+        with pytest.raises(StoreClosed):
+            await asyncio.wait_for(anext(w), 5)
+        assert c._task is not None
+        await asyncio.wait_for(c._task, 5)  # the follower ended instead of retrying forever
 
     run(main())

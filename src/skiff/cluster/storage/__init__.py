@@ -20,11 +20,12 @@ from skiff.cluster.storage.interface import (
     RevisionConflict,
     StorageError,
     Store,
+    StoreClosed,
 )
 
 __all__ = [
     "ADDED", "DELETED", "MODIFIED", "Compacted", "Event", "FutureRevision", "KeyExists",
-    "KeyNotFound", "KeyValue", "ListResult", "RevisionConflict", "StorageError", "Store",
+    "KeyNotFound", "KeyValue", "ListResult", "RevisionConflict", "StorageError", "Store", "StoreClosed",
     "open_store",
 ]
 

@@ -34,8 +34,8 @@ from skiff.cluster.storage.interface import (
     KeyNotFound,
     KeyValue,
     ListResult,
-    StorageError,
     Store,
+    StoreClosed,
     UpdateFn,
 )
 from skiff.cluster.storage.keys import prefix_end
@@ -104,6 +104,9 @@ class CachedStore:
                 raise
             except Compacted as e:
                 relist = Compacted(e.revision, e.compact_revision)
+            except StoreClosed as e:
+                self._ring.close(e)  # the backend is gone: so are our watches
+                return
             except Exception as e:  # e.g. etcd restarting: resume from our revision
                 log.warning("watch cache: backend watch failed (%s); resuming from %d", e, self._ring.revision)
                 await asyncio.sleep(backoff)
@@ -242,7 +245,7 @@ class CachedStore:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        self._ring.close(StorageError("store closed"))
+        self._ring.close(StoreClosed())
         await self.store.close()
 
 

@@ -29,6 +29,7 @@ from skiff.cluster.storage.interface import (
     ListResult,
     RevisionConflict,
     StorageError,
+    StoreClosed,
     UpdateFn,
 )
 from skiff.cluster.storage.keys import prefix_end_bytes
@@ -72,8 +73,11 @@ class EtcdStore:
         self._current = 0
         self._seen = 0  # the newest revision any response carried
         self._session: aiohttp.ClientSession | None = None
+        self._closed = False
 
     def _http(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise StoreClosed()
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=None, connect=5, sock_read=None),
@@ -239,11 +243,14 @@ class EtcdStore:
                     yield _event(raw)
             raise StorageError("etcd watch stream ended")
         except aiohttp.ClientError as e:  # etcd went away mid-stream: the caller resumes or gives up
+            if self._closed:
+                raise StoreClosed() from e
             raise StorageError(f"etcd watch: {e}") from e
         finally:
             resp.close()
 
     async def close(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
             self._session = None

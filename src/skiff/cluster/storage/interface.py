@@ -86,6 +86,15 @@ class RevisionConflict(StorageError, Conflict):
         self.actual = actual
 
 
+class StoreClosed(StorageError):
+    """The store was closed: nothing more will come from it."""
+
+    status = 503
+
+    def __init__(self) -> None:
+        super().__init__("store closed")
+
+
 class Compacted(StorageError):
     """The revision asked for is older than the compaction point (the API's 410 Gone)."""
 

@@ -22,7 +22,7 @@ from skiff.cluster.storage.interface import (
     KeyValue,
     ListResult,
     RevisionConflict,
-    StorageError,
+    StoreClosed,
     UpdateFn,
 )
 from skiff.cluster.storage.ring import EventRing
@@ -180,8 +180,8 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._closed = True
-        self._ring.close(StorageError("store closed"))
+        self._ring.close(StoreClosed())
 
     def _check_open(self) -> None:
         if self._closed:
-            raise StorageError("store closed")
+            raise StoreClosed()

@@ -34,6 +34,7 @@ from skiff.cluster.storage.interface import (
     KeyValue,
     ListResult,
     StorageError,
+    StoreClosed,
     UpdateFn,
 )
 from skiff.cluster.storage.ring import EventRing, RingTooOld
@@ -72,7 +73,7 @@ class SqliteStore:
 
     def _start(self) -> asyncio.AbstractEventLoop:
         if self._closed:
-            raise StorageError("store closed")
+            raise StoreClosed()
         loop = asyncio.get_running_loop()
         if self._loop is None:
             self._loop = loop
@@ -267,7 +268,7 @@ class SqliteStore:
         if self._closed:
             return
         self._closed = True
-        self._ring.close(StorageError("store closed"))
+        self._ring.close(StoreClosed())
         if self._thread is not None:
             self._ops.put(_STOP)
             await asyncio.get_running_loop().run_in_executor(None, self._thread.join)
