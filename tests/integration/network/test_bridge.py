@@ -254,3 +254,12 @@ def test_host_and_none_networks_list_their_containers(engine, names):
         assert [c["Name"] for c in shown.values()] == [name]
     ok(engine.docker("stop", "-t", "0", h, n))
     assert json.loads(ok(engine.docker("network", "inspect", "none")))[0]["Containers"] == {}
+
+
+def test_network_by_id_survives_a_restart(engine, names):
+    net, a = names("net"), names()
+    nid = ok(engine.docker("network", "create", net)).strip()
+    ok(engine.docker(*RUN, "-d", "--name", a, "--network", nid[:12], "busybox", "sleep", "60"))
+    ok(engine.docker("restart", "-t", "0", a))
+    assert inspect(engine, a)["NetworkSettings"]["Networks"][net]["IPAddress"]
+    assert len(ok(engine.docker("exec", a, "ip", "-4", "-o", "addr")).splitlines()) == 2  # lo, eth0

@@ -100,6 +100,8 @@ def test_container_network_requests_are_checked():
     with pytest.raises(InvalidArgument, match="network nope not found"):  # 400, not 404: the CLI would pull
         svc.check_container_networks("nope", None)
     assert svc.check_container_networks("none", None) == {}
+    # NetworkMode by id with the endpoint config stored by name (as at a later start): one network
+    assert svc.check_container_networks("1" * 64, {"web": {"Aliases": ["a"]}}) == {"web": {"Aliases": ["a"]}}
     with pytest.raises(InvalidArgument, match="cannot be connected to network endpoints"):
         svc.check_container_networks("host", {"web": {}})
 

@@ -80,7 +80,9 @@ class AttachMixin(_Base):
                 raise InvalidArgument(e.message) from None
             if net.builtin and net.name != model.DEFAULT_BRIDGE:
                 raise InvalidArgument(f"container cannot be connected to both {primary} and {name}")
-            cfg = dict(configs.get(name) or configs.get(net.id) or {})
+            if net.name in out:  # the same network by name and by id
+                continue
+            cfg = dict(configs.get(net.name) or configs.get(net.id) or configs.get(name) or {})
             self._check_endpoint_config(net, cfg)
             out[net.name] = cfg
         return out
