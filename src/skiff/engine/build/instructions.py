@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from skiff.common.errors import InvalidArgument
 from skiff.engine.build.parser import DockerfileError, Node, node_from_line, parse
 
 # Flags each instruction takes; a flag with a None default is a boolean.
@@ -274,4 +275,4 @@ def stages_for_target(df: Dockerfile, target: str) -> list[Stage]:
     for i, stage in enumerate(df.stages):
         if stage.name == target.lower():
             return df.stages[: i + 1]
-    raise DockerfileError(1, f"failed to reach build target {target} in Dockerfile") from None
+    raise InvalidArgument(f"failed to reach build target {target} in Dockerfile")
