@@ -100,12 +100,15 @@ class SqliteStore:
         return conn
 
     def _in_read_txn(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        conn = self._reader_conn()
-        conn.execute("BEGIN")  # one snapshot for every statement of this read
         try:
-            return fn(conn, *args)
-        finally:
-            conn.execute("COMMIT")
+            conn = self._reader_conn()
+            conn.execute("BEGIN")  # one snapshot for every statement of this read
+            try:
+                return fn(conn, *args)
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StorageError(f"sqlite: {e}") from e
 
     def _checkpoint(self) -> None:
         """Copy the WAL into the database off the writer thread (PASSIVE: never blocks a write)."""
