@@ -64,6 +64,16 @@ s.close()
 
 PORT = 5201
 
+READING = """What the figures say. Container to container, compare skiff's path with the bridge and two
+veths made by hand on the same host: what differs there is skiff's own (rules, devices). The
+gap to a bare veth pair is the kernel's: the bridge, and the host's netfilter run on bridged
+frames (br_netfilter, and conntrack, active because the host has NAT rules), which dockerd's
+docker0 pays the same way. Host to a published port through the host's address pays DNAT and
+conntrack over a plain host-to-namespace veth; loopback (64 KiB MTU, no device) is a different
+path altogether. The userland proxy relays with splice(). The machine is shared with other
+work (load average in the header), so single transfers vary widely; the ratios come from
+back-to-back pairs."""
+
 
 NICE = ["nice", "-n", "-15"]  # the machine is shared: keep other work from deciding the figures
 
@@ -248,6 +258,8 @@ def main() -> None:
         "",
         "Target: within 10% of the baseline (ratio ≥ 0.90) for the two kernel paths. The userland proxy "
         "only serves what NAT cannot (127.0.0.1 from the host) and is not held to it.",
+        "",
+        READING,
     ])
     report.publish("bench_net", body, args)
 
