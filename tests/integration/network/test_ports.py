@@ -277,3 +277,12 @@ def test_network_host_binding_option_sets_the_default_address(engine, names):
     assert http_get(f"http://127.0.0.1:{port}/").startswith("hello-")
     with pytest.raises(OSError):
         socket.create_connection((host_address(), port), timeout=2).close()
+
+
+def test_run_rm_releases_its_ports(engine):
+    port = free_port()
+    for _ in range(2):  # the second run needs the port the first one held
+        ok(engine.docker("run", "--rm", "-p", f"{port}:80", "busybox", "true"))
+    with socket.socket() as s:
+        s.bind(("0.0.0.0", port))
+    assert not [line for line in iptables_lines(engine.prefix) if f"--dport {port} " in line]
