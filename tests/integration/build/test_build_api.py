@@ -313,3 +313,13 @@ def test_docker_py_gzip_context_fileobj_and_build_error(docker_client, tmp_path,
     with pytest.raises(docker.errors.BuildError) as err:
         docker_client.images.build(fileobj=io.BytesIO(b"FROM busybox\nRUN exit 3\n"), forcerm=True)
     assert err.value.msg == "The command '/bin/sh -c exit 3' returned a non-zero code: 3"
+
+
+def test_the_cache_survives_an_engine_restart(fresh_engine, tmp_path):
+    ctx = write_context(tmp_path / "c", "FROM busybox\nENV A=1\nRUN echo x > /x\nCOPY f /f\n", {"f": "f"})
+    first = ok(classic_build(fresh_engine, "-t", "skb-restart:1", str(ctx)))
+    fresh_engine.stop()
+    fresh_engine.start()
+    again = ok(classic_build(fresh_engine, "-t", "skb-restart:1", str(ctx)))
+    assert again.count(" ---> Using cache") == 3
+    assert first.splitlines()[-2] == again.splitlines()[-2]
