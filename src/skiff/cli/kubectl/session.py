@@ -112,15 +112,17 @@ def run_guarded(action: Callable[[], int | None]) -> int:
     try:
         return int(action() or 0)
     except StatusError as e:
-        sys.stderr.write(server_error_text(e) + "\n")
+        message = server_error_text(e)
     except (CommandError, SkiffError, UnknownResource) as e:
-        sys.stderr.write(f"error: {e}\n")
+        message = f"error: {e}"
     except ConnectionFailed as e:
-        sys.stderr.write(f"{e}\n")
+        message = str(e)
     except ssl.SSLError as e:
-        sys.stderr.write(f"Unable to connect to the server: {e}\n")
+        message = f"Unable to connect to the server: {e}"
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    sys.stdout.flush()  # what was printed before the failure comes first, as in kubectl
+    sys.stderr.write(message + "\n")
     return 1
