@@ -51,12 +51,12 @@ def test_daemon_commands_get_site_packages(tmp_path):
 
 
 def test_a_third_party_import_adds_site_packages_on_demand(tmp_path):
-    code = ("import sys; sys.path.insert(0, %r)\n"
+    code = (f"import sys; sys.path.insert(0, {SRC!r})\n"
             "from skiff.cli import main\n"
             "assert 'site' not in sys.modules\n"
             "sys.meta_path.append(main._SiteOnDemand)\n"
             "import yaml\n"
-            "print(yaml.safe_load('a: 1')['a'], 'site' in sys.modules, main._SiteOnDemand in sys.meta_path)\n" % SRC)
+            "print(yaml.safe_load('a: 1')['a'], 'site' in sys.modules, main._SiteOnDemand in sys.meta_path)\n")
     p = subprocess.run([sys.executable, "-SE", "-c", code], capture_output=True, timeout=60)
     assert p.returncode == 0, p.stderr.decode()
     assert p.stdout == b"1 True False\n"
