@@ -162,3 +162,17 @@ def test_engine_wide_dns_flag(busybox_archive, fake_upstream):
         ok(eng.docker("network", "rm", "dnsnet"))
     finally:
         eng.cleanup()
+
+
+def test_connect_and_disconnect_bring_resolv_conf_and_dns_along(engine, names):
+    net, peer, c = names("net"), names(), names()
+    ok(engine.docker("network", "create", net))
+    ok(engine.docker("run", "-d", "--name", peer, "--network", net, "busybox", "sleep", "300"))
+    ok(engine.docker("run", "-d", "--name", c, "busybox", "sleep", "300"))  # on the default bridge
+    assert "127.0.0.11" not in ok(engine.docker("exec", c, "cat", "/etc/resolv.conf"))
+    ok(engine.docker("network", "connect", net, c))
+    assert ok(engine.docker("exec", c, "cat", "/etc/resolv.conf")).splitlines()[0] == "nameserver 127.0.0.11"
+    peer_ip = json.loads(ok(engine.docker("inspect", peer)))[0]["NetworkSettings"]["Networks"][net]["IPAddress"]
+    assert peer_ip in ok(engine.docker("exec", c, "nslookup", peer))
+    ok(engine.docker("network", "disconnect", net, c))
+    assert "127.0.0.11" not in ok(engine.docker("exec", c, "cat", "/etc/resolv.conf"))

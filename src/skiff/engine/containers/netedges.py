@@ -96,18 +96,21 @@ class NetworkEdges:
                 targets: list[tuple[str, LinkTarget]]) -> list[str]:
         """Write the container's hostname, hosts and resolv.conf; return the link environment."""
         d = Path(cdir)
-        cfg, hc = c.config, c.host_config
-        host_mode = (hc.get("NetworkMode") or "") == "host"
-        internal = any(not e.is_default_bridge for e in endpoints)
-        resolv = etcfiles.resolv_conf(read_host_resolv(self.resolv_path), hc.get("Dns") or self.engine_dns,
-                                      hc.get("DnsSearch"), hc.get("DnsOptions"), keep_localhost=host_mode,
-                                      internal=internal)
+        cfg = c.config
         for name, text in (("hostname", etcfiles.hostname_file(cfg.get("Hostname") or c.id[:12])),
-                           ("hosts", self._hosts_text(c, endpoints, targets)), ("resolv.conf", resolv)):
+                           ("hosts", self._hosts_text(c, endpoints, targets)),
+                           ("resolv.conf", self._resolv_text(c, endpoints))):
             tmp = d / f".{name}.tmp"
             tmp.write_text(text)
             os.replace(tmp, d / name)
         return [e for alias, t in targets for e in links.link_env(c.name, alias, t)]
+
+    def _resolv_text(self, c: Any, endpoints: list[EndpointInfo]) -> str:
+        hc = c.host_config
+        return etcfiles.resolv_conf(read_host_resolv(self.resolv_path), hc.get("Dns") or self.engine_dns,
+                                    hc.get("DnsSearch"), hc.get("DnsOptions"),
+                                    keep_localhost=(hc.get("NetworkMode") or "") == "host",
+                                    internal=any(not e.is_default_bridge for e in endpoints))
 
     def _hosts_text(self, c: Any, endpoints: list[EndpointInfo], targets: list[tuple[str, LinkTarget]]) -> str:
         cfg, hc = c.config, c.host_config
@@ -131,9 +134,22 @@ class NetworkEdges:
                 continue
             with contextlib.suppress(Exception):  # a linker whose other targets are gone keeps its file
                 text = self._hosts_text(c, self.network.endpoints(c.id), self.link_targets(c, starting=target.id))
-                with open(Path(cdir(c.id)) / "hosts", "r+") as f:
-                    f.write(text)
-                    f.truncate()
+                _write_in_place(Path(cdir(c.id)) / "hosts", text)
+
+    async def networks_changed(self, c: Any, cdir: str | Path) -> None:
+        """A running container joined or left a network: its /etc/hosts and resolv.conf are
+        rewritten in place, and the embedded DNS serves it while it is on a user-defined one."""
+        eps = self.network.endpoints(c.id)
+        hosts = self._hosts_text(c, eps, self.link_targets(c))
+        resolv = self._resolv_text(c, eps)
+        await asyncio.to_thread(_write_in_place, Path(cdir) / "hosts", hosts)
+        await asyncio.to_thread(_write_in_place, Path(cdir) / "resolv.conf", resolv)
+        if any(not e.is_default_bridge for e in eps) and self.network.has_netns(c.id):
+            if not self.dns.serves(c.id):
+                await self.dns.attach(c.id, self.network.netns_path(c.id), c.host_config.get("Dns") or
+                                      self.engine_dns or None)
+        else:
+            await self.dns.detach(c.id)
 
     def _default_gateway(self) -> str:
         with contextlib.suppress(Exception):
@@ -287,6 +303,13 @@ class NetworkEdges:
             return []
 
 
+def _write_in_place(path: Path, text: str) -> None:
+    """Rewrite a file a running container sees through a bind mount of its inode."""
+    with open(path, "r+") as f:
+        f.write(text)
+        f.truncate()
+
+
 def _link_parts(spec: str) -> tuple[str, str]:
     """HostConfig.Links as sent ("db:alias") or as stored ("/db:/web/alias")."""
     name, _, alias = spec.partition(":")
@@ -392,8 +415,12 @@ def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdge
         edges.start_env.pop(c.id, None)
         await edges.detach(c.id)
 
+    async def on_change(c: Any) -> None:
+        await edges.networks_changed(c, containers.cdir(c.id))
+
     containers.network_start_hooks.append(on_start)
     containers.network_stop_hooks.append(on_stop)
+    containers.network_change_hooks = [*getattr(containers, "network_change_hooks", []), on_change]
     containers.edges = edges
     return edges
 

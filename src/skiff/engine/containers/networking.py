@@ -104,6 +104,7 @@ class NetworkingMixin(_Base):
             if c.state.running:
                 await asyncio.to_thread(self.network.connect_running, c.id, c.name, net.name, cfg)
                 self.network.flush_events()
+                await self._networks_changed(c)
             configs[net.name] = cfg
             c.networking_config = {**(c.networking_config or {}), "EndpointsConfig": configs}
             self.store.save(c)
@@ -123,9 +124,16 @@ class NetworkingMixin(_Base):
             if c.state.running and c.id in net.endpoints:
                 await asyncio.to_thread(self.network.disconnect_running, c.id, net.name)
                 self.network.flush_events()
+                await self._networks_changed(c)
             configs.pop(net.name, None)
             c.networking_config = {**(c.networking_config or {}), "EndpointsConfig": configs}
             self.store.save(c)
+
+    async def _networks_changed(self, c: Container) -> None:
+        """A running container was connected or disconnected: `network_change_hooks` (async,
+        `hook(container)`) bring its /etc files and embedded DNS up to date."""
+        for hook in getattr(self, "network_change_hooks", []):
+            await hook(c)
 
     # --- views -------------------------------------------------------------------------------
     def _network_settings(self, c: Container) -> dict | None:

@@ -147,6 +147,9 @@ class EmbeddedDns:
         if upstreams:
             self._upstreams[cid] = list(upstreams)
 
+    def serves(self, cid: str) -> bool:
+        return cid in self._servers
+
     async def detach(self, cid: str) -> None:
         entry = self._servers.pop(cid, None)
         self._upstreams.pop(cid, None)
