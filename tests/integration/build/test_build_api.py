@@ -323,3 +323,12 @@ def test_the_cache_survives_an_engine_restart(fresh_engine, tmp_path):
     again = ok(classic_build(fresh_engine, "-t", "skb-restart:1", str(ctx)))
     assert again.count(" ---> Using cache") == 3
     assert first.splitlines()[-2] == again.splitlines()[-2]
+
+
+def test_a_run_that_changes_nothing_adds_no_layer(engine, tmp_path, tags):
+    # busybox has no /etc/hosts: the runtime's bind-mount placeholders must not become a layer
+    ctx = write_context(tmp_path / "c", "FROM busybox\nRUN true\nRUN cat /etc/hosts > /dev/null\n")
+    tags.append("skb-nolayer:1")
+    ok(classic_build(engine, "-t", "skb-nolayer:1", str(ctx)))
+    layers = lambda ref: json.loads(ok(engine.docker("image", "inspect", ref)))[0]["RootFS"]["Layers"]  # noqa: E731
+    assert layers("skb-nolayer:1") == layers("busybox")

@@ -50,7 +50,7 @@ async def run(b: Build, state: StageState, ins: Instruction, args: dict[str, str
             b.leftovers.append(cid)
         raise BuildError(f"The command '{' '.join(cmd)}' returned a non-zero code: {code}", code)
     try:
-        await commit(b, state, probe, " ".join(save_cmd), cid, before_id=_removed_line(b, cid))
+        await commit(b, state, probe, " ".join(save_cmd), cid, before_id=_removed_line(b, cid), container=True)
     finally:
         if b.opts.rm or b.opts.force_rm:
             await remove_container(b, cid)
