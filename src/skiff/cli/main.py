@@ -11,6 +11,7 @@ DAEMONS = {
     "engine": "skiff.engine.daemon",  # the Docker Engine API server (dockerd's job)
     "runtime": "skiff.engine.runtime.cli",  # the OCI runtime, runc's verbs
     "server": "skiff.cluster.server",  # the control plane (k3s server's job)
+    "agent": "skiff.cluster.agent",  # a node agent: kubelet and its engine (k3s agent's job)
     "registry": "skiff.engine.registry.server.serve",  # `registry serve`: the distribution API server
 }
 
