@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 
 from skiff.common.errors import InvalidArgument
 from skiff.engine.network import ports, ports_rules
+from skiff.engine.network.iptables import render_chains
 from skiff.engine.network.ports import PortBinding, PortChooser, PortRequest
 
 
@@ -159,9 +160,9 @@ def test_teardown_touches_only_our_prefix():
     assert "other" not in text and "skt-PORTS" not in text  # never declared: nothing to delete
 
 
-def test_render_text_declares_chains_and_keeps_bang_bare():
+def test_restore_text_declares_chains_and_keeps_bang_bare():
     pubs = [ports_rules.Published(PortBinding("tcp", 80, "", 8080), "10.9.0.2", "skt0")]
-    text = ports_rules.render_text(ports_rules.render("skt", pubs))
+    text = render_chains(ports_rules.render("skt", pubs))
     assert ":skt-DNAT - [0:0]" in text and ":skt-PORTS - [0:0]" in text
     assert "-A skt-PORTS -d 10.9.0.2/32 ! -i skt0 -o skt0" in text
 

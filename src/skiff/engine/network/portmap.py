@@ -45,7 +45,7 @@ class IptablesPorts:
     def apply(self, published: list[ports_rules.Published]) -> None:
         if not self.iptables.enabled:
             return
-        self.iptables.restore(ports_rules.render_text(ports_rules.render(self.prefix, published)))
+        self.iptables.set_chains(ports_rules.render(self.prefix, published))
         if not self._jumped:
             self.iptables.restore(ports_rules.render_jumps(self.iptables.save(), self.prefix))
             self._jumped = True

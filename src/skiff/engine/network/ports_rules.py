@@ -81,22 +81,11 @@ def render(prefix: str, published: list[Published]) -> dict[tuple[str, str], lis
     return {("nat", c["dnat"]): dnat, ("nat", c["hairpin"]): hairpin, ("filter", c["ports"]): accept}
 
 
-def _line(rule: Rule, verb: str) -> str:
-    # unquoted on purpose: iptables-restore takes '!' only bare, and our arguments have no spaces
-    return " ".join([verb, rule.chain, *rule.args])
-
-
-def render_text(chains: dict[tuple[str, str], list[Rule]]) -> str:
-    """iptables-restore --noflush text setting each chain to exactly its rules."""
-    return "".join(_block(table, [f":{chain} - [0:0]", *(_line(r, "-A") for r in rules)])
-                   for (table, chain), rules in chains.items())
-
-
 def render_jumps(saved: str, prefix: str) -> str:
     """iptables-restore text inserting the jumps `iptables-save` output `saved` lacks."""
     _, rules = parse_save(saved)
     present = {(r.table, r.chain, tuple(r.args)) for r in rules}
-    return "".join(_block(j.table, [_line(j, "-I")]) for j in jumps(prefix)
+    return "".join(_block(j.table, [j.line("-I")]) for j in jumps(prefix)
                    if (j.table, j.chain, j.args) not in present)
 
 
@@ -107,7 +96,7 @@ def render_teardown(saved: str, prefix: str) -> str:
     out = ""
     for r in rules:
         if r.chain in BUILTIN and any(a in ours for a in r.args):
-            out += _block(r.table, [_line(Rule(r.table, r.chain, tuple(r.args)), "-D")])
+            out += _block(r.table, [Rule(r.table, r.chain, tuple(r.args)).line("-D")])
     for table, chain in owned(prefix):
         if chain in declared.get(table, []):
             out += _block(table, [f"-F {chain}", f"-X {chain}"])
