@@ -1,8 +1,9 @@
-"""iptables rules for published ports, rendered as iptables-restore text. Pure.
+"""iptables rules for published ports, as `Rule` data (and the jump and teardown batches as
+iptables-restore text). Pure.
 
-Three chains of our own, rewritten whole on every change (in `--noflush` mode a chain's
-declaration line empties it), so a container's rules go by re-rendering without it; one
-batch per change, through `Iptables.restore`:
+Three chains of our own, rewritten whole on every change (`Iptables.set_chains`: in
+`--noflush` mode a chain's declaration line empties it), so a container's rules go by
+re-rendering without it, one batch per change:
 
 - nat `<P>-DNAT`, jumped from PREROUTING (any local destination) and from OUTPUT (local
   destinations outside 127/8: the kernel does not route DNAT'd loopback traffic, so the
