@@ -1,0 +1,180 @@
+"""`skiff agent`: a node agent, as `k3s agent` — the kubelet and an engine of its own.
+
+The engine runs in this process (built with engine/daemon.py's builders) and serves its Docker
+API on `<data-dir>/engine.sock`, so `docker -H unix://<data-dir>/engine.sock ps` lists the pod
+containers under the kubelet's names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("skiff.agent")
+
+DEFAULT_DATA_DIR = "/var/lib/skiff/agent"
+
+
+@dataclass
+class AgentOptions:
+    server: str = ""
+    token: str = ""
+    data_dir: str = DEFAULT_DATA_DIR
+    node_name: str = ""
+    node_labels: list[str] = field(default_factory=list)
+    node_taints: list[str] = field(default_factory=list)
+    node_ip: str = ""
+    pod_manifest_path: str = ""
+    ca_file: str = ""
+    cert_file: str = ""
+    key_file: str = ""
+    prefix: str = ""
+    bip: str = ""
+    debug: bool = False
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="skiff agent", description="Run a node agent (kubelet and its container "
+                                "engine) that joins a skiff server, as `k3s agent` does.")
+    p.add_argument("-s", "--server", required=True, help="the server to connect to, https://HOST:PORT")
+    p.add_argument("-t", "--token", default=os.environ.get("SKIFF_TOKEN", ""),
+                   help="the server's join token (or $SKIFF_TOKEN)")
+    p.add_argument("-d", "--data-dir", default=DEFAULT_DATA_DIR, help="folder to hold state (default %(default)s)")
+    p.add_argument("--node-name", default="", help="node name (default: the host name)")
+    p.add_argument("--node-label", action="append", default=[], help="KEY=VALUE label to register the node with "
+                   "(repeatable)")
+    p.add_argument("--node-taint", action="append", default=[], help="KEY[=VALUE]:EFFECT taint to register the "
+                   "node with (repeatable)")
+    p.add_argument("--node-ip", default="", help="the node's address (default: the one that reaches the server)")
+    p.add_argument("--pod-manifest-path", default="", help="directory of static pod manifests")
+    p.add_argument("--server-ca", dest="ca_file", default="", help="CA file to verify the server with")
+    p.add_argument("--client-cert", dest="cert_file", default="", help="client certificate (instead of a token)")
+    p.add_argument("--client-key", dest="key_file", default="", help="client key for --client-cert")
+    p.add_argument("--prefix", default="", help="prefix of this node's host objects (cgroups, bridge; "
+                   "default from the node name)")
+    p.add_argument("--bip", default="", help="the pod bridge's address with its prefix length, e.g. 10.88.0.1/24")
+    p.add_argument("--debug", action="store_true", help="debug logging")
+    return p
+
+
+def parse(argv: list[str]) -> AgentOptions:
+    a = parser().parse_args(argv)
+    return AgentOptions(server=a.server, token=a.token, data_dir=os.path.abspath(a.data_dir),
+                        node_name=(a.node_name or socket.gethostname()).lower(), node_labels=a.node_label,
+                        node_taints=a.node_taint, node_ip=a.node_ip, pod_manifest_path=a.pod_manifest_path,
+                        ca_file=a.ca_file, cert_file=a.cert_file, key_file=a.key_file, prefix=a.prefix,
+                        bip=a.bip, debug=a.debug)
+
+
+def parse_labels(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"invalid node label {item!r}: want KEY=VALUE")
+        out[key] = value
+    return out
+
+
+async def start_engine(data_dir: Path, prefix: str, bip: str) -> tuple[Any, Any]:
+    """The embedded engine: services, networking, re-adopted containers, and its Docker API."""
+    from aiohttp import web
+
+    from skiff.engine.api.app import build_app
+    from skiff.engine.containers.netedges import restore_running
+    from skiff.engine.daemon import Options, build_services, lock_data_root
+
+    root = data_dir / "engine"
+    lock_data_root(root)
+    opts = Options(data_root=str(root), hosts=[f"unix://{data_dir}/engine.sock"], prefix=prefix, bip=bip)
+    ctx = build_services(opts)
+    running = {c.id: (c.name, c.network_mode) for c in ctx.containers.store.all() if c.state.running}
+    await asyncio.to_thread(ctx.network.startup, running)
+    await asyncio.to_thread(ctx.containers.edges.clear_stale)
+    await ctx.containers.restore()
+    await restore_running(ctx.containers.edges, ctx.containers)
+    runner = web.AppRunner(build_app(ctx), handler_cancellation=True, shutdown_timeout=0.1, access_log=None)
+    await runner.setup()
+    sock = data_dir / "engine.sock"
+    with contextlib.suppress(FileNotFoundError):
+        sock.unlink()
+    await web.UnixSite(runner, str(sock)).start()
+    os.chmod(sock, 0o660)
+    return ctx, runner
+
+
+async def stop_engine(ctx: Any, runner: Any) -> None:
+    await runner.cleanup()
+    with contextlib.suppress(Exception):
+        await ctx.containers.shutdown()
+    with contextlib.suppress(Exception):
+        await ctx.containers.edges.close()
+    with contextlib.suppress(Exception):
+        await asyncio.to_thread(ctx.network.shutdown)
+    with contextlib.suppress(Exception):
+        await ctx.registry.close()
+
+
+async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, labels: dict[str, str],
+                   taints: list[dict], manifest_path: str, prefix: str, bip: str, stop: asyncio.Event) -> None:
+    """Engine + kubelet until `stop` is set; shared by `skiff agent` and `skiff server`'s own agent."""
+    from skiff.cluster.kubelet.kubelet import Kubelet
+
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ctx, runner = await start_engine(data_dir, prefix, bip)
+    kubelet = Kubelet(client, ctx, node_name, data_dir, node_ip, labels, taints, manifest_path=manifest_path)
+    try:
+        await kubelet.start()
+        log.info("node %s ready (engine API on unix://%s/engine.sock)", node_name, data_dir)
+        await stop.wait()
+    finally:
+        await kubelet.stop()
+        await client.close()
+        await stop_engine(ctx, runner)
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=logging.DEBUG if opts.debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.geteuid() != 0:
+        print("skiff agent: must be run as root (it runs containers)", file=sys.stderr)
+        return 1
+    from skiff.cluster.client.aio import AsyncClient, make_ssl
+    from skiff.cluster.kubelet.node import host_ip_for, parse_taint
+
+    try:
+        labels = parse_labels(opts.node_labels)
+        taints = [parse_taint(t) for t in opts.node_taints]
+    except ValueError as e:
+        print(f"skiff agent: {e}", file=sys.stderr)
+        return 1
+    if not opts.token and not opts.cert_file:
+        print("skiff agent: --token or --client-cert is required to join the server", file=sys.stderr)
+        return 1
+    prefix = opts.prefix or ("sa" + "".join(ch for ch in opts.node_name if ch.isalnum())[:8])
+
+    async def amain() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        client = AsyncClient(opts.server, opts.token, make_ssl(opts.ca_file, opts.cert_file, opts.key_file))
+        await run_node(client, Path(opts.data_dir), opts.node_name, opts.node_ip or host_ip_for(opts.server),
+                       labels, taints, opts.pod_manifest_path, prefix, opts.bip, stop)
+
+    try:
+        asyncio.run(amain())
+    except Exception as e:  # noqa: BLE001 - said plainly, as the engine does
+        print(f"skiff agent: {getattr(e, 'message', e)}", file=sys.stderr)
+        return 1
+    return 0

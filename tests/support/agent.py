@@ -1,0 +1,112 @@
+"""Start a `skiff agent` (kubelet + its own engine) on a private data dir against a test server,
+and leave nothing behind: pods' containers, cgroups, mounts, the data dir."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.support.cgroups import remove_cgroups
+from tests.support.engine import docker_env, request
+
+
+class Agent:
+    def __init__(self, server_url: str, token: str, root: Path, node_name: str | None = None,
+                 extra_args: list[str] | None = None):
+        self.server_url = server_url
+        self.token = token
+        self.root = root
+        self.data_dir = root / "agent"
+        self.node_name = node_name or "node-" + secrets.token_hex(3)
+        self.prefix = "ska" + secrets.token_hex(3)
+        self.socket = str(self.data_dir / "engine.sock")
+        self.host = "unix://" + self.socket
+        self.extra_args = extra_args or []
+        self.log_path = root / "agent.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return docker_env(self.host, self.root)
+
+    def start(self, timeout: float = 60) -> Agent:
+        self.root.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "skiff", "agent", "--server", self.server_url, "--token", self.token,
+               "--data-dir", str(self.data_dir), "--node-name", self.node_name, "--prefix", self.prefix,
+               *self.extra_args]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"agent exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
+            if "ready (engine API" in self.log():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"agent not ready after {timeout}s:\n{self.log()[-4000:]}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def load(self, archive: Path) -> None:
+        status, body = request(self.socket, "POST", "/images/load?quiet=1", archive.read_bytes(),
+                               {"Content-Type": "application/x-tar"})
+        if status != 200:
+            raise RuntimeError(f"load failed: {status} {body!r}")
+
+    def docker(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+        return subprocess.run(["docker", *args], env=self.env, capture_output=True, timeout=timeout)
+
+    def stop(self, timeout: float = 20) -> None:
+        """SIGTERM: the agent stops; its pods' containers keep running (as a kubelet's do)."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def cleanup(self) -> None:
+        """Stop the agent, then remove every container with a plain engine on the same data root."""
+        self.stop()
+        engine_root = self.data_dir / "engine"
+        if engine_root.exists():
+            sock = self.root / "cleanup.sock"
+            proc = subprocess.Popen([sys.executable, "-m", "skiff", "engine", "--data-root", str(engine_root),
+                                     "-H", f"unix://{sock}", "--prefix", self.prefix], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and proc.poll() is None:
+                    try:
+                        if request(str(sock), "GET", "/_ping")[0] == 200:
+                            break
+                    except OSError:
+                        time.sleep(0.05)
+                env = docker_env(f"unix://{sock}", self.root)
+                ids = subprocess.run(["docker", "ps", "-aq"], env=env, capture_output=True).stdout.split()
+                if ids:
+                    subprocess.run(["docker", "rm", "-f", *[i.decode() for i in ids]], env=env, capture_output=True)
+            finally:
+                if proc.poll() is None:
+                    proc.terminate()
+                    try:
+                        proc.wait(20)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+        pods = self.data_dir / "pods"
+        if pods.exists():  # emptyDir tmpfs mounts of pods that were never deleted
+            for m in sorted(pods.glob("*/volumes/kubernetes.io~emptydir/*"), reverse=True):
+                if os.path.ismount(m):
+                    subprocess.run(["umount", "-l", str(m)], capture_output=True)
+        remove_cgroups("/" + self.prefix)
+        shutil.rmtree(self.root, ignore_errors=True)
