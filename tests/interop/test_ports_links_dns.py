@@ -101,3 +101,12 @@ def test_skiff_run_dns_flags_and_names_on_a_user_network(engine, names):
     assert "10.9.9.9\tprinter" in lines
     api_ip = json.loads(ok(engine.skiff("inspect", api)))[0]["NetworkSettings"]["Networks"][net]["IPAddress"]
     assert f"Address: {api_ip}" in lines
+
+
+def test_ps_names_with_links_print_like_docker(engine, names):
+    db, web = names(), names()
+    ok(engine.skiff("run", "-d", "--name", db, "busybox", "sleep", "300"))
+    ok(engine.skiff("run", "-d", "--name", web, "--link", f"{db}:db", "busybox", "sleep", "300"))
+    for extra in ((), ("--no-trunc",)):
+        d, s = both(engine, "ps", *extra, "--filter", f"name={db}", "--format", "{{.Names}}")
+        assert (s.returncode, s.stdout) == (d.returncode, d.stdout), extra
