@@ -206,9 +206,9 @@ class NetworkEdges:
         bound: list[PortBinding] = []
         if endpoints:
             ep = endpoints[0]
-            if restore:
-                reqs = [PortRequest(b.proto, b.container_port, b.host_ip, b.host_port, b.host_port)
-                        for b in self._load(c.id)]
+            saved = self._load(c.id) if restore else []
+            if saved:  # the same host ports as before the engine restarted
+                reqs = [PortRequest(b.proto, b.container_port, b.host_ip, b.host_port, b.host_port) for b in saved]
             else:
                 reqs = ports.requests(cfg.get("ExposedPorts"), hc.get("PortBindings"), bool(hc.get("PublishAllPorts")))
                 default_ip = self._host_binding_ip(ep.network_name)
