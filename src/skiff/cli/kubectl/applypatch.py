@@ -35,3 +35,23 @@ def _diff(original: dict[str, Any], modified: dict[str, Any], live: dict[str, An
         if key not in modified and isinstance(live, dict) and key in live:
             patch[key] = None
     return patch
+
+
+def merge_diff(original: dict[str, Any], modified: dict[str, Any]) -> dict[str, Any]:
+    """The JSON merge patch that turns `original` into `modified` (lists whole, removed keys null)."""
+    patch: dict[str, Any] = {}
+    for key, want in modified.items():
+        have = original.get(key, _ABSENT)
+        if isinstance(want, dict) and isinstance(have, dict):
+            sub = merge_diff(have, want)
+            if sub:
+                patch[key] = sub
+        elif want != have:
+            patch[key] = want
+    for key in original:
+        if key not in modified:
+            patch[key] = None
+    return patch
+
+
+_ABSENT = object()
