@@ -27,7 +27,7 @@ SUBCOMMANDS = ("view", "get-contexts", "current-context", "use-context", "use", 
 def run(word: str, argv: list[str]) -> int:
     index = options.command_word(argv)
     sub = argv[index] if index is not None else ""
-    if sub not in SUBCOMMANDS:
+    if index is None or sub not in SUBCOMMANDS:
         if sub:
             raise CommandError(f'unknown command "{sub}" for "kubectl config"')
         sys.stdout.write(HELP + "\n")

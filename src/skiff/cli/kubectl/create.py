@@ -41,7 +41,7 @@ def run(word: str, argv: list[str]) -> int:
 
     index = command_word(argv)
     sub = argv[index] if index is not None else ""
-    if sub in ("configmap", "cm", "secret", "namespace", "ns"):
+    if index is not None and sub in ("configmap", "cm", "secret", "namespace", "ns"):
         return _generator(sub, argv[:index] + argv[index + 1:])
     p = options.parser("create", HELP)
     options.add_filename(p, "to use to create the resource")

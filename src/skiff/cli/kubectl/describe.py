@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from skiff.cli.kubectl import describe_node, describers, options, targets
 from skiff.cli.kubectl.describe_text import generic
@@ -64,8 +65,8 @@ def run(word: str, argv: list[str]) -> int:
         for target in targets.resolve(session, opts.words):
             objs, errors = _find(session, target, opts)
             found += objs
-            for e in errors:
-                sys.stderr.write(e + "\n")
+            for line in errors:
+                sys.stderr.write(line + "\n")
                 failed = True
     if not found and not failed:
         ns = session.namespace

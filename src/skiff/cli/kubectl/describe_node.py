@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from skiff.cli.kubectl.describe_text import Writer, annotations_multiline, events_section, labels_multiline, rfc1123z, since
+from skiff.cli.kubectl.describe_text import (
+    Writer,
+    annotations_multiline,
+    events_section,
+    labels_multiline,
+    rfc1123z,
+    since,
+)
 
 INFO = (("Machine ID", "machineID"), ("System UUID", "systemUUID"), ("Boot ID", "bootID"),
         ("Kernel Version", "kernelVersion"), ("OS Image", "osImage"), ("Operating System", "operatingSystem"),

@@ -4,7 +4,7 @@ labels/annotations/events sections, timestamps, and the generic (unstructured) d
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from skiff.cli.kubectl.tabwriter import human_duration, tabwrite
@@ -52,7 +52,7 @@ def since(value: str | None, now: datetime | None = None) -> str:
     t = parse_time(value)
     if t is None:
         return "<unknown>"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return human_duration((now - t).total_seconds())
 
 

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from skiff.cli.kubectl.describe_text import (Writer, annotations_multiline, events_section, labels_multiline,
-                                             rfc1123z)
+from skiff.cli.kubectl.describe_text import (
+    Writer,
+    annotations_multiline,
+    events_section,
+    labels_multiline,
+    rfc1123z,
+)
 
 
 def _selector_text(selector: dict[str, Any] | None) -> str:
@@ -212,7 +217,7 @@ def _qos(pod: dict[str, Any]) -> str:
     if not any(requests) and not any(limits):
         return "BestEffort"
     if all(lim.get("cpu") and lim.get("memory") and (not req or req == {k: lim[k] for k in req})
-           for req, lim in zip(requests, limits)):
+           for req, lim in zip(requests, limits, strict=False)):
         return "Guaranteed"
     return "Burstable"
 
@@ -443,7 +448,7 @@ def namespace(obj: dict[str, Any], events: list | None, related: dict[str, Any])
         w.write(0, "\nNo LimitRange resource.\n")
     for lr in limits:
         w.write(0, "\n")
-        w.write(0, f"Resource Limits\n  Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n")
+        w.write(0, "Resource Limits\n  Type\tResource\tMin\tMax\tDefault Request\tDefault Limit\tMax Limit/Request Ratio\n")
         w.write(1, "----\t--------\t---\t---\t---------------\t-------------\t-----------------------\n")
         for item in (lr.get("spec") or {}).get("limits") or []:
             names = set()

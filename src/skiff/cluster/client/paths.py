@@ -65,7 +65,7 @@ def with_query(path: str, params: dict[str, object] | None) -> str:
     """Append the query parameters whose value is not None (booleans as `true`/`false`)."""
     if not params:
         return path
-    items = []
+    items: list[tuple[str, str]] = []
     for key, value in params.items():
         if value is None:
             continue
