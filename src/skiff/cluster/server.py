@@ -93,7 +93,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
     if reader is not None and hasattr(reader, "start"):
         await reader.start()
     ctx = build_context(opts, store, reader)
-    runner = web.AppRunner(make_app(ctx), access_log=None, handle_signals=False)
+    runner = web.AppRunner(make_app(ctx), access_log=None, handle_signals=False, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, opts.bind_address or "0.0.0.0", opts.https_listen_port,
                        ssl_context=ssl_context(pki), reuse_address=True)
@@ -115,6 +115,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
             tasks.append(asyncio.create_task(start(opts, ctx), name=name))
         await stop.wait()
     finally:
+        ctx.stop_watches()
         for t in tasks:
             t.cancel()
         for t in tasks:

@@ -42,6 +42,14 @@ class ApiContext:
     # Serialized watch events shared by every watcher that sends them unchanged (see watch.py).
     event_lines: OrderedDict[tuple[str, str, int, str], bytes] = field(default_factory=OrderedDict)
     service_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # ClusterIP/NodePort allocation
+    watch_wakers: set[asyncio.Event] = field(default_factory=set)  # one per open watch
+    stopping: bool = False
+
+    def stop_watches(self) -> None:
+        """End every open watch (at shutdown): each sees `stopping` when woken."""
+        self.stopping = True
+        for wake in self.watch_wakers:
+            wake.set()
 
     async def get_object(self, group: str, resource: str, namespace: str, name: str,
                          fresh: bool = False) -> dict[str, Any] | None:

@@ -153,10 +153,12 @@ class Watcher:
                 wake.set()
 
         pumping = asyncio.ensure_future(pump())
+        ctx = self.call.ctx
+        ctx.watch_wakers.add(wake)
         try:
             while True:
                 now = time.monotonic()
-                if now >= deadline or self._gone():
+                if now >= deadline or self._gone() or ctx.stopping:
                     return
                 if not buf and not failed:
                     wake.clear()
@@ -179,6 +181,7 @@ class Watcher:
                         raise failed[0]
                     return
         finally:
+            ctx.watch_wakers.discard(wake)
             pumping.cancel()
 
     def _lines(self, batch: list[Event]) -> list[bytes]:
