@@ -67,3 +67,21 @@ def test_failures_and_exit_codes(engine, tmp_path):
     assert "dockerfile parse error on line 2: unknown instruction: FORM" in err.stderr.decode()
     remote = engine.skiff("build", "https://example.invalid/repo.git")
     assert remote.returncode == 1 and "remote contexts" in remote.stderr.decode()
+
+
+@pytest.mark.parametrize("client", ["skiff", "docker"])
+def test_run_steps_get_extra_hosts_ulimits_and_memory(engine, tmp_path, tags, client):
+    ctx = write_context(tmp_path / "c", "FROM busybox\nRUN grep buildhost /etc/hosts > /hosts; ulimit -n > /nofile\n")
+    tag = f"skb-res-{client}:1"
+    tags.append(tag)
+    args = ["build", "--no-cache", "--add-host", "buildhost:10.1.2.3", "--ulimit", "nofile=512:512", "-m", "64m",
+            "--cache-from", "busybox", "-t", tag, str(ctx)]
+    if client == "skiff":
+        out = ok(engine.skiff(*args))
+    else:
+        import subprocess
+        out = ok(subprocess.run(["docker", *args], env={**engine.env, "DOCKER_BUILDKIT": "0"}, capture_output=True,
+                                timeout=120))
+    assert "--cache-from is not supported" in out
+    got = ok(engine.docker("run", "--rm", "--network", "none", tag, "cat", "/hosts", "/nofile"))
+    assert got.split() == ["10.1.2.3", "buildhost", "512"]

@@ -87,25 +87,54 @@ def _size(n: int) -> str:
     return f"{n}B"
 
 
+def _run_options(opts, fastjson) -> dict:
+    """What the RUN containers get: resources, extra hosts, cgroup parent, ulimits, cache sources."""
+    from skiff.cli.runopts import _size, parse_ulimit
+
+    params: dict = {"cgroupparent": opts.cgroup_parent or None, "cpusetcpus": opts.cpuset_cpus or None,
+                    "cpushares": opts.cpu_shares or None, "cpuperiod": opts.cpu_period or None,
+                    "cpuquota": opts.cpu_quota or None}
+    if opts.memory:
+        params["memory"] = _size(opts, "memory", "-m, --memory")
+    if opts.memory_swap:
+        params["memswap"] = -1 if opts.memory_swap == "-1" else _size(opts, "memory_swap", "--memory-swap")
+    if opts.shm_size:
+        params["shmsize"] = _size(opts, "shm_size", "--shm-size")
+    if opts.add_host:
+        params["extrahosts"] = ",".join(opts.add_host)
+    if opts.ulimit:
+        params["ulimits"] = fastjson.dumps([parse_ulimit(u) for u in opts.ulimit], compact=True)
+    if opts.cache_from:
+        params["cachefrom"] = fastjson.dumps(opts.cache_from, compact=True)
+    return params
+
+
 @command("build", "[OPTIONS] PATH | URL | -", """
     --add-host list  Add a custom host-to-IP mapping ("host:ip")
     --build-arg list  Set build-time variables
     --cache-from list  Images to consider as cache sources
     --cgroup-parent string  Set the parent cgroup for the "RUN" instructions during build
     --compress bool  Compress the build context using gzip
+    --cpu-period int  Limit the CPU CFS (Completely Fair Scheduler) period
+    --cpu-quota int  Limit the CPU CFS (Completely Fair Scheduler) quota
+ -c --cpu-shares int  CPU shares (relative weight)
+    --cpuset-cpus string  CPUs in which to allow execution (0-3, 0,1)
  -f --file string  Name of the Dockerfile (Default is "PATH/Dockerfile")
     --force-rm bool  Always remove intermediate containers
     --iidfile string  Write the image ID to the file
     --label list  Set metadata for an image
  -m --memory bytes  Memory limit
+    --memory-swap bytes  Swap limit equal to memory plus swap: -1 to enable unlimited swap
     --network string=default  Set the networking mode for the RUN instructions during build
     --no-cache bool  Do not use cache when building the image
     --platform string  Set platform if server is multi-platform capable
     --pull bool  Always attempt to pull a newer version of the image
  -q --quiet bool  Suppress the build output and print image ID on success
     --rm bool=true  Remove intermediate containers after a successful build
+    --shm-size bytes  Size of "/dev/shm"
  -t --tag list  Name and optionally a tag in the "name:tag" format
     --target string  Set the target build stage to build.
+    --ulimit ulimit  Ulimit options
 """, min_args=1, max_args=1)
 def build(ctx, opts, args) -> int:
     from skiff.cli import fastjson
@@ -128,6 +157,7 @@ def build(ctx, opts, args) -> int:
             elif k in os.environ:
                 build_args[k] = os.environ[k]
         params["buildargs"] = fastjson.dumps(build_args, compact=True)
+    params.update(_run_options(opts, fastjson))
     if opts.label:
         labels = {k: v for k, _, v in (a.partition("=") for a in opts.label)}
         params["labels"] = fastjson.dumps(labels, compact=True)
@@ -157,6 +187,15 @@ def build(ctx, opts, args) -> int:
         params["dockerfile"] = context_tar(context, dockerfile or None, spool)
         if opts.file == "-":
             os.unlink(dockerfile)
+    if opts.compress:
+        import gzip
+        spool.seek(0)
+        packed = _spool()
+        with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=6) as gz:
+            while chunk := spool.read(1 << 20):
+                gz.write(chunk)
+        spool.close()
+        spool = packed
     size = spool.tell()
     spool.seek(0)
     if not opts.quiet:

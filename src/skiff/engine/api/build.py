@@ -14,7 +14,7 @@ from aiohttp import web
 
 from skiff.common.errors import InvalidArgument
 from skiff.engine.api.context import CONTEXT, ctx
-from skiff.engine.api.wire import json_line, json_response, open_stream, query_bool
+from skiff.engine.api.wire import json_line, json_response, open_stream, query_bool, query_int
 from skiff.engine.build.service import BuildService
 from skiff.engine.build.session import BuildOptions
 
@@ -70,6 +70,43 @@ def _json_map(raw: str | None, what: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items() if v is not None}
 
 
+# query parameter → the HostConfig field it sets on every RUN container
+_RESOURCES = {"memory": "Memory", "memswap": "MemorySwap", "cpushares": "CpuShares", "cpuperiod": "CpuPeriod",
+              "cpuquota": "CpuQuota", "shmsize": "ShmSize"}
+
+
+def _json_list(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise InvalidArgument("failed to parse cachefrom: invalid JSON") from None
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _run_host_config(query) -> dict:
+    """Resources, extra hosts, cgroup parent and ulimits the build asks for its RUN containers."""
+    hc: dict = {}
+    for param, field in _RESOURCES.items():
+        value = query_int(query, param)
+        if value:
+            hc[field] = value
+    if query.get("cpusetcpus"):
+        hc["CpusetCpus"] = query["cpusetcpus"]
+    if query.get("cgroupparent"):
+        hc["CgroupParent"] = query["cgroupparent"]
+    hosts = [h for h in query.get("extrahosts", "").replace(",", " ").split() if h]
+    if hosts:
+        hc["ExtraHosts"] = hosts
+    if query.get("ulimits"):
+        try:
+            hc["Ulimits"] = orjson.loads(query["ulimits"])
+        except orjson.JSONDecodeError:
+            raise InvalidArgument("failed to parse ulimits: invalid JSON") from None
+    return hc
+
+
 def options(query) -> BuildOptions:
     if query.get("remote"):
         raise InvalidArgument(f"remote build contexts are not supported by this engine ({query['remote']}): "
@@ -79,6 +116,7 @@ def options(query) -> BuildOptions:
                               "(the classic builder)")
     tags = [t for t in query.getall("t", []) if t]
     return BuildOptions(
+        run_host_config=_run_host_config(query), cache_from=_json_list(query.get("cachefrom")),
         dockerfile=query.get("dockerfile") or "Dockerfile", tags=tags,
         build_args=_json_map(query.get("buildargs"), "build args"), no_cache=query_bool(query, "nocache"),
         pull=query_bool(query, "pull"), quiet=query_bool(query, "q"), target=query.get("target", ""),

@@ -26,14 +26,14 @@ class RunFailed(SkiffError):
 
 
 async def run_container(containers: Any, image_id: str, run: dict, cmd: list[str], env: list[str],
-                        network: str, emit: Callable[[dict], Awaitable[None]],
+                        network: str, host_config: dict, emit: Callable[[dict], Awaitable[None]],
                         on_created: Callable[[str], None]) -> tuple[str, int]:
     """Create, attach, start and wait; returns (container id, exit code)."""
     body = {
         "Image": image_id, "Cmd": cmd, "Entrypoint": [""], "Env": env,
         "WorkingDir": run.get("WorkingDir") or "", "User": run.get("User") or "",
         "Healthcheck": {"Test": ["NONE"]}, "AttachStdout": True, "AttachStderr": True,
-        "HostConfig": {"NetworkMode": network or DEFAULT_NETWORK},
+        "HostConfig": {**host_config, "NetworkMode": network or DEFAULT_NETWORK},
     }
     cid, _ = await containers.create(body)
     on_created(cid)

@@ -71,6 +71,9 @@ class BuildService:
         try:
             for w in prepared.dockerfile.warnings:
                 await b.say(w + "\n")
+            if opts.cache_from:
+                await b.say("[Warning] --cache-from is not supported by this engine: the local build cache "
+                            "is used\n")
             image_id = await run_build(b, prepared.dockerfile)
             await self._finish(b, image_id)
             return image_id

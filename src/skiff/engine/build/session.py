@@ -33,6 +33,8 @@ class BuildOptions:
     force_rm: bool = False
     network: str = ""
     platform: str = ""
+    run_host_config: dict = field(default_factory=dict)  # resources, extra hosts, ... of RUN containers
+    cache_from: list[str] = field(default_factory=list)
     # the registry client's pull (name, progress), given by the API; None: no pulling
     pull_image: Callable[[str, Emit], Awaitable[Any]] | None = None
 

@@ -38,7 +38,7 @@ async def run(b: Build, state: StageState, ins: Instruction, args: dict[str, str
     created: list[str] = []
     try:
         cid, code = await run_container(b.containers, state.image_id, state.run, cmd, env, b.opts.network,
-                                        b.progress, created.append)
+                                        b.opts.run_host_config, b.progress, created.append)
     except BaseException:  # the client went away (the handler is cancelled) or the engine failed
         for c in created:
             await asyncio.shield(remove_container(b, c))
