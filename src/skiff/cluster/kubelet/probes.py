@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,7 +67,8 @@ async def run_probe(probe: dict, container: dict, pod_ip: str, runtime: Any, cid
             try:
                 _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
             except OSError as e:
-                return False, f"dial tcp {host}:{port}: connect: {e.strerror or 'connection refused'}".lower()
+                reason = os.strerror(e.errno).lower() if e.errno else "connection refused"
+                return False, f"dial tcp {host}:{port}: connect: {reason}"
             writer.close()
             return True, ""
         if "grpc" in probe:
