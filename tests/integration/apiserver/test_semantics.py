@@ -222,3 +222,14 @@ def test_watch_bookmarks_and_timeout(kube_server, namespace):
     assert status == 200 and time.monotonic() - started < 20
     assert events[0]["type"] == "ADDED" and events[0]["object"]["metadata"]["name"] == "w"
     assert all(e["type"] in ("ADDED", "BOOKMARK") for e in events)
+
+
+def test_get_at_resource_versions(kube_server, namespace):
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    _, made = kube_server.json("POST", path, _cm("rv"))
+    rv = made["metadata"]["resourceVersion"]
+    for query in ("", "?resourceVersion=0", f"?resourceVersion={rv}"):
+        status, body = kube_server.json("GET", f"{path}/rv{query}")
+        assert status == 200 and body["metadata"]["uid"] == made["metadata"]["uid"], query
+    assert kube_server.json("GET", f"{path}/rv?resourceVersion=abc")[0] == 400
+    assert kube_server.json("GET", f"{path}/missing?resourceVersion=0")[0] == 404

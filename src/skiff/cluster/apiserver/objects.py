@@ -90,11 +90,14 @@ class ObjectStore:
         finally:
             self._timed("list", prefix, t)
 
-    async def get_cached(self, key: str) -> KeyValue:
-        """A possibly slightly stale read from the watch cache, as admission reads its informers."""
+    async def get_cached(self, key: str, min_revision: int = 0) -> KeyValue:
+        """A read from the watch cache at `min_revision` or later (0: whatever it has), as admission
+        reads its informers; FutureRevision if the store has not reached it."""
         if self.cache is None:
+            if min_revision > await self.store.current_revision():
+                raise FutureRevision(min_revision, await self.store.current_revision())
             return await self.store.get(key)
-        return await self.cache.get(key, min_revision=0)
+        return await self.cache.get(key, min_revision=min_revision)
 
     async def count(self, prefix: str) -> int:
         return await self.store.count(prefix)

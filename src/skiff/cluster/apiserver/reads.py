@@ -37,10 +37,19 @@ async def read_object(call: Call) -> dict[str, Any]:
 
 
 async def get(call: Call) -> tuple[int, dict[str, Any]]:
-    rv = call.query.get("resourceVersion", "")
-    if rv:
-        parse_rv(rv)
-    return 200, views.render_one(call, await read_object(call))
+    """resourceVersion "" reads storage; "0" whatever the watch cache holds; N the cache once it
+    has reached N (504 if it does not in 3 s), as upstream serves gets."""
+    rv_text = call.query.get("resourceVersion", "")
+    if not rv_text:
+        return 200, views.render_one(call, await read_object(call))
+    rv = parse_rv(rv_text)
+    try:
+        kv = await call.ctx.objects.get_cached(call.key, rv)
+    except KeyNotFound:
+        raise not_found(call.res.plural, call.info.name, call.res.group) from None
+    except FutureRevision as e:
+        raise timeout(str(e), retry_after=1) from None
+    return 200, views.render_one(call, decode(kv))
 
 
 async def list_(call: Call) -> tuple[int, dict[str, Any]]:
