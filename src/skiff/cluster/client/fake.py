@@ -57,11 +57,17 @@ class FakeClient:
         self._errors: list[tuple[str, str, int]] = []
         self._changed = asyncio.Event()
         self.closed = False
+        self._epoch = 0
 
     # --- test controls -----------------------------------------------------------------------
     def expire(self, before_rv: int | None = None) -> None:
         """Watches from versions before this one get 410 Gone (as after a compaction)."""
         self.compacted = self.rv if before_rv is None else before_rv
+        self.end_watches()
+
+    def end_watches(self) -> None:
+        """Close every open watch stream (as a server restart does)."""
+        self._epoch += 1
         self._wake()
 
     def fail(self, verb: str, path_prefix: str, code: int = 500) -> None:
@@ -134,10 +140,8 @@ class FakeClient:
                                                                        f"({self.compacted})")}
             return
         seen = since
-        while not self.closed:
-            if seen < self.compacted:
-                yield {"type": "ERROR", "object": _status(410, "Expired", "too old resource version")}
-                return
+        epoch = self._epoch
+        while not self.closed and epoch == self._epoch:
             for rv, kind, key, obj in self.history:
                 if rv <= seen:
                     continue

@@ -102,13 +102,15 @@ class Informer:
         try:
             while True:
                 try:
-                    await self._list()
+                    if not self.resource_version:
+                        await self._list()
                     delay = 0.2
-                    await self._watch()
+                    await self._watch()  # returns when the version is gone
+                    self.resource_version = ""
                 except asyncio.CancelledError:
                     raise
-                except Exception as e:  # server down or restarting: back off and relist
-                    log.debug("informer %s: %s; relisting in %.1fs", self.path, e, delay)
+                except Exception as e:  # server down or restarting: back off, then resume the watch
+                    log.debug("informer %s: %s; retrying in %.1fs", self.path, e, delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10.0)
         finally:

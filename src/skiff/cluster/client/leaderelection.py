@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from skiff.cluster.apimachinery.meta import parse_rfc3339
 from skiff.cluster.client.errors import StatusError
@@ -105,7 +106,7 @@ class LeaderElector:
             log.debug("lease %s: %s", self.config.name, e)
             return False
 
-    async def run(self, lead: Callable[[], Awaitable[None]]) -> None:
+    async def run(self, lead: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Acquire, run `lead()` while holding the lease, cancel it when the lease is lost; repeat."""
         c = self.config
         while True:

@@ -1,0 +1,62 @@
+"""The controllers the controller manager knows, and `--controllers` selection.
+
+An explicit table, as kube-controller-manager has: each entry names the module and class,
+whether it runs by default, and the older short names kubectl users know as aliases.
+Controllers are imported only when selected, so a broken or half-built one cannot stop the
+others from starting.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from skiff.common.errors import InvalidArgument
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    target: str  # "module:Class"
+    aliases: tuple[str, ...] = ()
+    default_on: bool = True
+
+
+KNOWN: list[Entry] = [
+    Entry("replicationcontroller-controller", "skiff.cluster.controllers.replication:ReplicationControllerController",
+          ("replicationcontroller",)),
+    Entry("replicaset-controller", "skiff.cluster.controllers.replicaset:ReplicaSetController", ("replicaset",)),
+    Entry("deployment-controller", "skiff.cluster.controllers.deployment:DeploymentController", ("deployment",)),
+    Entry("endpoints-controller", "skiff.cluster.controllers.endpoints:EndpointsController", ("endpoint",)),
+    Entry("endpointslice-controller", "skiff.cluster.controllers.endpointslice:EndpointSliceController",
+          ("endpointslice",)),
+]
+
+
+def canonical(name: str) -> str:
+    for e in KNOWN:
+        if name == e.name or name in e.aliases:
+            return e.name
+    raise InvalidArgument(f'"{name}" is not in the list of known controllers')
+
+
+def select(spec: list[str] | str) -> list[str]:
+    """kube-controller-manager's `--controllers`: `*` is every default-on controller, `foo` enables
+    foo, `-foo` disables foo; a list without `*` enables only what it names."""
+    items = [s.strip() for s in (spec.split(",") if isinstance(spec, str) else spec) if s.strip()]
+    star = "*" in items
+    on = {e.name for e in KNOWN if e.default_on} if star else set()
+    for item in items:
+        if item == "*":
+            continue
+        if item.startswith("-"):
+            on.discard(canonical(item[1:]))
+        else:
+            on.add(canonical(item))
+    return [e.name for e in KNOWN if e.name in on]
+
+
+def load(name: str) -> type:
+    target = next(e.target for e in KNOWN if e.name == canonical(name))
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)
