@@ -110,3 +110,83 @@ class Agent:
                     subprocess.run(["umount", "-l", str(m)], capture_output=True)
         remove_cgroups("/" + self.prefix)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Cluster:
+    """A `skiff server --disable-agent` with one `skiff agent` joined to it, busybox loaded on the node."""
+
+    def __init__(self, root: Path, busybox_archive: Path, agent_args: list[str] | None = None):
+        from tests.support.server import Server
+
+        self.token = "join-" + secrets.token_hex(8)
+        self.server = Server(root / "server", extra_args=["--token", self.token])
+        self.agent = Agent(self.server.url, self.token, root / "node", extra_args=agent_args)
+        self.busybox_archive = busybox_archive
+
+    def start(self) -> Cluster:
+        self.server.start()
+        self.agent.start()
+        self.agent.load(self.busybox_archive)
+        return self
+
+    @property
+    def node(self) -> str:
+        return self.agent.node_name
+
+    def kubectl(self, *args: str, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+        return self.server.kubectl(*args, input=input, timeout=timeout)
+
+    def jsonpath(self, what: str, path: str, namespace: str = "default") -> str:
+        r = self.kubectl("get", what, "-n", namespace, "-o", f"jsonpath={path}")
+        return r.stdout.decode()
+
+    def wait_for(self, what: str, path: str, accept, namespace: str = "default", timeout: float = 60) -> str:
+        """Poll `kubectl get WHAT -o jsonpath=PATH` until accept(value); returns the value."""
+        deadline = time.monotonic() + timeout
+        value = ""
+        while time.monotonic() < deadline:
+            value = self.jsonpath(what, path, namespace)
+            if accept(value):
+                return value
+            time.sleep(0.2)
+        raise AssertionError(f"{what} {path}: last value {value!r} after {timeout}s\n--- agent log ---\n"
+                             f"{self.agent.log()[-3000:]}")
+
+    def cleanup(self) -> None:
+        self.agent.cleanup()
+        self.server.cleanup()
+
+
+try:
+    import pytest
+except ImportError:
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+    @pytest.fixture(scope="module")
+    def cluster(busybox_archive, tmp_path_factory):
+        """A server and one agent for a test module; tests use namespaces of their own (`pod_ns`)."""
+        import shutil as _shutil
+        import tempfile
+
+        if not _shutil.which("kubectl"):
+            pytest.skip("kubectl is not installed")
+        root = Path(tempfile.mkdtemp(prefix="skiff-kubelet-", dir="/tmp"))
+        c = Cluster(root, busybox_archive)
+        try:
+            c.start()
+            yield c
+        finally:
+            c.cleanup()
+            _shutil.rmtree(root, ignore_errors=True)
+
+    @pytest.fixture
+    def pod_ns(cluster, request):
+        """A namespace of the test's own; its pods are deleted (and their containers gone) afterwards."""
+        name = "t-" + "".join(ch for ch in request.node.name.lower().replace("_", "-") if ch.isalnum() or ch == "-")
+        name = name[:50].strip("-") + "-" + secrets.token_hex(2)
+        r = cluster.kubectl("create", "namespace", name)
+        assert r.returncode == 0, r.stderr
+        yield name
+        cluster.kubectl("delete", "pods", "--all", "-n", name, "--grace-period=0", "--wait=true", timeout=120)
+        cluster.kubectl("delete", "namespace", name, "--wait=false")

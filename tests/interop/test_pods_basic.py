@@ -1,0 +1,111 @@
+"""Pods through the real kubectl onto a `skiff agent`: node registration, seed 001's two-container pod
+reaching its sibling on localhost, container names on the node's engine, deletion."""
+
+import json
+
+import pytest
+
+from tests.support.agent import cluster, pod_ns  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.root, pytest.mark.interop, pytest.mark.slow]
+
+
+def pod_yaml(name, containers, **spec):
+    return json.dumps({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
+        "containers": containers, **spec}})
+
+
+def busybox(name, command, **extra):
+    return {"name": name, "image": "busybox:latest", "imagePullPolicy": "IfNotPresent", "command": command, **extra}
+
+
+def apply(cluster, ns, text):
+    r = cluster.kubectl("apply", "-n", ns, "-f", "-", input=text)
+    assert r.returncode == 0, r.stderr
+
+
+def test_node_registers_with_labels_capacity_and_lease(cluster):
+    r = cluster.kubectl("get", "node", cluster.node, "-o", "json")
+    assert r.returncode == 0, r.stderr
+    node = json.loads(r.stdout)
+    labels = node["metadata"]["labels"]
+    assert labels["kubernetes.io/hostname"] == cluster.node
+    assert labels["kubernetes.io/os"] == "linux"
+    ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "True" and ready["reason"] == "KubeletReady"
+    assert {"cpu", "memory", "pods", "ephemeral-storage"} <= set(node["status"]["allocatable"])
+    assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.32.0"
+    r = cluster.kubectl("get", "lease", cluster.node, "-n", "kube-node-lease", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    lease = json.loads(r.stdout)
+    assert lease["spec"]["holderIdentity"] == cluster.node
+    assert lease["spec"]["leaseDurationSeconds"] == 40
+    out = cluster.kubectl("get", "nodes").stdout.decode()
+    assert cluster.node in out and "Ready" in out
+
+
+def test_two_containers_reach_each_other_on_localhost(cluster, pod_ns):
+    apply(cluster, pod_ns, pod_yaml("redis-php", [
+        busybox("redis", ["sh", "-c", "mkdir -p /www && echo PONG > /www/index.html && httpd -f -p 6379 -h /www"]),
+        busybox("frontend", ["sh", "-c", "until wget -q -O /tmp/r http://localhost:6379/; do sleep 0.2; done; "
+                             "cat /tmp/r; sleep 3600"])], nodeName=cluster.node))
+    cluster.wait_for("pod/redis-php", "{.status.phase}", lambda v: v == "Running", pod_ns)
+    pod = json.loads(cluster.kubectl("get", "pod", "redis-php", "-n", pod_ns, "-o", "json").stdout)
+    uid = pod["metadata"]["uid"]
+    assert pod["status"]["podIP"] and pod["status"]["hostIP"]
+    assert pod["status"]["qosClass"] == "BestEffort"
+    assert {c["name"]: c["ready"] for c in pod["status"]["containerStatuses"]} == {"redis": True, "frontend": True}
+    names = cluster.agent.docker("ps", "--format", "{{.Names}}").stdout.decode().split()
+    for container in ("POD", "redis", "frontend"):
+        assert f"k8s_{container}_redis-php_{pod_ns}_{uid}_0" in names
+    # the frontend fetched the page from its sibling over localhost
+    import time
+    deadline = time.monotonic() + 30
+    logs = b""
+    while time.monotonic() < deadline and b"PONG" not in logs:
+        logs = cluster.agent.docker("logs", f"k8s_frontend_redis-php_{pod_ns}_{uid}_0").stdout
+        time.sleep(0.2)
+    assert b"PONG" in logs
+    # kubectl's view: READY 2/2, the node's name
+    out = cluster.kubectl("get", "pod", "redis-php", "-n", pod_ns, "-o", "wide").stdout.decode()
+    assert "2/2" in out and "Running" in out and cluster.node in out
+    labels = json.loads(cluster.agent.docker("inspect", f"k8s_redis_redis-php_{pod_ns}_{uid}_0").stdout)[0][
+        "Config"]["Labels"]
+    assert labels["io.kubernetes.pod.name"] == "redis-php"
+    assert labels["io.kubernetes.pod.namespace"] == pod_ns
+    assert labels["io.kubernetes.container.name"] == "redis"
+
+
+def test_delete_stops_and_removes_the_containers(cluster, pod_ns):
+    apply(cluster, pod_ns, pod_yaml("doomed", [busybox("main", ["sleep", "3600"])], nodeName=cluster.node,
+                                    terminationGracePeriodSeconds=2))
+    cluster.wait_for("pod/doomed", "{.status.phase}", lambda v: v == "Running", pod_ns)
+    uid = cluster.jsonpath("pod/doomed", "{.metadata.uid}", pod_ns)
+    r = cluster.kubectl("delete", "pod", "doomed", "-n", pod_ns, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert b'pod "doomed" deleted' in r.stdout
+    assert cluster.kubectl("get", "pod", "doomed", "-n", pod_ns).returncode != 0
+    names = cluster.agent.docker("ps", "-a", "--format", "{{.Names}}").stdout.decode()
+    assert uid not in names
+    events = cluster.kubectl("get", "events", "-n", pod_ns, "-o", "json").stdout
+    reasons = [e["reason"] for e in json.loads(events)["items"]]
+    assert "Killing" in reasons and "Started" in reasons and "Created" in reasons
+
+
+def test_env_command_and_args_as_kubernetes_defines_them(cluster, pod_ns):
+    apply(cluster, pod_ns, pod_yaml("envs", [busybox(
+        "main", ["sh", "-c"], args=["echo $(GREETING) $NODE $POD_IP; sleep 3600"],
+        env=[{"name": "GREETING", "value": "hello"},
+             {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+             {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}])],
+        nodeName=cluster.node))
+    cluster.wait_for("pod/envs", "{.status.phase}", lambda v: v == "Running", pod_ns)
+    uid = cluster.jsonpath("pod/envs", "{.metadata.uid}", pod_ns)
+    ip = cluster.jsonpath("pod/envs", "{.status.podIP}", pod_ns)
+    import time
+    deadline = time.monotonic() + 20
+    out = b""
+    while time.monotonic() < deadline and not out.strip():
+        out = cluster.agent.docker("logs", f"k8s_main_envs_{pod_ns}_{uid}_0").stdout
+        time.sleep(0.2)
+    assert out.decode().split() == ["hello", cluster.node, ip]
