@@ -59,7 +59,6 @@ class Build:
     emit: Emit
     escape: str = "\\"
     stages: dict[str, str] = field(default_factory=dict)  # stage name / index → image id
-    leftovers: list[str] = field(default_factory=list)  # failed containers kept (Docker's --rm)
     used_args: set[str] = field(default_factory=set)
 
     async def say(self, text: str) -> None:

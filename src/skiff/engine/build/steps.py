@@ -44,10 +44,8 @@ async def run(b: Build, state: StageState, ins: Instruction, args: dict[str, str
             await asyncio.shield(remove_container(b, c))
         raise
     if code != 0:
-        if b.opts.force_rm:
+        if b.opts.force_rm:  # else kept for inspection, as dockerd keeps a failed step's container
             await remove_container(b, cid)
-        else:
-            b.leftovers.append(cid)
         raise BuildError(f"The command '{' '.join(cmd)}' returned a non-zero code: {code}", code)
     try:
         await commit(b, state, probe, " ".join(save_cmd), cid, before_id=_removed_line(b, cid), container=True)
