@@ -46,9 +46,7 @@ def run(word: str, argv: list[str]) -> int:
         try:
             res = session.resource_for(obj.get("apiVersion", ""), obj.get("kind", ""))
         except UnknownResource:
-            sys.stderr.write(f'error: resource mapping not found for name: "{meta.get("name", "")}" namespace: '
-                             f'"{meta.get("namespace", "")}" from "{m.source}": no matches for kind "{obj.get("kind")}" '
-                             f'in version "{obj.get("apiVersion")}"\nensure CRDs are installed first\n')
+            sys.stderr.write(f"error: {manifests.mapping_error(m)}\n")
             failed = True
             continue
         ns = session.ns_for(res, meta.get("namespace"))

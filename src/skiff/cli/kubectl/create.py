@@ -73,9 +73,7 @@ def create_from_files(session: Session, opts: Any) -> int:
         try:
             res = session.resource_for(obj.get("apiVersion", ""), obj.get("kind", ""))
         except UnknownResource:
-            sys.stderr.write(f'error: resource mapping not found for name: "{meta.get("name", "")}" namespace: '
-                             f'"{meta.get("namespace", "")}" from "{m.source}": no matches for kind "{obj.get("kind")}" '
-                             f'in version "{obj.get("apiVersion")}"\nensure CRDs are installed first\n')
+            sys.stderr.write(f"error: {manifests.mapping_error(m)}\n")
             failed = True
             continue
         if opts.save_config:

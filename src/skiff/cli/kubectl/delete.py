@@ -81,7 +81,7 @@ def run(word: str, argv: list[str]) -> int:
             raise CommandError("resource(s) were provided, but no name was specified")
         for m in manifests.load(opts.filename, opts.recursive, verb="delete"):
             meta = m.obj.get("metadata") or {}
-            res = session.resource_for(m.obj.get("apiVersion", ""), m.obj.get("kind", ""))
+            res = manifests.resource_of(session, m)
             work.append((res, session.ns_for(res, meta.get("namespace")), meta.get("name", ""), m.source))
     else:
         if not opts.words:

@@ -52,7 +52,7 @@ def run(word: str, argv: list[str]) -> int:
 
         for m in manifests.load(opts.filename, opts.recursive, verb="describe"):
             meta = m.obj.get("metadata") or {}
-            res = session.resource_for(m.obj.get("apiVersion", ""), m.obj.get("kind", ""))
+            res = manifests.resource_of(session, m)
             try:
                 found.append((res, session.client.get(res, meta.get("name", ""), session.ns_for(res, meta.get("namespace")))))
             except StatusError as e:

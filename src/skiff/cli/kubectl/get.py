@@ -191,9 +191,11 @@ def _no_resources(session: Session, wanted: list[targets.Target], opts: Any) -> 
 
 
 def _get_manifests(session: Session, out: Output, manifests_: list) -> int:
+    from skiff.cli.kubectl import manifests
+
     wanted = []
     for m in manifests_:
-        res = session.resource_for(m.obj.get("apiVersion", ""), m.obj.get("kind", ""))
+        res = manifests.resource_of(session, m)
         wanted.append((res, m))
     failed = False
     objects = []

@@ -125,7 +125,7 @@ def _select(session: Session, words: list[str], opts: Any) -> list[tuple[Any, di
 
         for m in manifests.load(opts.filename, opts.recursive, verb="update"):
             meta = m.obj.get("metadata") or {}
-            res = session.resource_for(m.obj.get("apiVersion", ""), m.obj.get("kind", ""))
+            res = manifests.resource_of(session, m)
             out.append((res, session.client.get(res, meta.get("name", ""), session.ns_for(res, meta.get("namespace")))))
         return out
     if not words:

@@ -72,7 +72,8 @@ def _check_typed(doc: dict[str, Any], source: str) -> None:
 
 
 def _yaml_problem(e: Any) -> str:
-    mark = getattr(e, "problem_mark", None)
+    # go-yaml names the line where the unfinished construct began, which PyYAML calls the context
+    mark = getattr(e, "context_mark", None) or getattr(e, "problem_mark", None)
     problem = getattr(e, "problem", None) or str(e)
     if mark is not None:
         return f"line {mark.line + 1}: {problem}"
@@ -96,3 +97,20 @@ def load(paths: list[str], recursive: bool = False, verb: str = "create") -> lis
     if not out:
         raise CommandError(f"no objects passed to {verb}")
     return out
+
+
+def mapping_error(m: Manifest) -> str:
+    meta = m.obj.get("metadata") or {}
+    return (f'resource mapping not found for name: "{meta.get("name", "")}" namespace: "{meta.get("namespace", "")}" '
+            f'from "{m.source}": no matches for kind "{m.obj.get("kind")}" in version "{m.obj.get("apiVersion")}"\n'
+            "ensure CRDs are installed first")
+
+
+def resource_of(session: Any, m: Manifest) -> Any:
+    """The API resource that serves this manifest's apiVersion and kind (kubectl's mapping error if none)."""
+    from skiff.cluster.client.discovery import UnknownResource
+
+    try:
+        return session.resource_for(m.obj.get("apiVersion", ""), m.obj.get("kind", ""))
+    except UnknownResource:
+        raise CommandError(mapping_error(m)) from None

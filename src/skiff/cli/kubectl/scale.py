@@ -39,7 +39,7 @@ def run(word: str, argv: list[str]) -> int:
 
         for m in manifests.load(opts.filename, opts.recursive, verb="scale"):
             meta = m.obj.get("metadata") or {}
-            res = session.resource_for(m.obj.get("apiVersion", ""), m.obj.get("kind", ""))
+            res = manifests.resource_of(session, m)
             work.append((res, session.ns_for(res, meta.get("namespace")), meta.get("name", "")))
     else:
         if not opts.words:
