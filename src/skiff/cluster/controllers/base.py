@@ -32,7 +32,7 @@ DEPLOYMENTS = "/apis/apps/v1/deployments"
 ENDPOINTSLICES = "/apis/discovery.k8s.io/v1/endpointslices"
 
 
-def object_path(collection: str, namespace: str, name: str, subresource: str | None = None) -> str:
+def object_path(collection: str, namespace: str, name: str | None, subresource: str | None = None) -> str:
     """`/apis/apps/v1/namespaces/ns/replicasets/web[/status]` from a collection path like REPLICASETS."""
     parts = collection.strip("/").split("/")
     group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
