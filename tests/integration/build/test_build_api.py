@@ -332,3 +332,21 @@ def test_a_run_that_changes_nothing_adds_no_layer(engine, tmp_path, tags):
     ok(classic_build(engine, "-t", "skb-nolayer:1", str(ctx)))
     layers = lambda ref: json.loads(ok(engine.docker("image", "inspect", ref)))[0]["RootFS"]["Layers"]  # noqa: E731
     assert layers("skb-nolayer:1") == layers("busybox")
+
+
+def test_rm_false_keeps_working_intermediate_containers(engine, tmp_path, tags):
+    before = set(ok(engine.docker("ps", "-aq", "--no-trunc")).split())
+    ctx = write_context(tmp_path / "c", "FROM busybox\nRUN echo kept > /k\n")
+    tags.append("skb-keep:1")
+    ok(classic_build(engine, "--no-cache", "--rm=false", "-t", "skb-keep:1", str(ctx)))
+    kept = set(ok(engine.docker("ps", "-aq", "--no-trunc")).split()) - before
+    assert len(kept) == 1
+    (cid,) = kept
+    try:
+        # the container still has its own filesystem, and the image its layer
+        assert ok(engine.docker("start", "-a", cid)) == ""
+        out = ok(engine.docker("cp", f"{cid}:/k", "-"))
+        assert b"kept" in out.encode()
+        assert ok(engine.docker("run", "--rm", "--network", "none", "skb-keep:1", "cat", "/k")) == "kept\n"
+    finally:
+        ok(engine.docker("rm", "-f", cid))

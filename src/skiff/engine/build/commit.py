@@ -58,8 +58,9 @@ def drop_mount_points(images: Any, key: str) -> None:
         os.rmdir(etc)  # only overlay's copy of the image's /etc, for the placeholders
 
 
-def _layer(images: Any, key: str, diff_ids: list[str]) -> tuple[str | None, list[str]]:
-    """The layer blob from snapshot `key`'s changes, and the committed snapshot for its chain.
+def _layer(images: Any, key: str, diff_ids: list[str], keep: bool) -> tuple[str | None, list[str]]:
+    """The layer blob from snapshot `key`'s changes, and the committed snapshot for its chain
+    (`key` itself, unless it must be kept: then the blob is unpacked into a new one).
     Returns (diff id or None when nothing changed, blobs created)."""
     changes = images._changes(key)
     if not changes:
@@ -69,21 +70,24 @@ def _layer(images: Any, key: str, diff_ids: list[str]) -> tuple[str | None, list
         existed = images.content.exists(w.digest)
         diff_id = w.commit()
     chain = oci.chain_ids([*diff_ids, diff_id])[-1]
-    if not images.snapshotter.exists(chain):
+    if keep:
+        images.layers.unpack([*diff_ids, diff_id])
+    elif not images.snapshotter.exists(chain):
         images.snapshotter.commit(chain, key)  # the step's upper dir is the layer, unpacked
     return diff_id, ([] if existed else [diff_id])
 
 
 def commit_step(images: Any, base: dict, parent_id: str, run_config: dict, probe: dict, created_by: str,
-                snapshot_key: str | None, container: bool = False) -> tuple[str, dict]:
+                snapshot_key: str | None, container: bool = False, keep: bool = False) -> tuple[str, dict]:
     """Store the step's image; returns (image id, its whole config). `snapshot_key` is the
     active snapshot whose changes form the layer (None for metadata-only steps); `container`:
-    it is a RUN container's, whose bind-mount placeholders are left out."""
+    it is a RUN container's, whose bind-mount placeholders are left out; `keep`: the snapshot
+    stays that container's (`--rm=false`)."""
     with images.lock:
         if snapshot_key and container:
             drop_mount_points(images, snapshot_key)
         diff_ids = list(base.get("rootfs", {}).get("diff_ids", []))
-        diff_id, new_blobs = _layer(images, snapshot_key, diff_ids) if snapshot_key else (None, [])
+        diff_id, new_blobs = _layer(images, snapshot_key, diff_ids, keep) if snapshot_key else (None, [])
         if diff_id:
             diff_ids.append(diff_id)
         created = now_rfc3339()

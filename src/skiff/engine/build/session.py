@@ -91,14 +91,14 @@ async def probe_cache(b: Build, state: StageState, probe: dict) -> bool:
 
 
 async def commit(b: Build, state: StageState, probe: dict, created_by: str, snapshot_key: str | None,
-                 before_id: str = "", container: bool = False) -> None:
+                 before_id: str = "", container: bool = False, keep: bool = False) -> None:
     """Commit the step (unless it was a cache hit, which the caller checked)."""
     layers = len(state.image.get("rootfs", {}).get("diff_ids", []))
     if snapshot_key and layers >= MAX_LAYERS:
         raise BuildError(f"failed to commit the step: max depth exceeded (an image can have at most "
                          f"{MAX_LAYERS} layers)")
     image_id, config = await asyncio.to_thread(commit_step, b.images, state.image, state.image_id, state.run,
-                                               probe, created_by, snapshot_key, container)
+                                               probe, created_by, snapshot_key, container, keep)
     state.image_id, state.image = image_id, config
     state.run = copy.deepcopy(config.get("config") or {})
     await b.say(f"{before_id} ---> {image_id.removeprefix('sha256:')[:12]}\n")

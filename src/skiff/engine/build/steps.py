@@ -47,10 +47,12 @@ async def run(b: Build, state: StageState, ins: Instruction, args: dict[str, str
         if b.opts.force_rm:  # else kept for inspection, as dockerd keeps a failed step's container
             await remove_container(b, cid)
         raise BuildError(f"The command '{' '.join(cmd)}' returned a non-zero code: {code}", code)
+    remove = b.opts.rm or b.opts.force_rm
     try:
-        await commit(b, state, probe, " ".join(save_cmd), cid, before_id=_removed_line(b, cid), container=True)
+        await commit(b, state, probe, " ".join(save_cmd), cid, before_id=_removed_line(b, cid), container=True,
+                     keep=not remove)
     finally:
-        if b.opts.rm or b.opts.force_rm:
+        if remove:
             await remove_container(b, cid)
 
 
