@@ -195,7 +195,7 @@ def to_instruction(node: Node, escape: str) -> Instruction:
         ins.args = split_words(node.rest, escape)
         if not ins.args:
             raise DockerfileError(node.line, f"{name} requires at least one argument")
-        if kind in ("user", "workdir", "stopsignal") and len(ins.args) != 1 and kind != "workdir":
+        if kind in ("user", "stopsignal") and len(ins.args) != 1:
             raise DockerfileError(node.line, f"{name} requires exactly one argument")
     elif kind == "onbuild":
         _onbuild(ins, node, escape)
