@@ -12,6 +12,7 @@ DAEMONS = {
     "runtime": "skiff.engine.runtime.cli",  # the OCI runtime, runc's verbs
     "server": "skiff.cluster.server",  # the control plane (k3s server's job)
     "agent": "skiff.cluster.agent",  # a node agent: kubelet and its engine (k3s agent's job)
+    "controller-manager": "skiff.cluster.controllers.command",  # kube-controller-manager's job, standalone
     "registry": "skiff.engine.registry.server.serve",  # `registry serve`: the distribution API server
 }
 

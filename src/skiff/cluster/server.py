@@ -39,6 +39,18 @@ Component = Callable[[ServerOptions, ApiContext], Coroutine[Any, Any, None]]
 COMPONENTS: list[tuple[str, Component]] = []
 
 
+async def _controller_manager(opts: ServerOptions, ctx: ApiContext) -> None:
+    """kube-controller-manager's job, in process (unless --disable-controller-manager)."""
+    if opts.disable_controllers:
+        return
+    from skiff.cluster.controllers.inserver import run_in_server
+
+    await run_in_server(server_url(opts), Path(opts.data_dir) / "tls", opts.controllers)
+
+
+COMPONENTS.append(("controller-manager", _controller_manager))
+
+
 def build_context(opts: ServerOptions, store, reader=None) -> ApiContext:
     metrics = Metrics()
     holder: list[ApiContext] = []

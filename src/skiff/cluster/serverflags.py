@@ -24,6 +24,8 @@ class ServerOptions:
     cluster_cidr: str = "10.42.0.0/16"
     service_cidr: str = "10.43.0.0/16"
     disable_agent: bool = False
+    disable_controllers: bool = False
+    controllers: str = "*"
     node_name: str = ""
     node_labels: list[str] = field(default_factory=list)
     node_taints: list[str] = field(default_factory=list)
@@ -53,6 +55,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster-cidr", default="10.42.0.0/16", help="pod IP range (default %(default)s)")
     p.add_argument("--service-cidr", default="10.43.0.0/16", help="service IP range (default %(default)s)")
     p.add_argument("--disable-agent", action="store_true", help="do not run a node agent on this host")
+    p.add_argument("--disable-controller-manager", "--disable-controllers", dest="disable_controllers",
+                   action="store_true", help="do not run the controller manager")
+    p.add_argument("--controllers", default="*",
+                   help="controllers to run: '*' all on by default, 'foo' enables foo, '-foo' disables foo "
+                        "(kube-controller-manager's --controllers; default %(default)s)")
     p.add_argument("--node-name", default="", help="node name of this host's agent")
     p.add_argument("--node-label", action="append", default=[], help="label for this host's node (repeatable)")
     p.add_argument("--node-taint", action="append", default=[], help="taint for this host's node (repeatable)")
@@ -68,4 +75,5 @@ def parse(argv: list[str]) -> ServerOptions:
         write_kubeconfig_mode=a.write_kubeconfig_mode, datastore_endpoint=a.datastore_endpoint, token=a.token,
         token_auth_file=a.token_auth_file, cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
         disable_agent=a.disable_agent, node_name=a.node_name, node_labels=a.node_label,
-        node_taints=a.node_taint, debug=a.debug)
+        node_taints=a.node_taint, debug=a.debug, disable_controllers=a.disable_controllers,
+        controllers=a.controllers)

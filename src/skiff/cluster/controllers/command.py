@@ -1,0 +1,101 @@
+"""`skiff controller-manager`: the controllers as a process of their own, like
+kube-controller-manager, reaching the API server through a kubeconfig."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from skiff.cluster.controllers import registry
+
+
+def parser() -> argparse.ArgumentParser:
+    names = ", ".join(e.name for e in registry.KNOWN)
+    p = argparse.ArgumentParser(
+        prog="skiff controller-manager",
+        description="Run the controllers that make the cluster's objects come true (ReplicaSets, Deployments, "
+                    "Endpoints, ...), as kube-controller-manager does.")
+    p.add_argument("--kubeconfig", default="", help="path to a kubeconfig file with the API server and credentials "
+                                                    "(default: $KUBECONFIG or ~/.kube/config)")
+    p.add_argument("--master", default="", help="the address of the API server (overrides the kubeconfig's)")
+    p.add_argument("--controllers", default="*",
+                   help="a list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables "
+                        f"the controller named 'foo', '-foo' disables the controller named 'foo'. All controllers: "
+                        f"{names}")
+    p.add_argument("--leader-elect", default="true", choices=["true", "false"],
+                   help="start a leader election client and gain leadership before running the controllers "
+                        "(default %(default)s)")
+    p.add_argument("--leader-elect-lease-duration", type=float, default=15.0,
+                   help="seconds a non-leader waits after the last renewal before taking over (default 15)")
+    p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0,
+                   help="seconds the leader keeps retrying a renewal before it gives up leading (default 10)")
+    p.add_argument("--leader-elect-retry-period", type=float, default=2.0,
+                   help="seconds between attempts to acquire or renew (default 2)")
+    p.add_argument("--leader-elect-resource-name", default="kube-controller-manager",
+                   help="name of the Lease object (default %(default)s)")
+    p.add_argument("--leader-elect-resource-namespace", default="kube-system",
+                   help="namespace of the Lease object (default %(default)s)")
+    p.add_argument("--concurrent-replicaset-syncs", type=int, default=5,
+                   help="ReplicaSets synced at once (default 5)")
+    p.add_argument("--concurrent-deployment-syncs", type=int, default=5,
+                   help="Deployments synced at once (default 5)")
+    p.add_argument("-v", "--v", type=int, default=0, help="log level: 4 and up logs debug (default 0)")
+    return p
+
+
+def client_from_kubeconfig(path: str, master: str = ""):
+    """An AsyncClient authenticated as the kubeconfig's current context says."""
+    import os
+
+    from skiff.cluster.client import kubeconfig, loader
+    from skiff.cluster.client.aio import AsyncClient
+    from skiff.cluster.client.rest import ssl_context
+
+    paths = [path] if path else kubeconfig.default_paths(dict(os.environ))
+    conn = kubeconfig.resolve(loader.read(paths, explicit=bool(path)), server=master or None)
+    client = AsyncClient(conn.server, conn.token or "", ssl_context(conn))
+    return client
+
+
+def main(argv: list[str] | None = None) -> int:
+    from skiff.cluster.client.leaderelection import LeaseConfig
+    from skiff.cluster.controllers.manager import USER_AGENT, ControllerManager, ManagerOptions
+    from skiff.common.errors import SkiffError
+
+    a = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=logging.DEBUG if a.v >= 4 else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        registry.select(a.controllers)
+        client = client_from_kubeconfig(a.kubeconfig, a.master)
+    except SkiffError as e:
+        print(f"skiff controller-manager: {e}", file=sys.stderr)
+        return 1
+    client.headers["User-Agent"] = USER_AGENT
+    opts = ManagerOptions(
+        controllers=a.controllers, leader_elect=a.leader_elect == "true",
+        lease=LeaseConfig(namespace=a.leader_elect_resource_namespace, name=a.leader_elect_resource_name,
+                          lease_duration=a.leader_elect_lease_duration, renew_deadline=a.leader_elect_renew_deadline,
+                          retry_period=a.leader_elect_retry_period),
+        options={"replicaset-controller.workers": a.concurrent_replicaset_syncs,
+                 "replicationcontroller-controller.workers": a.concurrent_replicaset_syncs,
+                 "deployment-controller.workers": a.concurrent_deployment_syncs})
+
+    async def amain() -> None:
+        manager = ControllerManager(client, opts)
+        task = asyncio.create_task(manager.run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await client.close()
+
+    asyncio.run(amain())
+    return 0
