@@ -1,0 +1,84 @@
+"""ReplicationControllers and ReplicaSets through real kubectl, pods run by kwok nodes (seed 001)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = [pytest.mark.interop, pytest.mark.slow]
+
+REDIS_SLAVE = """
+apiVersion: v1
+kind: ReplicationController
+metadata:
+  name: redis-slave
+  labels:
+    name: redis-slave
+spec:
+  replicas: 2
+  selector:
+    name: redis-slave
+  template:
+    metadata:
+      labels:
+        name: redis-slave
+    spec:
+      containers:
+      - name: slave
+        image: kubeguide/guestbook-redis-slave
+        ports:
+        - containerPort: 6379
+"""
+
+
+def ready_count(cluster, ns: str, selector: str) -> int:
+    return sum(1 for p in cluster.pods(ns, selector)
+               if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", [])))
+
+
+def test_rc_scales_up_and_down_and_replaces_a_deleted_pod(cluster, ns):
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=REDIS_SLAVE)
+    cluster.wait(lambda: ready_count(cluster, ns, "name=redis-slave") == 2)
+    rc = cluster.get("rc", "redis-slave", "-n", ns)
+    cluster.wait(lambda: cluster.get("rc", "redis-slave", "-n", ns)["status"].get("readyReplicas") == 2)
+    assert rc["status"]["replicas"] == 2
+
+    out = cluster.kubectl("scale", "rc", "redis-slave", "--replicas=3", "-n", ns).stdout.decode()
+    assert out.strip() == "replicationcontroller/redis-slave scaled"
+    cluster.wait(lambda: ready_count(cluster, ns, "name=redis-slave") == 3)
+    table = cluster.wait(lambda: (t := cluster.kubectl("get", "rc", "redis-slave", "-n", ns).stdout.decode())
+                         and t.split("\n")[1].split()[1:4] == ["3", "3", "3"] and t)
+    assert table.split()[:4] == ["NAME", "DESIRED", "CURRENT", "READY"]
+
+    cluster.kubectl("scale", "rc", "redis-slave", "--replicas=1", "-n", ns)
+    cluster.wait(lambda: len(cluster.pods(ns, "name=redis-slave")) == 1)
+
+    victim = cluster.pods(ns, "name=redis-slave")[0]["metadata"]["name"]
+    cluster.kubectl("delete", "pod", victim, "-n", ns)
+    survivor = cluster.wait(lambda: [p for p in cluster.pods(ns, "name=redis-slave")
+                                     if p["metadata"]["name"] != victim])
+    assert survivor[0]["metadata"]["ownerReferences"][0]["kind"] == "ReplicationController"
+    cluster.wait(lambda: ready_count(cluster, ns, "name=redis-slave") == 1
+                 and len(cluster.pods(ns, "name=redis-slave")) == 1)
+
+
+def test_replicaset_adopts_an_orphan_and_reports_status(cluster, ns):
+    cluster.kubectl("run", "stray", "--image=busybox", "--labels=app=web", "-n", ns)
+    cluster.wait(lambda: ready_count(cluster, ns, "app=web") == 1)
+    rs = """
+apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: busybox}]}
+"""
+    cluster.kubectl("apply", "-n", ns, "-f", "-", input=rs)
+    status = cluster.wait(lambda: (s := cluster.get("rs", "web", "-n", ns)["status"]).get("availableReplicas") == 3
+                          and s)
+    assert status["replicas"] == 3 and status["fullyLabeledReplicas"] == 3 and status["observedGeneration"] == 1
+    stray = cluster.get("pod", "stray", "-n", ns)
+    assert stray["metadata"]["ownerReferences"][0]["name"] == "web"
+    assert len(cluster.pods(ns, "app=web")) == 3

@@ -1,0 +1,156 @@
+"""Simulated nodes, as kwok does: Node objects without kubelets, whose pods a helper binds
+(when no scheduler did), marks Running and Ready with a made-up pod IP, and finishes deleting.
+
+`Kwok(server).start(["n1", "n2"])` runs in a thread of its own, talking HTTPS to the server
+as its admin client; `stop()` ends it. `ready=False` leaves pods Running but not Ready
+until `ready` is set again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+from datetime import UTC, datetime
+
+from skiff.cluster.client.aio import AsyncClient, make_ssl
+from skiff.cluster.client.errors import StatusError
+from skiff.cluster.client.informers import Informer, object_key
+
+PODS = "/api/v1/pods"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def node_object(name: str) -> dict:
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "type": "kwok"},
+                         "annotations": {"kwok.x-k8s.io/node": "fake"}},
+            "spec": {}}
+
+
+def node_status(name: str, index: int) -> dict:
+    capacity = {"cpu": "64", "memory": "256Gi", "pods": "1000"}
+    return {"capacity": capacity, "allocatable": capacity, "phase": "Running",
+            "addresses": [{"type": "InternalIP", "address": f"10.244.{index}.1"}, {"type": "Hostname", "address": name}],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady",
+                            "message": "kwok: a simulated node", "lastHeartbeatTime": _now(),
+                            "lastTransitionTime": _now()}],
+            "nodeInfo": {"kubeletVersion": "v1.32.0-kwok", "containerRuntimeVersion": "kwok://0",
+                         "architecture": "amd64", "operatingSystem": "linux", "osImage": "kwok",
+                         "kernelVersion": "", "kubeProxyVersion": "", "machineID": "", "systemUUID": "",
+                         "bootID": ""}}
+
+
+class Kwok:
+    def __init__(self, server, ready: bool = True):
+        self.server = server
+        self.ready = ready
+        self.nodes: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="kwok")
+        self._task: asyncio.Future | None = None
+        self._ips = itertools.count(2)
+        self._next_node = itertools.count()
+        self.client: AsyncClient | None = None
+
+    def start(self, nodes: list[str]) -> Kwok:
+        self.nodes = list(nodes)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self._create_nodes(), self.loop).result(30)
+        self._task = asyncio.run_coroutine_threadsafe(self._run(), self.loop)
+        return self
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self.loop.call_soon_threadsafe(self._task.cancel)
+        if self.client is not None:
+            asyncio.run_coroutine_threadsafe(self.client.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+    def set_ready(self, ready: bool) -> None:
+        """Pods from now on become Ready (or stay unready); existing pods are updated too."""
+        self.ready = ready
+        asyncio.run_coroutine_threadsafe(self._refresh_all(), self.loop).result(30)
+
+    async def _client(self) -> AsyncClient:
+        if self.client is None:
+            tls_dir = self.server.data_dir / "tls"
+            tls = make_ssl(str(tls_dir / "server-ca.crt"), str(tls_dir / "client-admin.crt"),
+                           str(tls_dir / "client-admin.key"))
+            tls.check_hostname = False
+            self.client = AsyncClient(self.server.url, tls=tls)
+        return self.client
+
+    async def _create_nodes(self) -> None:
+        client = await self._client()
+        for i, name in enumerate(self.nodes):
+            try:
+                await client.create("/api/v1/nodes", node_object(name))
+            except StatusError as e:
+                if e.code != 409:
+                    raise
+            await client.merge_patch(f"/api/v1/nodes/{name}/status", {"status": node_status(name, i + 1)})
+
+    async def _run(self) -> None:
+        client = await self._client()
+        self.pods = Informer(client, PODS)
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self.pods.add_handler(lambda p: queue.put_nowait(object_key(p)),
+                              lambda old, new: queue.put_nowait(object_key(new)))
+        watcher = asyncio.create_task(self.pods.run())
+        try:
+            while True:
+                key = await queue.get()
+                pod = self.pods.get(key)
+                if pod is not None:
+                    try:
+                        await self._handle(pod)
+                    except StatusError:
+                        pass  # changed or gone meanwhile: a later event brings it back
+        finally:
+            watcher.cancel()
+
+    async def _refresh_all(self) -> None:
+        for pod in list(self.pods.cache.values()):
+            await self._handle(pod)
+
+    async def _handle(self, pod: dict) -> None:
+        client = await self._client()
+        meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+        path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}"
+        node = spec.get("nodeName")
+        if meta.get("deletionTimestamp"):
+            if not node or node in self.nodes:
+                await client.delete(path, {"gracePeriodSeconds": 0})
+            return
+        if not node:
+            node = self.nodes[next(self._next_node) % len(self.nodes)]
+            await client.create(path + "/binding", {"apiVersion": "v1", "kind": "Binding",
+                                                    "metadata": {"name": meta["name"]},
+                                                    "target": {"apiVersion": "v1", "kind": "Node", "name": node}})
+            return  # the binding's event brings the pod back here
+        if node not in self.nodes:
+            return
+        is_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+        if status.get("phase") == "Running" and is_ready == self.ready:
+            return
+        await client.merge_patch(path + "/status", {"status": self._running_status(pod, node)})
+
+    def _running_status(self, pod: dict, node: str) -> dict:
+        now = _now()
+        ready = "True" if self.ready else "False"
+        n = next(self._ips)
+        ip = (pod.get("status") or {}).get("podIP") or f"10.42.{n // 250}.{n % 250 + 2}"
+        containers = [{"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": self.ready,
+                       "restartCount": 0, "started": True, "state": {"running": {"startedAt": now}}}
+                      for c in (pod.get("spec") or {}).get("containers") or []]
+        return {"phase": "Running", "hostIP": f"10.244.{self.nodes.index(node) + 1}.1", "podIP": ip,
+                "podIPs": [{"ip": ip}], "startTime": (pod.get("status") or {}).get("startTime") or now,
+                "conditions": [{"type": t, "status": s, "lastTransitionTime": now}
+                               for t, s in (("Initialized", "True"), ("Ready", ready), ("ContainersReady", ready),
+                                            ("PodScheduled", "True"))],
+                "containerStatuses": containers}
