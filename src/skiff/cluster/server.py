@@ -28,6 +28,7 @@ from skiff.cluster.apiserver.authn import Authenticator
 from skiff.cluster.apiserver.context import ApiContext, Settings
 from skiff.cluster.apiserver.metrics import Metrics
 from skiff.cluster.apiserver.objects import ObjectStore
+from skiff.cluster.scheduler.component import run_in_server as run_scheduler
 from skiff.cluster.serverflags import ServerOptions, parse
 from skiff.cluster.storage import open_store
 from skiff.cluster.storage.compactor import Compactor
@@ -36,7 +37,7 @@ log = logging.getLogger("skiff.server")
 
 # Later components: (name, starter). The agent is skipped under --disable-agent.
 Component = Callable[[ServerOptions, ApiContext], Coroutine[Any, Any, None]]
-COMPONENTS: list[tuple[str, Component]] = []
+COMPONENTS: list[tuple[str, Component]] = [("scheduler", run_scheduler)]
 
 
 async def _controller_manager(opts: ServerOptions, ctx: ApiContext) -> None:
@@ -105,6 +106,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
     if reader is not None and hasattr(reader, "start"):
         await reader.start()
     ctx = build_context(opts, store, reader)
+    ctx.settings.ca_pem = pki.ca_cert.read_text()
     runner = web.AppRunner(make_app(ctx), access_log=None, handle_signals=False, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, opts.bind_address or "0.0.0.0", opts.https_listen_port,
@@ -122,7 +124,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
         # every 5 minutes, compact to the revision of 5 minutes before (as the apiserver does to etcd)
         tasks.append(asyncio.create_task(Compactor(store).run(), name="compactor"))
         for name, start in COMPONENTS:
-            if name == "agent" and opts.disable_agent:
+            if (name == "agent" and opts.disable_agent) or (name == "scheduler" and opts.disable_scheduler):
                 continue
             tasks.append(asyncio.create_task(start(opts, ctx), name=name))
         await stop.wait()

@@ -26,6 +26,7 @@ class ServerOptions:
     disable_agent: bool = False
     disable_controllers: bool = False
     controllers: str = "*"
+    disable_scheduler: bool = False
     node_name: str = ""
     node_labels: list[str] = field(default_factory=list)
     node_taints: list[str] = field(default_factory=list)
@@ -60,6 +61,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--controllers", default="*",
                    help="controllers to run: '*' all on by default, 'foo' enables foo, '-foo' disables foo "
                         "(kube-controller-manager's --controllers; default %(default)s)")
+    p.add_argument("--disable-scheduler", action="store_true", help="do not run the scheduler")
     p.add_argument("--node-name", default="", help="node name of this host's agent")
     p.add_argument("--node-label", action="append", default=[], help="label for this host's node (repeatable)")
     p.add_argument("--node-taint", action="append", default=[], help="taint for this host's node (repeatable)")
@@ -74,6 +76,6 @@ def parse(argv: list[str]) -> ServerOptions:
         advertise_address=a.advertise_address, tls_san=a.tls_san, write_kubeconfig=a.write_kubeconfig,
         write_kubeconfig_mode=a.write_kubeconfig_mode, datastore_endpoint=a.datastore_endpoint, token=a.token,
         token_auth_file=a.token_auth_file, cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
-        disable_agent=a.disable_agent, node_name=a.node_name, node_labels=a.node_label,
+        disable_agent=a.disable_agent, disable_scheduler=a.disable_scheduler, node_name=a.node_name, node_labels=a.node_label,
         node_taints=a.node_taint, debug=a.debug, disable_controllers=a.disable_controllers,
         controllers=a.controllers)

@@ -1,0 +1,134 @@
+"""One scheduling cycle's algorithm: filter nodes (stopping once enough are feasible), score
+them, pick the best; or a FitError whose message is Kubernetes' "0/N nodes are available: ...".
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from skiff.cluster.scheduler.framework import CycleState, Framework, Snapshot, Status
+from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
+
+MIN_FEASIBLE_NODES = 100  # minFeasibleNodesToFind
+MIN_FEASIBLE_PERCENTAGE = 5  # minFeasibleNodesPercentageToFind
+NO_NODES = "no nodes available to schedule pods"
+
+
+def num_feasible_nodes_to_find(num_all: int, percentage: int = 0) -> int:
+    """percentageOfNodesToScore: 0 means adaptive (50 - nodes/125, at least 5%); never under 100."""
+    if num_all < MIN_FEASIBLE_NODES:
+        return num_all
+    if percentage <= 0:
+        percentage = max(50 - num_all // 125, MIN_FEASIBLE_PERCENTAGE)
+    if percentage >= 100:
+        return num_all
+    return max(num_all * percentage // 100, MIN_FEASIBLE_NODES)
+
+
+def histogram(statuses: dict[str, Status]) -> list[str]:
+    """"N reason" strings sorted as strings, as kube's sortReasonsHistogram."""
+    counts: dict[str, int] = {}
+    for st in statuses.values():
+        for reason in st.reasons:
+            counts[reason] = counts.get(reason, 0) + 1
+    return sorted(f"{n} {reason}" for reason, n in counts.items())
+
+
+def nodes_available_message(num_all: int, statuses: dict[str, Status]) -> str:
+    return f"0/{num_all} nodes are available: {', '.join(histogram(statuses))}."
+
+
+@dataclass
+class FitError(Exception):
+    pod: PodInfo
+    num_all: int
+    statuses: dict[str, Status] = field(default_factory=dict)
+    pre_filter_msg: str = ""
+    post_filter_msg: str = ""
+
+    @property
+    def unschedulable_plugins(self) -> set[str]:
+        return {st.plugin for st in self.statuses.values() if st.plugin}
+
+    def __str__(self) -> str:
+        if self.num_all == 0 and not self.statuses:
+            return NO_NODES
+        msg = f"0/{self.num_all} nodes are available:"
+        if self.pre_filter_msg:
+            msg += f" {self.pre_filter_msg}."
+        else:
+            msg += f" {', '.join(histogram(self.statuses))}."
+        if self.post_filter_msg:
+            msg += f" {self.post_filter_msg}"
+        return msg
+
+
+@dataclass
+class ScheduleResult:
+    node: str
+    evaluated: int
+    feasible: int
+
+
+class Algorithm:
+    def __init__(self, framework: Framework, percentage_of_nodes_to_score: int = 0, rng: random.Random | None = None):
+        self.fw = framework
+        self.percentage = percentage_of_nodes_to_score
+        self.next_start = 0
+        self.rng = rng or random.Random()
+
+    def find_feasible(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> tuple[list[NodeInfo],
+                                                                                           dict[str, Status]]:
+        nodes = snapshot.nodes
+        statuses: dict[str, Status] = {}
+        feasible: list[NodeInfo] = []
+        nominated = (pod.obj.get("status") or {}).get("nominatedNodeName")
+        if nominated:  # the node preemption freed is tried first
+            node = snapshot.get(nominated)
+            if node is not None and self.fw.run_filter(state, pod, node).ok:
+                return [node], statuses
+        want = num_feasible_nodes_to_find(len(nodes), self.percentage)
+        n = len(nodes)
+        start = self.next_start % n
+        processed = 0
+        for i in range(n):
+            node = nodes[(start + i) % n]
+            processed += 1
+            st = self.fw.run_filter(state, pod, node)
+            if st.ok:
+                feasible.append(node)
+                if len(feasible) >= want:
+                    break
+            else:
+                statuses[node.name] = st
+        self.next_start = (start + processed) % n
+        return feasible, statuses
+
+    def schedule(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> ScheduleResult:
+        nodes = snapshot.nodes
+        if not nodes:
+            raise FitError(pod, 0)
+        st = self.fw.run_pre_filter(state, pod, snapshot)
+        if not st.ok:
+            statuses = {n.name: Status(st.code, list(st.reasons), st.plugin) for n in nodes}
+            raise FitError(pod, len(nodes), statuses, pre_filter_msg=st.message)
+        feasible, statuses = self.find_feasible(state, pod, snapshot)
+        if not feasible:
+            raise FitError(pod, len(nodes), statuses)
+        if len(feasible) == 1:
+            return ScheduleResult(feasible[0].name, len(statuses) + 1, 1)
+        scores = self.fw.run_score(state, pod, feasible, snapshot)
+        return ScheduleResult(self.select_host(scores), len(statuses) + len(feasible), len(feasible))
+
+    def select_host(self, scores: dict[str, int]) -> str:
+        """The highest score; ties broken uniformly at random (reservoir sampling, as kube)."""
+        best, best_score, ties = "", -1, 0
+        for name, s in scores.items():
+            if s > best_score:
+                best, best_score, ties = name, s, 1
+            elif s == best_score:
+                ties += 1
+                if self.rng.randrange(ties) == 0:
+                    best = name
+        return best

@@ -1,0 +1,100 @@
+"""The scheduler's view of the cluster: node infos kept current by watch events, plus assumed
+pods (placed by a cycle, their binding still in flight) so the next cycle sees them at once.
+
+Updates are incremental: a pod event touches one NodeInfo's totals; the snapshot (the node
+list a cycle iterates) is rebuilt only when nodes come or go.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skiff.cluster.scheduler.framework import Snapshot
+from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
+
+
+class Cache:
+    def __init__(self) -> None:
+        self.nodes: dict[str, NodeInfo] = {}  # includes placeholders for pods' unknown nodes
+        self.pod_node: dict[str, str] = {}  # pod key -> node it is counted on
+        self.assumed: set[str] = set()
+        self._snapshot: Snapshot | None = None
+
+    # nodes
+    def set_node(self, obj: dict[str, Any]) -> bool:
+        """Add or update a node; True when it is new."""
+        name = (obj.get("metadata") or {}).get("name") or ""
+        info = self.nodes.get(name)
+        new = info is None or not info.obj
+        if info is None:
+            self.nodes[name] = NodeInfo.from_object(obj)
+        else:
+            info.set_node(obj)
+        if new:
+            self._snapshot = None
+        return new
+
+    def remove_node(self, name: str) -> None:
+        info = self.nodes.get(name)
+        if info is None:
+            return
+        if info.pods:
+            info.obj = {}  # keep the pods counted until their own deletes arrive
+        else:
+            del self.nodes[name]
+        self._snapshot = None
+
+    def node_names(self) -> list[str]:
+        return [n for n, info in self.nodes.items() if info.obj]
+
+    # pods
+    def _place(self, pod: PodInfo, node: str) -> None:
+        old = self.pod_node.get(pod.key)
+        if old is not None and old != node:
+            self._unplace(pod.key)
+        info = self.nodes.get(node)
+        if info is None:
+            info = self.nodes[node] = NodeInfo({}, name=node)
+        info.add_pod(pod)
+        self.pod_node[pod.key] = node
+
+    def _unplace(self, key: str) -> PodInfo | None:
+        node = self.pod_node.pop(key, None)
+        if node is None:
+            return None
+        info = self.nodes.get(node)
+        pod = info.remove_pod(key) if info is not None else None
+        if info is not None and not info.obj and not info.pods:
+            del self.nodes[node]
+        return pod
+
+    def set_pod(self, pod: PodInfo) -> None:
+        """A bound pod from the informer (confirms an assumed one)."""
+        self.assumed.discard(pod.key)
+        self._place(pod, pod.node_name)
+
+    def remove_pod(self, key: str) -> PodInfo | None:
+        self.assumed.discard(key)
+        return self._unplace(key)
+
+    def assume(self, pod: PodInfo, node: str) -> None:
+        self.assumed.add(pod.key)
+        self._place(pod, node)
+
+    def forget(self, key: str) -> None:
+        """An assumed pod whose binding failed."""
+        if key in self.assumed:
+            self.assumed.discard(key)
+            self._unplace(key)
+
+    def is_assumed(self, key: str) -> bool:
+        return key in self.assumed
+
+    def has_pod(self, key: str) -> bool:
+        return key in self.pod_node
+
+    def snapshot(self) -> Snapshot:
+        if self._snapshot is None:
+            self._snapshot = Snapshot([info for info in self.nodes.values() if info.obj])
+        self._snapshot.refresh()
+        return self._snapshot

@@ -1,0 +1,74 @@
+"""Events and pod status writes the scheduler makes (best effort, as kube-scheduler's are)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from skiff.cluster.apimachinery.meta import now_rfc3339
+from skiff.cluster.client.errors import StatusError
+from skiff.cluster.scheduler import SCHEDULER_NAME
+from skiff.cluster.scheduler.nodeinfo import PodInfo
+
+log = logging.getLogger("skiff.scheduler")
+
+
+def pod_ref(pod: PodInfo) -> dict[str, Any]:
+    return {"kind": "Pod", "apiVersion": "v1", "namespace": pod.namespace, "name": pod.name, "uid": pod.uid,
+            "resourceVersion": (pod.obj.get("metadata") or {}).get("resourceVersion", "")}
+
+
+def event(pod: PodInfo, kind: str, reason: str, message: str, component: str = SCHEDULER_NAME) -> dict[str, Any]:
+    now = now_rfc3339()
+    return {"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": f"{pod.name}.{os.urandom(8).hex()}", "namespace": pod.namespace},
+            "involvedObject": pod_ref(pod), "reason": reason, "message": message, "type": kind,
+            "source": {"component": component}, "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+            "reportingComponent": component, "reportingInstance": component, "action": "Scheduling"}
+
+
+def unschedulable_patch(pod: PodInfo, message: str, nominated: str = "") -> dict[str, Any] | None:
+    """The status merge patch for PodScheduled=False, or None when the pod already says so."""
+    status = pod.obj.get("status") or {}
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+    old = next((c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), None)
+    same = (old is not None and old.get("status") == "False" and old.get("reason") == "Unschedulable"
+            and old.get("message") == message)
+    if same and (not nominated or status.get("nominatedNodeName") == nominated):
+        return None
+    conditions.append({"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
+                       "lastProbeTime": None,
+                       "lastTransitionTime": old.get("lastTransitionTime") if same and old else now_rfc3339()})
+    patch: dict[str, Any] = {"status": {"conditions": conditions}}
+    if nominated:
+        patch["status"]["nominatedNodeName"] = nominated
+    return patch
+
+
+class Writer:
+    """Posts events and status patches; failures are logged, never raised."""
+
+    def __init__(self, client: Any):
+        self.client = client
+
+    async def emit(self, pod: PodInfo, kind: str, reason: str, message: str) -> None:
+        try:
+            await self.client.create(f"/api/v1/namespaces/{pod.namespace}/events", event(pod, kind, reason, message))
+        except (StatusError, OSError) as e:
+            log.debug("event %s for %s not recorded: %s", reason, pod.key, e)
+
+    async def patch_status(self, pod: PodInfo, patch: dict[str, Any]) -> None:
+        try:
+            await self.client.merge_patch(f"/api/v1/namespaces/{pod.namespace}/pods/{pod.name}/status", patch)
+        except (StatusError, OSError) as e:
+            log.debug("status of %s not updated: %s", pod.key, e)
+
+    async def delete_victim(self, victim: PodInfo, preemptor: PodInfo, node: str) -> None:
+        await self.emit(victim, "Normal", "Preempted", f"Preempted by pod {preemptor.uid} on node {node}")
+        try:
+            await self.client.delete(f"/api/v1/namespaces/{victim.namespace}/pods/{victim.name}",
+                                     {"kind": "DeleteOptions", "apiVersion": "v1",
+                                      "preconditions": {"uid": victim.uid}})
+        except (StatusError, OSError) as e:
+            log.info("preemption victim %s not deleted: %s", victim.key, e)

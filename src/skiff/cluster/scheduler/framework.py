@@ -1,0 +1,251 @@
+"""The scheduling framework: one protocol per extension point and the plugin list that runs them.
+
+A plugin implements any of the protocols below; `Framework` sorts its plugins by the points
+they implement (checked structurally) and runs each point in plugin-list order, as
+kube-scheduler's framework runtime does. Filter statuses carry Kubernetes' reason strings,
+which the failure message counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
+
+SUCCESS, ERROR, UNSCHEDULABLE, UNRESOLVABLE, WAIT, SKIP = (
+    "Success", "Error", "Unschedulable", "UnschedulableAndUnresolvable", "Wait", "Skip")
+MAX_NODE_SCORE = 100
+
+
+@dataclass
+class Status:
+    code: str = SUCCESS
+    reasons: list[str] = field(default_factory=list)
+    plugin: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code == SUCCESS
+
+    @property
+    def message(self) -> str:
+        return ", ".join(self.reasons)
+
+
+OK = Status()
+
+
+def unschedulable(*reasons: str, resolvable: bool = True) -> Status:
+    return Status(UNSCHEDULABLE if resolvable else UNRESOLVABLE, list(reasons))
+
+
+class CycleState(dict[str, Any]):
+    """Per-cycle data plugins compute once (pre-filter, pre-score) and read per node."""
+
+
+class Snapshot:
+    """The nodes as one cycle sees them. `nodes` keeps the cache's order, stable between cycles."""
+
+    def __init__(self, nodes: Sequence[NodeInfo]):
+        self.nodes = list(nodes)
+        self.by_name = {n.name: n for n in self.nodes}
+        self._affinity: list[tuple[PodInfo, NodeInfo]] | None = None
+
+    def get(self, name: str) -> NodeInfo | None:
+        return self.by_name.get(name)
+
+    def refresh(self) -> None:
+        """A new cycle over the same nodes: per-cycle derived lists are recomputed."""
+        self._affinity = None
+
+    def affinity_pods(self) -> list[tuple[PodInfo, NodeInfo]]:
+        """Pods carrying pod (anti-)affinity terms, with their nodes (computed once per snapshot)."""
+        if self._affinity is None:
+            self._affinity = [(p, n) for n in self.nodes if n.affinity_pods for p in n.affinity_pods.values()]
+        return self._affinity
+
+
+@runtime_checkable
+class QueueSortPlugin(Protocol):
+    def less(self, a: Any, b: Any) -> bool: ...
+
+
+@runtime_checkable
+class PreFilterPlugin(Protocol):
+    def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status: ...
+
+
+@runtime_checkable
+class FilterPlugin(Protocol):
+    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status: ...
+
+
+@runtime_checkable
+class PostFilterPlugin(Protocol):
+    def post_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot,
+                    statuses: dict[str, Status]) -> tuple[str, Status]: ...
+
+
+@runtime_checkable
+class PreScorePlugin(Protocol):
+    def pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo], snapshot: Snapshot) -> Status: ...
+
+
+@runtime_checkable
+class ScorePlugin(Protocol):
+    weight: int
+
+    def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int: ...
+
+
+@runtime_checkable
+class ScoreNormalizer(Protocol):
+    def normalize(self, state: CycleState, pod: PodInfo, scores: dict[str, int]) -> None: ...
+
+
+@runtime_checkable
+class ReservePlugin(Protocol):
+    def reserve(self, state: CycleState, pod: PodInfo, node: str) -> Status: ...
+
+    def unreserve(self, state: CycleState, pod: PodInfo, node: str) -> None: ...
+
+
+@runtime_checkable
+class PermitPlugin(Protocol):
+    def permit(self, state: CycleState, pod: PodInfo, node: str) -> Status: ...
+
+
+@runtime_checkable
+class PreBindPlugin(Protocol):
+    async def pre_bind(self, state: CycleState, pod: PodInfo, node: str) -> Status: ...
+
+
+@runtime_checkable
+class BindPlugin(Protocol):
+    async def bind(self, state: CycleState, pod: PodInfo, node: str) -> Status: ...
+
+
+def default_normalize(scores: dict[str, int], reverse: bool = False) -> None:
+    """Scale to 0..100 by the highest score (kube's DefaultNormalizeScore)."""
+    top = max(scores.values(), default=0)
+    for name, s in scores.items():
+        if top == 0:
+            scores[name] = MAX_NODE_SCORE if reverse else 0
+            continue
+        s = MAX_NODE_SCORE * s // top
+        scores[name] = MAX_NODE_SCORE - s if reverse else s
+
+
+class Framework:
+    def __init__(self, plugins: Sequence[Any]):
+        self.plugins = list(plugins)
+
+        def having(proto: type) -> list[Any]:
+            return [p for p in self.plugins if isinstance(p, proto)]
+
+        sorters = having(QueueSortPlugin)
+        if len(sorters) != 1:
+            raise ValueError("exactly one queue sort plugin must be enabled")
+        self.queue_sort = sorters[0]
+        self.pre_filters = having(PreFilterPlugin)
+        self.filters = having(FilterPlugin)
+        self.post_filters = having(PostFilterPlugin)
+        self.pre_scores = having(PreScorePlugin)
+        self.scorers = having(ScorePlugin)
+        self.reservers = having(ReservePlugin)
+        self.permits = having(PermitPlugin)
+        self.pre_binds = having(PreBindPlugin)
+        self.binders = having(BindPlugin)
+
+    def plugin(self, name: str) -> Any:
+        return next((p for p in self.plugins if getattr(p, "name", "") == name), None)
+
+    def run_pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status:
+        for p in self.pre_filters:
+            st = p.pre_filter(state, pod, snapshot)
+            if st.code == SKIP:
+                state.setdefault("skip_filter", set()).add(p.name)
+                continue
+            if not st.ok:
+                st.plugin = p.name
+                return st
+        return OK
+
+    def run_filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status:
+        skipped = state.get("skip_filter", ())
+        for p in self.filters:
+            if p.name in skipped:
+                continue
+            st = p.filter(state, pod, node)
+            if not st.ok:
+                st.plugin = p.name
+                return st
+        return OK
+
+    def run_post_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot,
+                        statuses: dict[str, Status]) -> tuple[str, Status]:
+        last = unschedulable()
+        for p in self.post_filters:
+            nominated, st = p.post_filter(state, pod, snapshot, statuses)
+            if st.ok:
+                return nominated, st
+            last = st
+        return "", last
+
+    def run_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo], snapshot: Snapshot) -> dict[str, int]:
+        """Total weighted score per node name."""
+        skipped: set[str] = set()
+        for p in self.pre_scores:
+            st = p.pre_score(state, pod, nodes, snapshot)
+            if st.code == SKIP:
+                skipped.add(p.name)
+        totals = dict.fromkeys((n.name for n in nodes), 0)
+        for p in self.scorers:
+            if p.name in skipped:
+                continue
+            scores = {n.name: p.score(state, pod, n) for n in nodes}
+            if isinstance(p, ScoreNormalizer):
+                p.normalize(state, pod, scores)
+            for name, s in scores.items():
+                totals[name] += s * p.weight
+        return totals
+
+    def run_reserve(self, state: CycleState, pod: PodInfo, node: str) -> Status:
+        for i, p in enumerate(self.reservers):
+            st = p.reserve(state, pod, node)
+            if not st.ok:
+                for q in reversed(self.reservers[:i + 1]):
+                    q.unreserve(state, pod, node)
+                st.plugin = p.name
+                return st
+        return OK
+
+    def run_unreserve(self, state: CycleState, pod: PodInfo, node: str) -> None:
+        for p in reversed(self.reservers):
+            p.unreserve(state, pod, node)
+
+    def run_permit(self, state: CycleState, pod: PodInfo, node: str) -> Status:
+        for p in self.permits:
+            st = p.permit(state, pod, node)
+            if not st.ok:
+                st.plugin = p.name
+                return st
+        return OK
+
+    async def run_pre_bind(self, state: CycleState, pod: PodInfo, node: str) -> Status:
+        for p in self.pre_binds:
+            st = await p.pre_bind(state, pod, node)
+            if not st.ok:
+                st.plugin = p.name
+                return st
+        return OK
+
+    async def run_bind(self, state: CycleState, pod: PodInfo, node: str) -> Status:
+        for p in self.binders:
+            st = await p.bind(state, pod, node)
+            if st.code != SKIP:
+                st.plugin = p.name
+                return st
+        return Status(ERROR, ["no bind plugin bound the pod"])
