@@ -37,6 +37,13 @@ def host() -> IPRoute:
     return ipr
 
 
+def bridge_mac() -> str:
+    """A random locally administered unicast MAC for a new bridge."""
+    raw = bytearray(os.urandom(6))
+    raw[0] = (raw[0] & 0xFE) | 0x02
+    return ":".join(f"{b:02x}" for b in raw)
+
+
 def mac_for(ip: str) -> str:
     """Docker's MAC for an IPv4 address: 02:42 followed by the address's four bytes."""
     return "02:42:" + ":".join(f"{int(b):02x}" for b in ip.split("."))
@@ -84,8 +91,11 @@ def ensure_bridge(name: str, address: str | None, prefixlen: int, mtu: int = 0, 
     idx = index_of(name)
     try:
         if idx is None:
-            extra = {"mtu": mtu} if mtu else {}
-            ipr.link("add", ifname=name, kind="bridge", **extra)
+            extra: dict = {"mtu": mtu} if mtu else {}
+            # A bridge's MAC otherwise follows the lowest MAC among its ports, so the gateway's MAC
+            # changed whenever a veth came or went and containers dropped traffic to it for seconds.
+            # Setting one pins it (addr_assign_type NET_ADDR_SET), as dockerd does.
+            ipr.link("add", ifname=name, kind="bridge", address=bridge_mac(), **extra)
             idx = index_of(name)
             assert idx is not None
         if address:
