@@ -62,7 +62,7 @@ def test_list_pagination_and_selectors(core, namespace):
         core.create_namespaced_config_map(namespace, _cm(f"page-{i}", {"parity": "even" if i % 2 == 0 else "odd"}))
     names, token, pages = [], None, 0
     while True:
-        page = core.list_namespaced_config_map(namespace, limit=3, _continue=token)
+        page = core.list_namespaced_config_map(namespace, limit=3, _continue=token, label_selector="parity")
         names += [cm.metadata.name for cm in page.items]
         pages += 1
         token = page.metadata._continue
@@ -90,9 +90,9 @@ def test_watch_resumes_from_a_resource_version(core, namespace):
 
 
 def test_watch_starts_with_current_objects(core, namespace):
-    core.create_namespaced_config_map(namespace, _cm("present"))
+    core.create_namespaced_config_map(namespace, _cm("present", {"watched": "yes"}))
     w = watch.Watch()
-    for ev in w.stream(core.list_namespaced_config_map, namespace, timeout_seconds=5):
+    for ev in w.stream(core.list_namespaced_config_map, namespace, label_selector="watched", timeout_seconds=5):
         assert (ev["type"], ev["object"].metadata.name) == ("ADDED", "present")
         w.stop()
 

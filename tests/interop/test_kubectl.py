@@ -53,6 +53,12 @@ def test_default_namespaces_and_service_accounts(kube_server):
     while "default" not in ok(kube_server.kubectl("get", "sa", "-n", "kube-system", "-o", "name")):
         assert time.monotonic() < deadline, "no default service account"
         time.sleep(0.1)
+    while "kube-root-ca.crt" not in ok(kube_server.kubectl("get", "cm", "-n", "kube-public", "-o", "name")):
+        assert time.monotonic() < deadline, "no kube-root-ca.crt"
+        time.sleep(0.1)
+    ca = ok(kube_server.kubectl("get", "cm", "kube-root-ca.crt", "-n", "kube-public", "-o",
+                                "jsonpath={.data.ca\\.crt}"))
+    assert ca == (kube_server.data_dir / "tls" / "server-ca.crt").read_text()
 
 
 def test_create_get_formats_describe_delete(kube_server, namespace):

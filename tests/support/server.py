@@ -100,6 +100,18 @@ class Server:
         status, _, raw = self.request(method, path, body, **kw)
         return status, json.loads(raw) if raw else {}
 
+    def wait_for(self, path: str, timeout: float = 15) -> dict:
+        """The object at path, once it exists (what the server's own loops make, like a namespace's
+        default ServiceAccount)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.json("GET", path)
+            if status == 200:
+                return body
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{path} did not appear: {status} {body}")
+            time.sleep(0.05)
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
@@ -136,5 +148,7 @@ if pytest is not None:
         name = "".join(c for c in name if c.isalnum() or c == "-")
         status, body = kube_server.json("POST", "/api/v1/namespaces", {"metadata": {"name": name}})
         assert status == 201, body
+        kube_server.wait_for(f"/api/v1/namespaces/{name}/serviceaccounts/default")
+        kube_server.wait_for(f"/api/v1/namespaces/{name}/configmaps/kube-root-ca.crt")
         yield name
         kube_server.json("DELETE", f"/api/v1/namespaces/{name}")

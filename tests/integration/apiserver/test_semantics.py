@@ -84,8 +84,8 @@ def test_generate_name_and_system_fields(kube_server, namespace):
 
 
 def test_server_side_table(kube_server, namespace):
-    kube_server.json("POST", f"/api/v1/namespaces/{namespace}/configmaps", _cm("t1"))
-    status, _, raw = kube_server.request("GET", f"/api/v1/namespaces/{namespace}/configmaps",
+    kube_server.json("POST", f"/api/v1/namespaces/{namespace}/configmaps", _cm("t1", labels={"t": "1"}))
+    status, _, raw = kube_server.request("GET", f"/api/v1/namespaces/{namespace}/configmaps?labelSelector=t",
                                          headers={"Accept": TABLE})
     table = json.loads(raw)
     assert status == 200 and table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
@@ -140,13 +140,14 @@ def test_delete_collection_by_label(kube_server, namespace):
         kube_server.json("POST", path, _cm(name, labels={"tier": tier}))
     status, body = kube_server.json("DELETE", path + "?labelSelector=tier%3Dx")
     assert status == 200 and sorted(i["metadata"]["name"] for i in body["items"]) == ["a", "b"]
-    _, left = kube_server.json("GET", path)
+    _, left = kube_server.json("GET", path + "?labelSelector=tier")
     assert [i["metadata"]["name"] for i in left["items"]] == ["c"]
 
 
 def test_status_subresource_and_binding(kube_server, namespace):
     path = f"/api/v1/namespaces/{namespace}/pods"
     _, pod = kube_server.json("POST", path, _pod("p"))
+    del pod["metadata"]["resourceVersion"]  # the scheduler may write the pod's status meanwhile
     pod["status"] = {"phase": "Running"}
     pod["spec"]["activeDeadlineSeconds"] = 5
     status, body = kube_server.json("PUT", path + "/p/status", pod)

@@ -29,6 +29,7 @@ class Settings:
     cluster_cidr: str = "10.42.0.0/16"
     advertise_address: str = "127.0.0.1"  # where the `kubernetes` Service's endpoints point
     https_port: int = 6443
+    ca_pem: str = ""  # the cluster CA, published to every namespace as kube-root-ca.crt
 
 
 @dataclass

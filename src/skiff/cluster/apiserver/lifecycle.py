@@ -2,7 +2,8 @@
 
 - at start: the namespaces default, kube-system, kube-public and kube-node-lease, and the
   system PriorityClasses (as kube-apiserver's bootstrap hooks make them);
-- the `default` ServiceAccount of every namespace (the service-account controller's job);
+- the `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap of every namespace (the
+  service-account and root-CA-publisher controllers' jobs);
 - a terminating namespace is emptied and then removed (the namespace controller's job):
   objects go through the ordinary delete path, so finalizers and graceful pod deletion hold
   it in Terminating until they are done.
@@ -34,6 +35,7 @@ from skiff.cluster.storage.interface import Compacted
 log = logging.getLogger("skiff.apiserver.lifecycle")
 SYSTEM = User("system:apiserver", groups=("system:masters",))
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 RETRY_TERMINATING = 1.0  # seconds between passes over a namespace whose contents are still finalizing
 
 
@@ -166,3 +168,13 @@ async def _on_namespace(ctx: ApiContext, sa: Resource, ns: dict[str, Any], pendi
         return
     await ensure(ctx, sa, {"apiVersion": "v1", "kind": "ServiceAccount",
                            "metadata": {"name": "default", "namespace": name}})
+    if ctx.settings.ca_pem:  # the root CA publisher's ConfigMap, which pods mount to trust the server
+        await ensure(ctx, _res("", "configmaps"), {
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": ROOT_CA_CONFIGMAP, "namespace": name, "annotations": {
+                "kubernetes.io/description": "Contains a CA bundle that can be used to verify the "
+                                            "kube-apiserver when using internal endpoints such as the "
+                                            "internal service IP or kubernetes.default.svc. No other "
+                                            "usage is guaranteed across distributions of Kubernetes "
+                                            "clusters."}},
+            "data": {"ca.crt": ctx.settings.ca_pem}})
