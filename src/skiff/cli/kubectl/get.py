@@ -224,35 +224,25 @@ def _watch(session: Session, out: Output, target: targets.Target, opts: Any) -> 
     accept = TABLE if out.table else "application/json"
     params: dict[str, Any] = {"labelSelector": opts.selector, "fieldSelector": opts.field_selector,
                               "allowWatchBookmarks": True}
-    header_done = False
+    # the EVENT column is as wide as its longest word from the start, as kubectl sizes it
+    table = printers.RunningTable(initial=[len("MODIFIED") + 3] if opts.output_watch_events else None)
+    view = _WatchView(out, opts, res, table)
     if not opts.watch_only:
-        single = len(target.names) == 1
-        if single:
+        if len(target.names) == 1:
             doc = session.client.get(res, target.names[0], ns, accept=accept)
-            rv = (doc.get("metadata") or {}).get("resourceVersion", "")
-            if accept == TABLE:
-                rv = _table_rv(doc) or rv
+            rv = (_table_rv(doc) if accept == TABLE else "") or (doc.get("metadata") or {}).get("resourceVersion", "")
         else:
             doc = session.client.list(res, ns, params={"labelSelector": opts.selector,
                                                        "fieldSelector": opts.field_selector}, accept=accept)
             rv = (doc.get("metadata") or {}).get("resourceVersion", "")
         if out.table:
-            rows = printers.table_rows(doc, wide=out.kind == "wide", with_namespace=opts.all_namespaces and res.namespaced,
-                                       show_labels=opts.show_labels, no_headers=opts.no_headers)
-            if opts.output_watch_events:
-                rows = [["EVENT", *rows[0]], *[["ADDED", *r] for r in rows[1:]]] if rows else rows
-            if len(rows) > 1:
-                sys.stdout.write(printers.align(rows))
-                header_done = True
-            else:
+            if not view.table_event("ADDED", doc):
                 sys.stderr.write(_no_resources(session, [target], opts))
         else:
-            items = _items(res.kind, doc)
-            for obj in items:
+            for obj in _items(res.kind, doc):
                 _print_event(out, res, "ADDED", obj, opts)
         params["resourceVersion"] = rv
     sys.stdout.flush()
-    widths: list[list[str]] | None = None
     for event in session.client.watch(res, ns, target.names[0] if target.names else None, params=params, accept=accept):
         kind, obj = event.get("type", ""), event.get("object") or {}
         if kind == "BOOKMARK":
@@ -260,17 +250,40 @@ def _watch(session: Session, out: Output, target: targets.Target, opts: Any) -> 
         if kind == "ERROR":
             raise StatusError(obj.get("code") or 500, obj)
         if out.table:
-            rows = printers.table_rows(obj, wide=out.kind == "wide", with_namespace=opts.all_namespaces and res.namespaced,
-                                       show_labels=opts.show_labels, header=not header_done and not opts.no_headers)
-            if opts.output_watch_events:
-                rows = [(["EVENT"] if i == 0 and not header_done else [kind]) + r for i, r in enumerate(rows)]
-            header_done = True
-            widths = widths or rows[:1]
-            sys.stdout.write(printers.align(rows))
+            view.table_event(kind, obj)
         else:
             _print_event(out, res, kind, obj, opts)
         sys.stdout.flush()
     return 0
+
+
+class _WatchView:
+    """The table of `get -w`: header once, column definitions kept from the first table (later
+    watch events carry rows only), widths kept across events."""
+
+    def __init__(self, out: Output, opts: Any, res: Any, table: printers.RunningTable):
+        self.out, self.opts, self.res, self.table = out, opts, res, table
+        self.columns: list[dict[str, Any]] | None = None
+        self.header_done = False
+
+    def table_event(self, kind: str, doc: dict[str, Any]) -> bool:
+        if doc.get("columnDefinitions"):
+            self.columns = self.columns or doc["columnDefinitions"]
+        doc = {**doc, "columnDefinitions": self.columns or []}
+        opts = self.opts
+        rows = printers.table_rows(doc, wide=self.out.kind == "wide",
+                                   with_namespace=opts.all_namespaces and self.res.namespaced,
+                                   show_labels=opts.show_labels, header=True)
+        if len(rows) < 2:
+            return False
+        if opts.output_watch_events:
+            rows = [["EVENT", *rows[0]], *[[kind, *r] for r in rows[1:]]]
+        text = self.table.format(rows)
+        if self.header_done or opts.no_headers:
+            text = text.split("\n", 1)[1]
+        self.header_done = True
+        sys.stdout.write(text)
+        return True
 
 
 def _table_rv(table: dict[str, Any]) -> str:

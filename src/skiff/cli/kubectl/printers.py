@@ -6,28 +6,42 @@ kubectl's tabwriter does (columns padded by three spaces, the last one not padde
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 from skiff.cluster.client.paths import Resource
 
 
-def align(rows: list[list[str]], padding: int = 3) -> str:
-    """Go's tabwriter: every column but the last padded to its widest cell plus `padding`."""
-    if not rows:
-        return ""
-    widths: list[int] = []
-    for row in rows:
-        for i, cell in enumerate(row[:-1]):
-            if i >= len(widths):
-                widths.append(0)
-            widths[i] = max(widths[i], len(cell))
-    lines = []
-    for row in rows:
-        parts = [cell.ljust(widths[i] + padding) for i, cell in enumerate(row[:-1])]
-        parts.append(row[-1] if row else "")
-        lines.append("".join(parts))
-    return "\n".join(lines) + "\n"
+def align(rows: list[list[str]], padding: int = 3, minwidth: int = 6) -> str:
+    """kubectl's tabwriter (minwidth 6, padding 3): every column but the last padded to its
+    widest cell plus `padding`."""
+    return RunningTable(padding, minwidth).format(rows)
+
+
+class RunningTable:
+    """Columns whose widths persist across calls: `get --watch` prints each event's row with the
+    widths of the table printed before it, widening them only when a cell needs it."""
+
+    def __init__(self, padding: int = 3, minwidth: int = 6, initial: list[int] | None = None):
+        self.padding = padding
+        self.minwidth = minwidth
+        self.widths: list[int] = list(initial or [])
+
+    def format(self, rows: list[list[str]]) -> str:
+        if not rows:
+            return ""
+        for row in rows:
+            for i, cell in enumerate(row[:-1]):
+                if i >= len(self.widths):
+                    self.widths.append(self.minwidth)
+                self.widths[i] = max(self.widths[i], len(cell) + self.padding)
+        lines = []
+        for row in rows:
+            parts = [cell.ljust(self.widths[i]) for i, cell in enumerate(row[:-1])]
+            parts.append(row[-1] if row else "")
+            lines.append("".join(parts))
+        return "\n".join(lines) + "\n"
 
 
 def cell_text(value: Any) -> str:
@@ -101,6 +115,48 @@ def to_json(obj: Any) -> str:
     return json.dumps(obj, indent=4, ensure_ascii=False, sort_keys=True) + "\n"
 
 
+def go_key_less(a: str, b: str) -> bool:
+    """go-yaml's map key order: runs of digits compare as numbers (`k2` < `k10`). Pure."""
+    digits = False
+    for i in range(min(len(a), len(b))):
+        if a[i] == b[i]:
+            digits = a[i].isdigit()
+            continue
+        al, bl = a[i].isalpha(), b[i].isalpha()
+        if al and bl:
+            return a[i] < b[i]
+        if al or bl:
+            return al if digits else bl
+        an = bn = 0
+        if a[i] == "0" or b[i] == "0":
+            j = i - 1
+            while j >= 0 and a[j].isdigit():
+                if a[j] != "0":
+                    an = bn = 1
+                    break
+                j -= 1
+        ai = i
+        while ai < len(a) and a[ai].isdigit():
+            an = an * 10 + int(a[ai])
+            ai += 1
+        bi = i
+        while bi < len(b) and b[bi].isdigit():
+            bn = bn * 10 + int(b[bi])
+            bi += 1
+        if an != bn:
+            return an < bn
+        if ai != bi:
+            return ai < bi
+        return a[i] < b[i]
+    return len(a) < len(b)
+
+
+def _go_cmp(x: tuple[Any, Any], y: tuple[Any, Any]) -> int:
+    a, b = str(x[0]), str(y[0])
+    return -1 if go_key_less(a, b) else (1 if go_key_less(b, a) else 0)
+
+
+_GO_KEY = functools.cmp_to_key(_go_cmp)
 _DUMPER: Any = None
 
 
@@ -124,7 +180,11 @@ def _dumper() -> Any:
                 return dumper.represent_scalar(tag, value, style='"')
             return dumper.represent_scalar(tag, value)
 
+        def represent_dict(dumper: Any, value: dict) -> Any:
+            return dumper.represent_mapping("tag:yaml.org,2002:map", sorted(value.items(), key=_GO_KEY))
+
         GoStyleDumper.add_representer(str, represent_str)
+        GoStyleDumper.add_representer(dict, represent_dict)
         _DUMPER = GoStyleDumper
     return _DUMPER
 
@@ -133,7 +193,7 @@ def to_yaml(obj: Any) -> str:
     """YAML as kubectl writes it: keys sorted, lists at their key's indentation."""
     import yaml
 
-    return yaml.dump(obj, Dumper=_dumper(), default_flow_style=False, sort_keys=True, allow_unicode=True, width=1 << 30)
+    return yaml.dump(obj, Dumper=_dumper(), default_flow_style=False, sort_keys=False, allow_unicode=True)
 
 
 def custom_columns(spec: str, objects: list[dict[str, Any]], no_headers: bool = False) -> str:

@@ -72,6 +72,10 @@ def resolve(resources: list[Resource], name: str) -> Resource:
             return res
     # fully qualified forms: resource.group or resource.version.group
     head, _, rest = word.partition(".")
+    if rest.endswith(".") and rest.count(".") == 1:  # `pods.v1.`: a version of the core group
+        for res in resources:
+            if _matches(res, head) and res.group == "" and res.version == rest[:-1]:
+                return res
     if rest:
         version, _, group = rest.partition(".")
         for res in resources:
