@@ -12,10 +12,12 @@ from skiff.cluster.controllers.base import ControllerContext
 
 
 class Harness:
-    def __init__(self, controller_cls, **kw):
+    def __init__(self, *controller_classes, **kw):
         self.client = FakeClient()
         self.factory = SharedInformerFactory(self.client)
-        self.ctrl = controller_cls(ControllerContext(self.client, self.factory), **kw)
+        ctx = ControllerContext(self.client, self.factory)
+        self.ctrls = [cls(ctx, **kw) for cls in controller_classes]
+        self.ctrl = self.ctrls[0]
 
     async def __aenter__(self) -> Harness:
         self.factory.start()
@@ -31,9 +33,10 @@ class Harness:
         quiet = 0
         for _ in range(rounds):
             await asyncio.sleep(0.005)
-            if len(self.ctrl.queue):
+            if any(len(c.queue) for c in self.ctrls):
                 quiet = 0
-                await self.ctrl.drain()
+                for c in self.ctrls:
+                    await c.drain()
             else:
                 quiet += 1
                 if quiet >= 3:
@@ -42,14 +45,17 @@ class Harness:
     def objects(self, plural: str, namespace: str = "default") -> list[dict]:
         return [o for k, o in sorted(self.client.objects.items()) if k[1] == plural and k[2] == namespace]
 
-    async def mark_ready(self, pods: list[dict], node: str = "node-1") -> None:
-        """What a kubelet (or kwok) would do: bind, run, report Ready."""
+    async def mark_ready(self, pods: list[dict] | None = None, node: str = "node-1") -> int:
+        """What a kubelet (or kwok) would do: bind, run, report Ready (default: every pod not yet Ready)."""
+        if pods is None:
+            pods = [p for p in self.objects("pods") if not (p.get("spec") or {}).get("nodeName")]
         for p in pods:
             path = f"/api/v1/namespaces/{p['metadata']['namespace']}/pods/{p['metadata']['name']}"
             await self.client.merge_patch(path, {"spec": {"nodeName": node}})
             await self.client.merge_patch(path + "/status", {"status": {
                 "phase": "Running", "conditions": [{"type": "Ready", "status": "True",
                                                     "lastTransitionTime": now_rfc3339()}]}})
+        return len(pods)
 
 
 def now() -> datetime:

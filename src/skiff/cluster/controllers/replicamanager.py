@@ -19,7 +19,7 @@ from skiff.cluster.apimachinery.meta import now_rfc3339
 from skiff.cluster.apimachinery.selectors import LabelSelector
 from skiff.cluster.client.errors import StatusError
 from skiff.cluster.client.informers import object_key, split_key
-from skiff.cluster.controllers import podutil
+from skiff.cluster.controllers import ownership, podutil
 from skiff.cluster.controllers.base import PODS, Controller, ControllerContext, object_path
 from skiff.cluster.controllers.expectations import Expectations
 
@@ -119,7 +119,7 @@ class ReplicaManager(Controller):
         ns, _ = split_key(key)
         selector = self.replica_kind.selector(owner)
         active = [p for p in self.pods.list(ns) if podutil.is_active(p)]
-        mine = await self.claim(owner, selector, active)
+        mine = await ownership.claim(self.client, owner, selector, active, PODS)
         error: Exception | None = None
         if self.expectations.satisfied(key) and not owner["metadata"].get("deletionTimestamp"):
             try:
@@ -130,49 +130,6 @@ class ReplicaManager(Controller):
         self._requeue_for_availability(key, owner, mine)
         if error is not None:
             raise error
-
-    async def claim(self, owner: Obj, selector: LabelSelector, pods: list[Obj]) -> list[Obj]:
-        uid = owner["metadata"]["uid"]
-        deleting = bool(owner["metadata"].get("deletionTimestamp"))
-        mine = []
-        for pod in pods:
-            ref = podutil.controller_ref(pod)
-            matches = selector.matches(pod["metadata"].get("labels"))
-            if ref is not None:
-                if ref.get("uid") != uid:
-                    continue
-                if matches or deleting:
-                    mine.append(pod)
-                else:
-                    await self._release(owner, pod)
-            elif matches and not deleting:
-                adopted = await self._adopt(owner, pod)
-                if adopted is not None:
-                    mine.append(adopted)
-        return mine
-
-    async def _adopt(self, owner: Obj, pod: Obj) -> Obj | None:
-        refs = list(pod["metadata"].get("ownerReferences") or []) + [podutil.owner_ref(owner)]
-        patch = {"metadata": {"ownerReferences": refs, "resourceVersion": pod["metadata"].get("resourceVersion"),
-                              "uid": pod["metadata"].get("uid")}}
-        try:
-            return await self.client.merge_patch(object_path(PODS, pod["metadata"]["namespace"],
-                                                             pod["metadata"]["name"]), patch)
-        except StatusError as e:
-            if e.code in (404, 409, 422):  # gone or changed: the next event brings it back to us
-                return None
-            raise
-
-    async def _release(self, owner: Obj, pod: Obj) -> None:
-        uid = owner["metadata"]["uid"]
-        refs = [r for r in pod["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]
-        patch = {"metadata": {"ownerReferences": refs or None, "uid": pod["metadata"].get("uid")}}
-        try:
-            await self.client.merge_patch(object_path(PODS, pod["metadata"]["namespace"], pod["metadata"]["name"]),
-                                          patch)
-        except StatusError as e:
-            if e.code not in (404, 409, 422):
-                raise
 
     async def manage(self, key: str, owner: Obj, mine: list[Obj]) -> None:
         want = int((owner.get("spec") or {}).get("replicas", 1) or 0)
