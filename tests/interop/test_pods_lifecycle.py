@@ -5,8 +5,10 @@ import json
 
 import pytest
 
-from tests.support.agent import cluster, pod_ns  # noqa: F401  (fixtures)
+from tests.support import agent as agent_support
 
+cluster = agent_support.cluster  # fixtures: a server and one agent, a namespace per test
+pod_ns = agent_support.pod_ns
 pytestmark = [pytest.mark.root, pytest.mark.interop, pytest.mark.slow]
 
 

@@ -37,6 +37,7 @@ class Agent:
 
     def start(self, timeout: float = 60) -> Agent:
         self.root.mkdir(parents=True, exist_ok=True)
+        seen = len(self.log())  # a restart: only this run's lines count
         cmd = [sys.executable, "-m", "skiff", "agent", "--server", self.server_url, "--token", self.token,
                "--data-dir", str(self.data_dir), "--node-name", self.node_name, "--prefix", self.prefix,
                *self.extra_args]
@@ -46,7 +47,7 @@ class Agent:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"agent exited with {self.proc.returncode}:\n{self.log()[-4000:]}")
-            if "ready (engine API" in self.log():
+            if "ready (engine API" in self.log()[seen:]:
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"agent not ready after {timeout}s:\n{self.log()[-4000:]}")
@@ -66,11 +67,11 @@ class Agent:
     def stop(self, timeout: float = 20) -> None:
         """SIGTERM: the agent stops; its pods' containers keep running (as a kubelet's do)."""
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.send_signal(signal.SIGTERM)  # the agent alone: its containers' shims live on
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.kill()
                 self.proc.wait()
         self.proc = None
 
