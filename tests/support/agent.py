@@ -76,41 +76,47 @@ class Agent:
         self.proc = None
 
     def cleanup(self) -> None:
-        """Stop the agent, then remove every container with a plain engine on the same data root."""
+        """Stop the agent, then remove every container it left, its cgroups and its files."""
         self.stop()
-        engine_root = self.data_dir / "engine"
-        if engine_root.exists():
-            sock = self.root / "cleanup.sock"
-            proc = subprocess.Popen([sys.executable, "-m", "skiff", "engine", "--data-root", str(engine_root),
-                                     "-H", f"unix://{sock}", "--prefix", self.prefix], stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
-            try:
-                deadline = time.monotonic() + 30
-                while time.monotonic() < deadline and proc.poll() is None:
-                    try:
-                        if request(str(sock), "GET", "/_ping")[0] == 200:
-                            break
-                    except OSError:
-                        time.sleep(0.05)
-                env = docker_env(f"unix://{sock}", self.root)
-                ids = subprocess.run(["docker", "ps", "-aq"], env=env, capture_output=True).stdout.split()
-                if ids:
-                    subprocess.run(["docker", "rm", "-f", *[i.decode() for i in ids]], env=env, capture_output=True)
-            finally:
-                if proc.poll() is None:
-                    proc.terminate()
-                    try:
-                        proc.wait(20)
-                    except subprocess.TimeoutExpired:
-                        proc.kill()
-                        proc.wait()
-        pods = self.data_dir / "pods"
-        if pods.exists():  # emptyDir tmpfs mounts of pods that were never deleted
-            for m in sorted(pods.glob("*/volumes/kubernetes.io~emptydir/*"), reverse=True):
-                if os.path.ismount(m):
-                    subprocess.run(["umount", "-l", str(m)], capture_output=True)
-        remove_cgroups("/" + self.prefix)
+        remove_node_state(self.data_dir, self.prefix, self.root)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def remove_node_state(data_dir: Path, prefix: str, scratch: Path) -> None:
+    """Remove every container of a stopped node agent (with a plain engine on its data root), the
+    pods' tmpfs mounts and the prefix's cgroups."""
+    engine_root = data_dir / "engine"
+    if engine_root.exists():
+        sock = scratch / "cleanup.sock"
+        proc = subprocess.Popen([sys.executable, "-m", "skiff", "engine", "--data-root", str(engine_root),
+                                 "-H", f"unix://{sock}", "--prefix", prefix], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and proc.poll() is None:
+                try:
+                    if request(str(sock), "GET", "/_ping")[0] == 200:
+                        break
+                except OSError:
+                    time.sleep(0.05)
+            env = docker_env(f"unix://{sock}", scratch)
+            ids = subprocess.run(["docker", "ps", "-aq"], env=env, capture_output=True).stdout.split()
+            if ids:
+                subprocess.run(["docker", "rm", "-f", *[i.decode() for i in ids]], env=env, capture_output=True)
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    pods = data_dir / "pods"
+    if pods.exists():  # emptyDir tmpfs mounts of pods that were never deleted
+        for m in sorted(pods.glob("*/volumes/kubernetes.io~emptydir/*"), reverse=True):
+            if os.path.ismount(m):
+                subprocess.run(["umount", "-l", str(m)], capture_output=True)
+    remove_cgroups("/" + prefix)
 
 
 class Cluster:

@@ -26,20 +26,22 @@ def free_port() -> int:
 class Server:
     """A running `skiff server --disable-agent`; `kubectl(...)` runs the real kubectl against it."""
 
-    def __init__(self, root: Path | None = None, extra_args: list[str] | None = None):
+    def __init__(self, root: Path | None = None, extra_args: list[str] | None = None, disable_agent: bool = True):
         self.root = root or Path(tempfile.mkdtemp(prefix="skiff-server-", dir="/tmp"))
         self.data_dir = self.root / "data"
         self.kubeconfig = self.root / "kubeconfig.yaml"
         self.port = free_port()
         self.url = f"https://127.0.0.1:{self.port}"
         self.extra_args = extra_args or []
+        self.disable_agent = disable_agent
         self.log_path = self.root / "server.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> Server:
         cmd = [sys.executable, "-m", "skiff", "server", "--data-dir", str(self.data_dir),
                "--https-listen-port", str(self.port), "--bind-address", "127.0.0.1",
-               "--write-kubeconfig", str(self.kubeconfig), "--disable-agent", *self.extra_args]
+               "--write-kubeconfig", str(self.kubeconfig), *(["--disable-agent"] if self.disable_agent else []),
+               *self.extra_args]
         self.root.mkdir(parents=True, exist_ok=True)
         self.kubeconfig.unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:

@@ -178,3 +178,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skiff agent: {getattr(e, 'message', e)}", file=sys.stderr)
         return 1
     return 0
+
+
+async def run_in_server(opts: Any, url: str) -> None:
+    """`skiff server`'s own node agent (unless --disable-agent): data under `<data-dir>/agent`,
+    authenticated with the server's admin client certificate."""
+    import hashlib
+
+    from skiff.cluster.client.aio import AsyncClient, make_ssl
+    from skiff.cluster.kubelet.node import host_ip_for, parse_taint
+
+    if os.geteuid() != 0:
+        log.warning("not root: this server runs no node agent (start it as root, or pass --disable-agent)")
+        return
+    tls_dir = Path(opts.data_dir) / "tls"
+    tls = make_ssl(str(tls_dir / "server-ca.crt"), str(tls_dir / "client-admin.crt"), str(tls_dir / "client-admin.key"))
+    tls.check_hostname = False  # loopback or the bind address; the CA still authenticates the server
+    client = AsyncClient(url, tls=tls)
+    data_dir = Path(opts.data_dir).absolute() / "agent"
+    name = (opts.node_name or socket.gethostname()).lower()
+    prefix = "sn" + hashlib.sha256(str(data_dir).encode()).hexdigest()[:6]  # unique per server data dir
+    await run_node(client, data_dir, name, host_ip_for(url), parse_labels(opts.node_labels),
+                   [parse_taint(t) for t in opts.node_taints], "", prefix, "", asyncio.Event())

@@ -52,6 +52,16 @@ async def _controller_manager(opts: ServerOptions, ctx: ApiContext) -> None:
 COMPONENTS.append(("controller-manager", _controller_manager))
 
 
+async def _agent(opts: ServerOptions, ctx: ApiContext) -> None:
+    """The node agent for this host (kubelet and its engine), unless --disable-agent."""
+    from skiff.cluster.agent import run_in_server
+
+    await run_in_server(opts, server_url(opts))
+
+
+COMPONENTS.append(("agent", _agent))
+
+
 def build_context(opts: ServerOptions, store, reader=None) -> ApiContext:
     metrics = Metrics()
     holder: list[ApiContext] = []
