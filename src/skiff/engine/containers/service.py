@@ -140,16 +140,24 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         """Create and start the container's process; on failure record Docker's exit code and message."""
         try:
             await self._networks_up(c)
-            st = await asyncio.to_thread(self._create_process, c)
-            if st.error:
-                raise SkiffError(st.error)
-            waiters = self._attach_waiters.pop(c.id, [])
-            if waiters:  # attached before the process runs, so no output is missed
-                path = self.runtime.attach_path(c.id)
-                await asyncio.gather(*(w.connect(path) for w in waiters))
-            st = await asyncio.to_thread(self._start_process, c)
-            if st.error:
-                raise SkiffError(st.error)
+            if not self._attach_waiters.get(c.id):  # nobody attached (run -d, start): one thread hop
+                st = await asyncio.to_thread(self._create_and_start_process, c)
+                if st.error:
+                    raise SkiffError(st.error)
+                late = self._attach_waiters.pop(c.id, [])  # came during the hop: the process runs
+                if late:
+                    await asyncio.gather(*(w.connect(self.runtime.attach_path(c.id)) for w in late))
+            else:
+                st = await asyncio.to_thread(self._create_process, c)
+                if st.error:
+                    raise SkiffError(st.error)
+                waiters = self._attach_waiters.pop(c.id, [])
+                if waiters:  # attached before the process runs, so no output is missed
+                    path = self.runtime.attach_path(c.id)
+                    await asyncio.gather(*(w.connect(path) for w in waiters))
+                st = await asyncio.to_thread(self._start_process, c)
+                if st.error:
+                    raise SkiffError(st.error)
         except SkiffError as e:
             await self._start_failed(c, e)
             raise translate_start_error(e.message) from None
@@ -168,6 +176,11 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         with contextlib.suppress(SkiffError):
             self.runtime.delete(c.id, True)
         return self.runtime.create(c.id, bundle, self._io_spec(c))
+
+    def _create_and_start_process(self, c: Container) -> Any:
+        """Both, in one worker-thread hop (on a busy host each hop waits for a CPU)."""
+        st = self._create_process(c)
+        return st if st.error else self._start_process(c)
 
     def _start_process(self, c: Container) -> Any:
         """Start the created process and record the container as running (unless the state has an error)."""
