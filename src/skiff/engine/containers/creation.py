@@ -63,6 +63,9 @@ class CreationMixin(_Base):
             target = self.get(hc["NetworkMode"].split(":", 1)[1])
             if target.id == cid:
                 raise InvalidArgument("cannot join own network")
+            # dockerd: a container on another's network takes that container's host and domain name
+            cfg["Hostname"] = target.config.get("Hostname") or target.id[:12]
+            cfg["Domainname"] = target.config.get("Domainname") or ""
         inherited: list[mountspec.MountPoint] = []
         for spec_ in hc.get("VolumesFrom") or []:
             ref, mode = mountspec.parse_volumes_from(spec_)
