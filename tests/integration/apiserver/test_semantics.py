@@ -234,3 +234,16 @@ def test_get_at_resource_versions(kube_server, namespace):
         assert status == 200 and body["metadata"]["uid"] == made["metadata"]["uid"], query
     assert kube_server.json("GET", f"{path}/rv?resourceVersion=abc")[0] == 400
     assert kube_server.json("GET", f"{path}/missing?resourceVersion=0")[0] == 404
+
+
+def test_patch_is_conditional_only_when_it_names_a_resource_version(kube_server, namespace):
+    path = f"/api/v1/namespaces/{namespace}/configmaps/pc"
+    _, made = kube_server.json("POST", f"/api/v1/namespaces/{namespace}/configmaps", _cm("pc"))
+    stale = made["metadata"]["resourceVersion"]
+    kube_server.json("PUT", path, {**_cm("pc"), "data": {"a": "changed"}})
+    merge = {"Content-Type": "application/merge-patch+json"}
+    status, _, _ = kube_server.request("PATCH", path, json.dumps({"metadata": {"resourceVersion": stale},
+                                                                  "data": {"b": "1"}}).encode(), headers=merge)
+    assert status == 409
+    status, _, raw = kube_server.request("PATCH", path, b'{"data": {"b": "2"}}', headers=merge)
+    assert status == 200 and json.loads(raw)["data"] == {"a": "changed", "b": "2"}

@@ -63,3 +63,15 @@ def test_drop_path_removes_unknown_fields_only():
     drop_path(obj, "metadata.label")
     drop_path(obj, "spec.containers[3].x")  # a path that is not there changes nothing
     assert obj == {"spec": {"containers": [{"name": "c"}]}, "metadata": {}}
+
+
+def test_only_a_resource_version_the_client_sent_is_a_precondition():
+    from skiff.cluster.apiserver.writes import body_precondition, patch_precondition
+
+    assert patch_precondition("application/merge-patch+json", {"spec": {"replicas": 3}}) == ""
+    assert patch_precondition("application/merge-patch+json", {"metadata": {"resourceVersion": "7"}}) == "7"
+    assert patch_precondition("application/json-patch+json",
+                              [{"op": "test", "path": "/metadata/resourceVersion", "value": "9"}]) == "9"
+    assert patch_precondition("application/json-patch+json", [{"op": "add", "path": "/x", "value": 1}]) == ""
+    assert body_precondition({"metadata": {"resourceVersion": "5"}}) == "5"
+    assert body_precondition({"metadata": {}}) == ""

@@ -34,15 +34,12 @@ async def scale(call: Call) -> tuple[int, dict[str, Any]]:
     if call.info.verb == "update":
         body = require_object(decode_body(call.body, call.content_type, "Scale"), "Scale")
         replicas = _replicas(body)
-        rv = (body.get("metadata") or {}).get("resourceVersion")
-
         async def compute(old: dict[str, Any]) -> dict[str, Any]:
             strategy.apply_scale(res, old, replicas)
-            if rv:
-                old["metadata"]["resourceVersion"] = rv
             return old
 
-        return await writes.commit_update(call, compute, subresource="scale", view=view)
+        return await writes.commit_update(call, compute, precondition=writes.body_precondition(body),
+                                          subresource="scale", view=view)
     if call.info.verb == "patch":
         kind = media_type(call.content_type)
         if kind not in PATCH_TYPES or kind == "application/apply-patch+yaml":
@@ -54,12 +51,10 @@ async def scale(call: Call) -> tuple[int, dict[str, Any]]:
         async def patch_compute(old: dict[str, Any]) -> dict[str, Any]:
             new_scale = writes.patched(call, kind, view(old), data)
             strategy.apply_scale(res, old, _replicas(new_scale))
-            rv = (new_scale.get("metadata") or {}).get("resourceVersion")
-            if rv:
-                old["metadata"]["resourceVersion"] = rv
             return old
 
-        return await writes.commit_update(call, patch_compute, subresource="scale", view=view)
+        return await writes.commit_update(call, patch_compute, precondition=writes.patch_precondition(kind, data),
+                                          subresource="scale", view=view)
     raise method_not_supported(f"{res.plural}/scale", call.info.verb, res.group)
 
 
@@ -137,7 +132,8 @@ async def finalize(call: Call) -> tuple[int, dict[str, Any]]:
             old["spec"].pop("finalizers")
         return old
 
-    return await writes.commit_update(call, compute, subresource="finalize")
+    return await writes.commit_update(call, compute, precondition=writes.body_precondition(body),
+                                      subresource="finalize")
 
 
 async def node_agent(call: Call) -> tuple[int, dict[str, Any]]:

@@ -122,15 +122,32 @@ async def _store_new(call: Call, obj: dict[str, Any], managed: bool) -> tuple[in
     return 201, views.render_one(call, decode(kv))
 
 
-async def commit_update(call: Call, compute: Compute, *, subresource: str = "", managed_op: str = "Update",
-                        view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+async def commit_update(call: Call, compute: Compute, *, precondition: str = "", subresource: str = "",
+                        managed_op: str = "Update", view: Callable[[dict[str, Any]], dict[str, Any]] | None = None
                         ) -> tuple[int, dict[str, Any]]:
-    """Read, compute the new object, check and write it with compare-and-swap; retry when the
-    caller gave no resourceVersion precondition, answer 409 Conflict when it did."""
+    """Read, compute the new object, check and write it with compare-and-swap. `precondition` is
+    the resourceVersion the client sent (in the body or the patch): then a stale read is 409
+    Conflict; without one a lost race is retried with the fresh object, as upstream."""
     if _is_service(call) and not subresource:
         async with call.ctx.service_lock:  # a new port may need a node port: allocate-and-store
-            return await _commit_update(call, compute, subresource, managed_op, view)
-    return await _commit_update(call, compute, subresource, managed_op, view)
+            return await _commit_update(call, compute, precondition, subresource, managed_op, view)
+    return await _commit_update(call, compute, precondition, subresource, managed_op, view)
+
+
+def patch_precondition(kind: str, data: Any) -> str:
+    """The resourceVersion a patch itself sets, which makes it conditional."""
+    if isinstance(data, dict):
+        return str((data.get("metadata") or {}).get("resourceVersion") or "")
+    if isinstance(data, list):
+        for op in data:
+            if isinstance(op, dict) and op.get("path") == "/metadata/resourceVersion" and \
+                    op.get("op") in ("add", "replace", "test"):
+                return str(op.get("value") or "")
+    return ""
+
+
+def body_precondition(body: dict[str, Any]) -> str:
+    return str((body.get("metadata") or {}).get("resourceVersion") or "")
 
 
 async def _service_allocations(call: Call, new: dict[str, Any], old: dict[str, Any]) -> None:
@@ -140,7 +157,7 @@ async def _service_allocations(call: Call, new: dict[str, Any], old: dict[str, A
     services.allocate(new, call.ctx.settings.service_cidr, used_ips, used_ports)
 
 
-async def _commit_update(call: Call, compute: Compute, subresource: str, managed_op: str,
+async def _commit_update(call: Call, compute: Compute, precondition: str, subresource: str, managed_op: str,
                          view: Callable[[dict[str, Any]], dict[str, Any]] | None) -> tuple[int, dict[str, Any]]:
     res, ctx = call.res, call.ctx
     render = view or (lambda obj: views.render_one(call, obj))
@@ -152,7 +169,7 @@ async def _commit_update(call: Call, compute: Compute, subresource: str, managed
         old = decode(kv)
         new = await compute(copy.deepcopy(old))
         new_meta = new.setdefault("metadata", {})
-        wanted_rv = new_meta.get("resourceVersion") or ""
+        wanted_rv = precondition
         if wanted_rv and wanted_rv != str(kv.mod_revision):
             raise conflict(res.plural, call.info.name, group=res.group)
         objectmeta.check_type(res, new)
@@ -198,7 +215,7 @@ async def update(call: Call) -> tuple[int, dict[str, Any]]:
         new = copy.deepcopy(body)
         return _status_only(call, new, old) if sub == "status" else new
 
-    return await commit_update(call, compute, subresource=sub)
+    return await commit_update(call, compute, precondition=body_precondition(body), subresource=sub)
 
 
 def _status_only(call: Call, new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
@@ -236,7 +253,7 @@ async def patch_(call: Call) -> tuple[int, dict[str, Any]]:
         check_fields(call, new)
         return _status_only(call, new, old) if sub == "status" else new
 
-    return await commit_update(call, compute, subresource=sub)
+    return await commit_update(call, compute, precondition=patch_precondition(kind, data), subresource=sub)
 
 
 async def _apply(call: Call, applied: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -261,7 +278,8 @@ async def _apply(call: Call, applied: dict[str, Any]) -> tuple[int, dict[str, An
         return _status_only(call, new, old) if sub == "status" else new
 
     try:
-        return await commit_update(call, compute, subresource=sub, managed_op="")
+        return await commit_update(call, compute, precondition=body_precondition(applied), subresource=sub,
+                                   managed_op="")
     except ApiError as e:
         if e.code != 404 or sub:
             raise
