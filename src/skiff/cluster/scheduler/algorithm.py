@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from skiff.cluster.scheduler.framework import CycleState, Framework, Snapshot, Status
+from skiff.cluster.scheduler.framework import SUCCESS, CycleState, Framework, Snapshot, Status
 from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
 
 MIN_FEASIBLE_NODES = 100  # minFeasibleNodesToFind
@@ -72,31 +72,58 @@ class ScheduleResult:
 
 
 class Algorithm:
+    """Filter and score as kube-scheduler does. Node-local plugins' answers are memoized per
+    (pod signature, node) and reused while the node's generation is unchanged: a run of similar
+    pods re-evaluates only the node the previous pod went to."""
+
+    MEMO_LIMIT = 200_000
+
     def __init__(self, framework: Framework, percentage_of_nodes_to_score: int = 0, rng: random.Random | None = None):
         self.fw = framework
         self.percentage = percentage_of_nodes_to_score
         self.next_start = 0
         self.rng = rng or random.Random()
+        # signature -> node name -> (node generation, answer)
+        self.filter_memo: dict[bytes, dict[str, tuple[int, Status]]] = {}
+        self.score_memo: dict[bytes, dict[str, tuple[int, tuple[int, ...]]]] = {}
+        self.memo_size = 0
+
+    def _trim(self) -> None:
+        if self.memo_size > self.MEMO_LIMIT:
+            self.filter_memo.clear()
+            self.score_memo.clear()
+            self.memo_size = 0
 
     def find_feasible(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> tuple[list[NodeInfo],
                                                                                            dict[str, Status]]:
         nodes = snapshot.nodes
         statuses: dict[str, Status] = {}
         feasible: list[NodeInfo] = []
+        run_filter = self.fw.run_filter
         nominated = (pod.obj.get("status") or {}).get("nominatedNodeName")
         if nominated:  # the node preemption freed is tried first
             node = snapshot.get(nominated)
-            if node is not None and self.fw.run_filter(state, pod, node).ok:
+            if node is not None and run_filter(state, pod, node).ok:
                 return [node], statuses
         want = num_feasible_nodes_to_find(len(nodes), self.percentage)
         n = len(nodes)
         start = self.next_start % n
+        memo = self.filter_memo.setdefault(pod.signature, {}) if self.fw.node_local(state.filters) else None
         processed = 0
         for i in range(n):
             node = nodes[(start + i) % n]
             processed += 1
-            st = self.fw.run_filter(state, pod, node)
-            if st.ok:
+            if memo is not None:
+                hit = memo.get(node.name)
+                if hit is not None and hit[0] == node.generation:
+                    st = hit[1]
+                else:
+                    st = run_filter(state, pod, node)
+                    memo[node.name] = (node.generation, st)
+                    self.memo_size += 1
+            else:
+                st = run_filter(state, pod, node)
+            if st.code == SUCCESS:
                 feasible.append(node)
                 if len(feasible) >= want:
                     break
@@ -105,10 +132,29 @@ class Algorithm:
         self.next_start = (start + processed) % n
         return feasible, statuses
 
+    def score(self, state: CycleState, pod: PodInfo, feasible: list[NodeInfo], snapshot: Snapshot) -> dict[str, int]:
+        fw = self.fw
+        fw.run_pre_score(state, pod, feasible, snapshot)
+        if not fw.node_local(state.scorers):
+            return fw.combine(state, pod, [n.name for n in feasible], [fw.raw_scores(state, pod, n) for n in feasible])
+        sig = pod.signature + b"|" + ",".join(p.name for p in state.scorers).encode()
+        memo, raws = self.score_memo.setdefault(sig, {}), []
+        for node in feasible:
+            hit = memo.get(node.name)
+            if hit is not None and hit[0] == node.generation:
+                raws.append(hit[1])
+            else:
+                raw = fw.raw_scores(state, pod, node)
+                memo[node.name] = (node.generation, raw)
+                self.memo_size += 1
+                raws.append(raw)
+        return fw.combine(state, pod, [n.name for n in feasible], raws)
+
     def schedule(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> ScheduleResult:
         nodes = snapshot.nodes
         if not nodes:
             raise FitError(pod, 0)
+        self._trim()
         st = self.fw.run_pre_filter(state, pod, snapshot)
         if not st.ok:
             statuses = {n.name: Status(st.code, list(st.reasons), st.plugin) for n in nodes}
@@ -118,17 +164,10 @@ class Algorithm:
             raise FitError(pod, len(nodes), statuses)
         if len(feasible) == 1:
             return ScheduleResult(feasible[0].name, len(statuses) + 1, 1)
-        scores = self.fw.run_score(state, pod, feasible, snapshot)
+        scores = self.score(state, pod, feasible, snapshot)
         return ScheduleResult(self.select_host(scores), len(statuses) + len(feasible), len(feasible))
 
     def select_host(self, scores: dict[str, int]) -> str:
-        """The highest score; ties broken uniformly at random (reservoir sampling, as kube)."""
-        best, best_score, ties = "", -1, 0
-        for name, s in scores.items():
-            if s > best_score:
-                best, best_score, ties = name, s, 1
-            elif s == best_score:
-                ties += 1
-                if self.rng.randrange(ties) == 0:
-                    best = name
-        return best
+        """The highest score; ties broken uniformly at random (as kube's reservoir sampling)."""
+        top = max(scores.values())
+        return self.rng.choice([name for name, s in scores.items() if s == top])

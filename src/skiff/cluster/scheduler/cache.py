@@ -19,6 +19,16 @@ class Cache:
         self.pod_node: dict[str, str] = {}  # pod key -> node it is counted on
         self.assumed: set[str] = set()
         self._snapshot: Snapshot | None = None
+        self.image_nodes: dict[str, int] = {}  # image -> how many nodes hold it (ImageLocality's spread)
+
+    def _count_images(self, info: NodeInfo | None, sign: int) -> None:
+        if info is not None and info.obj:
+            for image in info.images:
+                left = self.image_nodes.get(image, 0) + sign
+                if left > 0:
+                    self.image_nodes[image] = left
+                else:
+                    self.image_nodes.pop(image, None)
 
     # nodes
     def set_node(self, obj: dict[str, Any]) -> bool:
@@ -26,10 +36,12 @@ class Cache:
         name = (obj.get("metadata") or {}).get("name") or ""
         info = self.nodes.get(name)
         new = info is None or not info.obj
+        self._count_images(info, -1)
         if info is None:
-            self.nodes[name] = NodeInfo.from_object(obj)
+            info = self.nodes[name] = NodeInfo.from_object(obj)
         else:
             info.set_node(obj)
+        self._count_images(info, +1)
         if new:
             self._snapshot = None
         return new
@@ -38,6 +50,7 @@ class Cache:
         info = self.nodes.get(name)
         if info is None:
             return
+        self._count_images(info, -1)
         if info.pods:
             info.obj = {}  # keep the pods counted until their own deletes arrive
         else:
@@ -95,6 +108,6 @@ class Cache:
 
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
-            self._snapshot = Snapshot([info for info in self.nodes.values() if info.obj])
+            self._snapshot = Snapshot([info for info in self.nodes.values() if info.obj], self.image_nodes)
         self._snapshot.refresh()
         return self._snapshot

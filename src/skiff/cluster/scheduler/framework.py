@@ -42,14 +42,24 @@ def unschedulable(*reasons: str, resolvable: bool = True) -> Status:
 
 
 class CycleState(dict[str, Any]):
-    """Per-cycle data plugins compute once (pre-filter, pre-score) and read per node."""
+    """Per-cycle data plugins compute once (pre-filter, pre-score) and read per node; `filters`
+    and `scorers` are the plugins not skipped this cycle."""
+
+    filters: list[Any]
+    scorers: list[Any]
 
 
 class Snapshot:
     """The nodes as one cycle sees them. `nodes` keeps the cache's order, stable between cycles."""
 
-    def __init__(self, nodes: Sequence[NodeInfo]):
+    def __init__(self, nodes: Sequence[NodeInfo], image_nodes: dict[str, int] | None = None):
         self.nodes = list(nodes)
+        if image_nodes is None:
+            image_nodes = {}
+            for n in self.nodes:
+                for image in n.images:
+                    image_nodes[image] = image_nodes.get(image, 0) + 1
+        self.image_nodes = image_nodes  # image -> number of nodes holding it
         self.by_name = {n.name: n for n in self.nodes}
         self._affinity: list[tuple[PodInfo, NodeInfo]] | None = None
 
@@ -102,7 +112,7 @@ class ScorePlugin(Protocol):
 
 @runtime_checkable
 class ScoreNormalizer(Protocol):
-    def normalize(self, state: CycleState, pod: PodInfo, scores: dict[str, int]) -> None: ...
+    def normalize(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None: ...
 
 
 @runtime_checkable
@@ -127,15 +137,15 @@ class BindPlugin(Protocol):
     async def bind(self, state: CycleState, pod: PodInfo, node: str) -> Status: ...
 
 
-def default_normalize(scores: dict[str, int], reverse: bool = False) -> None:
-    """Scale to 0..100 by the highest score (kube's DefaultNormalizeScore)."""
-    top = max(scores.values(), default=0)
-    for name, s in scores.items():
-        if top == 0:
-            scores[name] = MAX_NODE_SCORE if reverse else 0
-            continue
-        s = MAX_NODE_SCORE * s // top
-        scores[name] = MAX_NODE_SCORE - s if reverse else s
+def default_normalize(scores: list[int], reverse: bool = False) -> None:
+    """Scale to 0..100 by the highest score, in place (kube's DefaultNormalizeScore)."""
+    top = max(scores, default=0)
+    if top == 0:
+        scores[:] = [MAX_NODE_SCORE if reverse else 0] * len(scores)
+    elif reverse:
+        scores[:] = [MAX_NODE_SCORE - MAX_NODE_SCORE * s // top for s in scores]
+    else:
+        scores[:] = [MAX_NODE_SCORE * s // top for s in scores]
 
 
 class Framework:
@@ -154,6 +164,7 @@ class Framework:
         self.post_filters = having(PostFilterPlugin)
         self.pre_scores = having(PreScorePlugin)
         self.scorers = having(ScorePlugin)
+        self.normalizers = {p.name for p in self.scorers if isinstance(p, ScoreNormalizer)}  # type: ignore[attr-defined]
         self.reservers = having(ReservePlugin)
         self.permits = having(PermitPlugin)
         self.pre_binds = having(PreBindPlugin)
@@ -163,23 +174,23 @@ class Framework:
         return next((p for p in self.plugins if getattr(p, "name", "") == name), None)
 
     def run_pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status:
+        """Runs the pre-filters; the filters of plugins that answered Skip are left out this cycle."""
+        skipped = set()
         for p in self.pre_filters:
             st = p.pre_filter(state, pod, snapshot)
             if st.code == SKIP:
-                state.setdefault("skip_filter", set()).add(p.name)
+                skipped.add(p.name)
                 continue
             if not st.ok:
                 st.plugin = p.name
                 return st
+        state.filters = [p for p in self.filters if p.name not in skipped]
         return OK
 
     def run_filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status:
-        skipped = state.get("skip_filter", ())
-        for p in self.filters:
-            if p.name in skipped:
-                continue
+        for p in state.filters:
             st = p.filter(state, pod, node)
-            if not st.ok:
+            if st.code != SUCCESS:
                 st.plugin = p.name
                 return st
         return OK
@@ -194,23 +205,39 @@ class Framework:
             last = st
         return "", last
 
+    def run_pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo], snapshot: Snapshot) -> None:
+        """Runs the pre-scores; scorers of plugins that answered Skip are left out this cycle."""
+        skipped = set()
+        for p in self.pre_scores:
+            if p.pre_score(state, pod, nodes, snapshot).code == SKIP:
+                skipped.add(p.name)
+        state.scorers = [p for p in self.scorers if p.name not in skipped]
+
+    @staticmethod
+    def raw_scores(state: CycleState, pod: PodInfo, node: NodeInfo) -> tuple[int, ...]:
+        return tuple(p.score(state, pod, node) for p in state.scorers)
+
+    def combine(self, state: CycleState, pod: PodInfo, names: list[str], raws: list[tuple[int, ...]]) -> dict[str, int]:
+        """Normalize each scorer's column over the nodes, then the weighted sum per node."""
+        totals = [0] * len(names)
+        if state.scorers:
+            for p, column in zip(state.scorers, zip(*raws, strict=True), strict=True):
+                scores = list(column)
+                if p.name in self.normalizers:
+                    p.normalize(state, pod, scores)
+                w = p.weight
+                totals = [t + s * w for t, s in zip(totals, scores, strict=True)]
+        return dict(zip(names, totals, strict=True))
+
     def run_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo], snapshot: Snapshot) -> dict[str, int]:
         """Total weighted score per node name."""
-        skipped: set[str] = set()
-        for p in self.pre_scores:
-            st = p.pre_score(state, pod, nodes, snapshot)
-            if st.code == SKIP:
-                skipped.add(p.name)
-        totals = dict.fromkeys((n.name for n in nodes), 0)
-        for p in self.scorers:
-            if p.name in skipped:
-                continue
-            scores = {n.name: p.score(state, pod, n) for n in nodes}
-            if isinstance(p, ScoreNormalizer):
-                p.normalize(state, pod, scores)
-            for name, s in scores.items():
-                totals[name] += s * p.weight
-        return totals
+        self.run_pre_score(state, pod, nodes, snapshot)
+        return self.combine(state, pod, [n.name for n in nodes], [self.raw_scores(state, pod, n) for n in nodes])
+
+    @staticmethod
+    def node_local(plugins: list[Any]) -> bool:
+        """True when every plugin's answer depends only on the pod and the one node (memoizable)."""
+        return all(getattr(p, "node_local", False) for p in plugins)
 
     def run_reserve(self, state: CycleState, pod: PodInfo, node: str) -> Status:
         for i, p in enumerate(self.reservers):

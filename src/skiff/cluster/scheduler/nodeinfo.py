@@ -5,8 +5,11 @@ Resource amounts are ints: cpu in millicores, everything else in its base unit (
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from skiff.cluster.apimachinery.quantity import parse
 
@@ -14,6 +17,8 @@ CPU, MEMORY, PODS, EPHEMERAL = "cpu", "memory", "pods", "ephemeral-storage"
 # What a container without requests counts as when scoring (kube-scheduler's non-zero defaults).
 DEFAULT_MILLI_CPU = 100
 DEFAULT_MEMORY = 200 * 1024 * 1024
+# Generations come from one counter, so a node deleted and re-added never repeats one (memo keys).
+_generations = itertools.count(1)
 
 
 def amount(name: str, value: Any) -> int:
@@ -101,6 +106,7 @@ class PodInfo:
     non_zero: tuple[int, int]
     ports: list[tuple[str, str, int]]
     created: str
+    _signature: bytes | None = None
 
     @classmethod
     def from_object(cls, obj: dict[str, Any]) -> PodInfo:
@@ -110,6 +116,19 @@ class PodInfo:
         return cls(obj, f"{ns}/{name}", meta.get("uid") or "", ns, name, dict(meta.get("labels") or {}), spec,
                    int(spec.get("priority") or 0), pod_requests(spec), non_zero_requests(spec), host_ports(spec),
                    meta.get("creationTimestamp") or "")
+
+    @property
+    def signature(self) -> bytes:
+        """What node-local plugins read of the pod: pods with equal signatures get equal answers
+        from them on a node of one generation."""
+        if self._signature is None:
+            spec = self.spec
+            self._signature = orjson.dumps([self.requests, self.non_zero, self.ports, spec.get("nodeName"),
+                                            spec.get("nodeSelector"), (self.affinity.get("nodeAffinity")),
+                                            spec.get("tolerations"),
+                                            [c.get("image") for c in spec.get("containers") or []]],
+                                           option=orjson.OPT_SORT_KEYS)
+        return self._signature
 
     @property
     def node_name(self) -> str:
@@ -166,7 +185,7 @@ class NodeInfo:
         for image in status.get("images") or []:
             for n in image.get("names") or []:
                 self.images[normalize_image(n)] = int(image.get("sizeBytes") or 0)
-        self.generation += 1
+        self.generation = next(_generations)
 
     def add_pod(self, pod: PodInfo) -> None:
         if pod.key in self.pods:
@@ -179,7 +198,7 @@ class NodeInfo:
         self.non_zero_mem += pod.non_zero[1]
         for ip, proto, port in pod.ports:
             self.used_ports.setdefault((proto, port), set()).add(ip)
-        self.generation += 1
+        self.generation = next(_generations)
 
     def remove_pod(self, key: str) -> PodInfo | None:
         pod = self.pods.pop(key, None)
@@ -196,7 +215,7 @@ class NodeInfo:
                 ips.discard(ip)
                 if not ips:
                     del self.used_ports[(proto, port)]
-        self.generation += 1
+        self.generation = next(_generations)
         return pod
 
     def clone(self) -> NodeInfo:

@@ -18,6 +18,7 @@ def balance_score(fractions: list[float]) -> int:
 
 class NodeResourcesBalancedAllocation:
     name = "NodeResourcesBalancedAllocation"
+    node_local = True  # its answers depend on the pod and the one node only
     weight = 1
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:

@@ -17,10 +17,10 @@ class ImageLocality:
 
     def pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo], snapshot: Snapshot) -> Status:
         images = [normalize_image(c.get("image") or "") for c in pod.spec.get("containers") or []]
-        if not any(any(i in n.images for i in images) for n in snapshot.nodes):
+        if not any(i in snapshot.image_nodes for i in images):
             return Status(SKIP)
         total = len(snapshot.nodes) or 1
-        spread = {i: sum(1 for n in snapshot.nodes if i in n.images) / total for i in set(images)}
+        spread = {i: snapshot.image_nodes.get(i, 0) / total for i in set(images)}
         state["ImageLocality"] = (images, spread)
         return OK
 

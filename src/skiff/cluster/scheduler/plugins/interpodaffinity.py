@@ -137,7 +137,6 @@ class InterPodAffinity:
         scores, keys = state[self.name + "/score"]
         return sum(scores.get((k, node.labels[k]), 0) for k in keys if k in node.labels)
 
-    def normalize(self, state: CycleState, pod: PodInfo, scores: dict[str, int]) -> None:
-        low, high = min(scores.values(), default=0), max(scores.values(), default=0)
-        for name, s in scores.items():
-            scores[name] = MAX_NODE_SCORE * (s - low) // (high - low) if high > low else 0
+    def normalize(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
+        low, high = min(scores, default=0), max(scores, default=0)
+        scores[:] = [MAX_NODE_SCORE * (s - low) // (high - low) if high > low else 0 for s in scores]

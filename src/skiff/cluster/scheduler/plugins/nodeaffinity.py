@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from skiff.cluster.scheduler.framework import OK, CycleState, Status, default_normalize, unschedulable
+from skiff.cluster.scheduler.framework import (
+    OK,
+    SKIP,
+    CycleState,
+    Snapshot,
+    Status,
+    default_normalize,
+    unschedulable,
+)
 from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
 
 REASON = "node(s) didn't match Pod's node affinity/selector"
@@ -57,10 +65,19 @@ def required_matches(pod: PodInfo, node: NodeInfo) -> bool:
 
 class NodeAffinity:
     name = "NodeAffinity"
+    node_local = True  # its answers depend on the pod and the one node only
     weight = 2
+
+    def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status:
+        required = (pod.affinity.get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+        return OK if pod.spec.get("nodeSelector") or required is not None else Status(SKIP)
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status:
         return OK if required_matches(pod, node) else unschedulable(REASON, resolvable=False)
+
+    def pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo], snapshot: Snapshot) -> Status:
+        preferred = (pod.affinity.get("nodeAffinity") or {}).get("preferredDuringSchedulingIgnoredDuringExecution")
+        return OK if preferred else Status(SKIP)
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
         preferred = ((pod.affinity.get("nodeAffinity") or {})
@@ -68,5 +85,5 @@ class NodeAffinity:
         return sum(int(p.get("weight") or 0) for p in preferred
                    if int(p.get("weight") or 0) and term_matches(p.get("preference") or {}, node))
 
-    def normalize(self, state: CycleState, pod: PodInfo, scores: dict[str, int]) -> None:
+    def normalize(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
         default_normalize(scores)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from skiff.cluster.scheduler.framework import OK, CycleState, Status, unschedulable
+from skiff.cluster.scheduler.framework import OK, SKIP, CycleState, Snapshot, Status, unschedulable
 from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
 
 REASON = "node(s) didn't have free ports for the requested pod ports"
@@ -19,6 +19,10 @@ def conflicts(pod: PodInfo, node: NodeInfo) -> bool:
 
 class NodePorts:
     name = "NodePorts"
+    node_local = True  # its answers depend on the pod and the one node only
+
+    def pre_filter(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> Status:
+        return OK if pod.ports else Status(SKIP)
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status:
         if pod.ports and conflicts(pod, node):

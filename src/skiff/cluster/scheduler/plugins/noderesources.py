@@ -30,6 +30,7 @@ def least_allocated(requested: int, capacity: int) -> int:
 
 class NodeResourcesFit:
     name = "NodeResourcesFit"
+    node_local = True  # its answers depend on the pod and the one node only
     weight = 1
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status:

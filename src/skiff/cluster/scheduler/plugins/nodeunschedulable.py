@@ -13,6 +13,7 @@ TAINT = {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}
 
 class NodeUnschedulable:
     name = "NodeUnschedulable"
+    node_local = True  # its answers depend on the pod and the one node only
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status:
         if node.unschedulable and not tolerated(pod.spec.get("tolerations") or [], TAINT):

@@ -90,8 +90,7 @@ class PodTopologySpread:
         return sum(per.get(node.labels.get(c.key, ""), 0) + c.self_match
                    for c, per in zip(constraints, counts, strict=True))
 
-    def normalize(self, state: CycleState, pod: PodInfo, scores: dict[str, int]) -> None:
+    def normalize(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
         """Fewer matching pods in the domain scores higher (kube: max+min-s over max)."""
-        low, high = min(scores.values(), default=0), max(scores.values(), default=0)
-        for name, s in scores.items():
-            scores[name] = MAX_NODE_SCORE * (high + low - s) // high if high else MAX_NODE_SCORE
+        low, high = min(scores, default=0), max(scores, default=0)
+        scores[:] = [MAX_NODE_SCORE * (high + low - s) // high if high else MAX_NODE_SCORE for s in scores]

@@ -35,9 +35,12 @@ def untolerated_reason(taint: dict[str, Any]) -> str:
 
 class TaintToleration:
     name = "TaintToleration"
+    node_local = True  # its answers depend on the pod and the one node only
     weight = 3
 
     def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status:
+        if not node.taints:
+            return OK
         tolerations = pod.spec.get("tolerations") or []
         for taint in node.taints:
             if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerated(tolerations, taint):
@@ -45,9 +48,11 @@ class TaintToleration:
         return OK
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
+        if not node.taints:
+            return 0
         prefer = [t for t in pod.spec.get("tolerations") or [] if t.get("effect") in (None, "", "PreferNoSchedule")]
         return sum(1 for taint in node.taints
                    if taint.get("effect") == "PreferNoSchedule" and not tolerated(prefer, taint))
 
-    def normalize(self, state: CycleState, pod: PodInfo, scores: dict[str, int]) -> None:
+    def normalize(self, state: CycleState, pod: PodInfo, scores: list[int]) -> None:
         default_normalize(scores, reverse=True)

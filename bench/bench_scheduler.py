@@ -1,0 +1,153 @@
+"""Scheduler throughput: 1,000 simulated nodes (Node objects without kubelets, as kwok does)
+and 10,000 pods.
+
+    .venv/bin/python bench/bench_scheduler.py [--nodes N] [--pods N] [--no-doc]
+
+End to end: `skiff server --disable-scheduler` holds the nodes and the pending pods; the
+scheduler (the same code `skiff server` runs, here in the benchmark's process, as
+kube-scheduler is a process of its own) starts, lists, and binds every pod through
+pods/binding; pods/s is pods over the time from its start to the last binding. In memory:
+the algorithm alone (snapshot, filter, score, assume) over the same cluster, no API.
+Target (issue 6): at least 1,000 pods/s end to end; Kubernetes' CI gate is 680 pods/s at
+5,000 nodes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import aiohttp  # noqa: E402
+import orjson  # noqa: E402
+from tests.support.server import Server  # noqa: E402
+
+from bench import report  # noqa: E402
+from skiff.cluster.scheduler.algorithm import Algorithm  # noqa: E402
+from skiff.cluster.scheduler.cache import Cache  # noqa: E402
+from skiff.cluster.scheduler.component import client_for  # noqa: E402
+from skiff.cluster.scheduler.framework import CycleState, Framework  # noqa: E402
+from skiff.cluster.scheduler.nodeinfo import PodInfo  # noqa: E402
+from skiff.cluster.scheduler.plugins.registry import default_plugins  # noqa: E402
+from skiff.cluster.scheduler.scheduler import Scheduler  # noqa: E402
+
+NAMESPACE = "bench"
+ZONES = 10
+
+
+def node_object(i: int) -> dict:
+    res = {"cpu": "32", "memory": "128Gi", "pods": "110"}
+    name = f"kwok-node-{i:05d}"
+    return {"apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                                  "topology.kubernetes.io/zone": f"zone-{i % ZONES}",
+                                                  "type": "kwok"}},
+            "status": {"capacity": res, "allocatable": res,
+                       "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}
+
+
+def pod_object(i: int) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"pod-{i:06d}", "namespace": NAMESPACE,
+                                                            "labels": {"app": f"app-{i % 100}"}},
+            "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.10",
+                                     "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}],
+                     "nodeSelector": {"kubernetes.io/os": "linux"}}}
+
+
+async def post_all(srv: Server, path: str, bodies: list[dict], concurrency: int = 32) -> None:
+    ctx: ssl.SSLContext = srv.ssl_context()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx, limit=concurrency)) as http:
+        todo = iter(bodies)
+
+        async def worker() -> None:
+            for body in todo:
+                async with http.post(srv.url + path, data=orjson.dumps(body),
+                                     headers={"Content-Type": "application/json"}) as r:
+                    if r.status != 201:
+                        raise RuntimeError(f"POST {path}: {r.status} {(await r.read())[:300]!r}")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def end_to_end(srv: Server, pods: int) -> tuple[float, int]:
+    client = client_for(srv.url, srv.data_dir / "tls")
+    sched = Scheduler(client, events=True)
+    start = time.perf_counter()
+    task = asyncio.create_task(sched.run())
+    try:
+        while sched.scheduled < pods:
+            if task.done():
+                task.result()
+            sched.bound.clear()
+            await asyncio.wait_for(sched.bound.wait(), 120)
+        return time.perf_counter() - start, sched.scheduled
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await client.close()
+
+
+def in_memory(nodes: int, pods: int) -> float:
+    """Pods/s of snapshot + filter + score + assume, no API."""
+    cache = Cache()
+    for i in range(nodes):
+        cache.set_node(node_object(i))
+    fw = Framework(default_plugins(None))
+    algo = Algorithm(fw)
+    infos = []
+    for i in range(pods):
+        obj = pod_object(i)
+        obj["metadata"]["uid"] = f"uid-{i}"
+        infos.append(PodInfo.from_object(obj))
+    start = time.perf_counter()
+    for pod in infos:
+        result = algo.schedule(CycleState(), pod, cache.snapshot())
+        cache.assume(Scheduler._assumed(pod, result.node), result.node)
+    return pods / (time.perf_counter() - start)
+
+
+async def run_all(nodes: int, pods: int) -> str:
+    srv = Server(extra_args=["--disable-scheduler"]).start()
+    try:
+        t0 = time.perf_counter()
+        await post_all(srv, "/api/v1/nodes", [node_object(i) for i in range(nodes)])
+        status, body = srv.json("POST", "/api/v1/namespaces", {"metadata": {"name": NAMESPACE}})
+        assert status == 201, body
+        await post_all(srv, f"/api/v1/namespaces/{NAMESPACE}/pods", [pod_object(i) for i in range(pods)])
+        setup = time.perf_counter() - t0
+        elapsed, bound = await end_to_end(srv, pods)
+    finally:
+        srv.cleanup()
+    memory_rate = in_memory(nodes, pods)
+    e2e = bound / elapsed
+    rows = [["end to end through the API server (list, schedule, bind, Scheduled event)", f"{nodes:,}",
+             f"{bound:,}", f"{elapsed:.1f}", f"{e2e:,.0f}", "met" if e2e >= 1000 else "missed"],
+            ["algorithm in memory (snapshot, filter, score, assume)", f"{nodes:,}", f"{pods:,}",
+             f"{pods / memory_rate:.1f}", f"{memory_rate:,.0f}", ""]]
+    return "\n".join([
+        "## Scheduler throughput (bench/bench_scheduler.py)", "",
+        f"{report.stamp()}, commit {report.git_rev()}; {report.machine()}. `skiff server --disable-scheduler` "
+        "(SQLite) on loopback holding simulated Node objects (no kubelets, as kwok) and pending pods "
+        f"(created beforehand in {setup:.0f} s); the scheduler runs in the benchmark's process over HTTPS "
+        "with the default plugins. Pods request 100m cpu / 128Mi and select kubernetes.io/os=linux; "
+        "nodes have 32 cpu, 128Gi, 110 pods. Target: ≥ 1,000 pods/s end to end.", "",
+        report.table(["path", "nodes", "pods", "seconds", "pods/s", "target"], rows), ""])
+
+
+def main() -> None:
+    ap = report.arg_parser(__doc__, reference_only=False)
+    ap.add_argument("--nodes", type=int, default=1000)
+    ap.add_argument("--pods", type=int, default=10000)
+    args = ap.parse_args()
+    report.machine()
+    report.stamp()
+    body = asyncio.run(run_all(args.nodes, args.pods))
+    report.publish("scheduler", body, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+import random
+
+import pytest
+
+from skiff.cluster.scheduler.algorithm import Algorithm, FitError, num_feasible_nodes_to_find
+from skiff.cluster.scheduler.framework import CycleState, Framework
+from skiff.cluster.scheduler.plugins.registry import default_plugins
+from tests.unit.scheduler.fakes import cluster, framework, node, pod
+
+
+def test_percentage_of_nodes_to_score():
+    assert num_feasible_nodes_to_find(50) == 50
+    assert num_feasible_nodes_to_find(100) == 100
+    assert num_feasible_nodes_to_find(1000) == 420  # 50 - 1000/125 = 42 %
+    assert num_feasible_nodes_to_find(5000) == 500  # 10 %
+    assert num_feasible_nodes_to_find(6000) == 300  # the 5 % floor
+    assert num_feasible_nodes_to_find(150, percentage=10) == 100  # never under 100
+    assert num_feasible_nodes_to_find(1000, percentage=100) == 1000
+
+
+def schedule(cache, p, algo=None):
+    algo = algo or Algorithm(framework(), rng=random.Random(1))
+    return algo.schedule(CycleState(), p, cache.snapshot())
+
+
+def test_seed_message_for_a_selector_nothing_matches():
+    cache = cluster(node("a"), node("b", cpu="1", labels={"zone": "x"}), node("c", cpu="1", labels={"zone": "x"}))
+    with pytest.raises(FitError) as e:
+        schedule(cache, pod("p", cpu="2", nodeSelector={"zone": "x"}))
+    assert str(e.value) == ("0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, "
+                            "2 Insufficient cpu.")
+
+
+def test_no_nodes():
+    with pytest.raises(FitError) as e:
+        schedule(cluster(), pod("p"))
+    assert str(e.value) == "no nodes available to schedule pods"
+
+
+def test_least_allocated_wins_and_results_do_not_depend_on_memo():
+    busy = node("busy")
+    cache = cluster(busy, node("idle"), pods=(pod("x", cpu="3", node_name="busy"),))
+    algo = Algorithm(framework(), rng=random.Random(1))
+    assert schedule(cache, pod("p", cpu="100m"), algo).node == "idle"
+    cache.set_pod(pod("y", cpu="3900m", node_name="idle"))  # idle is now the fuller one
+    assert schedule(cache, pod("q", cpu="100m"), algo).node == "busy"
+
+
+def test_rotation_over_many_nodes_and_feasible_limit():
+    cache = cluster(*[node(f"n{i:04d}") for i in range(1000)])
+    algo = Algorithm(framework(), rng=random.Random(1))
+    result = schedule(cache, pod("p"), algo)
+    assert result.feasible == 420 and result.evaluated == 420
+    assert algo.next_start == 420
+
+
+def test_ties_are_broken_among_the_best():
+    algo = Algorithm(Framework(default_plugins(None)), rng=random.Random(3))
+    seen = {algo.select_host({"a": 5, "b": 5, "c": 1}) for _ in range(50)}
+    assert seen == {"a", "b"}
