@@ -71,10 +71,10 @@ def test_generators(tmp_path):
     env.write_text("# comment\n\nMODE=prod\nQUOTED='x y'\n")
     cm = generators.configmap("cfg", ["k=v", "q=\"quoted\""], [str(tmp_path / "game.properties"),
                               f"renamed={tmp_path / 'game.properties'}", str(tmp_path / "dir")], [str(env)])
-    assert cm["data"] == {"k": "v", "q": "quoted", "game.properties": "lives=3\n", "renamed": "lives=3\n",
+    assert cm["data"] == {"k": "v", "q": '"quoted"', "game.properties": "lives=3\n", "renamed": "lives=3\n",
                           "one": "1", "MODE": "prod", "QUOTED": "'x y'"}
     assert cm["binaryData"] == {"bin": base64.b64encode(b"\xff\x00").decode()}
-    with pytest.raises(CommandError, match="cannot add key k, another key by that name already exists"):
+    with pytest.raises(CommandError, match="cannot add key \"k\", another key by that name already exists"):
         generators.configmap("cfg", ["k=1", "k=2"], [], [])
     with pytest.raises(CommandError, match="invalid literal source nokey, expected key=value"):
         generators.configmap("cfg", ["nokey"], [], [])

@@ -50,6 +50,8 @@ def run(word: str, argv: list[str]) -> int:
             failed = True
             continue
         ns = session.ns_for(res, meta.get("namespace"))
+        if ns:
+            meta["namespace"] = ns  # recorded in last-applied, as kubectl records it
         try:
             if opts.server_side:
                 _server_side(session, res, ns, obj, opts)

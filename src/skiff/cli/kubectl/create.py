@@ -76,6 +76,9 @@ def create_from_files(session: Session, opts: Any) -> int:
             sys.stderr.write(f"error: {manifests.mapping_error(m)}\n")
             failed = True
             continue
+        ns = session.ns_for(res, meta.get("namespace"))
+        if ns:
+            meta["namespace"] = ns  # kubectl sets it on the object it sends (and records)
         if opts.save_config:
             annotate_last_applied(obj)
         if opts.dry_run == "client":
@@ -84,7 +87,7 @@ def create_from_files(session: Session, opts: Any) -> int:
         params = {**results.dry_run_params(opts.dry_run), **results.validation_params(opts.validate),
                   "fieldManager": opts.field_manager}
         try:
-            created = session.client.create(res, obj, session.ns_for(res, meta.get("namespace")), params=params)
+            created = session.client.create(res, obj, ns, params=params)
         except StatusError as e:
             sys.stderr.write(server_error_text(e, f'error when creating "{m.source}"') + "\n")
             failed = True
@@ -98,9 +101,7 @@ def annotate_last_applied(obj: dict[str, Any]) -> None:
     meta = obj.setdefault("metadata", {})
     annotations = dict(meta.get("annotations") or {})
     annotations.pop(LAST_APPLIED, None)
-    clean = {**obj, "metadata": {**meta, "annotations": annotations}}
-    if not annotations:
-        clean["metadata"].pop("annotations")
+    clean = {**obj, "metadata": {**meta, "annotations": dict(annotations)}}  # `{}` kept, as kubectl writes it
     annotations[LAST_APPLIED] = json.dumps(clean, separators=(",", ":"), sort_keys=True) + "\n"
     meta["annotations"] = annotations
 
@@ -145,6 +146,7 @@ def _generator(sub: str, argv: list[str]) -> int:
     if opts.save_config:
         annotate_last_applied(obj)
     if opts.dry_run == "client":
+        obj["metadata"]["creationTimestamp"] = None  # kubectl's typed objects print it so
         if kind != "namespace":
             obj["metadata"]["namespace"] = session.namespace if opts.namespace else obj["metadata"].get("namespace")
             if not obj["metadata"]["namespace"]:
@@ -154,6 +156,11 @@ def _generator(sub: str, argv: list[str]) -> int:
     res = session.resource_for("v1", obj["kind"])
     params = {**results.dry_run_params(opts.dry_run), **results.validation_params(opts.validate),
               "fieldManager": opts.field_manager}
-    created = session.client.create(res, obj, session.ns_for(res), params=params)
+    try:
+        created = session.client.create(res, obj, session.ns_for(res), params=params)
+    except StatusError as e:
+        if kind == "namespace":
+            raise
+        raise CommandError(f"failed to create {kind}: {e.message}") from None  # kubectl's wording for these two
     results.report(created, "created", opts.output, opts.dry_run)
     return 0

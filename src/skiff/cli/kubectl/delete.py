@@ -130,7 +130,8 @@ def _delete_one(session: Session, res: Resource, ns: str | None, name: str, body
     if opts.dry_run == "client":
         session.client.get(res, name, ns)
         return {"kind": "Status"}
-    return session.client.delete(res, name, ns, options=body)
+    params = {"dryRun": "All"} if opts.dry_run == "server" else None
+    return session.client.delete(res, name, ns, options=body, params=params)
 
 
 def _report(res: Resource, name: str, opts: Any) -> None:

@@ -28,8 +28,6 @@ def literal_pairs(literals: list[str]) -> list[tuple[str, str]]:
         key, sep, value = lit.partition("=")
         if not sep or not key:
             raise CommandError(f"invalid literal source {lit}, expected key=value")
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
         out.append((key, value))
     return out
 
@@ -80,7 +78,7 @@ def file_pairs(sources: list[str]) -> list[tuple[str, bytes]]:
 def _add(target: dict[str, str], key: str, value: str, kind: str, name: str, section: str) -> None:
     _check_key(key)
     if key in target:
-        raise CommandError(f'cannot add key {key}, another key by that name already exists in {section} for {kind} "{name}"')
+        raise CommandError(f'cannot add key "{key}", another key by that name already exists in {section} for {kind} "{name}"')
     target[key] = value
 
 

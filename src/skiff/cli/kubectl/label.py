@@ -48,11 +48,15 @@ def split_changes(words: list[str]) -> tuple[list[str], dict[str, str], list[str
     return resources, sets, removes
 
 
-def changes_for(current: dict[str, str], sets: dict[str, str], removes: list[str], overwrite: bool) -> dict[str, Any]:
+def changes_for(current: dict[str, str], sets: dict[str, str], removes: list[str], overwrite: bool,
+                field: str = "labels") -> dict[str, Any]:
     """The merge patch of the map (None removes a key); {} when nothing changes. Pure."""
     if not overwrite:
         for key, value in sets.items():
             if key in current and current[key] != value:
+                if field == "annotations":  # annotate words it differently
+                    raise CommandError("--overwrite is false but found the following declared annotation(s): "
+                                       f"'{key}' already has a value ({current[key]})")
                 raise CommandError(f"'{key}' already has a value ({current[key]}), and --overwrite is false")
     patch: dict[str, Any] = {k: v for k, v in sets.items() if current.get(k) != v}
     patch.update({k: None for k in removes if k in current})
@@ -90,7 +94,7 @@ def run(word: str, argv: list[str]) -> int:
             if key not in current:
                 sys.stdout.write(f'{word} "{key}" not found.\n')
         try:
-            patch = changes_for(current, sets, removes, opts.overwrite)
+            patch = changes_for(current, sets, removes, opts.overwrite, field)
         except CommandError as e:
             sys.stderr.write(f"error: {e}\n")
             failed = True

@@ -30,10 +30,11 @@ class Parser(argparse.ArgumentParser):
     """argparse with kubectl's error wording and exit code (1)."""
 
     def error(self, message: str) -> NoReturn:
-        text = message
         if message.startswith("unrecognized arguments:"):
-            text = "unknown flag: " + message.split(":", 1)[1].strip().split()[0]
-        sys.stderr.write(f"error: {text}\nSee '{self.prog} --help' for usage.\n")
+            flag = message.split(":", 1)[1].strip().split()[0].split("=", 1)[0]
+            sys.stderr.write(f"Error: unknown flag: {flag}\nSee '{self.prog} --help' for usage.\n")
+            raise SystemExit(1)
+        sys.stderr.write(f"error: {message}\nSee '{self.prog} --help' for usage.\n")
         raise SystemExit(1)
 
 

@@ -62,7 +62,9 @@ def run(word: str, argv: list[str]) -> int:
         try:
             _scale(session, res, ns, name, opts)
         except StatusError as e:
-            sys.stderr.write(server_error_text(e) + "\n")
+            # kubectl resolves the objects first and words a missing one this way
+            sys.stderr.write(f"error: no objects passed to scale {e.message}\n" if e.code == 404
+                             else server_error_text(e) + "\n")
             failed = True
         except CommandError as e:
             sys.stderr.write(f"error: {e}\n")
