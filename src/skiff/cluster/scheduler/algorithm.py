@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from skiff.cluster.scheduler.framework import SUCCESS, CycleState, Framework, Snapshot, Status
+from skiff.cluster.scheduler.framework import OK, CycleState, Framework, Snapshot, Status
 from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
 
 MIN_FEASIBLE_NODES = 100  # minFeasibleNodesToFind
@@ -108,24 +108,23 @@ class Algorithm:
         want = num_feasible_nodes_to_find(len(nodes), self.percentage)
         n = len(nodes)
         start = self.next_start % n
+        order = nodes[start:] + nodes[:start]
         memo = self.filter_memo.setdefault(pod.signature, {}) if self.fw.node_local(state.filters) else None
-        processed = 0
-        for i in range(n):
-            node = nodes[(start + i) % n]
+        found, processed = 0, 0
+        for node in order:  # the hot loop: kept to lookups and compares
             processed += 1
             if memo is not None:
                 hit = memo.get(node.name)
-                if hit is not None and hit[0] == node.generation:
-                    st = hit[1]
-                else:
-                    st = run_filter(state, pod, node)
-                    memo[node.name] = (node.generation, st)
+                if hit is None or hit[0] != node.generation:
+                    hit = memo[node.name] = (node.generation, run_filter(state, pod, node))
                     self.memo_size += 1
+                st = hit[1]
             else:
                 st = run_filter(state, pod, node)
-            if st.code == SUCCESS:
+            if st is OK:
                 feasible.append(node)
-                if len(feasible) >= want:
+                found += 1
+                if found >= want:
                     break
             else:
                 statuses[node.name] = st
@@ -141,13 +140,10 @@ class Algorithm:
         memo, raws = self.score_memo.setdefault(sig, {}), []
         for node in feasible:
             hit = memo.get(node.name)
-            if hit is not None and hit[0] == node.generation:
-                raws.append(hit[1])
-            else:
-                raw = fw.raw_scores(state, pod, node)
-                memo[node.name] = (node.generation, raw)
+            if hit is None or hit[0] != node.generation:
+                hit = memo[node.name] = (node.generation, fw.raw_scores(state, pod, node))
                 self.memo_size += 1
-                raws.append(raw)
+            raws.append(hit[1])
         return fw.combine(state, pod, [n.name for n in feasible], raws)
 
     def schedule(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> ScheduleResult:

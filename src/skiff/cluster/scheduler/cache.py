@@ -19,6 +19,7 @@ class Cache:
         self.pod_node: dict[str, str] = {}  # pod key -> node it is counted on
         self.assumed: set[str] = set()
         self._snapshot: Snapshot | None = None
+        self.affinity_index: dict[str, str] = {}  # pods with pod (anti-)affinity terms -> their node
         self.image_nodes: dict[str, int] = {}  # image -> how many nodes hold it (ImageLocality's spread)
 
     def _count_images(self, info: NodeInfo | None, sign: int) -> None:
@@ -70,9 +71,12 @@ class Cache:
             info = self.nodes[node] = NodeInfo({}, name=node)
         info.add_pod(pod)
         self.pod_node[pod.key] = node
+        if pod.has_pod_affinity:
+            self.affinity_index[pod.key] = node
 
     def _unplace(self, key: str) -> PodInfo | None:
         node = self.pod_node.pop(key, None)
+        self.affinity_index.pop(key, None)
         if node is None:
             return None
         info = self.nodes.get(node)
@@ -108,6 +112,7 @@ class Cache:
 
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
-            self._snapshot = Snapshot([info for info in self.nodes.values() if info.obj], self.image_nodes)
+            self._snapshot = Snapshot([info for info in self.nodes.values() if info.obj], self.image_nodes,
+                                      self.affinity_index)
         self._snapshot.refresh()
         return self._snapshot

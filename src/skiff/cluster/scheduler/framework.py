@@ -52,8 +52,10 @@ class CycleState(dict[str, Any]):
 class Snapshot:
     """The nodes as one cycle sees them. `nodes` keeps the cache's order, stable between cycles."""
 
-    def __init__(self, nodes: Sequence[NodeInfo], image_nodes: dict[str, int] | None = None):
+    def __init__(self, nodes: Sequence[NodeInfo], image_nodes: dict[str, int] | None = None,
+                 affinity_index: dict[str, str] | None = None):
         self.nodes = list(nodes)
+        self.affinity_index = affinity_index  # pod key -> node, for pods with pod (anti-)affinity
         if image_nodes is None:
             image_nodes = {}
             for n in self.nodes:
@@ -73,7 +75,11 @@ class Snapshot:
     def affinity_pods(self) -> list[tuple[PodInfo, NodeInfo]]:
         """Pods carrying pod (anti-)affinity terms, with their nodes (computed once per snapshot)."""
         if self._affinity is None:
-            self._affinity = [(p, n) for n in self.nodes if n.affinity_pods for p in n.affinity_pods.values()]
+            if self.affinity_index is None:
+                self._affinity = [(p, n) for n in self.nodes if n.affinity_pods for p in n.affinity_pods.values()]
+            else:  # from the cache's index: no walk over every node
+                self._affinity = [(n.affinity_pods[k], n) for k, name in self.affinity_index.items()
+                                  if (n := self.by_name.get(name)) is not None and k in n.affinity_pods]
         return self._affinity
 
 
