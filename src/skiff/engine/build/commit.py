@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import os
 from typing import Any
 
 from skiff.common.errors import Conflict
 from skiff.common.timefmt import now_rfc3339
 from skiff.engine.images.building import host_platform
-from skiff.engine.images.changes import ADDED, is_opaque, overlay_changes
+from skiff.engine.images.placeholders import strip_placeholders
 from skiff.engine.images.store import ImageRecord
 from skiff.engine.images.tarwriter import write_changes
 from skiff.oci import image as oci
@@ -28,34 +27,6 @@ def scratch_config() -> dict:
     os_name, arch = host_platform()
     return {"architecture": arch, "os": os_name, "config": {}, "rootfs": {"type": "layers", "diff_ids": []},
             "history": []}
-
-
-# Files the runtime creates as bind-mount targets when the image has none; dockerd keeps them
-# in the container's init layer, so they never reach a committed layer.
-MOUNT_POINTS = ("/etc/hostname", "/etc/hosts", "/etc/resolv.conf")
-
-
-def drop_mount_points(images: Any, key: str) -> None:
-    """Remove the runtime's empty placeholder files (and an /etc made only for them) from a
-    stopped RUN container's upper dir, so they are not part of the step's layer."""
-    if images.snapshotter_name != "overlay":
-        return
-    upper = images.snapshotter.upper_dir(key)
-    added = {c.path: c for c in overlay_changes(upper, images.snapshotter.lower_dirs(key)) if c.kind == ADDED}
-    for path in MOUNT_POINTS:
-        full = upper + path
-        if path in added and os.path.isfile(full) and not os.path.islink(full) and os.path.getsize(full) == 0:
-            os.unlink(full)
-    etc = upper + "/etc"
-    if not os.path.isdir(etc) or os.path.islink(etc) or os.listdir(etc) or is_opaque(etc):
-        return
-    lower = next((d + "/etc" for d in images.snapshotter.lower_dirs(key) if os.path.lexists(d + "/etc")), None)
-    if lower is None:
-        os.rmdir(etc)  # made only to hold the placeholders
-        return
-    mine, theirs = os.lstat(etc), os.lstat(lower)
-    if (mine.st_mode, mine.st_uid, mine.st_gid) == (theirs.st_mode, theirs.st_uid, theirs.st_gid):
-        os.rmdir(etc)  # only overlay's copy of the image's /etc, for the placeholders
 
 
 def _layer(images: Any, key: str, diff_ids: list[str], keep: bool) -> tuple[str | None, list[str]]:
@@ -85,7 +56,7 @@ def commit_step(images: Any, base: dict, parent_id: str, run_config: dict, probe
     stays that container's (`--rm=false`)."""
     with images.lock:
         if snapshot_key and container:
-            drop_mount_points(images, snapshot_key)
+            strip_placeholders(images, snapshot_key)
         diff_ids = list(base.get("rootfs", {}).get("diff_ids", []))
         diff_id, new_blobs = _layer(images, snapshot_key, diff_ids, keep) if snapshot_key else (None, [])
         if diff_id:

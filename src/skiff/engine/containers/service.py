@@ -70,6 +70,8 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         self._removed_futs: dict[str, list[asyncio.Future]] = {}
         self._attach_waiters: dict[str, list[ShimAttach]] = {}
         self._restart_tasks: dict[str, asyncio.Task] = {}
+        # Containers being stopped by `restart`: their exit is not the end (AutoRemove waits).
+        self._manual_restarts: set[str] = set()
         self._locks: dict[str, asyncio.Lock] = {}
         self.execs = ExecManager(self)
         self.files = FileOps(self)
@@ -318,7 +320,11 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
             self._cancel_restart(c)
             if c.state.running:
                 c.manually_stopped = True
-                await self._stop(c, timeout, signal)
+                self._manual_restarts.add(c.id)
+                try:
+                    await self._stop(c, timeout, signal)
+                finally:
+                    self._manual_restarts.discard(c.id)
             c.manually_stopped = False
             await self._start(c)
             self._publish(c, "restart")

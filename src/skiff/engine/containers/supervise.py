@@ -53,7 +53,9 @@ class SupervisionMixin(_Base):
         c.state.finished_at = status.finished_at or now_rfc3339()
         decision = restart.decide(c.host_config.get("RestartPolicy"), status.exit_code, c.restart_count,
                                   c.manually_stopped, ran_for, c.backoff)
-        auto_remove = c.host_config.get("AutoRemove") and not decision.restart
+        # As dockerd: AutoRemove is for a container that ends, not one stopped by `restart`.
+        auto_remove = (c.host_config.get("AutoRemove") and not decision.restart
+                       and cid not in self._manual_restarts)
         if decision.restart:
             c.state.status = "restarting"
             c.backoff = decision.next_backoff

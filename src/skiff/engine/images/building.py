@@ -10,6 +10,7 @@ import orjson
 
 from skiff.common.timefmt import now_rfc3339
 from skiff.engine.images.config_changes import apply_changes
+from skiff.engine.images.placeholders import without_placeholders
 from skiff.engine.images.store import ImageRecord
 from skiff.engine.images.tarwriter import write_changes
 from skiff.oci.reference import Reference
@@ -74,7 +75,7 @@ def commit(svc, key: str, parent_image: str, ref: Reference | None, author: str,
            changes: list[str], config: dict | None, container_id: str) -> str:
     parent = svc.get(parent_image)
     with svc.lock:
-        layer_changes = svc._changes(key)
+        layer_changes = without_placeholders(svc._changes(key), svc.snapshotter.lower_dirs(key))
         diff_ids = parent.diff_ids
         new_blobs = []
         if layer_changes:
