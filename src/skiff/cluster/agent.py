@@ -39,6 +39,7 @@ class AgentOptions:
     key_file: str = ""
     prefix: str = ""
     bip: str = ""
+    kubelet_port: int = 10250
     debug: bool = False
 
 
@@ -62,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default="", help="prefix of this node's host objects (cgroups, bridge; "
                    "default from the node name)")
     p.add_argument("--bip", default="", help="the pod bridge's address with its prefix length, e.g. 10.88.0.1/24")
+    p.add_argument("--kubelet-port", type=int, default=10250, help="port of the kubelet's HTTPS streaming server "
+                   "(logs, exec, attach, port-forward; 0: a free port; default %(default)s)")
     p.add_argument("--debug", action="store_true", help="debug logging")
     return p
 
@@ -72,7 +75,7 @@ def parse(argv: list[str]) -> AgentOptions:
                         node_name=(a.node_name or socket.gethostname()).lower(), node_labels=a.node_label,
                         node_taints=a.node_taint, node_ip=a.node_ip, pod_manifest_path=a.pod_manifest_path,
                         ca_file=a.ca_file, cert_file=a.cert_file, key_file=a.key_file, prefix=a.prefix,
-                        bip=a.bip, debug=a.debug)
+                        bip=a.bip, kubelet_port=a.kubelet_port, debug=a.debug)
 
 
 def parse_labels(items: list[str]) -> dict[str, str]:
@@ -125,13 +128,15 @@ async def stop_engine(ctx: Any, runner: Any) -> None:
 
 
 async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, labels: dict[str, str],
-                   taints: list[dict], manifest_path: str, prefix: str, bip: str, stop: asyncio.Event) -> None:
+                   taints: list[dict], manifest_path: str, prefix: str, bip: str, stop: asyncio.Event,
+                   kubelet_port: int = 10250) -> None:
     """Engine + kubelet until `stop` is set; shared by `skiff agent` and `skiff server`'s own agent."""
     from skiff.cluster.kubelet.kubelet import Kubelet
 
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ctx, runner = await start_engine(data_dir, prefix, bip)
-    kubelet = Kubelet(client, ctx, node_name, data_dir, node_ip, labels, taints, manifest_path=manifest_path)
+    kubelet = Kubelet(client, ctx, node_name, data_dir, node_ip, labels, taints, manifest_path=manifest_path,
+                      kubelet_port=kubelet_port)
     try:
         await kubelet.start()
         log.info("node %s ready (engine API on unix://%s/engine.sock)", node_name, data_dir)
@@ -170,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         client = AsyncClient(opts.server, opts.token, make_ssl(opts.ca_file, opts.cert_file, opts.key_file))
         await run_node(client, Path(opts.data_dir), opts.node_name, opts.node_ip or host_ip_for(opts.server),
-                       labels, taints, opts.pod_manifest_path, prefix, opts.bip, stop)
+                       labels, taints, opts.pod_manifest_path, prefix, opts.bip, stop, opts.kubelet_port)
 
     try:
         asyncio.run(amain())

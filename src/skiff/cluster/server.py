@@ -117,6 +117,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
         await reader.start()
     ctx = build_context(opts, store, reader)
     ctx.settings.ca_pem = pki.ca_cert.read_text()
+    ctx.settings.kubelet_client_cert, ctx.settings.kubelet_client_key = str(pki.admin_cert), str(pki.admin_key)
     runner = web.AppRunner(make_app(ctx), access_log=None, handle_signals=False, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, opts.bind_address or "0.0.0.0", opts.https_listen_port,

@@ -18,8 +18,18 @@ from skiff.cluster.apimachinery.errors import (
     too_large,
     unauthorized,
 )
-from skiff.cluster.apiserver import deletes, discovery, nonresource, paths, reads, subresources, watch, writes
-from skiff.cluster.apiserver.authn import PUBLIC_PATHS, User
+from skiff.cluster.apiserver import (
+    deletes,
+    discovery,
+    nonresource,
+    paths,
+    podstreams,
+    reads,
+    subresources,
+    watch,
+    writes,
+)
+from skiff.cluster.apiserver.authn import PUBLIC_PATHS, User, service_account_user
 from skiff.cluster.apiserver.call import Call
 from skiff.cluster.apiserver.context import ApiContext
 from skiff.cluster.apiserver.negotiation import parse_accept
@@ -57,7 +67,10 @@ async def serve(request: web.Request, handler) -> web.StreamResponse:
     ctx = request.app[CTX]
     started = time.monotonic()
     peercert = request.transport.get_extra_info("peercert") if request.transport else None
-    user = ctx.authenticator.authenticate(peercert, request.headers.get("Authorization", ""))
+    authorization = request.headers.get("Authorization", "")
+    user = ctx.authenticator.authenticate(peercert, authorization)
+    if user is None and authorization:
+        user = await _service_account(ctx, authorization)
     request[USER] = user or User("system:anonymous", groups=("system:unauthenticated",))
     try:
         if user is None and request.path not in PUBLIC_PATHS:
@@ -85,6 +98,17 @@ async def serve(request: web.Request, handler) -> web.StreamResponse:
         ctx.metrics.request(verb, info.group, info.version, info.resource, info.subresource, scope,
                             resp.status, time.monotonic() - started)
     return resp
+
+
+async def _service_account(ctx: ApiContext, authorization: str) -> User | None:
+    """A service account token: signed here, unexpired, and its account (same uid) still there."""
+    claims = ctx.authenticator.service_account(authorization)
+    if claims is None:
+        return None
+    sa = await ctx.get_object("", "serviceaccounts", claims.namespace, claims.name)
+    if sa is None or sa["metadata"].get("uid") != claims.uid:
+        return None
+    return service_account_user(claims)
 
 
 async def resource(request: web.Request) -> web.StreamResponse:
@@ -115,6 +139,8 @@ async def resource(request: web.Request) -> web.StreamResponse:
         body = await request.read()
     call = Call(ctx, res, info, request.query, request.headers.get("Content-Type", ""), body, request[USER],
                 parse_accept(request.headers.get("Accept", "")), request.headers.get("User-Agent", ""))
+    if info.subresource in podstreams.STREAMED:  # pods/log, exec, attach, portforward: to the kubelet
+        return await podstreams.serve(call, request)
     if info.verb == "watch":
         return await watch.watch(call, request)
     status, out = await _dispatch(call)

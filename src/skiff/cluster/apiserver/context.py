@@ -30,6 +30,8 @@ class Settings:
     advertise_address: str = "127.0.0.1"  # where the `kubernetes` Service's endpoints point
     https_port: int = 6443
     ca_pem: str = ""  # the cluster CA, published to every namespace as kube-root-ca.crt
+    kubelet_client_cert: str = ""  # what the server shows kubelets for logs/exec/attach/port-forward
+    kubelet_client_key: str = ""
 
 
 @dataclass

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class Kubelet:
     def __init__(self, client: Any, engine: Any, node_name: str, data_dir: Path, host_ip: str,
                  labels: dict[str, str] | None = None, taints: list[dict] | None = None, dns: list[str] | None = None,
-                 manifest_path: str = ""):
+                 manifest_path: str = "", kubelet_port: int = 10250):
         self.client = client
         self.engine = engine
         self.node_name = node_name
@@ -46,6 +46,9 @@ class Kubelet:
         self.allocatable = capacity(self.facts)
         self.node = NodeRegistrar(client, node_name, self.facts, host_ip, labels or {}, taints or [],
                                   self._image_list)
+        from skiff.cluster.kubelet.server import StreamingServer
+
+        self.streaming = StreamingServer(self, host_ip, kubelet_port, Path(data_dir) / "kubelet-tls")
         self.workers: dict[str, PodWorker] = {}
         self.tasks: list[asyncio.Task] = []
         self.synced = asyncio.Event()
@@ -65,6 +68,7 @@ class Kubelet:
 
     async def start(self) -> None:
         await self.runtime.ensure_pause_image()
+        self.node.kubelet_port = await self.streaming.start()
         await self.node.register()
         if self.static is not None:  # before the pod watch, so their containers are not taken for orphans
             self.static.sync(await asyncio.to_thread(self.static.scan))
@@ -81,6 +85,7 @@ class Kubelet:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await t
         await self.probes.close()
+        await self.streaming.stop()
 
     # ---- pods ----------------------------------------------------------------------------------
     async def watch_pods(self) -> None:

@@ -105,7 +105,8 @@ def _condition(kind: str, status: str, reason: str, message: str, now: str, prev
             old.get("lastTransitionTime") else now, "reason": reason, "message": message}
 
 
-def node_status(f: HostFacts, host_ip: str, name: str, previous: list[dict], images: list[dict]) -> dict:
+def node_status(f: HostFacts, host_ip: str, name: str, previous: list[dict], images: list[dict],
+                kubelet_port: int = 10250) -> dict:
     now_ = now()
     prev = {c["type"]: c for c in previous or []}
     cap = capacity(f)
@@ -119,7 +120,7 @@ def node_status(f: HostFacts, host_ip: str, name: str, previous: list[dict], ima
                            now_, prev),
                 _condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", now_, prev)],
             "addresses": [{"type": "InternalIP", "address": host_ip}, {"type": "Hostname", "address": name}],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+            "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet_port}},
             "nodeInfo": {"machineID": f.machine_id, "systemUUID": f.machine_id, "bootID": f.boot_id,
                          "kernelVersion": f.kernel, "osImage": f.os_image,
                          "containerRuntimeVersion": f"skiff://{skiff.__version__}",
@@ -139,6 +140,7 @@ class NodeRegistrar:
         self.taints = taints
         self.images = images  # () → the node's image list for status.images
         self.uid = ""
+        self.kubelet_port = 10250  # where the streaming server listens (set before register)
 
     async def register(self) -> None:
         """Create the Node, or take over an existing one of this name (labels and taints merged in)."""
@@ -159,7 +161,7 @@ class NodeRegistrar:
     async def post_status(self) -> None:
         current = await self.client.get(f"/api/v1/nodes/{self.name}")
         status = node_status(self.facts, self.host_ip, self.name, (current.get("status") or {}).get("conditions") or [],
-                             self.images())
+                             self.images(), self.kubelet_port)
         await self.client.merge_patch(f"/api/v1/nodes/{self.name}/status", {"status": status})
 
     async def renew_lease(self) -> None:

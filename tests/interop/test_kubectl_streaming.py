@@ -1,0 +1,133 @@
+"""The real kubectl's streaming commands against `skiff server` + a `skiff agent`: logs (with
+-f, --previous, --tail, --since, --timestamps, --limit-bytes), exec with exit codes and stdin,
+attach, cp both ways — through the API server's subresources to the kubelet's server."""
+
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+from tests.support import agent as agent_support
+
+cluster = agent_support.cluster  # fixtures: a server and one agent, a namespace per test
+pod_ns = agent_support.pod_ns
+pytestmark = [pytest.mark.root, pytest.mark.interop, pytest.mark.slow]
+
+
+def busybox(name, command, **extra):
+    return {"name": name, "image": "busybox:latest", "imagePullPolicy": "IfNotPresent", "command": command, **extra}
+
+
+def run_pod(cluster, ns, name, containers, wait="Running", **spec):
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
+        "terminationGracePeriodSeconds": 1, "containers": containers, **spec}}
+    r = cluster.kubectl("apply", "-n", ns, "-f", "-", input=json.dumps(pod))
+    assert r.returncode == 0, r.stderr
+    cluster.wait_for(f"pod/{name}", "{.status.phase}", lambda v: v == wait, namespace=ns)
+
+
+def test_logs_of_one_and_of_a_named_container(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "talker", [
+        busybox("a", ["sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; sleep 3600"]),
+        busybox("b", ["sh", "-c", "echo from-b; sleep 3600"])])
+    cluster.wait_for("pod/talker", "{.status.containerStatuses[*].ready}", lambda v: v == "true true", pod_ns)
+    time.sleep(0.5)
+    r = cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "a")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().splitlines() == ["line1", "line2", "line3", "line4", "line5", "oops"]
+    assert cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "b").stdout == b"from-b\n"
+    r = cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "a", "--tail=2")
+    assert r.stdout.decode().splitlines() == ["line5", "oops"]
+    r = cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "a", "--limit-bytes=8")
+    assert r.stdout == b"line1\nli"
+    r = cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "a", "--timestamps", "--tail=1")
+    assert re.fullmatch(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z oops\n", r.stdout), r.stdout
+    r = cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "a", "--since=1h")
+    assert r.stdout.decode().count("line") == 5
+    r = cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "nope")
+    assert r.returncode == 1
+    assert b"container nope is not valid for pod talker" in r.stderr
+    r = cluster.kubectl("logs", "-n", pod_ns, "missing")
+    assert r.returncode == 1 and b'pods "missing" not found' in r.stderr
+
+
+def test_logs_follow_streams_new_lines(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "ticker", [busybox("main", ["sh", "-c", "i=0; while true; do i=$((i+1)); "
+                                                                       "echo tick$i; sleep 0.2; done"])])
+    proc = subprocess.Popen(["kubectl", "--kubeconfig", str(cluster.server.kubeconfig), "logs", "-f", "-n", pod_ns,
+                             "ticker"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        lines = [proc.stdout.readline() for _ in range(8)]
+        assert lines == [f"tick{i}\n".encode() for i in range(1, 9)]
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_logs_previous_after_a_restart(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "crasher", [busybox("main", ["sh", "-c", "echo run-at-$(date +%s%N); sleep 1; exit 3"])])
+    cluster.wait_for("pod/crasher", "{.status.containerStatuses[0].restartCount}",
+                     lambda v: v not in ("", "0"), pod_ns, timeout=90)
+    r = cluster.kubectl("logs", "-n", pod_ns, "crasher", "--previous")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(b"run-at-")
+    r = cluster.kubectl("logs", "-n", pod_ns, "crasher", "-p", "-c", "main")
+    assert r.stdout.startswith(b"run-at-")
+
+
+def test_logs_previous_without_a_restart_is_an_error(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "steady", [busybox("main", ["sleep", "3600"])])
+    r = cluster.kubectl("logs", "-n", pod_ns, "steady", "--previous")
+    assert r.returncode == 1
+    assert b'previous terminated container "main" in pod "steady" not found' in r.stderr
+
+
+def test_exec_output_exit_codes_and_stdin(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "shell", [busybox("main", ["sleep", "3600"])])
+    r = cluster.kubectl("exec", "-n", pod_ns, "shell", "--", "sh", "-c", "echo out; echo err >&2")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"out\n" and r.stderr == b"err\n"
+    r = cluster.kubectl("exec", "-n", pod_ns, "shell", "--", "sh", "-c", "exit 7")
+    assert r.returncode == 7
+    assert b"command terminated with exit code 7" in r.stderr
+    r = cluster.kubectl("exec", "-i", "-n", pod_ns, "shell", "--", "sh", "-c", "tr a-z A-Z; echo done",
+                        input="hello from stdin\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"HELLO FROM STDIN\ndone\n"
+    r = cluster.kubectl("exec", "-n", pod_ns, "shell", "-c", "nope", "--", "true")
+    assert r.returncode == 1 and b"container nope is not valid for pod shell" in r.stderr
+    r = cluster.kubectl("exec", "-n", pod_ns, "shell", "--", "/no/such/binary")
+    assert r.returncode != 0
+
+
+def test_exec_with_a_tty(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "tty", [busybox("main", ["sleep", "3600"])])
+    r = cluster.kubectl("exec", "-i", "-t", "-n", pod_ns, "tty", "--", "sh", "-c", "tty; exit 4", input="")
+    assert r.returncode == 4, r.stderr
+    assert b"/dev/pts/" in r.stdout
+
+
+def test_attach_reads_the_main_process(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "catter", [busybox("main", ["sh", "-c", "while read l; do echo got:$l; done; "
+                                                                       "echo bye; sleep 1"], stdin=True,
+                                                  stdinOnce=True)])
+    r = cluster.kubectl("attach", "-i", "-n", pod_ns, "catter", input="one\ntwo\n", timeout=60)
+    assert b"got:one\ngot:two\n" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_cp_into_and_out_of_a_pod(cluster, pod_ns, tmp_path):
+    run_pod(cluster, pod_ns, "files", [busybox("main", ["sleep", "3600"])])
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"payload " * 1000)
+    r = cluster.kubectl("cp", str(src), f"{pod_ns}/files:/tmp/in.txt")
+    assert r.returncode == 0, r.stderr
+    r = cluster.kubectl("exec", "-n", pod_ns, "files", "--", "wc", "-c", "/tmp/in.txt")
+    assert r.stdout.split()[0] == b"8000"
+    r = cluster.kubectl("exec", "-n", pod_ns, "files", "--", "sh", "-c", "mkdir -p /tmp/d && echo inside > /tmp/d/f")
+    assert r.returncode == 0
+    out = tmp_path / "out"
+    r = cluster.kubectl("cp", f"{pod_ns}/files:/tmp/d", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "f").read_bytes() == b"inside\n"
