@@ -155,6 +155,11 @@ class Scheduler:
             self.queue.done(pod.key)  # deleted or bound meanwhile
             self._slots.release()
             return
+        rv = (current.get("metadata") or {}).get("resourceVersion")
+        if rv != (pod.obj.get("metadata") or {}).get("resourceVersion"):
+            # status-only updates do not requeue; the cycle still reads the latest object
+            # (nominatedNodeName after a preemption, the current PodScheduled condition)
+            pod = info.pod = PodInfo.from_object(current)
         cycle = self.queue.scheduling_cycle
         state = CycleState()
         snapshot = self.cache.snapshot()
