@@ -2,14 +2,20 @@
 -f, --previous, --tail, --since, --timestamps, --limit-bytes), exec with exit codes and stdin,
 attach, cp both ways — through the API server's subresources to the kubelet's server."""
 
+import fcntl
 import json
+import os
+import pty
 import re
+import struct
 import subprocess
+import termios
 import time
 
 import pytest
 
 from tests.support import agent as agent_support
+from tests.support.ptys import read_to_eof
 
 cluster = agent_support.cluster  # fixtures: a server and one agent, a namespace per test
 pod_ns = agent_support.pod_ns
@@ -102,11 +108,22 @@ def test_exec_output_exit_codes_and_stdin(cluster, pod_ns):
     assert r.returncode != 0
 
 
-def test_exec_with_a_tty(cluster, pod_ns):
+def test_exec_with_a_tty_passes_its_size_and_exit_code(cluster, pod_ns):
     run_pod(cluster, pod_ns, "tty", [busybox("main", ["sleep", "3600"])])
-    r = cluster.kubectl("exec", "-i", "-t", "-n", pod_ns, "tty", "--", "sh", "-c", "tty; exit 4", input="")
-    assert r.returncode == 4, r.stderr
-    assert b"/dev/pts/" in r.stdout
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp("kubectl", ["kubectl", "--kubeconfig", str(cluster.server.kubeconfig), "exec", "-i", "-t",
+                              "-n", pod_ns, "tty", "--", "sh"])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    try:
+        os.write(fd, b"stty size; tty; exit 4\n")
+        out = read_to_eof(fd, timeout=60)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert b"30 100" in out, out
+    assert b"/dev/pts/" in out, out
+    assert os.waitstatus_to_exitcode(status) == 4
 
 
 def test_attach_reads_the_main_process(cluster, pod_ns):
