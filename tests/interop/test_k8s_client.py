@@ -115,3 +115,28 @@ def test_invalid_object_is_422_with_causes(core, namespace):
         core.create_namespaced_config_map(namespace, _cm("Not_Valid"))
     assert e.value.status == 422
     assert '"reason":"Invalid"' in e.value.body.replace(" ", "")
+
+
+def test_service_account_tokens(core, kube_server, namespace):
+    body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+            "spec": {"expirationSeconds": 3600, "audiences": ["skiff"]}}
+    made = core.create_namespaced_service_account_token("default", namespace, body)
+    token = made.status.token
+    assert made.spec.expiration_seconds == 3600 and token.count(".") == 2
+    cfg = client.Configuration()
+    cfg.host = kube_server.url
+    cfg.ssl_ca_cert = str(kube_server.data_dir / "tls" / "server-ca.crt")
+    cfg.api_key = {"authorization": "Bearer " + token}
+    with client.ApiClient(cfg) as as_sa:
+        listed = client.CoreV1Api(as_sa).list_namespaced_config_map(namespace)
+        assert listed.metadata.resource_version
+    with pytest.raises(ApiException) as e:
+        core.create_namespaced_service_account_token("default", namespace,
+                                                     {**body, "spec": {"expirationSeconds": 60}})
+    assert e.value.status == 422 and "less than 10 minutes" in e.value.body
+    core.delete_namespaced_service_account("default", namespace)
+    cfg2 = client.Configuration()
+    cfg2.host, cfg2.ssl_ca_cert, cfg2.api_key = cfg.host, cfg.ssl_ca_cert, cfg.api_key
+    with client.ApiClient(cfg2) as as_gone, pytest.raises(ApiException) as e:
+        client.CoreV1Api(as_gone).list_namespaced_config_map(namespace)
+    assert e.value.status == 401

@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from skiff.cluster.apiserver import certs, kubeconfig, lifecycle
+from skiff.cluster.apiserver import certs, kubeconfig, lifecycle, satokens
 from skiff.cluster.apiserver.admission import AdmissionChain, default_plugins
 from skiff.cluster.apiserver.app import make_app
 from skiff.cluster.apiserver.authn import Authenticator
@@ -117,6 +117,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
         await reader.start()
     ctx = build_context(opts, store, reader)
     ctx.settings.ca_pem = pki.ca_cert.read_text()
+    ctx.authenticator.signer = satokens.Signer(satokens.load_or_create_key(pki.dir / "service-account.key"))
     ctx.settings.kubelet_client_cert, ctx.settings.kubelet_client_key = str(pki.admin_cert), str(pki.admin_key)
     runner = web.AppRunner(make_app(ctx), access_log=None, handle_signals=False, shutdown_timeout=5)
     await runner.setup()

@@ -12,6 +12,8 @@ import hmac
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from skiff.cluster.apiserver.satokens import Claims, Signer
+
 # Paths anyone may read, as a default kube-apiserver allows (system:public-info-viewer).
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz", "/version"})
 
@@ -21,6 +23,11 @@ class User:
     name: str
     uid: str = ""
     groups: tuple[str, ...] = field(default_factory=tuple)
+
+
+def service_account_user(c: Claims) -> User:
+    return User(f"system:serviceaccount:{c.namespace}:{c.name}", c.uid,
+                ("system:serviceaccounts", f"system:serviceaccounts:{c.namespace}", "system:authenticated"))
 
 
 def user_from_peercert(peercert: dict | None) -> User | None:
@@ -50,9 +57,18 @@ def parse_token_file(text: str) -> dict[str, User]:
 
 
 class Authenticator:
-    def __init__(self, token_file: Path | None = None, join_token: str = ""):
+    def __init__(self, token_file: Path | None = None, join_token: str = "", signer: Signer | None = None):
         self.tokens = parse_token_file(Path(token_file).read_text()) if token_file else {}
         self.join_token = join_token
+        self.signer = signer  # service account tokens (satokens.py)
+
+    def service_account(self, authorization: str) -> Claims | None:
+        """The claims of a service account token this server signed; the caller checks that the
+        account still exists (a token outlives nothing it was issued for)."""
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or self.signer is None or token.count(".") != 2:
+            return None
+        return self.signer.verify(token.strip())
 
     def from_bearer(self, header: str) -> User | None:
         scheme, _, token = header.partition(" ")

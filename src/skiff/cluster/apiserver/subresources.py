@@ -8,12 +8,22 @@ yet: they answer a clear Status instead of a 404.
 from __future__ import annotations
 
 import copy
+import time
+from datetime import UTC, datetime
 from typing import Any
 
 from skiff.cluster.api import strategy
-from skiff.cluster.apimachinery.errors import ApiError, bad_request, conflict, method_not_supported, not_found
-from skiff.cluster.apimachinery.meta import now_rfc3339
-from skiff.cluster.apiserver import deletes, writes
+from skiff.cluster.apimachinery import fielderrors
+from skiff.cluster.apimachinery.errors import (
+    ApiError,
+    bad_request,
+    conflict,
+    invalid,
+    method_not_supported,
+    not_found,
+)
+from skiff.cluster.apimachinery.meta import format_rfc3339, now_rfc3339
+from skiff.cluster.apiserver import deletes, satokens, writes
 from skiff.cluster.apiserver.call import Call
 from skiff.cluster.apiserver.negotiation import PATCH_TYPES, decode_body, media_type, require_object
 from skiff.cluster.apiserver.objects import decode, encode
@@ -136,6 +146,46 @@ async def finalize(call: Call) -> tuple[int, dict[str, Any]]:
                                       subresource="finalize")
 
 
+async def token(call: Call) -> tuple[int, dict[str, Any]]:
+    """POST serviceaccounts/NAME/token: a TokenRequest answered with a signed, expiring token."""
+    if call.info.verb != "create":
+        raise method_not_supported("serviceaccounts/token", call.info.verb)
+    signer = call.ctx.authenticator.signer
+    if signer is None:
+        raise ApiError(503, "ServiceUnavailable", "service account tokens are not configured")
+    body = require_object(decode_body(call.body, call.content_type, "TokenRequest"), "TokenRequest")
+    spec = dict(body.get("spec") or {})
+    seconds = spec.get("expirationSeconds") or satokens.DEFAULT_EXPIRY
+    if not isinstance(seconds, int) or seconds < satokens.MIN_EXPIRY:
+        raise invalid("TokenRequest", call.info.name, [fielderrors.invalid(
+            "spec.expirationSeconds", seconds, "may not specify a duration less than 10 minutes")],
+            "authentication.k8s.io")
+    sa = await read_object(call)
+    pod = None
+    ref = spec.get("boundObjectRef") or None
+    if ref:
+        if ref.get("kind") != "Pod":
+            raise bad_request(f"cannot bind token to object of kind {ref.get('kind')!r}: only Pod is supported")
+        bound = await call.ctx.get_object("", "pods", call.namespace, ref.get("name", ""), fresh=True)
+        if bound is None:
+            raise not_found("pods", ref.get("name", ""))
+        if ref.get("uid") and ref["uid"] != bound["metadata"].get("uid"):
+            raise conflict("pods", ref.get("name", ""), "the UID in the bound object reference "
+                           f"({ref['uid']}) does not match the UID in record")
+        pod = (bound["metadata"]["name"], bound["metadata"]["uid"])
+    audiences = tuple(spec.get("audiences") or satokens.DEFAULT_AUDIENCES)
+    expires = int(time.time()) + seconds
+    signed = signer.issue(satokens.Claims(call.namespace, call.info.name, sa["metadata"]["uid"], audiences,
+                                          expires, pod))
+    spec.update({"audiences": list(audiences), "expirationSeconds": seconds})
+    return 201, {"kind": "TokenRequest", "apiVersion": "authentication.k8s.io/v1",
+                 "metadata": {"name": call.info.name, "namespace": call.namespace,
+                              "creationTimestamp": now_rfc3339()},
+                 "spec": spec,
+                 "status": {"token": signed, "expirationTimestamp": format_rfc3339(
+                     datetime.fromtimestamp(expires, UTC))}}
+
+
 async def node_agent(call: Call) -> tuple[int, dict[str, Any]]:
     sub = call.info.subresource.split("/", 1)[0]
     if call.res.kind == "Pod" and not call.res.group:
@@ -156,6 +206,8 @@ async def dispatch(call: Call) -> tuple[int, dict[str, Any]]:
         return await eviction(call)
     if sub == "finalize":
         return await finalize(call)
+    if sub == "token" and call.res.plural == "serviceaccounts":
+        return await token(call)
     if sub in NODE_AGENT_ROUTES:
         return await node_agent(call)
     if sub == "status":
