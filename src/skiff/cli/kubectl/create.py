@@ -161,6 +161,7 @@ def _generator(sub: str, argv: list[str]) -> int:
     except StatusError as e:
         if kind == "namespace":
             raise
-        raise CommandError(f"failed to create {kind}: {e.message}") from None  # kubectl's wording for these two
+        sep = ":" if kind == "configmap" else ""  # kubectl's wording for these two, colon and all
+        raise CommandError(f"failed to create {kind}{sep} {e.message}") from None
     results.report(created, "created", opts.output, opts.dry_run)
     return 0

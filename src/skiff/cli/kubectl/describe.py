@@ -45,7 +45,7 @@ def run(word: str, argv: list[str]) -> int:
     p.add_argument("--chunk-size", type=int, default=500, help="Return large lists in chunks rather than all at once.")
     opts = p.parse_intermixed_args(argv)
     session = Session(opts)
-    found: list[tuple[Resource, dict[str, Any]]] = []
+    found: list[tuple[Resource, dict[str, Any], bool]] = []  # (resource, object, found by name prefix)
     failed = False
     if opts.filename:
         from skiff.cli.kubectl import manifests
@@ -54,7 +54,8 @@ def run(word: str, argv: list[str]) -> int:
             meta = m.obj.get("metadata") or {}
             res = manifests.resource_of(session, m)
             try:
-                found.append((res, session.client.get(res, meta.get("name", ""), session.ns_for(res, meta.get("namespace")))))
+                found.append((res, session.client.get(res, meta.get("name", ""), session.ns_for(res, meta.get("namespace"))),
+                              False))
             except StatusError as e:
                 sys.stderr.write(server_error_text(e) + "\n")
                 failed = True
@@ -73,21 +74,25 @@ def run(word: str, argv: list[str]) -> int:
         sys.stderr.write("No resources found\n" if opts.all_namespaces else f"No resources found in {ns} namespace.\n")
         return 0
     show_events = options.parse_bool(str(opts.show_events))
-    texts = [_describe(session, res, obj, show_events) for res, obj in found]
-    sys.stdout.write("\n\n".join(texts))
+    texts = [_describe(session, res, obj, show_events) for res, obj, _ in found]
+    if found and all(prefixed for _, _, prefixed in found):
+        sys.stdout.write("".join(t + "\n" for t in texts))  # kubectl's output for name-prefix matches
+    else:
+        sys.stdout.write("\n\n".join(texts))
     return 1 if failed else 0
 
 
-def _find(session: Session, target: targets.Target, opts: Any) -> tuple[list[tuple[Resource, dict]], list[str]]:
+def _find(session: Session, target: targets.Target, opts: Any) -> tuple[list[tuple[Resource, dict, bool]], list[str]]:
     res = target.resource
     ns = None if opts.all_namespaces else session.ns_for(res)
     if not target.names:
         listed = session.client.list(res, ns, params={"labelSelector": opts.selector})
-        return [(res, item) for item in listed.get("items") or []], []
-    out, errors = [], []
+        return [(res, item, False) for item in listed.get("items") or []], []
+    out: list[tuple[Resource, dict, bool]] = []
+    errors: list[str] = []
     for name in target.names:
         try:
-            out.append((res, session.client.get(res, name, ns)))
+            out.append((res, session.client.get(res, name, ns), False))
         except StatusError as e:
             if e.code != 404:
                 errors.append(server_error_text(e))
@@ -97,7 +102,7 @@ def _find(session: Session, target: targets.Target, opts: Any) -> tuple[list[tup
             matches = [i for i in listed.get("items") or [] if (i.get("metadata") or {}).get("name", "").startswith(name)]
             if not matches:
                 errors.append(server_error_text(e))
-            out += [(res, m) for m in matches]
+            out += [(res, m, True) for m in matches]
     return out, errors
 
 
@@ -125,6 +130,10 @@ def _related(session: Session, res: Resource, obj: dict[str, Any]) -> dict[str, 
             pods = session.client.list(session.resource("pods"), ns, params={"labelSelector": text})
             related["pods"] = [p for p in pods.get("items") or []
                                if any(r.get("uid") == meta.get("uid") for r in (p.get("metadata") or {}).get("ownerReferences") or [])]
+        elif res.kind == "Deployment" and res.group == "apps":
+            text = describers._selector_text(spec.get("selector"))
+            listed = session.client.list(session.resource("replicasets.apps"), ns, params={"labelSelector": text})
+            related["replicasets"] = listed.get("items") or []
         elif res.kind == "Service" and res.group == "":
             slices = session.client.list(session.resource("endpointslices.discovery.k8s.io"), ns,
                                          params={"labelSelector": f"kubernetes.io/service-name={name}"})

@@ -10,6 +10,7 @@ from typing import Any
 from skiff.cli.kubectl.tabwriter import human_duration, tabwrite
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+MAX_ANNOTATION = 140
 ACRONYMS = {"API", "URL", "UID", "OSB", "GUID"}
 
 
@@ -70,8 +71,16 @@ def annotations_multiline(w: Writer, title: str, annotations: dict[str, str] | N
         w.write(level, f"{title}:\t<none>\n")
         return
     for i, key in enumerate(sorted(shown)):
-        value = shown[key].replace("\n", "\n\t  ")
-        w.write(level, (f"{title}:\t" if i == 0 else "\t") + f"{key}: {value}\n")
+        prefix = f"{title}:\t" if i == 0 else "\t"
+        value = shown[key].removesuffix("\n")
+        if len(value) + len(key) + 2 > MAX_ANNOTATION or "\n" in value:
+            # long or multi-line values go under their key, each line cut at the limit
+            w.write(level, f"{prefix}{key}:\n")
+            for line in value.split("\n"):
+                cut = line if len(line) <= MAX_ANNOTATION - 2 else line[:MAX_ANNOTATION - 2] + "..."
+                w.write(level, f"\t  {cut}\n")
+        else:
+            w.write(level, f"{prefix}{key}: {value}\n")
 
 
 def events_section(w: Writer, events: list[dict[str, Any]] | None, now: datetime | None = None) -> None:

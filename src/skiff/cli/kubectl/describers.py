@@ -337,8 +337,39 @@ def deployment(obj: dict[str, Any], events: list | None, related: dict[str, Any]
         w.write(0, f"RollingUpdateStrategy:\t{ru.get('maxUnavailable')} max unavailable, {ru.get('maxSurge')} max surge\n")
     pod_template(w, spec.get("template") or {})
     _conditions(w, status.get("conditions"))
+    if related.get("replicasets"):
+        old, new = split_replicasets(obj, related["replicasets"])
+        w.write(0, f"OldReplicaSets:\t{_replicasets_text(old)}\n")
+        w.write(0, f"NewReplicaSet:\t{_replicasets_text([new] if new else [])}\n")
     events_section(w, events)
     return w.text()
+
+
+def _template_key(template: dict[str, Any]) -> Any:
+    """A pod template without the pod-template-hash label, to find a deployment's new ReplicaSet."""
+    import json
+
+    meta = dict(template.get("metadata") or {})
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k != "pod-template-hash"}
+    meta["labels"] = labels
+    return json.dumps({**template, "metadata": meta}, sort_keys=True)
+
+
+def split_replicasets(deploy: dict[str, Any], replicasets: list[dict[str, Any]]) -> tuple[list, dict | None]:
+    """(old, new): the ReplicaSets the deployment controls; new is the one running its template."""
+    uid = (deploy.get("metadata") or {}).get("uid")
+    owned = [rs for rs in replicasets
+             if any(r.get("uid") == uid and r.get("controller") for r in (rs.get("metadata") or {}).get("ownerReferences") or [])]
+    want = _template_key((deploy.get("spec") or {}).get("template") or {})
+    new = next((rs for rs in owned if _template_key((rs.get("spec") or {}).get("template") or {}) == want), None)
+    return [rs for rs in owned if rs is not new], new
+
+
+def _replicasets_text(items: list[dict[str, Any]]) -> str:
+    if not items:
+        return "<none>"
+    return ", ".join(f"{(rs.get('metadata') or {}).get('name')} ({(rs.get('status') or {}).get('replicas', 0)}/"
+                     f"{(rs.get('spec') or {}).get('replicas', 1)} replicas created)" for rs in items)
 
 
 def _service_ports(w: Writer, svc: dict[str, Any], endpoints: list[dict[str, Any]] | None) -> None:

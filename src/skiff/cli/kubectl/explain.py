@@ -7,7 +7,8 @@ import textwrap
 from typing import Any
 
 from skiff.cli.kubectl import options
-from skiff.cli.kubectl.session import CommandError, Session
+from skiff.cli.kubectl.session import BareError, CommandError, Session
+from skiff.cluster.client.discovery import UnknownResource
 
 HELP = """Describe fields and structure of various resources.
 
@@ -144,7 +145,10 @@ def run(word: str, argv: list[str]) -> int:
                            "complete list of supported resources.")
     session = Session(opts)
     type_word, *path = opts.target.split(".")
-    res = session.resource(type_word)
+    try:
+        res = session.resource(type_word)
+    except UnknownResource as e:
+        raise BareError(str(e)) from None
     group, version = res.group, res.version
     if opts.api_version:
         group, _, version = opts.api_version.rpartition("/")

@@ -18,6 +18,10 @@ class CommandError(Exception):
     """A client-side failure, printed as `error: <message>` with exit code 1."""
 
 
+class BareError(Exception):
+    """A failure kubectl prints without the `error: ` prefix (explain's unknown type)."""
+
+
 class Session:
     def __init__(self, opts: Namespace):
         self.opts = opts
@@ -96,10 +100,8 @@ def server_error_text(err: StatusError, doing: str = "") -> str:
     message = err.message
     if doing:
         message = f"{doing}: {message}"
-    if err.code == 401 and not err.status.get("message"):
-        return "error: You must be logged in to the server (Unauthorized)"
     if err.code == 401:
-        return "error: You must be logged in to the server (the server has asked for the client to provide credentials)"
+        return f"error: You must be logged in to the server ({err.status.get('message') or 'Unauthorized'})"
     return f"Error from server ({reason}): {message}" if reason else f"Error from server: {message}"
 
 
@@ -115,6 +117,8 @@ def run_guarded(action: Callable[[], int | None]) -> int:
         message = server_error_text(e)
     except (CommandError, SkiffError, UnknownResource) as e:
         message = f"error: {e}"
+    except BareError as e:
+        message = str(e)
     except ConnectionFailed as e:
         message = str(e)
     except ssl.SSLError as e:
