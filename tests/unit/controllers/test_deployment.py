@@ -200,3 +200,12 @@ def test_scaling_mid_way_changes_the_active_replicaset():
             assert rs_["spec"]["replicas"] == 5 and rs_["metadata"]["annotations"][du.DESIRED_REPLICAS] == "5"
             assert h.objects("deployments")[0]["status"]["availableReplicas"] == 5
     asyncio.run(main())
+
+
+def test_null_fields_equal_absent_ones_when_matching_templates():
+    t = deployment()["spec"]["template"]
+    sent_by_kubectl_undo = {"metadata": {"creationTimestamp": None, "labels": {"app": "web", du.HASH_LABEL: "x"}},
+                            "spec": t["spec"]}
+    assert du.same_template(sent_by_kubectl_undo, t)
+    assert du.template_hash(sent_by_kubectl_undo["spec"]) == du.template_hash(t["spec"])
+    assert not du.same_template(deployment(image="other")["spec"]["template"], t)

@@ -3,7 +3,6 @@ update's scale steps, status and conditions (kube's deployment/util and rolling.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from datetime import datetime
@@ -33,14 +32,23 @@ def fnv32a(data: bytes) -> int:
 
 def template_hash(template: Obj, collision_count: int | None = None) -> str:
     """The pod-template-hash: FNV-32a of the template (and collision count), in the safe alphabet."""
-    data = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
+    data = json.dumps(_drop_nulls(template), sort_keys=True, separators=(",", ":")).encode()
     if collision_count:
         data += str(collision_count).encode()
     return "".join(_SAFE_ALPHABET[int(c) % len(_SAFE_ALPHABET)] for c in str(fnv32a(data)))
 
 
+def _drop_nulls(value: Any) -> Any:
+    """null and absent are the same field to the API (kubectl sends `creationTimestamp: null`)."""
+    if isinstance(value, dict):
+        return {k: _drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_nulls(v) for v in value]
+    return value
+
+
 def without_hash(template: Obj) -> Obj:
-    t = copy.deepcopy(template or {})
+    t = _drop_nulls(template or {})
     labels = (t.get("metadata") or {}).get("labels")
     if labels:
         labels.pop(HASH_LABEL, None)
