@@ -7,10 +7,12 @@ import json
 import os
 import pty
 import re
+import socket
 import struct
 import subprocess
 import termios
 import time
+import urllib.request
 
 import pytest
 
@@ -148,3 +150,48 @@ def test_cp_into_and_out_of_a_pod(cluster, pod_ns, tmp_path):
     r = cluster.kubectl("cp", f"{pod_ns}/files:/tmp/d", str(out))
     assert r.returncode == 0, r.stderr
     assert (out / "f").read_bytes() == b"inside\n"
+
+
+def _forward(cluster, ns, target, ports):
+    proc = subprocess.Popen(["kubectl", "--kubeconfig", str(cluster.server.kubeconfig), "port-forward", "-n", ns,
+                             target, ports], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    line = proc.stdout.readline().decode()
+    match = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)", line)
+    if not match:
+        proc.kill()
+        raise AssertionError(f"kubectl port-forward said {line!r}: {proc.communicate()[1]!r}")
+    return proc, int(match.group(1))
+
+
+def test_port_forward_to_busybox_httpd(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "web", [busybox("httpd", ["sh", "-c", "mkdir -p /www && echo hello-pod > /www/index.html"
+                                                                   " && exec httpd -f -p 8080 -h /www"],
+                                             ports=[{"containerPort": 8080}])])
+    proc, local = _forward(cluster, pod_ns, "pod/web", ":8080")
+    try:
+        for _ in range(3):  # one pair of streams per connection
+            with urllib.request.urlopen(f"http://127.0.0.1:{local}/index.html", timeout=20) as resp:
+                assert resp.read() == b"hello-pod\n"
+        big = "x" * 300_000  # more than a SPDY window, both ways
+        r = cluster.kubectl("exec", "-n", pod_ns, "web", "--", "sh", "-c",
+                            "head -c 300000 /dev/zero | tr '\\0' x > /www/big")
+        assert r.returncode == 0, r.stderr
+        with urllib.request.urlopen(f"http://127.0.0.1:{local}/big", timeout=30) as resp:
+            assert resp.read() == big.encode()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def test_port_forward_to_a_closed_port_reports_the_error(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "quiet", [busybox("main", ["sleep", "3600"])])
+    proc, local = _forward(cluster, pod_ns, "quiet", "0:9999")
+    try:
+        with socket.create_connection(("127.0.0.1", local), timeout=20) as conn:
+            conn.settimeout(20)
+            assert conn.recv(100) == b""  # kubectl closes the local connection
+        time.sleep(0.5)
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert b"error forwarding port 9999" in err, err

@@ -237,4 +237,4 @@ class StreamingServer:
             ip = await self.pod_ip(m["namespace"], m["pod"])
         except NotFound as e:
             return _status(404, str(e))
-        return await portforward.serve(request, ip)
+        return await portforward.serve(request, ip, m["pod"])
