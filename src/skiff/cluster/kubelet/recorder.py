@@ -6,6 +6,8 @@ as the client-go recorder's correlator does, instead of making a new object each
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 from typing import Any
@@ -30,9 +32,27 @@ class Recorder:
         self.client = client
         self.node = node_name
         self.seen: dict[tuple, dict] = {}
+        self.queue: asyncio.Queue[tuple[dict, str, str, str]] = asyncio.Queue()
+        self.sender: asyncio.Task | None = None
 
     async def emit(self, obj: dict, kind: str, reason: str, message: str) -> None:
-        """kind is "Normal" or "Warning"; obj an involvedObject from `involved`."""
+        """kind is "Normal" or "Warning"; obj an involvedObject from `involved`. Posted in the
+        background, in order, so a pod's start never waits on its events."""
+        self.queue.put_nowait((obj, kind, reason, message))
+        if self.sender is None or self.sender.done():
+            self.sender = asyncio.create_task(self._send_all())
+
+    async def _send_all(self) -> None:
+        while not self.queue.empty():
+            await self._post(*self.queue.get_nowait())
+
+    async def close(self) -> None:
+        if self.sender is not None:
+            self.sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.sender
+
+    async def _post(self, obj: dict, kind: str, reason: str, message: str) -> None:
         ns = obj.get("namespace", "default")
         key = (obj.get("uid"), obj.get("fieldPath"), reason, message)
         now = now_rfc3339()

@@ -163,7 +163,9 @@ class PodWorker:
                 await self.event("Normal", "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
                 for c in self.kl.runtime.list(self.uid):
                     await self.kl.runtime.remove(c.id)
+            t0 = time.monotonic()
             sid = await self.kl.runtime.run_sandbox(self.pod, attempt, bool(spec.get("hostNetwork")), self.kl.dns)
+            log.debug("pod %s/%s: sandbox %s in %.3fs", self.ns, self.name, sid[:12], time.monotonic() - t0)
         if not self.pod_ip:
             self.pod_ip = self.kl.host_ip if spec.get("hostNetwork") else await self.kl.runtime.sandbox_ip(sid)
         return sid
@@ -221,6 +223,7 @@ class PodWorker:
         cname = naming.container_name(name, self.name, self.ns, self.uid, attempt)
         labels = naming.container_labels(self.pod, name, attempt, init)
         body = create_body(self.pod, c, image, sandbox, env, labels, mounts)
+        t0 = time.monotonic()
         try:
             cid = await self.kl.runtime.create_container(cname, body)
         except SkiffError as e:
@@ -240,6 +243,8 @@ class PodWorker:
                              name, init)
             return
         self.kl.probes.started(self.uid, name, cid)
+        log.debug("pod %s/%s: container %s created and started in %.3fs", self.ns, self.name, name,
+                  time.monotonic() - t0)
         await self.event("Normal", "Started", f"Started container {name}", name, init)
 
     async def container_env(self, c: dict) -> dict[str, str]:
