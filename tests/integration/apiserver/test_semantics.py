@@ -159,7 +159,7 @@ def test_status_subresource_and_binding(kube_server, namespace):
     assert kube_server.json("GET", path + "/p")[1]["spec"]["nodeName"] == "node-1"
     status, body = kube_server.json("POST", path + "/p/binding", binding)
     assert status == 409 and 'already assigned to node "node-1"' in body["message"]
-    status, body = kube_server.json("GET", path + "/p/log")
+    status, body = kube_server.json("GET", path + "/p/proxy")
     assert status == 503 and "node agent" in body["message"]
 
 
