@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from skiff.cli.kubectl.session import CommandError, Session
 from skiff.cluster.client.paths import Resource
 
 
-@dataclass
 class Target:
-    resource: Resource
-    names: list[str] = field(default_factory=list)  # empty: every object (by selector)
+    """A resource and the names asked for (none: every object, by selector)."""
+
+    def __init__(self, resource: Resource, names: list[str] | None = None):
+        self.resource = resource
+        self.names = names or []
 
 
 def parse_words(words: list[str]) -> list[tuple[str, list[str]]]:

@@ -54,7 +54,7 @@ def parse_resource_list(doc: dict[str, Any]) -> list[Resource]:
                              namespaced=bool(r.get("namespaced")), singular=r.get("singularName") or r.get("kind", "").lower(),
                              short_names=tuple(r.get("shortNames") or ()), verbs=tuple(r.get("verbs") or ()),
                              categories=tuple(r.get("categories") or ()))
-    return [Resource(**{**res.__dict__, "subresources": tuple(subs.get(res.plural, ()))}) for res in out.values()]
+    return [res._replace(subresources=tuple(subs.get(res.plural, ()))) for res in out.values()]
 
 
 def _matches(res: Resource, word: str) -> bool:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, urlencode
 
 
-@dataclass(frozen=True)
-class Resource:
-    """One API resource as discovery describes it."""
+class Resource(NamedTuple):
+    """One API resource as discovery describes it. (A NamedTuple, not a dataclass: the CLI
+    starts faster without importing dataclasses.)"""
 
     group: str
     version: str
