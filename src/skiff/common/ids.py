@@ -3,6 +3,7 @@
 import os
 import random
 import re
+from collections.abc import Set as AbstractSet
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -56,7 +57,7 @@ _RIGHT = (
 ).split()
 
 
-def random_name(taken: set[str] | frozenset[str] = frozenset()) -> str:
+def random_name(taken: AbstractSet[str] = frozenset()) -> str:
     """A free `adjective_scientist` name, with a digit appended after collisions, as Docker does."""
     for attempt in range(100):
         name = f"{random.choice(_LEFT)}_{random.choice(_RIGHT)}"

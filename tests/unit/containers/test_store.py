@@ -57,3 +57,15 @@ def test_records_survive_reload(tmp_path):
     assert b.state.exit_code == 3 and b.state.status == "exited"
     assert b.path == "sh" and b.args == []
     assert not list(tmp_path.glob("*/*.tmp"))
+
+
+def test_a_pending_record_appears_only_when_published(tmp_path):
+    s = ContainerStore(tmp_path)
+    c = Container(id="e" * 64, name="pending", created="2026-01-01T00:00:00Z", image_id="sha256:" + "0" * 64,
+                  config={"Cmd": ["sh"]}, host_config={"NetworkMode": "none"})
+    tmp = s.write_pending(c, durable=True, tag="create")
+    assert not (s.dir(c.id) / "config.v2.json").exists()
+    s.publish(c.id, tmp)
+    assert not (s.dir(c.id) / "config.v2.json.create.tmp").exists()
+    loaded = ContainerStore(tmp_path).load_all()
+    assert [x.name for x in loaded] == ["pending"]

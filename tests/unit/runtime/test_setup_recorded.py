@@ -221,6 +221,18 @@ def test_init_setup_sequence(tmp_path):
     assert "HOME=/root" in ready.env
 
 
+def test_a_new_network_namespace_gets_lo_up_and_a_joined_one_does_not(tmp_path):
+    s = RecordingSyscalls(paths={"/proc/kcore": "file", "/proc/sys": "dir"})
+    container_setup(s, FakeChannel(), _init_plan(tmp_path))
+    names = [c[0] for c in s.calls]
+    assert names.count("loopback_up") == 1 and names.index("unshare") < names.index("loopback_up")
+    p = _init_plan(tmp_path)
+    p.ns = plan([{"type": "mount"}, {"type": "network", "path": "/run/netns/x"}])
+    s = RecordingSyscalls(paths={"/proc/kcore": "file", "/proc/sys": "dir"})
+    container_setup(s, FakeChannel(), p)
+    assert ("setns", "/run/netns/x", 0) in s.calls and s.named("loopback_up") == []
+
+
 def test_init_setup_reports_missing_command_before_ready(tmp_path):
     p = _init_plan(tmp_path)
     p.process["args"] = ["missing"]

@@ -63,6 +63,9 @@ class NetworkEdges:
         self.mapper = mapper or PortMapper(network.prefix, rules=IptablesPorts(network.iptables))
         self.start_env: dict[str, list[str]] = {}  # link variables for the process being started
         self.attached: set[str] = set()
+        # ids of containers created with --link (None: not gathered yet), so a start looks at
+        # them only instead of every record
+        self.linkers: set[str] | None = None
         self.dns = dns or EmbeddedDns(self.resolve, etcfiles.upstreams(read_host_resolv(resolv_path)),
                                       reverse=self._reverse)
 
@@ -403,8 +406,17 @@ def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdge
     def files(c: Any) -> list:
         eps = network.endpoints(c.id)
         edges.start_env[c.id] = edges.prepare(c, containers.cdir(c.id), eps, edges.link_targets(c))
-        edges.refresh_linkers(c, containers.store.all(), containers.cdir)
+        edges.refresh_linkers(c, linker_records(c), containers.cdir)
         return eps
+
+    def linker_records(c: Any) -> list:
+        if edges.linkers is None:  # once: the records loaded at engine start
+            edges.linkers = {x.id for x in containers.store.all() if x.host_config.get("Links")}
+        if c.host_config.get("Links"):
+            edges.linkers.add(c.id)
+        found = [x for x in map(containers.store.find, edges.linkers) if x is not None]
+        edges.linkers = {x.id for x in found}  # removed ones drop out
+        return found
 
     async def on_start(c: Any) -> None:
         eps = await asyncio.to_thread(files, c)  # one thread hop: a start's latency counts

@@ -49,7 +49,8 @@ class NetworkingMixin(_Base):
         if mode.startswith("container:"):
             target = self.get(mode.split(":", 1)[1])
             return self.network.netns_path(target.id) if self.network.has_netns(target.id) else ""
-        return self.network.netns_path(c.id) if mode != "host" else ""
+        # none: the runtime makes the namespace (no file); bridges: the network service's file
+        return self.network.netns_path(c.id) if mode != "host" and self.network.has_netns(c.id) else ""
 
     async def _networks_up(self, c: Container) -> None:
         if self.network is None:

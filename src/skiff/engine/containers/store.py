@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 import orjson
@@ -44,9 +45,15 @@ class ContainerStore:
     def save(self, c: Container, durable: bool = False) -> None:
         """Atomic (rename). fsync'd only when `durable` (a create or rename, acknowledged to the
         client): a state change the host loses is rebuilt by `restore` from the runtime's files."""
+        os.replace(self.write_pending(c, durable), str(self.dir(c.id)) + "/" + RECORD)
+
+    def write_pending(self, c: Container, durable: bool,
+                      tag: str = "") -> str:
+        """Write (and fsync when `durable`) the record to a temporary file; `publish` renames
+        it into place. Split so a create's fsync can overlap its snapshot's."""
         d = str(self.dir(c.id))
         # saves run on the event loop and in worker threads: each thread its own temporary file
-        tmp = f"{d}/{RECORD}.{threading.get_native_id()}.tmp"
+        tmp = f"{d}/{RECORD}.{tag or threading.get_native_id()}.tmp"
         data = orjson.dumps(c.to_record())
         try:
             f = open(tmp, "wb")
@@ -58,7 +65,10 @@ class ContainerStore:
             if durable:
                 f.flush()
                 os.fsync(f.fileno())
-        os.replace(tmp, d + "/" + RECORD)
+        return tmp
+
+    def publish(self, cid: str, tmp: str) -> None:
+        os.replace(tmp, str(self.dir(cid)) + "/" + RECORD)
 
     # -- names --------------------------------------------------------------------------------
     def check_name(self, name: str) -> str:
@@ -71,8 +81,9 @@ class ContainerStore:
                            "You have to remove (or rename) that container to be able to reuse that name.")
         return name
 
-    def names(self) -> set[str]:
-        return set(self._names)
+    def names(self) -> AbstractSet[str]:
+        """A live view (no copy: a create without --name asks, and there may be thousands)."""
+        return self._names.keys()
 
     def add(self, c: Container) -> None:
         self.register(c)

@@ -107,13 +107,19 @@ class AttachMixin(_Base):
         if mode == "host":
             with self.lock:
                 self.members[mode][cid] = name  # shown by `network inspect host`
+        if mode == "none":
+            # Nothing to configure from outside: the runtime makes the namespace itself and
+            # raises lo in it (as runc does), sparing a netns file, a bind mount and netlink.
+            with self.lock:
+                if cid in self.namespaces:  # a file left by an engine from before this change
+                    self._release(cid)
+                self.members[mode][cid] = name
+            return None
         if mode == "host" or mode.startswith("container:"):
             return None
         path = self.netns_path(cid)
         with self.lock:
             self._release(cid)  # leftovers of an earlier run that was not cleaned up
-            if mode == "none":
-                self.members[mode][cid] = name
             self.netns_dir.mkdir(parents=True, exist_ok=True)
             sock = netns.create(path)
             self.namespaces.add(cid)

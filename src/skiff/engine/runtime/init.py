@@ -114,6 +114,8 @@ def container_setup(s: Syscalls, ch: Channel, plan: SetupPlan, ioctl=linux_ioctl
     new = plan.ns.new & ~sc.CLONE_NEWUSER  # entered before, by `enter_user_namespace`
     if new:
         s.unshare(new)
+    if plan.mode == "init" and new & sc.CLONE_NEWNET:
+        s.loopback_up()  # a namespace nobody configures from outside (--network none) gets lo
     if plan.mode == "init":
         if "oomScoreAdj" in process:
             s.write_file("/proc/self/oom_score_adj", str(process["oomScoreAdj"]))

@@ -8,8 +8,10 @@ unit-tested without root: a test runs the real setup code and checks the recorde
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import os
 import resource
+import socket
 import stat as stat_mod
 import struct
 from typing import Any, Protocol
@@ -37,6 +39,9 @@ MS_SHARED = 1 << 20
 MS_RELATIME = 1 << 21
 MS_STRICTATIME = 1 << 24
 MNT_DETACH = 2
+# netdevice(7): set an interface's flags
+_SIOCSIFFLAGS = 0x8914
+_IFF_UP, _IFF_LOOPBACK, _IFF_RUNNING = 0x1, 0x8, 0x40
 
 # clone(2)/unshare(2) namespace flags
 CLONE_NEWNS = 0x00020000
@@ -74,6 +79,7 @@ class Syscalls(Protocol):
     def unshare(self, flags: int) -> None: ...
     def setns(self, path: str, nstype: int = 0) -> None: ...
     def sethostname(self, name: str) -> None: ...
+    def loopback_up(self) -> None: ...
     def setdomainname(self, name: str) -> None: ...
     def mknod(self, path: str, mode: int, major: int, minor: int) -> None: ...
     def chown(self, path: str, uid: int, gid: int) -> None: ...
@@ -138,6 +144,12 @@ class LinuxSyscalls:
                 raise _err(path)
         finally:
             os.close(fd)
+
+    def loopback_up(self) -> None:
+        """Bring `lo` of the current network namespace up (one SIOCSIFFLAGS), as runc does
+        for a namespace it creates."""
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sk:
+            fcntl.ioctl(sk.fileno(), _SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", _IFF_UP | _IFF_LOOPBACK | _IFF_RUNNING))
 
     def sethostname(self, name: str) -> None:
         raw = name.encode()
@@ -295,6 +307,9 @@ class RecordingSyscalls:
 
     def setns(self, path: str, nstype: int = 0) -> None:
         self._rec("setns", path, nstype)
+
+    def loopback_up(self) -> None:
+        self._rec("loopback_up")
 
     def sethostname(self, name: str) -> None:
         self._rec("sethostname", name)
