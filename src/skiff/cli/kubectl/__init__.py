@@ -14,8 +14,8 @@ COMMANDS = {
     "edit": "edit", "label": "label", "annotate": "label", "scale": "scale", "explain": "explain",
     "api-resources": "discovery_cmds", "api-versions": "discovery_cmds", "config": "config_cmds",
     "cluster-info": "info", "version": "info",
-    "logs": "later", "exec": "later", "rollout": "later", "attach": "later", "port-forward": "later",
-    "cp": "later", "top": "later", "run": "later", "expose": "later", "autoscale": "later",
+    "logs": "logs", "exec": "exec", "rollout": "later", "attach": "exec", "port-forward": "portforward",
+    "cp": "cp", "top": "later", "run": "later", "expose": "later", "autoscale": "later",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (skiff's implementation).
@@ -35,6 +35,11 @@ Cluster Management Commands:
 
 Troubleshooting and Debugging Commands:
   describe        Show details of a specific resource or group of resources
+  logs            Print the logs for a container in a pod
+  attach          Attach to a running container
+  exec            Execute a command in a container
+  port-forward    Forward one or more local ports to a pod
+  cp              Copy files and directories to and from containers
 
 Advanced Commands:
   apply           Apply a configuration to a resource by file name or stdin
@@ -49,8 +54,8 @@ Other Commands:
   config          Modify kubeconfig files
   version         Print the client and server version information
 
-Not yet available (they arrive with the node agent and controllers): logs, exec, attach,
-port-forward, cp, top, rollout, run, expose, autoscale.
+Not yet available (they arrive with the node agent and controllers): top, rollout, run,
+expose, autoscale.
 
 Usage:
   kubectl [flags] [options]
