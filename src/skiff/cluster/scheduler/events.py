@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from typing import Any
@@ -47,10 +48,33 @@ def unschedulable_patch(pod: PodInfo, message: str, nominated: str = "") -> dict
 
 
 class Writer:
-    """Posts events and status patches; failures are logged, never raised."""
+    """Posts events and status patches; failures are logged, never raised.
+
+    Events go through a buffer drained by a few workers (`run_events`), as client-go's event
+    broadcaster does, so a burst of bindings is not slowed by as many event writes; when the
+    buffer is full, events are dropped (and logged), never the scheduling."""
+
+    BUFFER = 100_000
+    WORKERS = 4
 
     def __init__(self, client: Any):
         self.client = client
+        self.pending: asyncio.Queue[tuple[PodInfo, str, str, str]] = asyncio.Queue(self.BUFFER)
+
+    def post(self, pod: PodInfo, kind: str, reason: str, message: str) -> None:
+        try:
+            self.pending.put_nowait((pod, kind, reason, message))
+        except asyncio.QueueFull:
+            log.info("event buffer full: %s for %s dropped", reason, pod.key)
+
+    async def run_events(self) -> None:
+        async def worker() -> None:
+            while True:
+                pod, kind, reason, message = await self.pending.get()
+                await self.emit(pod, kind, reason, message)
+                self.pending.task_done()
+
+        await asyncio.gather(*(worker() for _ in range(self.WORKERS)))
 
     async def emit(self, pod: PodInfo, kind: str, reason: str, message: str) -> None:
         try:

@@ -114,6 +114,7 @@ class Scheduler:
         informers = [asyncio.create_task(self.nodes.run(), name="scheduler nodes informer"),
                      asyncio.create_task(self.pods.run(), name="scheduler pods informer")]
         flusher = asyncio.create_task(self._flush_loop(), name="scheduler queue flush")
+        informers.append(asyncio.create_task(self.writer.run_events(), name="scheduler events"))
         try:
             await self.nodes.synced.wait()
             await self.pods.synced.wait()
@@ -209,14 +210,13 @@ class Scheduler:
             self.fw.run_unreserve(state, pod, node)
             self.queue.add_backoff(info)
             if self.pods.get(pod.key) is not None:
-                await self.writer.emit(pod, "Warning", "FailedScheduling", f"Binding rejected: {st.message}")
+                self.writer.post(pod, "Warning", "FailedScheduling", f"Binding rejected: {st.message}")
             return
         self.queue.done(pod.key)
         self.scheduled += 1
         self.bound.set()
         if self.events:
-            await self.writer.emit(pod, "Normal", "Scheduled",
-                                   f"Successfully assigned {pod.namespace}/{pod.name} to {node}")
+            self.writer.post(pod, "Normal", "Scheduled", f"Successfully assigned {pod.namespace}/{pod.name} to {node}")
 
     def _failed(self, info: QueuedPodInfo, cycle: int, message: str, nominated: str, victims: list[PodInfo]) -> None:
         current = self.pods.get(info.key)
@@ -234,4 +234,4 @@ class Scheduler:
         patch = unschedulable_patch(pod, message, nominated)
         if patch is not None:
             await self.writer.patch_status(pod, patch)
-            await self.writer.emit(pod, "Warning", "FailedScheduling", message)
+            self.writer.post(pod, "Warning", "FailedScheduling", message)
