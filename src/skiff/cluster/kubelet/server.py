@@ -168,6 +168,8 @@ class StreamingServer:
                     await resp.write(data)
                 if limit.done:
                     break
+        except (ConnectionError, RuntimeError):  # the API server (its client) went away
+            return resp
         finally:
             with contextlib.suppress(Exception):
                 await chunks.aclose()  # type: ignore[attr-defined,unused-ignore]
