@@ -38,9 +38,22 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(1)
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, given the width so that it does not import shutil to ask."""
+
+    def __init__(self, prog: str):
+        import os
+
+        try:
+            width = os.get_terminal_size().columns
+        except OSError:
+            width = 80
+        super().__init__(prog, width=width - 2)
+
+
 def parser(command: str, description: str, usage: str | None = None) -> Parser:
     p = Parser(prog=f"kubectl {command}", description=description, usage=usage, add_help=True,
-               formatter_class=argparse.RawDescriptionHelpFormatter)
+               formatter_class=_Formatter)
     g = p.add_argument_group("global options")
     g.add_argument("-n", "--namespace", help="If present, the namespace scope for this CLI request")
     g.add_argument("--kubeconfig", help="Path to the kubeconfig file to use for CLI requests.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import os
-from pathlib import Path
 from typing import Any
 
 from skiff.common.errors import InvalidArgument
@@ -125,7 +124,8 @@ def resolve(config: dict[str, Any], context: str | None = None, server: str | No
         url = "https://" + url
     token_value = token or us.get("token")
     if not token_value and us.get("tokenFile"):
-        token_value = Path(us["tokenFile"]).read_text().strip()
+        with open(us["tokenFile"]) as f:
+            token_value = f.read().strip()
     return Connection(
         server=url.rstrip("/"),
         context=ctx_name,

@@ -1,8 +1,11 @@
-"""Reading kubeconfig files from disk (the I/O half of `kubeconfig`)."""
+"""Reading kubeconfig files from disk (the I/O half of `kubeconfig`).
+
+No pathlib here: it imports ntpath, whose optional `_winapi` import makes the CLI's lean
+launcher load site-packages for nothing."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 from typing import Any
 
 from skiff.cluster.client import kubeconfig
@@ -10,6 +13,11 @@ from skiff.common.errors import InvalidArgument
 
 
 def parse_yaml(text: str) -> Any:
+    from skiff.cluster.client import blockyaml
+
+    fast = blockyaml.parse(text)  # kubeconfig files rarely need more; PyYAML is slow to import
+    if fast is not None:
+        return fast
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -20,22 +28,29 @@ def read(paths: list[str], explicit: bool = False) -> dict[str, Any]:
     """The merged config of these files; a missing file is an error only when named with --kubeconfig."""
     docs = []
     for path in paths:
-        p = Path(path)
-        if not p.exists():
-            if explicit:
-                raise InvalidArgument(f'stat {path}: no such file or directory')
-            continue
         try:
-            docs.append((path, parse_yaml(p.read_text()) or {}))
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except FileNotFoundError:
+            if explicit:
+                raise InvalidArgument(f"stat {path}: no such file or directory") from None
+            continue
+        except IsADirectoryError:
+            raise InvalidArgument(f'error loading config file "{path}": read {path}: is a directory') from None
+        try:
+            docs.append((path, parse_yaml(text) or {}))
         except Exception as e:  # YAML errors carry their own position text
             raise InvalidArgument(f'error loading config file "{path}": {e}') from None
     return kubeconfig.merge(docs)
 
 
 def write(path: str, config: dict[str, Any]) -> None:
+    """Write a kubeconfig (0600, as kubectl keeps it: it holds credentials)."""
     import yaml
 
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    p.write_text(yaml.dump(config, Dumper=dumper, default_flow_style=False, sort_keys=False))
+    text = yaml.dump(config, Dumper=dumper, default_flow_style=False, sort_keys=False)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)

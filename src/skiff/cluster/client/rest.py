@@ -54,9 +54,11 @@ def _load_client_cert(ctx: ssl.SSLContext, conn: Connection) -> None:
         return
     cert = conn.cert_data or open(conn.cert_file or "", "rb").read()
     key = conn.key_data or (open(conn.key_file, "rb").read() if conn.key_file else b"")
-    import tempfile
+    import time
 
-    fd, path = tempfile.mkstemp(prefix="skiff-kubectl-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+    base = "/dev/shm" if os.path.isdir("/dev/shm") else os.environ.get("TMPDIR", "/tmp")
+    path = os.path.join(base, f"skiff-kubectl-{os.getpid()}-{time.monotonic_ns()}.pem")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # private, and never someone else's file
     try:
         os.write(fd, cert + b"\n" + key)
         os.close(fd)
