@@ -111,3 +111,49 @@ def test_env_command_and_args_as_kubernetes_defines_them(cluster, pod_ns):
         out = cluster.agent.docker("logs", f"k8s_main_envs_{pod_ns}_{uid}_0").stdout
         time.sleep(0.2)
     assert out.decode().split() == ["hello", cluster.node, ip]
+
+
+def test_host_port_reaches_the_pod(cluster, pod_ns):
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    apply(cluster, pod_ns, pod_yaml("hostport", [busybox(
+        "web", ["sh", "-c", "mkdir -p /www && echo via-hostport > /www/index.html && httpd -f -p 8080 -h /www"],
+        ports=[{"containerPort": 8080, "hostPort": port}])], nodeName=cluster.node))
+    cluster.wait_for("pod/hostport", "{.status.phase}", lambda v: v == "Running", pod_ns)
+    import time
+    deadline = time.monotonic() + 20
+    body = b""
+    while time.monotonic() < deadline and body != b"via-hostport\n":
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                body = resp.read()
+        except OSError:
+            time.sleep(0.2)
+    assert body == b"via-hostport\n"
+
+
+def test_post_start_and_pre_stop_hooks(cluster, pod_ns, tmp_path):
+    out = tmp_path / "hooks"
+    out.mkdir()
+    apply(cluster, pod_ns, pod_yaml("hooks", [busybox(
+        "main", ["sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"],
+        volumeMounts=[{"name": "out", "mountPath": "/out"}],
+        lifecycle={"postStart": {"exec": {"command": ["sh", "-c", "echo started > /out/post"]}},
+                   "preStop": {"exec": {"command": ["sh", "-c", "echo stopping > /out/pre"]}}})],
+        nodeName=cluster.node, terminationGracePeriodSeconds=5,
+        volumes=[{"name": "out", "hostPath": {"path": str(out)}}]))
+    cluster.wait_for("pod/hooks", "{.status.phase}", lambda v: v == "Running", pod_ns)
+    assert (out / "post").read_text() == "started\n"
+    assert cluster.kubectl("delete", "pod", "hooks", "-n", pod_ns, timeout=60).returncode == 0
+    assert (out / "pre").read_text() == "stopping\n"
+    # a failing postStart hook kills the container
+    apply(cluster, pod_ns, pod_yaml("badhook", [busybox(
+        "main", ["sleep", "3600"], lifecycle={"postStart": {"exec": {"command": ["false"]}}})],
+        nodeName=cluster.node, restartPolicy="Never"))
+    cluster.wait_for("pod/badhook", "{.status.phase}", lambda v: v == "Failed", pod_ns)
+    events = json.loads(cluster.kubectl("get", "events", "-n", pod_ns, "-o", "json").stdout)["items"]
+    assert any(e["reason"] == "FailedPostStartHook" for e in events)

@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
 from typing import Any
 
 from skiff.common.errors import SkiffError
+from skiff.engine.registry.dockerconfig import AuthConfig
+from skiff.engine.registry.hosts import normalize_server
+from skiff.oci.reference import parse_reference
 
 INITIAL = 10.0
 MAX = 300.0
@@ -21,6 +27,33 @@ def pull_policy(container: dict) -> str:
     if "@" in tail:
         return "IfNotPresent"
     return "Always" if ":" not in tail or tail.endswith(":latest") else "IfNotPresent"
+
+
+def pull_auth(image: str, secrets: list[dict]) -> AuthConfig | None:
+    """Credentials for the image's registry from imagePullSecrets (kubernetes.io/dockerconfigjson
+    or the legacy dockercfg), the first secret that names the registry winning."""
+    domain = parse_reference(image).domain
+    for secret in secrets:
+        data = secret.get("data") or {}
+        raw = data.get(".dockerconfigjson") or data.get(".dockercfg")
+        if not raw:
+            continue
+        try:
+            doc = json.loads(base64.b64decode(raw))
+        except (ValueError, binascii.Error):
+            continue
+        auths = doc.get("auths", doc) if isinstance(doc, dict) else {}
+        for server, entry in auths.items():
+            if normalize_server(server) != domain or not isinstance(entry, dict):
+                continue
+            user, password = entry.get("username", ""), entry.get("password", "")
+            if entry.get("auth"):
+                try:
+                    user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+                except (binascii.Error, UnicodeDecodeError):
+                    continue
+            return AuthConfig(username=user, password=password, serveraddress=server)
+    return None
 
 
 class ImagePuller:
@@ -50,7 +83,7 @@ class ImagePuller:
         await worker.event("Normal", "Pulling", f'Pulling image "{image}"', name, init)
         t0 = time.monotonic()
         try:
-            await self.runtime.pull(image)
+            await self.runtime.pull(image, pull_auth(image, await worker.pull_secrets()))
         except SkiffError as e:
             delay = min(MAX, delay * 2) if delay else INITIAL
             self.backoff[image] = (delay, time.time() + delay)

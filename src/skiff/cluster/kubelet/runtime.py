@@ -62,6 +62,20 @@ def _pause_layer(pause_bin: str) -> bytes:
     return buf.getvalue()
 
 
+def host_ports(pod: dict) -> tuple[dict, dict]:
+    """(ExposedPorts, PortBindings) for the containers' ports that ask for a hostPort."""
+    exposed: dict = {}
+    bindings: dict = {}
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        for p in c.get("ports") or []:
+            if not p.get("hostPort"):
+                continue
+            key = f"{p['containerPort']}/{(p.get('protocol') or 'TCP').lower()}"
+            exposed[key] = {}
+            bindings.setdefault(key, []).append({"HostIp": p.get("hostIP", ""), "HostPort": str(p["hostPort"])})
+    return exposed, bindings
+
+
 class Runtime:
     def __init__(self, engine: Any):
         self.engine = engine  # skiff.engine.api.context.EngineContext
@@ -128,6 +142,10 @@ class Runtime:
             hc["Dns"] = dns
         body = {"Image": PAUSE_IMAGE, "Hostname": "" if host_network else meta["name"][:63],
                 "Labels": naming.sandbox_labels(pod), "HostConfig": hc}
+        exposed, bindings = host_ports(pod)
+        if bindings and not host_network:  # hostPort: published by the sandbox, which owns the pod's network
+            body["ExposedPorts"] = exposed
+            hc["PortBindings"] = bindings
         cid, _ = await self.containers.create(body, name)
         await self.containers.start(cid)
         return cid

@@ -242,10 +242,33 @@ class PodWorker:
             await self.event("Warning", "Failed", f"Error: failed to start container \"{name}\": {e.message}",
                              name, init)
             return
+        failure = await self.run_hook(c, cid, "postStart")
+        if failure:  # the kubelet kills a container whose postStart hook failed
+            await self.event("Warning", "FailedPostStartHook", failure, name, init)
+            await self.kl.runtime.stop(cid, 0)
+            return
         self.kl.probes.started(self.uid, name, cid)
         log.debug("pod %s/%s: container %s created and started in %.3fs", self.ns, self.name, name,
                   time.monotonic() - t0)
         await self.event("Normal", "Started", f"Started container {name}", name, init)
+
+    async def pull_secrets(self) -> list[dict]:
+        names = [r.get("name", "") for r in self.pod["spec"].get("imagePullSecrets") or []]
+        found = [await self.kl.get_object("secrets", self.ns, n) for n in names if n]
+        return [s for s in found if s is not None]
+
+    async def run_hook(self, c: dict, cid: str, which: str) -> str:
+        """Run the container's postStart or preStop handler; the failure's message, or ""."""
+        handler = (c.get("lifecycle") or {}).get(which)
+        if not handler:
+            return ""
+        if "sleep" in handler:
+            await asyncio.sleep(float(handler["sleep"].get("seconds") or 0))
+            return ""
+        from skiff.cluster.kubelet.probes import run_probe
+
+        ok, output = await run_probe({**handler, "timeoutSeconds": 30}, c, self.pod_ip, self.kl.runtime, cid)
+        return "" if ok else output
 
     async def container_env(self, c: dict) -> dict[str, str]:
         cm_names, secret_names = referenced(c)
@@ -305,6 +328,19 @@ class PodWorker:
             self.pod = {**self.pod, "status": updated.get("status", status)}
 
     # ---- termination ---------------------------------------------------------------------------
+    async def stop_container(self, rc: RuntimeContainer, grace: int) -> None:
+        """preStop first (within the grace period), then SIGTERM, the rest of the period, SIGKILL."""
+        spec = next((c for c in (self.pod["spec"].get("containers") or []) if c["name"] == rc.key.container), None)
+        t0 = time.monotonic()
+        if spec is not None and (spec.get("lifecycle") or {}).get("preStop"):
+            try:
+                failure = await asyncio.wait_for(self.run_hook(spec, rc.id, "preStop"), max(grace, 1))
+            except TimeoutError:
+                failure = f"PreStopHook did not finish within {grace}s"
+            if failure:
+                await self.event("Warning", "FailedPreStopHook", failure, rc.key.container)
+        await self.kl.runtime.stop(rc.id, max(0, int(grace - (time.monotonic() - t0))))
+
     async def terminate(self) -> None:
         meta = self.pod["metadata"]
         grace = meta.get("deletionGracePeriodSeconds")
@@ -313,7 +349,7 @@ class PodWorker:
         running = [c for c in self.kl.runtime.list(self.uid) if c.running and not c.is_sandbox]
         for c in running:
             await self.event("Normal", "Killing", f"Stopping container {c.key.container}", c.key.container)
-        await asyncio.gather(*(self.kl.runtime.stop(c.id, int(grace)) for c in running))
+        await asyncio.gather(*(self.stop_container(c, int(grace)) for c in running))
         for c in self.kl.runtime.list(self.uid):
             await self.kl.runtime.remove(c.id)
         await self.kl.volumes.teardown(self.pod)
