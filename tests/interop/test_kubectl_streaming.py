@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 
 from tests.support import agent as agent_support
-from tests.support.ptys import read_to_eof
+from tests.support.ptys import read_match, read_to_eof
 
 cluster = agent_support.cluster  # fixtures: a server and one agent, a namespace per test
 pod_ns = agent_support.pod_ns
@@ -134,6 +134,35 @@ def test_attach_reads_the_main_process(cluster, pod_ns):
                                                   stdinOnce=True)])
     r = cluster.kubectl("attach", "-i", "-n", pod_ns, "catter", input="one\ntwo\n", timeout=60)
     assert b"got:one\ngot:two\n" in r.stdout, (r.stdout, r.stderr)
+
+
+def test_attach_with_a_terminal_to_an_interactive_shell(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "term", [busybox("main", ["sh"], stdin=True, tty=True)])
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvp("kubectl", ["kubectl", "--kubeconfig", str(cluster.server.kubeconfig), "attach", "-i", "-t",
+                              "-n", pod_ns, "term"])
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 25, 90, 0, 0))
+    try:
+        seen = read_match(fd, rb"try pressing enter", timeout=30)
+        assert b"try pressing enter" in seen, seen
+        os.write(fd, b"stty size; echo sum=$((40+2))\n")
+        seen = read_match(fd, rb"sum=42", timeout=30)
+        assert b"25 90" in seen and b"sum=42" in seen, seen
+        os.write(fd, b"exit 0\n")
+        read_to_eof(fd, timeout=30)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    cluster.wait_for("pod/term", "{.status.containerStatuses[0].restartCount}", lambda v: v not in ("", "0"),
+                     pod_ns, timeout=60)  # the shell exited: restartPolicy Always starts it again
+
+
+def test_exec_waits_for_the_exit_code_after_the_output_closes(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "late", [busybox("main", ["sleep", "3600"])])
+    r = cluster.kubectl("exec", "-n", pod_ns, "late", "--", "sh", "-c", "echo bye; exec >&- 2>&-; sleep 2; exit 9")
+    assert (r.returncode, r.stdout) == (9, b"bye\n"), r.stderr
 
 
 def test_cp_into_and_out_of_a_pod(cluster, pod_ns, tmp_path):

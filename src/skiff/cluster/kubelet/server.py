@@ -209,12 +209,16 @@ class StreamingServer:
                 await containers.exec_resize(exec_id, h, w)
 
             async def final() -> bytes:
-                for _ in range(50):  # the exit code lands a moment after the output ends
+                # The output can end before the process does (it closed its stdout, or it is
+                # being reaped): wait for the exit code, as the kubelet waits for the process.
+                delay = 0.01
+                while not ws.closed:
                     info = await runtime.exec_inspect(exec_id)
                     if not info.get("Running"):
                         return channels.exit_status(opts.command, int(info.get("ExitCode") or 0))
-                    await asyncio.sleep(0.02)
-                return channels.failure_status("the command's exit status is not known")
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 0.5)
+                return channels.failure_status("the client went away before the command ended")
         else:
             async def resize(h: int, w: int) -> None:
                 await containers.resize(cid, h, w)
