@@ -157,3 +157,26 @@ def test_post_start_and_pre_stop_hooks(cluster, pod_ns, tmp_path):
     cluster.wait_for("pod/badhook", "{.status.phase}", lambda v: v == "Failed", pod_ns)
     events = json.loads(cluster.kubectl("get", "events", "-n", pod_ns, "-o", "json").stdout)["items"]
     assert any(e["reason"] == "FailedPostStartHook" for e in events)
+
+
+def test_skiff_kubectl_shows_what_the_kubelet_reports(cluster, pod_ns):
+    import subprocess
+    import sys
+
+    apply(cluster, pod_ns, pod_yaml("ours", [busybox("main", ["sleep", "3600"])], nodeName=cluster.node))
+    cluster.wait_for("pod/ours", "{.status.phase}", lambda v: v == "Running", pod_ns)
+
+    def skiff_kubectl(*args):
+        return subprocess.run([sys.executable, "-m", "skiff", "kubectl", *args], capture_output=True,
+                              env=cluster.server.env, timeout=60)
+
+    ours = skiff_kubectl("get", "pod", "ours", "-n", pod_ns, "-o", "wide")
+    assert ours.returncode == 0, ours.stderr
+    theirs = cluster.kubectl("get", "pod", "ours", "-n", pod_ns, "-o", "wide")
+    assert ours.stdout.split()[:12] == theirs.stdout.split()[:12]  # up to AGE, which may tick
+    row = ours.stdout.decode().splitlines()[1].split()
+    assert row[1:3] == ["1/1", "Running"] and cluster.node in row
+    described = skiff_kubectl("describe", "pod", "ours", "-n", pod_ns)
+    assert described.returncode == 0, described.stderr
+    text = described.stdout.decode()
+    assert "Started container main" in text and "QoS Class:" in text and "BestEffort" in text
