@@ -64,7 +64,8 @@ class JobController(Controller):
 
     def _owned_pods(self, job: Obj) -> list[Obj]:
         ns, uid = job["metadata"]["namespace"], job["metadata"]["uid"]
-        selector = LabelSelector.from_object((job.get("spec") or {}).get("selector"))
+        raw = (job.get("spec") or {}).get("selector")  # the API server sets it; a bare Job uses the uid alone
+        selector = LabelSelector.from_object(raw) if raw else LabelSelector.everything()
         return [p for p in self.pods.list(ns)
                 if (ref := podutil.controller_ref(p)) is not None and ref.get("uid") == uid
                 and selector.matches(p["metadata"].get("labels"))]
@@ -131,7 +132,8 @@ class JobController(Controller):
 
     async def _manage(self, key: str, job: Obj, counts: jobstate.PodCounts, done: set[int], now: datetime) -> None:
         want = jobstate.wanted_active(job, len(done) if jobstate.is_indexed(job) else
-                                      max(len(counts.succeeded), int((job.get("status") or {}).get("succeeded") or 0)))
+                                      max(len(counts.succeeded), int((job.get("status") or {}).get("succeeded") or 0)),
+                                      len(counts.active))
         active = counts.active
         if len(active) > want:
             extra = podutil.pods_to_delete(active, len(active) - want, now)

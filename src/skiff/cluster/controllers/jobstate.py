@@ -93,14 +93,14 @@ def parse_indexes(text: str | None) -> set[int]:
     return out
 
 
-def wanted_active(job: Obj, succeeded: int) -> int:
+def wanted_active(job: Obj, succeeded: int, active: int = 0) -> int:
     """kube's manageJob: parallelism, capped by what is left to complete; without completions,
-    no new pods once one has succeeded."""
+    once one has succeeded the running ones finish and no new ones start."""
     spec = job.get("spec") or {}
     parallelism = int(spec.get("parallelism", 1) if spec.get("parallelism") is not None else 1)
     completions = spec.get("completions")
     if completions is None:
-        return 0 if succeeded > 0 else parallelism
+        return active if succeeded > 0 else parallelism
     return max(0, min(parallelism, int(completions) - succeeded))
 
 

@@ -30,6 +30,7 @@ KNOWN: list[Entry] = [
     Entry("endpoints-controller", "skiff.cluster.controllers.endpoints:EndpointsController", ("endpoint",)),
     Entry("endpointslice-controller", "skiff.cluster.controllers.endpointslice:EndpointSliceController",
           ("endpointslice",)),
+    Entry("job-controller", "skiff.cluster.controllers.job:JobController", ("job",)),
 ]
 
 
