@@ -135,3 +135,14 @@ def test_streams_of_a_missing_or_unscheduled_pod(cluster, pod_ns):
     status, _, body = cluster.server.request("GET", f"/api/v1/namespaces/{pod_ns}/pods/nowhere/log")
     assert status == 400
     assert json.loads(body)["message"] == "pod nowhere does not have a host assigned"
+
+
+def test_node_proxy_reaches_the_kubelet(cluster, pod_ns):
+    run_pod(cluster, pod_ns, "listed", [busybox("main", ["sleep", "3600"])])
+    r = cluster.kubectl("get", "--raw", f"/api/v1/nodes/{cluster.node}/proxy/healthz")
+    assert (r.returncode, r.stdout) == (0, b"ok"), r.stderr
+    r = cluster.kubectl("get", "--raw", f"/api/v1/nodes/{cluster.node}/proxy/pods")
+    names = {(p["metadata"]["namespace"], p["metadata"]["name"]) for p in json.loads(r.stdout)["items"]}
+    assert (pod_ns, "listed") in names
+    r = cluster.kubectl("get", "--raw", "/api/v1/nodes/no-such-node/proxy/healthz")
+    assert r.returncode == 1 and b'nodes "no-such-node" not found' in r.stderr

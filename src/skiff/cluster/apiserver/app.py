@@ -141,6 +141,10 @@ async def resource(request: web.Request) -> web.StreamResponse:
                 parse_accept(request.headers.get("Accept", "")), request.headers.get("User-Agent", ""))
     if info.subresource in podstreams.STREAMED:  # pods/log, exec, attach, portforward: to the kubelet
         return await podstreams.serve(call, request)
+    if res.plural == "nodes" and not res.group and info.subresource.split("/", 1)[0] == "proxy":
+        from skiff.cluster.apiserver import nodeproxy
+
+        return await nodeproxy.serve(call, request)
     if info.verb == "watch":
         return await watch.watch(call, request)
     status, out = await _dispatch(call)

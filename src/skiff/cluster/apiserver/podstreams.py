@@ -87,7 +87,7 @@ def forwarded_query(query: Any, names: tuple[str, ...]) -> str:
     return urlencode([(k, v) for k in names for v in query.getall(k, [])])
 
 
-def _client_tls(call: Call) -> ssl.SSLContext:
+def client_tls(call: Call) -> ssl.SSLContext:
     tls = ssl.create_default_context()
     tls.check_hostname = False
     tls.verify_mode = ssl.CERT_NONE  # kubelets serve self-signed certificates
@@ -140,7 +140,7 @@ def _kubelet_error(status: int, body: bytes) -> ApiError:
         return ApiError(status, "InternalError", body.decode(errors="replace").strip())
 
 
-def _unreachable(e: Exception) -> ApiError:
+def unreachable(e: Exception) -> ApiError:
     return ApiError(502, "InternalError", f"error dialing backend: {e}")
 
 
@@ -148,9 +148,9 @@ async def relay_logs(call: Call, request: web.Request, url: str) -> web.StreamRe
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
     try:
         try:
-            upstream = await session.get(url, ssl=_client_tls(call))
+            upstream = await session.get(url, ssl=client_tls(call))
         except (aiohttp.ClientError, OSError) as e:
-            raise _unreachable(e) from None
+            raise unreachable(e) from None
         if upstream.status != 200:
             raise _kubelet_error(upstream.status, await upstream.read())
         resp = web.StreamResponse(headers={"Content-Type": "text/plain", "Cache-Control": "no-cache, private"})
@@ -176,12 +176,12 @@ async def relay_websocket(call: Call, request: web.Request, url: str) -> web.Str
     try:
         try:
             upstream = await session.ws_connect(url.replace("https://", "wss://", 1), protocols=offered,
-                                                ssl=_client_tls(call), max_msg_size=0, autoping=True)
+                                                ssl=client_tls(call), max_msg_size=0, autoping=True)
         except aiohttp.WSServerHandshakeError as e:
             raise ApiError(e.status if e.status >= 400 else 500, "BadRequest" if e.status == 400 else "InternalError",
                            f"error from the kubelet: {e.message}") from None
         except (aiohttp.ClientError, OSError) as e:
-            raise _unreachable(e) from None
+            raise unreachable(e) from None
         ws = web.WebSocketResponse(protocols=[upstream.protocol] if upstream.protocol else [], max_msg_size=0)
         await ws.prepare(request)
         await _pump_both(ws, upstream)

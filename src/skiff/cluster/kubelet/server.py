@@ -84,6 +84,7 @@ class StreamingServer:
         self.tls.verify_mode = ssl.CERT_OPTIONAL  # CERT_REQUIRED once the CA is known would be the same
         app = web.Application(middlewares=[self._authenticate])
         app.router.add_get("/healthz", self.healthz)
+        app.router.add_get("/pods", self.pods)
         app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self.container_logs)
         for verb in ("exec", "attach"):
             app.router.add_route("*", f"/{verb}/{{namespace}}/{{pod}}/{{container}}", self.remote_command)
@@ -138,6 +139,11 @@ class StreamingServer:
 
     async def healthz(self, request: web.Request) -> web.Response:
         return web.Response(text="ok")
+
+    async def pods(self, request: web.Request) -> web.Response:
+        """The pods this kubelet runs, as the kubelet's /pods lists them."""
+        items = [w.pod for w in list(self.kubelet.workers.values())]
+        return web.json_response({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items})
 
     # ---- handlers ------------------------------------------------------------------------------
     def _container(self, request: web.Request, previous: bool = False) -> str:
