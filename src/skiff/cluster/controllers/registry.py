@@ -31,6 +31,7 @@ KNOWN: list[Entry] = [
     Entry("endpointslice-controller", "skiff.cluster.controllers.endpointslice:EndpointSliceController",
           ("endpointslice",)),
     Entry("job-controller", "skiff.cluster.controllers.job:JobController", ("job",)),
+    Entry("daemonset-controller", "skiff.cluster.controllers.daemonset:DaemonSetController", ("daemonset",)),
 ]
 
 
