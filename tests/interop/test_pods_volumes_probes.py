@@ -184,3 +184,31 @@ def test_readiness_probes_drive_ready(cluster, pod_ns):
     assert "2/3" in cluster.kubectl("get", "pod", "readiness", "-n", pod_ns).stdout.decode()
     events = json.loads(cluster.kubectl("get", "events", "-n", pod_ns, "-o", "json").stdout)["items"]
     assert any(e["message"] == "Readiness probe failed: HTTP probe failed with statuscode: 404" for e in events)
+
+
+def test_claim_bound_to_a_host_path_volume(cluster, pod_ns, tmp_path):
+    pv_name = f"pv-{pod_ns}"[:60]
+    (tmp_path / "data.txt").write_text("on the volume\n")
+    docs = [{"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv_name}, "spec": {
+                "capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "storageClassName": "",
+                "hostPath": {"path": str(tmp_path), "type": "Directory"}}},
+            {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "claim"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "storageClassName": "", "volumeName": pv_name,
+                "resources": {"requests": {"storage": "1Gi"}}}}]
+    for doc in docs:
+        r = cluster.kubectl("apply", "-n", pod_ns, "-f", "-", input=json.dumps(doc))
+        assert r.returncode == 0, r.stderr
+    try:
+        run_pod(cluster, pod_ns, "claimer", [busybox("main", "sleep 3600", volumeMounts=[
+            {"name": "data", "mountPath": "/data", "subPath": "sub"},
+            {"name": "data", "mountPath": "/all", "readOnly": True}])],
+            volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "claim"}}],
+            terminationGracePeriodSeconds=1)
+        cluster.wait_for("pod/claimer", "{.status.phase}", lambda v: v == "Running", pod_ns)
+        assert exec_in(cluster, pod_ns, "claimer", "main", "cat", "/all/data.txt").stdout == b"on the volume\n"
+        assert exec_in(cluster, pod_ns, "claimer", "main", "sh", "-c", "echo x > /data/new").returncode == 0
+        assert (tmp_path / "sub" / "new").read_text() == "x\n"
+        assert exec_in(cluster, pod_ns, "claimer", "main", "touch", "/all/nope").returncode != 0
+    finally:
+        cluster.kubectl("delete", "pod", "claimer", "-n", pod_ns, "--wait=true", timeout=60)
+        cluster.kubectl("delete", "pv", pv_name, "--wait=false")
