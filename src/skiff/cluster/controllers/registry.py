@@ -32,6 +32,8 @@ KNOWN: list[Entry] = [
           ("endpointslice",)),
     Entry("job-controller", "skiff.cluster.controllers.job:JobController", ("job",)),
     Entry("daemonset-controller", "skiff.cluster.controllers.daemonset:DaemonSetController", ("daemonset",)),
+    Entry("garbage-collector-controller", "skiff.cluster.controllers.garbagecollector:GarbageCollector",
+          ("garbagecollector",)),
 ]
 
 
