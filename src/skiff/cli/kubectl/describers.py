@@ -402,8 +402,8 @@ def _endpoints_text(slices: list[dict[str, Any]] | None, port: dict[str, Any]) -
                 if (ep.get("conditions") or {}).get("ready") is False:
                     continue
                 out += [f"{addr}:{ep_port.get('port')}" for addr in ep.get("addresses") or []]
-    if not out:
-        return "<none>"
+    if not slices:
+        return "<none>"  # no EndpointSlice at all; slices without ready endpoints print nothing
     return ",".join(out[:3]) + (f" + {len(out) - 3} more..." if len(out) > 3 else "")
 
 

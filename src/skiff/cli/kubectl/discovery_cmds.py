@@ -36,7 +36,7 @@ def run(word: str, argv: list[str]) -> int:
         p = options.parser("api-versions", 'Print the supported API versions on the server, in the form of "group/version".')
         opts = p.parse_intermixed_args(argv)
         session = Session(opts)
-        sys.stdout.write("".join(v + "\n" for v in discovery.api_versions(session.resources)))
+        sys.stdout.write("".join(v + "\n" for v in discovery.api_versions(session.fresh_resources())))
         return 0
     p = options.parser("api-resources", "Print the supported API resources on the server.")
     options.add_output(p)
@@ -51,7 +51,7 @@ def run(word: str, argv: list[str]) -> int:
         raise CommandError(f'--output {opts.output} is not available')
     session = Session(opts)
     namespaced = None if opts.namespaced is None else options.parse_bool(opts.namespaced)
-    rows = api_resource_rows(session.resources, opts.output == "wide", namespaced, opts.api_group,
+    rows = api_resource_rows(session.resources if opts.cached else session.fresh_resources(), opts.output == "wide", namespaced, opts.api_group,
                              options.split_csv(opts.verbs), opts.sort_by, headers=not opts.no_headers and opts.output != "name")
     if opts.output == "name":
         sys.stdout.write("".join((f"{r[0]}.{r[2].rpartition('/')[0]}" if "/" in r[2] else r[0]) + "\n" for r in rows))

@@ -61,19 +61,55 @@ class Session:
 
     @cached_property
     def resources(self) -> list[Resource]:
+        from skiff.cli.kubectl import discovery_cache
+
+        cached = discovery_cache.load(self._cache_path)
+        if cached is not None:
+            self.discovery_fresh = False
+            return cached
+        return self._fetch_resources()
+
+    @cached_property
+    def _cache_path(self) -> str:
+        from skiff.cli.kubectl import discovery_cache
+
+        return discovery_cache.cache_file(self.connection.server)
+
+    discovery_fresh = True
+
+    def _fetch_resources(self) -> list[Resource]:
+        from skiff.cli.kubectl import discovery_cache
         from skiff.cluster.client import discovery
 
-        return discovery.fetch(self.client)
+        fetched = discovery.fetch(self.client)
+        discovery_cache.store(self._cache_path, fetched)
+        self.discovery_fresh = True
+        return fetched
+
+    def fresh_resources(self) -> list[Resource]:
+        """Discovery from the server, not the cache (api-resources and api-versions, as kubectl)."""
+        self.__dict__["resources"] = self._fetch_resources()
+        return self.resources
+
+    def _resolve(self, lookup: Callable[[list[Resource]], Resource]) -> Resource:
+        """Look a resource up; a miss in a cached discovery refreshes it and looks again."""
+        try:
+            return lookup(self.resources)
+        except UnknownResource:
+            if self.discovery_fresh:
+                raise
+            self.__dict__["resources"] = self._fetch_resources()
+            return lookup(self.resources)
 
     def resource(self, name: str) -> Resource:
         from skiff.cluster.client import discovery
 
-        return discovery.resolve(self.resources, name)
+        return self._resolve(lambda resources: discovery.resolve(resources, name))
 
     def resource_for(self, api_version: str, kind: str) -> Resource:
         from skiff.cluster.client import discovery
 
-        return discovery.by_kind(self.resources, api_version, kind)
+        return self._resolve(lambda resources: discovery.by_kind(resources, api_version, kind))
 
     def ns_for(self, res: Resource, obj_namespace: str | None = None) -> str | None:
         """The namespace a request on this resource goes to (None for cluster-scoped kinds)."""
