@@ -32,6 +32,7 @@ KNOWN: list[Entry] = [
           ("endpointslice",)),
     Entry("job-controller", "skiff.cluster.controllers.job:JobController", ("job",)),
     Entry("daemonset-controller", "skiff.cluster.controllers.daemonset:DaemonSetController", ("daemonset",)),
+    Entry("cronjob-controller", "skiff.cluster.controllers.cronjob:CronJobController", ("cronjob",)),
     Entry("garbage-collector-controller", "skiff.cluster.controllers.garbagecollector:GarbageCollector",
           ("garbagecollector",)),
 ]
