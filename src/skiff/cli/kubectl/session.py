@@ -143,10 +143,6 @@ def server_error_text(err: StatusError, doing: str = "") -> str:
 
 def run_guarded(action: Callable[[], int | None]) -> int:
     """Run a command, turning the failures it raises into kubectl's messages and exit code 1."""
-    import ssl
-
-    from skiff.cluster.client.rest import ConnectionFailed
-
     try:
         return int(action() or 0)
     except StatusError as e:
@@ -155,14 +151,19 @@ def run_guarded(action: Callable[[], int | None]) -> int:
         message = f"error: {e}"
     except BareError as e:
         message = str(e)
-    except ConnectionFailed as e:
-        message = str(e)
-    except ssl.SSLError as e:
-        message = f"Unable to connect to the server: {e}"
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as e:
+        # transport failures, checked without importing ssl/http for the commands that never connect
+        rest, ssl = sys.modules.get("skiff.cluster.client.rest"), sys.modules.get("ssl")
+        if rest is not None and isinstance(e, rest.ConnectionFailed):
+            message = str(e)
+        elif ssl is not None and isinstance(e, ssl.SSLError):
+            message = f"Unable to connect to the server: {e}"
+        else:
+            raise
     sys.stdout.flush()  # what was printed before the failure comes first, as in kubectl
     sys.stderr.write(message + "\n")
     return 1
