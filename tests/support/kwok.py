@@ -76,6 +76,32 @@ class Kwok:
         self.ready = ready
         asyncio.run_coroutine_threadsafe(self._refresh_all(), self.loop).result(30)
 
+    def add_node(self, name: str) -> None:
+        """One more simulated node (a node joining the cluster)."""
+        self.nodes.append(name)
+        asyncio.run_coroutine_threadsafe(self._create_nodes(), self.loop).result(30)
+
+    def finish(self, namespace: str, name: str, exit_code: int = 0) -> None:
+        """The pod's containers exit: Succeeded with 0, Failed otherwise (as a kubelet reports it)."""
+        asyncio.run_coroutine_threadsafe(self._finish(namespace, name, exit_code), self.loop).result(30)
+
+    async def _finish(self, namespace: str, name: str, exit_code: int) -> None:
+        client = await self._client()
+        path = f"/api/v1/namespaces/{namespace}/pods/{name}"
+        pod = await client.get(path)
+        now = _now()
+        containers = [{"name": c["name"], "image": c.get("image", ""), "imageID": "", "ready": False,
+                       "restartCount": 0, "started": False,
+                       "state": {"terminated": {"exitCode": exit_code, "startedAt": now, "finishedAt": now,
+                                                "reason": "Completed" if exit_code == 0 else "Error"}}}
+                      for c in (pod.get("spec") or {}).get("containers") or []]
+        conditions = [{"type": t, "status": s, "lastTransitionTime": now}
+                      for t, s in (("Initialized", "True"), ("Ready", "False"), ("ContainersReady", "False"),
+                                   ("PodScheduled", "True"))]
+        await client.merge_patch(path + "/status", {"status": {
+            "phase": "Succeeded" if exit_code == 0 else "Failed", "conditions": conditions,
+            "containerStatuses": containers}})
+
     async def _client(self) -> AsyncClient:
         if self.client is None:
             tls_dir = self.server.data_dir / "tls"
@@ -133,7 +159,7 @@ class Kwok:
                                                     "metadata": {"name": meta["name"]},
                                                     "target": {"apiVersion": "v1", "kind": "Node", "name": node}})
             return  # the binding's event brings the pod back here
-        if node not in self.nodes:
+        if node not in self.nodes or status.get("phase") in ("Succeeded", "Failed"):
             return
         is_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
         if status.get("phase") == "Running" and is_ready == self.ready:
