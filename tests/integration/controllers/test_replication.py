@@ -82,3 +82,62 @@ spec:
     stray = cluster.get("pod", "stray", "-n", ns)
     assert stray["metadata"]["ownerReferences"][0]["name"] == "web"
     assert len(cluster.pods(ns, "app=web")) == 3
+
+
+def rc_images(cluster, ns: str, selector: str) -> set[str]:
+    return {p["spec"]["containers"][0]["image"] for p in cluster.pods(ns, selector)}
+
+
+def skiff_kubectl(cluster, *args: str, input: str | None = None):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "skiff", "kubectl", *args], input=input.encode() if input else None,
+                          capture_output=True, env=cluster.server.env, timeout=120)
+
+
+MASTER_V1 = """
+apiVersion: v1
+kind: ReplicationController
+metadata: {name: redis-master, labels: {name: redis-master}}
+spec:
+  replicas: 2
+  selector: {name: redis-master, version: v1}
+  template:
+    metadata: {labels: {name: redis-master, version: v1}}
+    spec: {containers: [{name: master, image: "kubeguide/redis-master:1.0"}]}
+"""
+
+
+def test_rolling_update_from_a_file_then_by_image(cluster, ns):
+    """Seed 001: `kubectl rolling-update redis-master -f redis-master-controller-v2.yaml`, then `--image`."""
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=MASTER_V1)
+    cluster.wait(lambda: ready_count(cluster, ns, "name=redis-master") == 2)
+    v2 = MASTER_V1.replace("name: redis-master,", "name: redis-master-v2,", 1).replace("v1", "v2").replace(
+        "1.0", "2.0")
+    r = skiff_kubectl(cluster, "rolling-update", "redis-master", "-n", ns, "--update-period=0s",
+                      "--poll-interval=100ms", "-f", "-", input=v2)
+    out = r.stdout.decode()
+    assert r.returncode == 0, r.stderr.decode()
+    lines = out.strip().splitlines()
+    assert lines[0] == "Created redis-master-v2"
+    assert lines[1] == ("Scaling up redis-master-v2 from 0 to 2, scaling down redis-master from 2 to 0 "
+                        "(keep 2 pods available, don't exceed 3 pods)")
+    assert lines[-2:] == ["Update succeeded. Deleting redis-master",
+                          'replicationcontroller "redis-master" rolling updated to "redis-master-v2"']
+    cluster.wait(lambda: rc_images(cluster, ns, "name=redis-master") == {"kubeguide/redis-master:2.0"}
+                 and ready_count(cluster, ns, "name=redis-master") == 2)
+    assert cluster.kubectl("get", "rc", "redis-master", "-n", ns, check=False).returncode == 1
+
+    r = skiff_kubectl(cluster, "rolling-update", "redis-master-v2", "-n", ns, "--update-period=0s",
+                      "--poll-interval=100ms", "--image=kubeguide/redis-master:3.0")
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().strip().splitlines()[-1] == 'replicationcontroller "redis-master-v2" rolling updated'
+    rc = cluster.get("rc", "redis-master-v2", "-n", ns)  # the old name, the new template
+    assert rc["spec"]["template"]["spec"]["containers"][0]["image"] == "kubeguide/redis-master:3.0"
+    cluster.wait(lambda: rc_images(cluster, ns, "name=redis-master") == {"kubeguide/redis-master:3.0"}
+                 and ready_count(cluster, ns, "name=redis-master") == 2)
+
+    r = skiff_kubectl(cluster, "rolling-update", "redis-master-v2", "-n", ns, "--image=kubeguide/redis-master:3.0")
+    assert r.returncode == 1
+    assert b"Specified --image must be distinct from existing container image" in r.stderr

@@ -15,6 +15,7 @@ COMMANDS = {
     "api-resources": "discovery_cmds", "api-versions": "discovery_cmds", "config": "config_cmds",
     "cluster-info": "info", "version": "info",
     "logs": "logs", "exec": "exec", "rollout": "later", "attach": "exec", "port-forward": "portforward",
+    "rolling-update": "rollingupdate",
     "cp": "cp", "top": "later", "run": "later", "expose": "later", "autoscale": "later",
 }
 
@@ -29,6 +30,7 @@ Basic Commands:
 
 Deploy Commands:
   scale           Set a new size for a deployment, replica set, or replication controller
+  rolling-update  Perform a rolling update of the given ReplicationController
 
 Cluster Management Commands:
   cluster-info    Display cluster information
