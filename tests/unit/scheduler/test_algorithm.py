@@ -58,3 +58,26 @@ def test_ties_are_broken_among_the_best():
     algo = Algorithm(Framework(default_plugins(None)), rng=random.Random(3))
     seen = {algo.select_host({"a": 5, "b": 5, "c": 1}) for _ in range(50)}
     assert seen == {"a", "b"}
+
+
+def test_memoized_scores_rank_nodes_as_the_plain_framework_does():
+    rng = random.Random(7)
+    nodes = [node(f"n{i}", cpu=str(rng.choice([2, 4, 8])), memory=f"{rng.choice([4, 8, 16])}Gi",
+                  taints=[{"key": "k", "effect": "PreferNoSchedule"}] if i % 3 == 0 else [])
+             for i in range(30)]
+    placed = tuple(pod(f"x{i}", cpu=f"{rng.randint(1, 9) * 100}m", memory=f"{rng.randint(1, 9) * 100}Mi",
+                       node_name=f"n{rng.randrange(30)}") for i in range(40))
+    cache = cluster(*nodes, pods=placed)
+    algo = Algorithm(framework(), rng=random.Random(1))
+    for i in range(5):
+        p = pod(f"p{i}", cpu="300m", memory="300Mi")
+        snap = cache.snapshot()
+        state = CycleState()
+        algo.fw.run_pre_filter(state, p, snap)
+        feasible, _ = algo.find_feasible(state, p, snap)
+        plain = algo.fw.run_score(CycleState(), p, feasible, snap)
+        for _ in range(2):  # the second round is answered from the memo
+            memo = algo.score(state, p, feasible, snap)
+            best = max(memo.values())
+            assert {n for n, s in memo.items() if s == best} == {n for n, s in plain.items() if s == max(plain.values())}
+        cache.assume(p, algo.select_host(memo))

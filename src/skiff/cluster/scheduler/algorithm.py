@@ -85,7 +85,7 @@ class Algorithm:
         self.rng = rng or random.Random()
         # signature -> node name -> (node generation, answer)
         self.filter_memo: dict[bytes, dict[str, tuple[int, Status]]] = {}
-        self.score_memo: dict[bytes, dict[str, tuple[int, tuple[int, ...]]]] = {}
+        self.score_memo: dict[bytes, dict[str, tuple[int, tuple[int, ...], int]]] = {}
         self.memo_size = 0
 
     def _trim(self) -> None:
@@ -136,15 +136,31 @@ class Algorithm:
         fw.run_pre_score(state, pod, feasible, snapshot)
         if not fw.node_local(state.scorers):
             return fw.combine(state, pod, [n.name for n in feasible], [fw.raw_scores(state, pod, n) for n in feasible])
-        sig = pod.signature + b"|" + ",".join(p.name for p in state.scorers).encode()
-        memo, raws = self.score_memo.setdefault(sig, {}), []
+        # Memo entries hold the raw scores and the weighted sum of the scorers that need no
+        # normalizing; a normalized column whose values are all equal adds the same to every
+        # node, so it is left out (the ranking, hence the choice, is the same).
+        scorers = state.scorers
+        plain = [(i, p.weight) for i, p in enumerate(scorers) if p.name not in fw.normalizers]
+        normalized = [(i, p) for i, p in enumerate(scorers) if p.name in fw.normalizers]
+        sig = pod.signature + b"|" + ",".join(p.name for p in scorers).encode()
+        memo = self.score_memo.setdefault(sig, {})
+        entries: list[tuple[int, tuple[int, ...], int]] = []
         for node in feasible:
             hit = memo.get(node.name)
             if hit is None or hit[0] != node.generation:
-                hit = memo[node.name] = (node.generation, fw.raw_scores(state, pod, node))
+                raw = fw.raw_scores(state, pod, node)
+                hit = memo[node.name] = (node.generation, raw, sum(raw[i] * w for i, w in plain))
                 self.memo_size += 1
-            raws.append(hit[1])
-        return fw.combine(state, pod, [n.name for n in feasible], raws)
+            entries.append(hit)
+        totals = [e[2] for e in entries]
+        for i, p in normalized:
+            column = [e[1][i] for e in entries]
+            if min(column) == max(column):
+                continue
+            p.normalize(state, pod, column)
+            w = p.weight
+            totals = [t + c * w for t, c in zip(totals, column, strict=True)]
+        return dict(zip((n.name for n in feasible), totals, strict=True))
 
     def schedule(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> ScheduleResult:
         nodes = snapshot.nodes
