@@ -143,3 +143,11 @@ def test_deleting_a_namespace_removes_everything_in_it(cluster):
     cluster.wait(lambda: len(running(cluster, name, "app=web")) == 2)
     cluster.kubectl("delete", "namespace", name, "--timeout=90s")
     assert cluster.kubectl("get", "namespace", name, check=False).returncode == 1
+
+
+def test_finished_job_with_a_ttl_is_deleted_with_its_pods(cluster, ns):
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=job("brief", ttlSecondsAfterFinished=1))
+    pod = cluster.wait(lambda: running(cluster, ns, "job-name=brief"))[0]
+    cluster.kwok.finish(ns, pod["metadata"]["name"])
+    cluster.wait(lambda: cluster.kubectl("get", "job", "brief", "-n", ns, check=False).returncode == 1)
+    cluster.wait(lambda: cluster.get("pods", "-n", ns, "-l", "job-name=brief")["items"] == [])

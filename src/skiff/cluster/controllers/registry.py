@@ -35,6 +35,9 @@ KNOWN: list[Entry] = [
     Entry("cronjob-controller", "skiff.cluster.controllers.cronjob:CronJobController", ("cronjob",)),
     Entry("garbage-collector-controller", "skiff.cluster.controllers.garbagecollector:GarbageCollector",
           ("garbagecollector",)),
+    Entry("ttl-after-finished-controller", "skiff.cluster.controllers.ttlafterfinished:TTLAfterFinishedController",
+          ("ttl-after-finished",)),
+    Entry("pod-garbage-collector-controller", "skiff.cluster.controllers.podgc:PodGCController", ("podgc",)),
 ]
 
 
