@@ -254,7 +254,7 @@ apiVersion: v1
 kind: ReplicationController
 metadata: {name: rc1}
 spec:
-  replicas: 1
+  replicas: 0  # the server's controllers would make a pod, moving the quota's pod count
   template:
     metadata: {labels: {app: rc1}}
     spec: {containers: [{name: a, image: busybox}]}

@@ -100,3 +100,40 @@ def test_bad_query_parameters(kube_server, namespace):
         status, _, body = kube_server.request("GET", f"{path}?{query}")
         assert status == 400, (query, body)
         assert words in _status(body)["message"], (query, body)
+
+
+def test_warn_warnings_come_with_a_failed_write(kube_server, namespace):
+    # an unknown field (Warn: reported, dropped) and a missing image (422): the Status carries both
+    pod = {**POD, "metadata": {"name": "warned"}, "spec": {"containers": [{"name": "c", "containersPort": 80}]}}
+    status, headers, body = kube_server.request("POST", f"/api/v1/namespaces/{namespace}/pods?fieldValidation=Warn",
+                                                pod)
+    assert status == 422, body
+    assert "spec.containers[0].image: Required value" in _status(body)["message"]
+    assert 'unknown field \\"spec.containers[0].containersPort\\"' in headers.get("Warning", "")
+    _nothing_stored(kube_server, namespace)
+
+
+@pytest.mark.parametrize("method,raw,content_type,code,words", [
+    ("PUT", b'{"apiVersion": "v1", "kind": ', "application/json", 400, "json parse error"),
+    ("PUT", b"kind: ConfigMap\ndata: {a: [\n", "application/yaml", 400, "error converting YAML"),
+    ("PUT", json.dumps({"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "cm"}}).encode(),
+     "application/json", 400, "does not match the expected API version"),
+    ("PUT", json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "cm"}}).encode(),
+     "application/json", 400, "does not match the expected kind"),
+    ("PATCH", b'{"data": ', "application/merge-patch+json", 400, "json parse error"),
+    ("PATCH", b'{"op": "add"}', "application/json-patch+json", 400, "cannot unmarshal object"),
+    ("PATCH", b'[{"op": "test", "path": "/data/a", "value": "no"}]', "application/json-patch+json", 422, "test"),
+    ("PATCH", json.dumps({"metadata": {"name": "Bad_Name"}}).encode(), "application/merge-patch+json", 400,
+     "does not match the name on the URL"),
+])
+def test_bad_updates_leave_the_object_alone(kube_server, namespace, method, raw, content_type, code, words):
+    path = f"/api/v1/namespaces/{namespace}/configmaps"
+    status, created = kube_server.json("POST", path, {"metadata": {"name": "cm"}, "data": {"a": "b"}})
+    assert status == 201, created
+    status, _, body = kube_server.request(method, f"{path}/cm", raw, headers={"Content-Type": content_type})
+    assert status == code, body
+    assert words in _status(body)["message"], body
+    status, after = kube_server.json("GET", f"{path}/cm")
+    assert after["data"] == {"a": "b"}
+    assert after["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
+    assert kube_server.ready()

@@ -54,8 +54,8 @@ def json_response(status: int, body: Any, content_type: str = JSON, warnings: li
     return resp
 
 
-def status_response(err: ApiError) -> web.Response:
-    return json_response(err.code, err.status())
+def status_response(err: ApiError, warnings: list[str] | None = None) -> web.Response:
+    return json_response(err.code, err.status(), warnings=warnings)
 
 
 def not_found_response() -> web.Response:
@@ -147,7 +147,10 @@ async def resource(request: web.Request) -> web.StreamResponse:
         return await nodeproxy.serve(call, request)
     if info.verb == "watch":
         return await watch.watch(call, request)
-    status, out = await _dispatch(call)
+    try:
+        status, out = await _dispatch(call)
+    except ApiError as e:  # warnings found before the failure go with it (fieldValidation=Warn), as upstream
+        return status_response(e, call.warnings)
     return json_response(status, out, warnings=call.warnings)
 
 

@@ -14,6 +14,7 @@ from skiff.cluster.apiserver.context import ApiContext
 from skiff.cluster.apiserver.negotiation import Wanted
 from skiff.cluster.apiserver.objects import list_prefix, object_key
 from skiff.cluster.apiserver.paths import RequestInfo
+from skiff.cluster.apiserver.versions import storage_group, to_served
 
 FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
 
@@ -38,14 +39,14 @@ class Call:
 
     @property
     def key(self) -> str:
-        return object_key(self.res.group, self.res.plural, self.namespace, self.info.name)
+        return object_key(storage_group(self.res), self.res.plural, self.namespace, self.info.name)
 
     @property
     def prefix(self) -> str:
-        return list_prefix(self.res.group, self.res.plural, self.namespace)
+        return list_prefix(storage_group(self.res), self.res.plural, self.namespace)
 
     def key_for(self, namespace: str, name: str) -> str:
-        return object_key(self.res.group, self.res.plural, namespace if self.res.namespaced else "", name)
+        return object_key(storage_group(self.res), self.res.plural, namespace if self.res.namespaced else "", name)
 
     @property
     def dry_run(self) -> bool:
@@ -85,7 +86,5 @@ class Call:
         self.warnings.append(text)
 
     def stamp(self, obj: dict[str, Any]) -> dict[str, Any]:
-        """The object as this request's version presents it."""
-        obj["apiVersion"] = self.res.group_version
-        obj["kind"] = self.res.kind
-        return obj
+        """A stored object as this request's version presents it (converted when the versions differ)."""
+        return to_served(self.res, obj)

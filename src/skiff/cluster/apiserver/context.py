@@ -45,6 +45,8 @@ class ApiContext:
     # Serialized watch events shared by every watcher that sends them unchanged (see watch.py).
     event_lines: OrderedDict[tuple[str, str, int, str], bytes] = field(default_factory=OrderedDict)
     service_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # ClusterIP/NodePort allocation
+    # Per namespace, held from ResourceQuota admission to the stored create: racing creates count one by one.
+    quota_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     watch_wakers: set[asyncio.Event] = field(default_factory=set)  # one per open watch
     stopping: bool = False
 
@@ -64,6 +66,15 @@ class ApiContext:
         except KeyNotFound:
             return None
 
-    async def list_objects(self, group: str, resource: str, namespace: str = "") -> list[dict[str, Any]]:
-        result = await self.objects.list(list_prefix(group, resource, namespace), min_revision=0)
+    async def list_objects(self, group: str, resource: str, namespace: str = "",
+                           fresh: bool = False) -> list[dict[str, Any]]:
+        """Objects from the watch cache, or with `fresh` from storage (every acknowledged write)."""
+        prefix = list_prefix(group, resource, namespace)
+        result = await (self.objects.store.list(prefix) if fresh else self.objects.list(prefix, min_revision=0))
         return [decode(kv) for kv in result.items]
+
+    def quota_lock(self, namespace: str) -> asyncio.Lock:
+        lock = self.quota_locks.get(namespace)
+        if lock is None:
+            lock = self.quota_locks[namespace] = asyncio.Lock()
+        return lock

@@ -37,7 +37,7 @@ def table(call: Call, objs: list[dict[str, Any]], list_meta: dict[str, Any] | No
 
 
 def render_one(call: Call, obj: dict[str, Any]) -> dict[str, Any]:
-    call.stamp(obj)
+    obj = call.stamp(obj)
     if call.wanted.as_kind == "Table":
         return table(call, [obj], None)
     if call.wanted.as_kind.startswith("PartialObjectMetadata"):
@@ -46,8 +46,7 @@ def render_one(call: Call, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_list(call: Call, objs: list[dict[str, Any]], list_meta: dict[str, Any]) -> dict[str, Any]:
-    for obj in objs:
-        call.stamp(obj)
+    objs = [call.stamp(obj) for obj in objs]
     if call.wanted.as_kind == "Table":
         return table(call, objs, list_meta)
     if call.wanted.as_kind.startswith("PartialObjectMetadata"):

@@ -23,15 +23,21 @@ from skiff.cluster.apiserver.admission import Attributes
 from skiff.cluster.apiserver.call import Call
 from skiff.cluster.apiserver.negotiation import PATCH_TYPES, decode_body, media_type, require_object
 from skiff.cluster.apiserver.objects import decode, encode, list_prefix
+from skiff.cluster.apiserver.versions import to_storage
 from skiff.cluster.storage.interface import KeyExists, KeyNotFound, RevisionConflict
 
 MAX_RETRIES = 16
 
 
-def _managed(old: dict[str, Any] | None, new: dict[str, Any], manager: str, operation: str) -> None:
+def _managed(old: dict[str, Any] | None, new: dict[str, Any], manager: str, operation: str,
+             subresource: str = "") -> None:
     from skiff.cluster.apimachinery import apply  # imported on first write: keeps start-up fast
 
-    apply.update_managed_fields(old, new, manager, operation)
+    # an entry per (manager, operation, subresource), as upstream: `kubectl scale` owns
+    # spec.replicas "with subresource scale", and apply conflicts name it so
+    apply.update_managed_fields(old, new, manager, operation, subresource=subresource)
+
+
 Compute = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
@@ -107,8 +113,16 @@ def _is_service(call: Call) -> bool:
 
 
 async def _store_new(call: Call, obj: dict[str, Any], managed: bool) -> tuple[int, dict[str, Any]]:
-    res = call.res
     _validate(call, obj, None)
+    namespace = obj["metadata"].get("namespace", "") if call.res.namespaced else ""
+    if namespace and not call.dry_run and await call.ctx.list_objects("", "resourcequotas", namespace):
+        async with call.ctx.quota_lock(namespace):  # quota admission counts what is stored: one at a time
+            return await _admit_and_store(call, obj, managed)
+    return await _admit_and_store(call, obj, managed)
+
+
+async def _admit_and_store(call: Call, obj: dict[str, Any], managed: bool) -> tuple[int, dict[str, Any]]:
+    res = call.res
     await call.ctx.admission.validate(_attrs(call, "CREATE", obj, None))
     if managed:
         _managed(None, obj, call.field_manager, "Update")
@@ -116,7 +130,8 @@ async def _store_new(call: Call, obj: dict[str, Any], managed: bool) -> tuple[in
     if call.dry_run:
         return 201, views.render_one(call, obj)
     try:
-        kv = await call.ctx.objects.create(call.key_for(obj["metadata"].get("namespace", ""), name), encode(obj))
+        key = call.key_for(obj["metadata"].get("namespace", ""), name)
+        kv = await call.ctx.objects.create(key, encode(to_storage(res, obj)))
     except KeyExists:
         raise already_exists(res.plural, name, res.group) from None
     return 201, views.render_one(call, decode(kv))
@@ -166,7 +181,7 @@ async def _commit_update(call: Call, compute: Compute, precondition: str, subres
             kv = await ctx.objects.get(call.key)
         except KeyNotFound:
             raise not_found(res.plural, call.info.name, res.group) from None
-        old = decode(kv)
+        old = call.stamp(decode(kv))  # patches, admission and validation see the request's version
         new = await compute(copy.deepcopy(old))
         new_meta = new.setdefault("metadata", {})
         wanted_rv = precondition
@@ -186,14 +201,14 @@ async def _commit_update(call: Call, compute: Compute, precondition: str, subres
         if new == old:
             return 200, render(old)  # a no-op writes nothing, as upstream
         if managed_op:
-            _managed(old, new, call.field_manager, managed_op)
+            _managed(old, new, call.field_manager, managed_op, subresource)
         if call.dry_run:
             return 200, render(new)
         try:
             if objectmeta.finished_deleting(new):
                 gone = await ctx.objects.delete(call.key, kv.mod_revision)
                 return 200, render(decode(gone))
-            stored = await ctx.objects.store.update(call.key, encode(new), kv.mod_revision)
+            stored = await ctx.objects.store.update(call.key, encode(to_storage(res, new)), kv.mod_revision)
         except (RevisionConflict, KeyNotFound):
             if wanted_rv:
                 raise conflict(res.plural, call.info.name, group=res.group) from None

@@ -3,6 +3,11 @@
 Usage is counted from the objects in storage at admission time (there is no quota controller
 yet), for object counts (`pods`, `count/deployments.apps`, ...) and pod compute resources
 (`requests.cpu`, `limits.memory`, `cpu`, `memory`).
+
+Counting and storing are one step: a create in a namespace with quotas holds that namespace's
+quota lock (ApiContext.quota_lock, taken in writes.py) from this check until its object is
+stored, so racing creates cannot all see the same usage and together pass `hard`. The lock is
+the server's own: one API server per datastore, as `skiff server` runs.
 """
 
 from __future__ import annotations
@@ -89,7 +94,7 @@ class ResourceQuota(Base):
                 if "pods-compute" in used:
                     continue
                 used["pods-compute"] = Fraction(0)
-                for pod in await ctx.list_objects("", "pods", namespace):
+                for pod in await ctx.list_objects("", "pods", namespace, fresh=True):
                     for k, v in pod_usage(pod).items():
                         used[k] = used.get(k, Fraction(0)) + v
                 continue
