@@ -48,3 +48,15 @@ def test_image_counts():
     assert cache.snapshot().image_nodes == {"docker.io/library/nginx:latest": 2}
     cache.remove_node("a")
     assert cache.snapshot().image_nodes == {"docker.io/library/nginx:latest": 1}
+
+
+def test_confirm_keeps_the_assumed_pod_only_when_the_watch_agrees():
+    cache = cluster(node("a"), node("b"))
+    p = pod("p", cpu="1")
+    cache.assume(Scheduler._assumed(p, "a"), "a")
+    elsewhere = {"metadata": {"name": "p", "namespace": "default", "uid": p.uid}, "spec": {"nodeName": "b"}}
+    assert not cache.confirm("default/p", elsewhere)
+    bound = {"metadata": {"name": "p", "namespace": "default", "uid": p.uid}, "spec": {**p.spec, "nodeName": "a"}}
+    assert cache.confirm("default/p", bound)
+    assert not cache.is_assumed("default/p") and cache.nodes["a"].pods["default/p"].obj is bound
+    assert not cache.confirm("default/p", bound)  # only assumed pods are confirmed

@@ -90,6 +90,22 @@ class Cache:
         self.assumed.discard(pod.key)
         self._place(pod, pod.node_name)
 
+    def confirm(self, key: str, obj: dict[str, Any]) -> bool:
+        """The watch shows an assumed pod bound where it was assumed: keep its parsed info."""
+        if key not in self.assumed:
+            return False
+        node = self.pod_node.get(key)
+        info = self.nodes.get(node) if node else None
+        pod = info.pods.get(key) if info is not None else None
+        meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+        if (pod is None or pod.uid != meta.get("uid") or spec.get("nodeName") != node
+                or meta.get("deletionTimestamp") or (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed")):
+            return False
+        self.assumed.discard(key)
+        pod.obj = obj
+        pod.spec = spec
+        return True
+
     def remove_pod(self, key: str) -> PodInfo | None:
         self.assumed.discard(key)
         return self._unplace(key)

@@ -89,6 +89,10 @@ class Scheduler:
             self.queue.add(pod)
 
     def _pod_updated(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        meta = new.get("metadata") or {}
+        key = f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
+        if self.cache.confirm(key, new):
+            return  # our own binding, seen by the watch: the assumed pod stands, no re-parse
         pod = PodInfo.from_object(new)
         if pod.node_name:
             self.queue.delete(pod.key)
