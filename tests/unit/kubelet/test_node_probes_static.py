@@ -78,3 +78,19 @@ def test_static_manifest():
     assert load_manifest(text, "node1")["metadata"]["uid"] == pod["metadata"]["uid"]
     assert load_manifest(text + "    imagePullPolicy: Never\n", "node1")["metadata"]["uid"] != pod["metadata"]["uid"]
     assert load_manifest("kind: Service\n", "node1") is None
+
+
+def test_pressure_conditions_follow_the_default_eviction_thresholds():
+    from skiff.cluster.kubelet.node import Pressure, measure_pressure
+
+    calm = node_status(FACTS, "10.0.0.2", "n1", [], [], pressure=Pressure(2 * 1024 ** 3, 0.5, 0.9))
+    assert {c["type"]: c["status"] for c in calm["conditions"]} == {
+        "MemoryPressure": "False", "DiskPressure": "False", "PIDPressure": "False", "Ready": "True"}
+    tight = node_status(FACTS, "10.0.0.2", "n1", [], [], pressure=Pressure(50 * 1024 ** 2, 0.05, 0.02))
+    by = {c["type"]: c for c in tight["conditions"]}
+    assert by["MemoryPressure"]["status"] == "True"
+    assert by["MemoryPressure"]["reason"] == "KubeletHasInsufficientMemory"
+    assert by["DiskPressure"]["message"] == "kubelet has disk pressure"
+    assert by["PIDPressure"]["reason"] == "KubeletHasInsufficientPID"
+    here = measure_pressure("/")
+    assert here.memory_available > 0 and 0 <= here.disk_available_ratio <= 1

@@ -40,6 +40,50 @@ class HostFacts:
     arch: str
     hostname: str
     extra: dict = field(default_factory=dict)
+    data_dir: str = "/"
+
+
+@dataclass(frozen=True)
+class Pressure:
+    """What the kubelet's default hard eviction thresholds look at."""
+    memory_available: int  # bytes (MemAvailable)
+    disk_available_ratio: float  # free share of the data dir's filesystem
+    pids_available_ratio: float  # free share of kernel.pid_max
+
+
+MEMORY_AVAILABLE_MIN = 100 * 1024 * 1024  # memory.available<100Mi
+DISK_AVAILABLE_MIN = 0.10  # nodefs.available<10%
+PIDS_AVAILABLE_MIN = 0.10
+
+
+def measure_pressure(data_dir: str) -> Pressure:
+    mem = next((int(line.split()[1]) * 1024 for line in _read("/proc/meminfo").splitlines()
+                if line.startswith("MemAvailable:")), MEMORY_AVAILABLE_MIN * 10)
+    try:
+        st = os.statvfs(data_dir)
+        disk = st.f_bavail / st.f_blocks if st.f_blocks else 1.0
+    except OSError:
+        disk = 1.0
+    pid_max = int(_read("/proc/sys/kernel/pid_max") or 32768)
+    try:
+        used = sum(1 for d in os.listdir("/proc") if d.isdigit())
+    except OSError:
+        used = 0
+    return Pressure(mem, disk, 1 - used / pid_max)
+
+
+def pressure_conditions(p: Pressure) -> list[tuple[str, bool, str, str]]:
+    """(type, under pressure, reason, message) for the three pressure conditions, in the kubelet's words."""
+    memory = p.memory_available < MEMORY_AVAILABLE_MIN
+    disk = p.disk_available_ratio < DISK_AVAILABLE_MIN
+    pids = p.pids_available_ratio < PIDS_AVAILABLE_MIN
+    return [
+        ("MemoryPressure", memory, "KubeletHasInsufficientMemory" if memory else "KubeletHasSufficientMemory",
+         f"kubelet has {'insufficient' if memory else 'sufficient'} memory available"),
+        ("DiskPressure", disk, "KubeletHasDiskPressure" if disk else "KubeletHasNoDiskPressure",
+         "kubelet has disk pressure" if disk else "kubelet has no disk pressure"),
+        ("PIDPressure", pids, "KubeletHasInsufficientPID" if pids else "KubeletHasSufficientPID",
+         f"kubelet has {'insufficient' if pids else 'sufficient'} PID available")]
 
 
 def _read(path: str) -> str:
@@ -57,7 +101,8 @@ def host_facts(data_dir: str) -> HostFacts:
                      if line.startswith("PRETTY_NAME=")), "Linux")
     arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
     return HostFacts(os.cpu_count() or 1, mem, shutil.disk_usage(data_dir).total, platform.release(), os_image,
-                     _read("/etc/machine-id"), _read("/proc/sys/kernel/random/boot_id"), arch, socket.gethostname())
+                     _read("/etc/machine-id"), _read("/proc/sys/kernel/random/boot_id"), arch, socket.gethostname(),
+                     data_dir=data_dir)
 
 
 def host_ip_for(server: str) -> str:
@@ -106,18 +151,16 @@ def _condition(kind: str, status: str, reason: str, message: str, now: str, prev
 
 
 def node_status(f: HostFacts, host_ip: str, name: str, previous: list[dict], images: list[dict],
-                kubelet_port: int = 10250) -> dict:
+                kubelet_port: int = 10250, pressure: Pressure | None = None) -> dict:
     now_ = now()
     prev = {c["type"]: c for c in previous or []}
     cap = capacity(f)
+    pressure = pressure or Pressure(MEMORY_AVAILABLE_MIN * 10, 1.0, 1.0)
+    conditions = [_condition(kind, "True" if under else "False", reason, message, now_, prev)
+                  for kind, under, reason, message in pressure_conditions(pressure)]
     return {"capacity": cap, "allocatable": dict(cap),
             "conditions": [
-                _condition("MemoryPressure", "False", "KubeletHasSufficientMemory",
-                           "kubelet has sufficient memory available", now_, prev),
-                _condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure", now_,
-                           prev),
-                _condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available",
-                           now_, prev),
+                *conditions,
                 _condition("Ready", "True", "KubeletReady", "kubelet is posting ready status", now_, prev)],
             "addresses": [{"type": "InternalIP", "address": host_ip}, {"type": "Hostname", "address": name}],
             "daemonEndpoints": {"kubeletEndpoint": {"Port": kubelet_port}},
@@ -161,7 +204,8 @@ class NodeRegistrar:
     async def post_status(self) -> None:
         current = await self.client.get(f"/api/v1/nodes/{self.name}")
         status = node_status(self.facts, self.host_ip, self.name, (current.get("status") or {}).get("conditions") or [],
-                             self.images(), self.kubelet_port)
+                             self.images(), self.kubelet_port,
+                             await asyncio.to_thread(measure_pressure, self.facts.data_dir))
         await self.client.merge_patch(f"/api/v1/nodes/{self.name}/status", {"status": status})
 
     async def renew_lease(self) -> None:
