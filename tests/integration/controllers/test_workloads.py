@@ -151,3 +151,48 @@ def test_finished_job_with_a_ttl_is_deleted_with_its_pods(cluster, ns):
     cluster.kwok.finish(ns, pod["metadata"]["name"])
     cluster.wait(lambda: cluster.kubectl("get", "job", "brief", "-n", ns, check=False).returncode == 1)
     cluster.wait(lambda: cluster.get("pods", "-n", ns, "-l", "job-name=brief")["items"] == [])
+
+
+STATEFULSET = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: web}
+spec:
+  replicas: 3
+  serviceName: web
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: c, image: busybox, command: [sleep, "3600"]}]
+  volumeClaimTemplates:
+  - metadata: {name: www}
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: {requests: {storage: 1Gi}}
+"""
+
+
+def test_statefulset_starts_in_order_with_stable_names_and_claims(cluster, ns):
+    cluster.kubectl("apply", "-n", ns, "-f", "-", input=STATEFULSET)
+    order: list[str] = []
+
+    def names() -> list[str]:
+        for p in cluster.pods(ns, "app=web"):
+            if p["metadata"]["name"] not in order:
+                order.append(p["metadata"]["name"])
+        return order
+
+    cluster.wait(lambda: len(names()) == 3, interval=0.05)
+    assert order == ["web-0", "web-1", "web-2"]
+    claims = cluster.wait(lambda: (c := cluster.get("pvc", "-n", ns)["items"]) and len(c) == 3
+                          and all(x["status"].get("phase") == "Bound" for x in c) and c)
+    assert sorted(c["metadata"]["name"] for c in claims) == ["www-web-0", "www-web-1", "www-web-2"]
+    cluster.kubectl("rollout", "status", "statefulset/web", "-n", ns, "--timeout=60s")
+    # a deleted pod comes back with the same name and the same claim
+    old_uid = cluster.get("pod", "web-1", "-n", ns)["metadata"]["uid"]
+    cluster.kubectl("delete", "pod", "web-1", "-n", ns, "--wait=false")
+    pod = cluster.wait(lambda: [p for p in running(cluster, ns, "app=web")
+                                if p["metadata"]["name"] == "web-1" and p["metadata"]["uid"] != old_uid])[0]
+    assert pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == "www-web-1"
+    assert pod["spec"]["hostname"] == "web-1" and pod["spec"]["subdomain"] == "web"
