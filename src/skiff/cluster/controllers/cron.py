@@ -20,7 +20,7 @@ MONTHS = {n: i + 1 for i, n in enumerate(("jan", "feb", "mar", "apr", "may", "ju
                                           "nov", "dec"))}
 DAYS = {n: i for i, n in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
 # (low, high, names) per field: minute, hour, day of month, month, day of week
-FIELDS = ((0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, MONTHS), (0, 6, DAYS))
+FIELDS: tuple[tuple[int, int, dict[str, int]], ...] = ((0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, MONTHS), (0, 6, DAYS))
 
 
 @dataclass(frozen=True)

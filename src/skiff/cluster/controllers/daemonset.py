@@ -211,9 +211,10 @@ class DaemonSetController(Controller):
               if not p["metadata"].get("deletionTimestamp")),
             return_exceptions=True)
         await self._write_status(ds, status)
-        for r in results:
-            if isinstance(r, BaseException) and not (isinstance(r, StatusError) and r.code in (404, 409)):
-                raise r
+        for result in results:
+            if isinstance(result, BaseException) and not (isinstance(result, StatusError)
+                                                          and result.code in (404, 409)):
+                raise result
         min_ready = int((ds.get("spec") or {}).get("minReadySeconds") or 0)
         waits = [w for p in pods if (w := podutil.seconds_until_available(p, min_ready, now)) is not None]
         if waits:

@@ -66,7 +66,8 @@ def succeeded_indexes(pods: list[Obj], completions: int) -> set[int]:
 
 def format_indexes(indexes: set[int]) -> str:
     """status.completedIndexes: sorted, runs as `a-b`, comma separated ("1,3-5")."""
-    out, run = [], []
+    out: list[str] = []
+    run: list[int] = []
     for i in sorted(indexes):
         if run and i == run[-1] + 1:
             run.append(i)
