@@ -141,3 +141,32 @@ def test_rolling_update_from_a_file_then_by_image(cluster, ns):
     r = skiff_kubectl(cluster, "rolling-update", "redis-master-v2", "-n", ns, "--image=kubeguide/redis-master:3.0")
     assert r.returncode == 1
     assert b"Specified --image must be distinct from existing container image" in r.stderr
+
+
+def test_rolling_update_interrupted_then_rolled_back(cluster, ns):
+    import signal
+    import subprocess
+    import sys
+
+    cluster.kubectl("create", "-n", ns, "-f", "-", input=MASTER_V1)
+    cluster.wait(lambda: ready_count(cluster, ns, "name=redis-master") == 2)
+    proc = subprocess.Popen([sys.executable, "-m", "skiff", "kubectl", "rolling-update", "redis-master", "-n", ns,
+                             "--image=kubeguide/redis-master:9.9", "--update-period=10m", "--poll-interval=100ms"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cluster.server.env,
+                            start_new_session=True)
+    try:
+        # the first step: one new pod up, one old pod down; then it sleeps for the update period
+        cluster.wait(lambda: rc_images(cluster, ns, "name=redis-master") == {"kubeguide/redis-master:1.0",
+                                                                             "kubeguide/redis-master:9.9"}
+                     and cluster.get("rc", "redis-master", "-n", ns)["spec"]["replicas"] == 1)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+    r = skiff_kubectl(cluster, "rolling-update", "redis-master", "-n", ns, "--rollback", "--update-period=0s",
+                      "--poll-interval=100ms")
+    assert r.returncode == 0, r.stderr.decode()
+    assert r.stdout.decode().strip().splitlines()[-1] == 'replicationcontroller "redis-master" rolled back'
+    cluster.wait(lambda: rc_images(cluster, ns, "name=redis-master") == {"kubeguide/redis-master:1.0"}
+                 and ready_count(cluster, ns, "name=redis-master") == 2)
+    rcs = [rc["metadata"]["name"] for rc in cluster.get("rc", "-n", ns)["items"]]
+    assert rcs == ["redis-master"]
