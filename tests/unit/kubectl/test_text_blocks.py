@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from skiff.cli.kubectl import describers
 from skiff.cli.kubectl.describe_text import Writer, events_section, generic, smart_label
-from skiff.cli.kubectl.tabwriter import human_duration, tabwrite
+from skiff.cli.kubectl.tabwriter import tabwrite
 
 
 def test_tabwriter_aligns_per_block():
@@ -17,14 +17,6 @@ def test_tabwriter_aligns_per_block():
 def test_tabwriter_empty_cells_and_trailing_text():
     out = tabwrite("a\t\tb\tc\nlonger\t\tx\ty\n", padding=2)
     assert out.splitlines() == ["a         b  c", "longer    x  y"]
-
-
-def test_human_duration():
-    cases = {0: "0s", 59: "59s", 119: "119s", 120: "2m", 185: "3m5s", 900: "15m", 3 * 3600: "3h",
-             3 * 3600 + 300: "3h5m", 30 * 3600: "30h", 50 * 3600: "2d2h", 10 * 86400: "10d", 800 * 86400: "2y70d"}
-    for seconds, text in cases.items():
-        assert human_duration(seconds) == text, seconds
-    assert human_duration(-5) == "<invalid>"
 
 
 def test_smart_label():

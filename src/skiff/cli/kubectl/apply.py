@@ -10,7 +10,6 @@ from skiff.cli.kubectl import options, results
 from skiff.cli.kubectl.applypatch import three_way
 from skiff.cli.kubectl.create import LAST_APPLIED, annotate_last_applied
 from skiff.cli.kubectl.session import CommandError, Session, server_error_text
-from skiff.cluster.client.discovery import UnknownResource
 from skiff.cluster.client.errors import StatusError
 
 HELP = """Apply a configuration to a resource by file name or stdin.
@@ -40,18 +39,9 @@ def run(word: str, argv: list[str]) -> int:
 
     session = Session(opts)
     failed = False
-    for m in manifests.load(opts.filename, opts.recursive, verb="apply"):
+    items = manifests.load(opts.filename, opts.recursive, verb="apply")
+    for m, res, ns in manifests.placed(session, items):
         obj = m.obj
-        meta = obj.setdefault("metadata", {}) or {}
-        try:
-            res = session.resource_for(obj.get("apiVersion", ""), obj.get("kind", ""))
-        except UnknownResource:
-            sys.stderr.write(f"error: {manifests.mapping_error(m)}\n")
-            failed = True
-            continue
-        ns = session.ns_for(res, meta.get("namespace"))
-        if ns:
-            meta["namespace"] = ns  # recorded in last-applied, as kubectl records it
         try:
             if opts.server_side:
                 _server_side(session, res, ns, obj, opts)
@@ -60,7 +50,7 @@ def run(word: str, argv: list[str]) -> int:
         except StatusError as e:
             sys.stderr.write(_apply_error(e, m.source, opts.server_side) + "\n")
             failed = True
-    return 1 if failed else 0
+    return 1 if failed or any(m.unmapped for m in items) else 0
 
 
 def _apply_error(e: StatusError, source: str, server_side: bool) -> str:

@@ -8,7 +8,6 @@ from typing import Any
 
 from skiff.cli.kubectl import generators, options, results
 from skiff.cli.kubectl.session import CommandError, Session, server_error_text
-from skiff.cluster.client.discovery import UnknownResource
 from skiff.cluster.client.errors import StatusError
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -67,18 +66,9 @@ def create_from_files(session: Session, opts: Any) -> int:
     from skiff.cli.kubectl import manifests
 
     failed = False
-    for m in manifests.load(opts.filename, opts.recursive):
+    items = manifests.load(opts.filename, opts.recursive)
+    for m, res, ns in manifests.placed(session, items):
         obj = m.obj
-        meta = obj.setdefault("metadata", {}) or {}
-        try:
-            res = session.resource_for(obj.get("apiVersion", ""), obj.get("kind", ""))
-        except UnknownResource:
-            sys.stderr.write(f"error: {manifests.mapping_error(m)}\n")
-            failed = True
-            continue
-        ns = session.ns_for(res, meta.get("namespace"))
-        if ns:
-            meta["namespace"] = ns  # kubectl sets it on the object it sends (and records)
         if opts.save_config:
             annotate_last_applied(obj)
         if opts.dry_run == "client":
@@ -93,7 +83,7 @@ def create_from_files(session: Session, opts: Any) -> int:
             failed = True
             continue
         results.report(created, "created", opts.output, opts.dry_run)
-    return 1 if failed else 0
+    return 1 if failed or any(m.unmapped for m in items) else 0
 
 
 def annotate_last_applied(obj: dict[str, Any]) -> None:

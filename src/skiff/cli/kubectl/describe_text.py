@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from skiff.cli.kubectl.tabwriter import human_duration, tabwrite
+from skiff.cli.kubectl.tabwriter import tabwrite
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_ANNOTATION = 140
@@ -50,11 +50,10 @@ def rfc1123z(value: str | None) -> str:
 
 
 def since(value: str | None, now: datetime | None = None) -> str:
-    t = parse_time(value)
-    if t is None:
-        return "<unknown>"
-    now = now or datetime.now(UTC)
-    return human_duration((now - t).total_seconds())
+    """kubectl's translateTimestampSince (`5m`, `<unknown>`)."""
+    from skiff.cluster.apimachinery.duration import age
+
+    return age(value, now or datetime.now(UTC))
 
 
 def labels_multiline(w: Writer, title: str, labels: dict[str, str] | None, level: int = 0) -> None:
@@ -81,6 +80,15 @@ def annotations_multiline(w: Writer, title: str, annotations: dict[str, str] | N
                 w.write(level, f"\t  {cut}\n")
         else:
             w.write(level, f"{prefix}{key}: {value}\n")
+
+
+def object_header(w: Writer, meta: dict[str, Any], namespace: bool = True) -> None:
+    """Name, Namespace, Labels, Annotations: how most describers start."""
+    w.write(0, f"Name:\t{meta.get('name', '')}\n")
+    if namespace:
+        w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
+    labels_multiline(w, "Labels", meta.get("labels"))
+    annotations_multiline(w, "Annotations", meta.get("annotations"))
 
 
 def events_section(w: Writer, events: list[dict[str, Any]] | None, now: datetime | None = None) -> None:
@@ -154,10 +162,7 @@ GENERIC_SKIP = {".metadata.managedFields", ".metadata.name", ".metadata.namespac
 def generic(obj: dict[str, Any], events: list[dict[str, Any]] | None) -> str:
     meta = obj.get("metadata") or {}
     w = Writer()
-    w.write(0, f"Name:\t{meta.get('name', '')}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    object_header(w, meta)
     unstructured(w, 0, obj, "", GENERIC_SKIP)
     events_section(w, events)
     return w.text()

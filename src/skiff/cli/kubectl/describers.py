@@ -10,6 +10,7 @@ from skiff.cli.kubectl.describe_text import (
     annotations_multiline,
     events_section,
     labels_multiline,
+    object_header,
     rfc1123z,
 )
 
@@ -423,10 +424,7 @@ def priority_class(obj: dict[str, Any], events: list | None, related: dict[str, 
 def service(obj: dict[str, Any], events: list | None, related: dict[str, Any]) -> str:
     meta, spec, status = obj.get("metadata") or {}, obj.get("spec") or {}, obj.get("status") or {}
     w = Writer()
-    w.write(0, f"Name:\t{meta.get('name', '')}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    object_header(w, meta)
     w.write(0, f"Selector:\t{_selector_text(spec.get('selector'))}\n")
     w.write(0, f"Type:\t{spec.get('type', '')}\n")
     if spec.get("ipFamilyPolicy"):
@@ -458,9 +456,7 @@ def service(obj: dict[str, Any], events: list | None, related: dict[str, Any]) -
 def namespace(obj: dict[str, Any], events: list | None, related: dict[str, Any]) -> str:
     meta, status = obj.get("metadata") or {}, obj.get("status") or {}
     w = Writer()
-    w.write(0, f"Name:\t{meta.get('name', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    object_header(w, meta, namespace=False)
     w.write(0, f"Status:\t{status.get('phase', '')}\n")
     quotas = related.get("quotas") or []
     if not quotas:
@@ -495,10 +491,7 @@ def namespace(obj: dict[str, Any], events: list | None, related: dict[str, Any])
 def configmap(obj: dict[str, Any], events: list | None, related: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     w = Writer()
-    w.write(0, f"Name:\t{meta.get('name', '')}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    object_header(w, meta)
     w.write(0, "\nData\n====\n")
     for key in sorted(obj.get("data") or {}):
         w.write(0, f"{key}:\n----\n{obj['data'][key]}\n\n")
@@ -517,10 +510,7 @@ def secret(obj: dict[str, Any], events: list | None, related: dict[str, Any]) ->
 
     meta = obj.get("metadata") or {}
     w = Writer()
-    w.write(0, f"Name:\t{meta.get('name', '')}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    object_header(w, meta)
     w.write(0, f"\nType:\t{obj.get('type', '')}\n\nData\n====\n")
     for key in sorted(obj.get("data") or {}):
         raw = base64.b64decode(obj["data"][key])
@@ -534,10 +524,7 @@ def secret(obj: dict[str, Any], events: list | None, related: dict[str, Any]) ->
 def service_account(obj: dict[str, Any], events: list | None, related: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     w = Writer()
-    w.write(0, f"Name:\t{meta.get('name', '')}\n")
-    w.write(0, f"Namespace:\t{meta.get('namespace', '')}\n")
-    labels_multiline(w, "Labels", meta.get("labels"))
-    annotations_multiline(w, "Annotations", meta.get("annotations"))
+    object_header(w, meta)
     for title, items in (("Image pull secrets", obj.get("imagePullSecrets")), ("Mountable secrets", obj.get("secrets"))):
         names = [i.get("name", "") for i in items or []]
         if not names:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ EXTENSIONS = (".json", ".yaml", ".yml")
 class Manifest:
     obj: dict[str, Any]
     source: str  # the file name, or "STDIN"
+    unmapped: bool = False  # no resource serves its kind (reported by `placed`)
 
 
 def files(paths: list[str], recursive: bool = False) -> list[str]:
@@ -114,3 +116,23 @@ def resource_of(session: Any, m: Manifest) -> Any:
         return session.resource_for(m.obj.get("apiVersion", ""), m.obj.get("kind", ""))
     except UnknownResource:
         raise CommandError(mapping_error(m)) from None
+
+
+def placed(session: Any, items: list[Manifest]) -> Iterator[tuple[Manifest, Any, str | None]]:
+    """(manifest, resource, namespace) for each manifest whose kind the server serves, the
+    namespace also set on the object (kubectl sends and records it); kubectl's mapping error
+    on stderr for the others (marked `unmapped`)."""
+    from skiff.cluster.client.discovery import UnknownResource
+
+    for m in items:
+        meta = m.obj.setdefault("metadata", {}) or {}
+        try:
+            res = session.resource_for(m.obj.get("apiVersion", ""), m.obj.get("kind", ""))
+        except UnknownResource:
+            sys.stderr.write(f"error: {mapping_error(m)}\n")
+            m.unmapped = True
+            continue
+        ns = session.ns_for(res, meta.get("namespace"))
+        if ns:
+            meta["namespace"] = ns
+        yield m, res, ns
