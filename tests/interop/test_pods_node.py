@@ -67,13 +67,29 @@ def test_static_pod_lives_by_its_file(node):
     node.wait_for(f"pod/{mirror}", "{.metadata.uid}", lambda v: v not in ("", meta["uid"]))
     node.wait_for(f"pod/{mirror}", "{.status.phase}", lambda v: v == "Running")
     assert pod_containers(node, uid) == before
-    # removing the file does
-    (node.manifests / "static-web.yaml").unlink()
+    # changing the file replaces the pod
+    (node.manifests / "static-web.yaml").write_text(STATIC_WEB.replace("name: static-web\n    image",
+                                                                        "name: static-web\n    workingDir: /tmp\n"
+                                                                        "    image"))
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (pod_containers(node, uid) or
-                                           node.kubectl("get", "pod", mirror).returncode == 0):
+    new_uid = uid
+    while time.monotonic() < deadline and new_uid == uid:
+        new_uid = (json.loads(node.kubectl("get", "pod", mirror, "-o", "json").stdout or b"{}").get("metadata", {})
+                   .get("annotations", {}).get("kubernetes.io/config.mirror", uid))
+        time.sleep(0.3)
+    assert new_uid != uid
+    node.wait_for(f"pod/{mirror}", "{.status.phase}", lambda v: v == "Running")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and pod_containers(node, uid):
         time.sleep(0.3)
     assert pod_containers(node, uid) == {}
+    # removing the file stops it
+    (node.manifests / "static-web.yaml").unlink()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (pod_containers(node, new_uid) or
+                                           node.kubectl("get", "pod", mirror).returncode == 0):
+        time.sleep(0.3)
+    assert pod_containers(node, new_uid) == {}
     assert node.kubectl("get", "pod", mirror).returncode != 0
 
 

@@ -54,6 +54,7 @@ class StaticWorker(PodWorker):
         super().__init__(kubelet, pod)
         self.static = True
         self.file_removed = False
+        self.mirror_uid = ""
 
     async def sync(self) -> float:
         if self.file_removed:
@@ -85,8 +86,12 @@ class StaticWorker(PodWorker):
         self.sent = None
 
     async def delete_mirror(self) -> None:
+        """Delete our mirror only: after a file change the name may already hold the new pod's."""
+        if not self.mirror_uid:
+            return
         with contextlib.suppress(StatusError):
-            await self.kl.client.delete(f"/api/v1/namespaces/{self.ns}/pods/{self.name}", {"gracePeriodSeconds": 0})
+            await self.kl.client.delete(f"/api/v1/namespaces/{self.ns}/pods/{self.name}",
+                                        {"gracePeriodSeconds": 0, "preconditions": {"uid": self.mirror_uid}})
 
     async def post_status(self, status: dict) -> None:
         comparable = {k: v for k, v in status.items() if k != "conditions"}
