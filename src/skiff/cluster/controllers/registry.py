@@ -41,6 +41,8 @@ KNOWN: list[Entry] = [
           ("garbagecollector",)),
     Entry("ttl-after-finished-controller", "skiff.cluster.controllers.ttlafterfinished:TTLAfterFinishedController",
           ("ttl-after-finished",)),
+    Entry("horizontal-pod-autoscaler-controller", "skiff.cluster.controllers.hpa:HorizontalPodAutoscalerController",
+          ("horizontalpodautoscaling",)),
     Entry("pod-garbage-collector-controller", "skiff.cluster.controllers.podgc:PodGCController", ("podgc",)),
 ]
 
