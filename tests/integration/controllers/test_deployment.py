@@ -84,6 +84,15 @@ def test_rolling_update_keeps_availability_then_undo(cluster, ns):
     assert watcher.samples > 1
     assert watcher.lowest >= 3, f"ready pods fell to {watcher.lowest} (maxUnavailable 1 of 4)"
 
+    rss = {r["metadata"]["annotations"]["deployment.kubernetes.io/revision"]: r["metadata"]["name"]
+           for r in cluster.get("rs", "-n", ns, "-l", "app=web")["items"]}
+    described = cluster.wait(lambda: (t := cluster.kubectl("describe", "deployment", "web", "-n", ns).stdout.decode())
+                             and f"Scaled down replica set {rss['1']} from 1 to 0" in t and t)
+    assert f"Scaled up replica set {rss['1']} from 0 to 4" in described
+    assert "deployment-controller" in described
+    described = cluster.kubectl("describe", "rs", rss["2"], "-n", ns).stdout.decode()
+    assert "SuccessfulCreate" in described and "Created pod: " in described
+
     history = cluster.kubectl("rollout", "history", "deployment/web", "-n", ns).stdout.decode()
     lines = [line.split() for line in history.strip().splitlines()]
     assert lines[0] == ["deployment.apps/web"] and lines[1] == ["REVISION", "CHANGE-CAUSE"]

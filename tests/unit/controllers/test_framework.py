@@ -195,3 +195,24 @@ def test_controllers_flag_star_and_minus():
     assert registry.select("") == []
     with pytest.raises(InvalidArgument, match='"nope" is not in the list of known controllers'):
         registry.select("*,nope")
+
+
+def test_event_recorder_correlates_repeats():
+    from skiff.cluster.controllers.events import EventRecorder
+
+    async def main() -> None:
+        client = FakeClient()
+        rs = client.seed("/apis/apps/v1/namespaces/default/replicasets",
+                         {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "web"}})
+        rec = EventRecorder(client)
+        rec.record(rs, "Normal", "SuccessfulCreate", "Created pod: web-1", "replicaset-controller")
+        rec.record(rs, "Normal", "SuccessfulCreate", "Created pod: web-1", "replicaset-controller")
+        rec.record(rs, "Warning", "FailedCreate", "Error creating: boom", "replicaset-controller")
+        await rec.flush()
+        events = sorted((o for k, o in client.objects.items() if k[1] == "events"), key=lambda e: e["reason"])
+        assert [(e["type"], e["reason"], e["count"]) for e in events] == [("Warning", "FailedCreate", 1),
+                                                                          ("Normal", "SuccessfulCreate", 2)]
+        ref = events[1]["involvedObject"]
+        assert (ref["kind"], ref["name"], ref["uid"]) == ("ReplicaSet", "web", rs["metadata"]["uid"])
+        assert events[1]["source"] == {"component": "replicaset-controller"}
+    asyncio.run(main())

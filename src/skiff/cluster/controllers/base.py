@@ -17,6 +17,7 @@ from typing import Any
 from skiff.cluster.client.informers import ApiClient, Informer, SharedInformerFactory, object_key
 from skiff.cluster.client.paths import resource_path
 from skiff.cluster.client.workqueue import WorkQueue
+from skiff.cluster.controllers.events import EventRecorder
 
 log = logging.getLogger("skiff.controllers")
 
@@ -46,6 +47,7 @@ class ControllerContext:
     client: ApiClient
     informers: SharedInformerFactory
     options: dict[str, Any] = field(default_factory=dict)  # per-controller settings (e.g. concurrent syncs)
+    recorder: EventRecorder | None = None  # None: events are not posted (unit tests)
 
 
 class Controller:
@@ -60,6 +62,16 @@ class Controller:
 
     def informer(self, path: str) -> Informer:
         return self.ctx.informers.informer(path)
+
+    def event(self, obj: dict, kind: str, reason: str, message: str) -> None:
+        """Post an Event about obj (Normal or Warning), as `kubectl describe` shows them; best effort."""
+        if self.ctx.recorder is not None:
+            self.ctx.recorder.record(obj, kind, reason, message, self.component)
+
+    @property
+    def component(self) -> str:
+        """The Event source: kube's controller names (`replicaset-controller`, ...)."""
+        return self.name
 
     def enqueue(self, obj: dict) -> None:
         self.queue.add(object_key(obj))

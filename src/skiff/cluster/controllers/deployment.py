@@ -171,7 +171,9 @@ class DeploymentController(Controller):
             # a hash collision with someone else's ReplicaSet: try the next name
             await self._patch_status(d, {"collisionCount": int(collision or 0) + 1})
             raise
-        log.info("deployment %s: created new replica set %s", object_key(d), name)
+        if rs["spec"]["replicas"]:
+            self.event(d, "Normal", "ScalingReplicaSet",
+                       f"Scaled up replica set {name} from 0 to {rs['spec']['replicas']}")
         status = d.setdefault("status", {})
         status["conditions"] = du.set_condition(status.get("conditions") or [], "Progressing", "True",
                                                 "NewReplicaSetCreated", f'Created new replica set "{name}"', self.now())
@@ -198,10 +200,14 @@ class DeploymentController(Controller):
         if du.replicas(rs) == count and all(annotations.get(k) == v for k, v in wanted.items()):
             return rs
         rs = copy.deepcopy(rs)
-        rs["spec"]["replicas"] = count
         rs["metadata"]["annotations"] = {**annotations, **wanted}
-        log.info("deployment %s: scaled replica set %s to %d", object_key(d), rs["metadata"]["name"], count)
-        return await self._replace_rs(rs)
+        before = du.replicas(rs)
+        rs["spec"]["replicas"] = count
+        updated = await self._replace_rs(rs)
+        if before != count:
+            self.event(d, "Normal", "ScalingReplicaSet", f"Scaled {'up' if count > before else 'down'} replica set "
+                                                         f"{rs['metadata']['name']} from {before} to {count}")
+        return updated
 
     async def _apply(self, d: Obj, rss: list[Obj], targets: dict[str, int]) -> list[Obj]:
         out = []

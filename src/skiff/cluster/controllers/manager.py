@@ -14,6 +14,7 @@ from skiff.cluster.client.informers import ApiClient, SharedInformerFactory
 from skiff.cluster.client.leaderelection import LeaderElector, LeaseConfig
 from skiff.cluster.controllers import registry
 from skiff.cluster.controllers.base import Controller, ControllerContext
+from skiff.cluster.controllers.events import EventRecorder
 
 log = logging.getLogger("skiff.controller-manager")
 USER_AGENT = "kube-controller-manager/v1.32.0 (linux/amd64) skiff"
@@ -46,7 +47,7 @@ class ControllerManager:
     async def run_controllers(self) -> None:
         """Start the controllers; runs until cancelled (leadership lost or shutdown)."""
         factory = SharedInformerFactory(self.client, self.opts.resync)
-        ctx = ControllerContext(self.client, factory, self.opts.options)
+        ctx = ControllerContext(self.client, factory, self.opts.options, EventRecorder(self.client))
         self.factory = factory
         self.controllers = []
         for name in self.names:

@@ -150,6 +150,11 @@ class ReplicaManager(Controller):
                   for _ in range(size)), return_exceptions=True)
             failures = [r for r in results if isinstance(r, BaseException)]
             created += size - len(failures)
+            for r in results:
+                if isinstance(r, BaseException):
+                    self.event(owner, "Warning", "FailedCreate", f"Error creating: {r}")
+                else:
+                    self.event(owner, "Normal", "SuccessfulCreate", f"Created pod: {r['metadata']['name']}")
             if failures:
                 self.expectations.lower(key, adds=count - created)  # no event will come for these
                 raise failures[0]
@@ -161,6 +166,10 @@ class ReplicaManager(Controller):
             *(self.client.delete(object_path(PODS, p["metadata"]["namespace"], p["metadata"]["name"]))
               for p in victims), return_exceptions=True)
         errors = []
+        owner = self.owners.get(key)
+        for victim, r in zip(victims, results, strict=True):
+            if not isinstance(r, BaseException) and owner is not None:
+                self.event(owner, "Normal", "SuccessfulDelete", f"Deleted pod: {victim['metadata']['name']}")
         for r in results:
             if isinstance(r, BaseException):
                 self.expectations.lower(key, deletes=1)

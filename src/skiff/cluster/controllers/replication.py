@@ -17,3 +17,7 @@ def rc_selector(rc: dict) -> LabelSelector:
 class ReplicationControllerController(ReplicaManager):
     name = "replicationcontroller-controller"
     replica_kind = ReplicaKind("ReplicationController", REPLICATIONCONTROLLERS, rc_selector)
+
+    @property
+    def component(self) -> str:
+        return "replication-controller"  # the Event source kube uses for RCs
