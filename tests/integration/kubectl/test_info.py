@@ -22,7 +22,7 @@ pytestmark = pytest.mark.interop
     ["explain", "cronjob.spec", "--recursive"], ["explain", "pod.spec.nope"], ["explain", "nosuch"],
     ["config", "view"], ["config", "view", "--minify"], ["config", "view", "-o", "json"], ["config", "view", "--raw"],
     ["config", "get-contexts"], ["config", "current-context"], ["config", "get-clusters"], ["config", "get-users"],
-    ["cluster-info"],
+    ["cluster-info"], ["bogus"], ["gett", "pods"], ["--nosuchflag"],
 ])
 def test_matches_kubectl(kube_server, args):
     assert_same(kube_server, *args)

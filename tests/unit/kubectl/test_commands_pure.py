@@ -98,3 +98,12 @@ def test_argument_forms():
     assert command_word(["-n", "x", "--kubeconfig", "k", "get", "pods"]) == 4
     assert command_word(["--insecure-skip-tls-verify", "get"]) == 1
     assert command_word(["-n", "x"]) is None
+
+
+def test_unknown_command_suggestions_in_kubectl_order():
+    from skiff.cli.kubectl.options import unknown_command_text
+
+    assert unknown_command_text("gett") == ('Error: unknown command "gett" for "kubectl"\n\nDid you mean this?\n'
+                                            "\tset\n\tget\n\n")
+    assert unknown_command_text("xyzzy") == 'Error: unknown command "xyzzy" for "kubectl"\n'
+    assert "\tapi-resources\n\tapi-versions\n" in unknown_command_text("api")

@@ -67,14 +67,14 @@ Use "kubectl <command> --help" for more information about a given command.
 
 
 def main(argv: list[str]) -> int:
-    from skiff.cli.kubectl.options import command_word
+    from skiff.cli.kubectl.options import command_word, unknown_command_text
 
     index = command_word(argv)
     if index is None:
         if any(a in ("-h", "--help") for a in argv) or not argv:
             sys.stdout.write(USAGE)
             return 0
-        sys.stderr.write(f'error: unknown command "{argv[0]}" for "kubectl"\n')
+        sys.stderr.write(f"Error: unknown flag: {argv[0].split('=', 1)[0]}\nSee 'kubectl --help' for usage.\n")
         return 1
     word = argv[index]
     rest = argv[:index] + argv[index + 1:]
@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
         return 0
     module_name = COMMANDS.get(word)
     if module_name is None:
-        sys.stderr.write(f'error: unknown command "{word}" for "kubectl"\n')
+        sys.stderr.write(unknown_command_text(word))
         return 1
     import importlib
 

@@ -97,3 +97,32 @@ def split_csv(values: list[str]) -> list[str]:
     for value in values:
         out.extend(v for v in value.split(",") if v)
     return out
+
+
+# kubectl's commands in the order cobra keeps them (kubectl turns cobra's sorting off), for
+# the "Did you mean this?" of an unknown command.
+KUBECTL_COMMANDS = ("create", "expose", "run", "set", "explain", "get", "edit", "delete", "rollout", "scale",
+                    "autoscale", "certificate", "cluster-info", "top", "cordon", "uncordon", "drain", "taint",
+                    "describe", "logs", "attach", "exec", "port-forward", "proxy", "cp", "auth", "debug", "events",
+                    "diff", "apply", "patch", "replace", "wait", "kustomize", "label", "annotate", "completion",
+                    "alpha", "api-resources", "api-versions", "config", "plugin", "version", "options")
+
+
+def _distance(a: str, b: str) -> int:
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def unknown_command_text(word: str) -> str:
+    """cobra's message for an unknown command, suggestions within two edits or by prefix. Pure."""
+    low = word.lower()
+    near = [c for c in KUBECTL_COMMANDS if _distance(low, c) <= 2 or c.startswith(low)]
+    text = f'Error: unknown command "{word}" for "kubectl"\n'
+    if near:
+        text += "\nDid you mean this?\n" + "".join(f"\t{c}\n" for c in near) + "\n"
+    return text
