@@ -17,7 +17,7 @@ Examples:
   kubectl explain pods.spec.containers
   kubectl explain deployment.spec.strategy --recursive"""
 
-PREFIX = "#/components/schemas/"
+PREFIXES = ("#/components/schemas/", "#/definitions/")  # OpenAPI v3, v2
 
 
 class ExplainError(CommandError):
@@ -33,8 +33,9 @@ def _deref(schemas: dict[str, Any], node: dict[str, Any]) -> tuple[dict[str, Any
     ref = node.get("$ref")
     if not ref and len(node.get("allOf") or []) == 1:
         ref = node["allOf"][0].get("$ref")
-    if ref and ref.startswith(PREFIX):
-        name = ref[len(PREFIX):]
+    prefix = next((p for p in PREFIXES if ref and ref.startswith(p)), None)
+    if ref and prefix:
+        name = ref[len(prefix):]
         return schemas.get(name, {}), name.rsplit(".", 1)[-1]
     return node, ""
 
@@ -152,13 +153,7 @@ def run(word: str, argv: list[str]) -> int:
     group, version = res.group, res.version
     if opts.api_version:
         group, _, version = opts.api_version.rpartition("/")
-    index = session.client.request("GET", "/openapi/v3")
-    key = f"apis/{group}/{version}" if group else f"api/{version}"
-    entry = (index.get("paths") or {}).get(key)
-    if not entry:
-        raise CommandError(f"couldn't find resource for \"{group}/{version}, Kind={res.kind}\"")
-    doc = session.client.request("GET", entry.get("serverRelativeURL") or f"/openapi/v3/{key}")
-    schemas = (doc.get("components") or {}).get("schemas") or {}
+    schemas = _schemas(session, group, version, res.kind)
     root = _root_for(schemas, group, version, res.kind)
     try:
         sys.stdout.write(render(schemas, root, group, version, res.kind, path, opts.recursive))
@@ -166,6 +161,26 @@ def run(word: str, argv: list[str]) -> int:
         sys.stdout.write(e.header)
         raise
     return 0
+
+
+def _schemas(session: Session, group: str, version: str, kind: str) -> dict[str, Any]:
+    """The schemas of one group/version from /openapi/v3, or all of /openapi/v2 on a server
+    without v3 (as kubectl falls back)."""
+    from skiff.cluster.client.errors import StatusError
+
+    try:
+        index = session.client.request("GET", "/openapi/v3")
+    except StatusError as e:
+        if e.code not in (404, 406):
+            raise
+        doc = session.client.request("GET", "/openapi/v2")
+        return doc.get("definitions") or {}
+    key = f"apis/{group}/{version}" if group else f"api/{version}"
+    entry = (index.get("paths") or {}).get(key)
+    if not entry:
+        raise CommandError(f"couldn't find resource for \"{group}/{version}, Kind={kind}\"")
+    doc = session.client.request("GET", entry.get("serverRelativeURL") or f"/openapi/v3/{key}")
+    return (doc.get("components") or {}).get("schemas") or {}
 
 
 def _root_for(schemas: dict[str, Any], group: str, version: str, kind: str) -> str:
