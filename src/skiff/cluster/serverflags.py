@@ -70,7 +70,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def parse(argv: list[str]) -> ServerOptions:
-    a = parser().parse_args(argv)
+    p = parser()
+    a = p.parse_args(argv)
+    _check_controllers(p, a.controllers)
     return ServerOptions(
         data_dir=a.data_dir, https_listen_port=a.https_listen_port, bind_address=a.bind_address,
         advertise_address=a.advertise_address, tls_san=a.tls_san, write_kubeconfig=a.write_kubeconfig,
@@ -79,3 +81,14 @@ def parse(argv: list[str]) -> ServerOptions:
         disable_agent=a.disable_agent, disable_scheduler=a.disable_scheduler, node_name=a.node_name, node_labels=a.node_label,
         node_taints=a.node_taint, debug=a.debug, disable_controllers=a.disable_controllers,
         controllers=a.controllers)
+
+
+def _check_controllers(p: argparse.ArgumentParser, spec: str) -> None:
+    """A bad --controllers stops the server at once rather than its controller manager later."""
+    from skiff.cluster.controllers.registry import select
+    from skiff.common.errors import InvalidArgument
+
+    try:
+        select(spec)
+    except InvalidArgument as e:
+        p.error(f"--controllers: {e}")

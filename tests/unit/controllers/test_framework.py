@@ -216,3 +216,15 @@ def test_event_recorder_correlates_repeats():
         assert (ref["kind"], ref["name"], ref["uid"]) == ("ReplicaSet", "web", rs["metadata"]["uid"])
         assert events[1]["source"] == {"component": "replicaset-controller"}
     asyncio.run(main())
+
+
+def test_server_flags_check_controllers_at_parse(capsys):
+    from skiff.cluster.serverflags import parse
+
+    opts = parse(["--controllers", "*,-deployment", "--disable-controllers"])
+    assert opts.controllers == "*,-deployment" and opts.disable_controllers
+    assert parse(["--disable-controller-manager"]).disable_controllers
+    with pytest.raises(SystemExit) as exc:
+        parse(["--controllers", "*,nope"])
+    assert exc.value.code == 2
+    assert '--controllers: "nope" is not in the list of known controllers' in capsys.readouterr().err
