@@ -295,3 +295,37 @@ def test_create_namespace(kube_server):
         assert_same(kube_server, "create", "ns", name)
     finally:
         kube_server.json("DELETE", f"/api/v1/namespaces/{name}")
+
+
+SEED_TYPOS = textwrap.dedent("""\
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      name: typo
+      label: {app: x}
+    spec:
+      containers:
+      - name: c
+        images: busybox
+        image: busybox
+        ports:
+        - containersPort: 80
+          containerPort: 80
+    """)
+
+
+def test_seed_misspellings_strict_and_warn(kube_server, namespace, tmp_path):
+    """The seeds' misspelled fields: refused under --validate=strict (the default), warned about
+    under warn, as kubectl reports them."""
+    path = tmp_path / "typo.yaml"
+    path.write_text(SEED_TYPOS)
+    strict = skiff(kube_server, "create", "-f", str(path), "-n", namespace)
+    assert strict.returncode == 1
+    assert strict.stderr.decode() == (
+        f'Error from server (BadRequest): error when creating "{path}": Pod in version "v1" cannot be handled as a '
+        'Pod: strict decoding error: unknown field "metadata.label", unknown field "spec.containers[0].images", '
+        'unknown field "spec.containers[0].ports[0].containersPort"\n')
+    assert _get(kube_server, namespace, "pods/typo")[0] == 404
+    ours, theirs = both(kube_server, "create", "-f", str(path), "-n", namespace, "--validate=warn", "--dry-run=server")
+    assert (ours.stdout, ours.stderr, ours.returncode) == (theirs.stdout, theirs.stderr, theirs.returncode)
+    assert ours.stderr.decode().count("Warning: unknown field") == 3

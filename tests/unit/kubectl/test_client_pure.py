@@ -108,3 +108,11 @@ def test_legacy_discovery_folds_subresources():
         {"name": "deployments/scale", "kind": "Scale", "namespaced": True}]}
     (res,) = discovery.parse_resource_list(doc)
     assert (res.group, res.version, res.subresources) == ("apps", "v1", ("scale",))
+
+
+def test_warning_header_text():
+    from skiff.cluster.client.rest import warning_text
+
+    assert warning_text('299 - "unknown field \\"spec.x\\""') == 'unknown field "spec.x"'
+    assert warning_text('299 - "plain"') == "plain"
+    assert warning_text("not the usual form") == "not the usual form"

@@ -49,7 +49,9 @@ class Session:
         from skiff.cluster.client.rest import RestClient
 
         timeout = _seconds(getattr(self.opts, "request_timeout", "0"))
-        return RestClient(self.connection, timeout=timeout or None)
+        client = RestClient(self.connection, timeout=timeout or None)
+        client.on_warning = lambda text: sys.stderr.write(f"Warning: {text}\n")
+        return client
 
     @property
     def namespace(self) -> str:

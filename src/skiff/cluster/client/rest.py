@@ -10,7 +10,7 @@ import http.client
 import json
 import os
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -23,6 +23,18 @@ TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;
 PATCH_TYPES = {"json": "application/json-patch+json", "merge": "application/merge-patch+json",
                "strategic": "application/strategic-merge-patch+json", "apply": "application/apply-patch+yaml"}
 USER_AGENT = "skiff-kubectl/v1.32.0 (linux/amd64)"
+
+
+def warning_text(header: str) -> str:
+    """The text of a `Warning` header (`299 - "unknown field \\"x\\""`, RFC 7234's form). Pure."""
+    parts = header.split(" ", 2)
+    if len(parts) == 3 and parts[0].isdigit() and parts[2].startswith('"'):
+        body = parts[2]
+        end = len(body) - 1
+        while end > 0 and not (body[end] == '"' and body[end - 1] != "\\"):
+            end -= 1
+        return body[1:end].replace('\\"', '"').replace("\\\\", "\\")
+    return header
 
 
 class ConnectionFailed(Exception):
@@ -77,6 +89,8 @@ class RestClient:
         self.port = url.port or (443 if url.scheme == "https" else 80)
         self.base = url.path.rstrip("/")
         self._http: http.client.HTTPConnection | None = None
+        # called with the text of each `Warning: 299 - "text"` header (kubectl prints them)
+        self.on_warning: Callable[[str], None] | None = None
 
     # -- transport -------------------------------------------------------------------
     def _connection(self) -> http.client.HTTPConnection:
@@ -121,6 +135,9 @@ class RestClient:
             except OSError:
                 self.close()
                 raise ConnectionFailed(self._refused()) from None
+        if self.on_warning is not None:
+            for value in resp.headers.get_all("Warning") or []:
+                self.on_warning(warning_text(value))
         if resp.status >= 400:
             data = resp.read()
             raise StatusError.from_body(resp.status, data)
