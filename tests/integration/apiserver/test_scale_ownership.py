@@ -36,3 +36,14 @@ def test_scale_owns_replicas_with_its_subresource(kube_server, namespace):
     status, body = kube_server.json("PATCH", path + "?fieldManager=alice&force=true", json.dumps(changed).encode(),
                                     headers=APPLY)
     assert status == 200 and body["spec"]["replicas"] == 4, body
+
+
+def test_kubectl_scale_is_recorded_on_the_scale_subresource(kube_server, namespace):
+    path = f"/apis/apps/v1/namespaces/{namespace}/deployments/web"
+    assert kube_server.json("POST", f"/apis/apps/v1/namespaces/{namespace}/deployments", DEPLOY)[0] == 201
+    out = kube_server.kubectl("scale", "deployment", "web", "--replicas=3", "-n", namespace)
+    assert out.returncode == 0, out.stderr
+    status, live = kube_server.json("GET", path)
+    scaled = [e for e in live["metadata"]["managedFields"] if e.get("subresource") == "scale"]
+    assert len(scaled) == 1 and "f:replicas" in scaled[0]["fieldsV1"]["f:spec"], live["metadata"]["managedFields"]
+    assert scaled[0]["manager"] == "kubectl"  # from its User-Agent: kubectl scale sends no fieldManager

@@ -143,3 +143,31 @@ def test_closing_the_backend_ends_the_cache_watchers_and_its_follower():
         await asyncio.wait_for(c._task, 5)  # the follower ended instead of retrying forever
 
     run(main())
+
+
+def test_batched_watchers_get_every_event_in_order_including_the_replay():
+    async def main() -> None:
+        backend = CountingStore()
+        early = [await backend.create(f"/registry/pods/ns/e{i}", b"{}") for i in range(5)]
+        c = CachedStore(backend)
+        await c.start()
+        # one from the cache's window, one from before it (the backend replays its part)
+        current = c.watch_batches("/registry/pods/", c.revision)
+        old = c.watch_batches("/registry/pods/", early[0].mod_revision - 1)
+
+        async def drain(it, n: int) -> list:
+            got: list = []
+            while len(got) < n:
+                got += await anext(it)
+            await it.aclose()
+            return got
+
+        readers = [asyncio.ensure_future(drain(current, 50)), asyncio.ensure_future(drain(old, 55))]
+        await asyncio.sleep(0)
+        written = [await c.create(f"/registry/pods/ns/p{i}", b"{}") for i in range(50)]
+        now, replayed = await asyncio.gather(*readers)
+        assert [e.kv for e in now] == written
+        assert [e.kv for e in replayed] == early + written
+        await c.close()
+
+    run(main())

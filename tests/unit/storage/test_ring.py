@@ -65,3 +65,21 @@ def test_many_followers_each_get_every_event():
         assert all(t == list(range(1, 31)) for t in await asyncio.gather(*tasks))
 
     asyncio.run(asyncio.wait_for(main(), 10))
+
+
+def test_follow_batches_hands_over_what_arrived_together():
+    async def main() -> None:
+        ring = EventRing(0, capacity=None)
+        it = ring.follow_batches("/a/", 0, progress_interval=0.05)
+        ring.append([ev("/a/1", 1), ev("/b/1", 2), ev("/a/2", 3)])
+        first = await anext(it)
+        assert [e.kv.key for e in first] == ["/a/1", "/a/2"]
+        ring.append([ev("/b/2", 4)])  # nothing under the prefix: no empty batch, a bookmark when idle
+        mark = await anext(it)
+        assert [e.type for e in mark] == ["BOOKMARK"] and mark[0].kv.mod_revision == 4
+        ring.append([ev("/a/3", 5)])
+        ring.append([ev("/a/4", 6)])
+        assert [e.kv.mod_revision for e in await anext(it)] == [5, 6]
+        await it.aclose()  # type: ignore[attr-defined]
+
+    asyncio.run(asyncio.wait_for(main(), 10))

@@ -6,6 +6,7 @@ is set from the key's mod_revision, as kube-apiserver's etcd3 storage does.
 
 from __future__ import annotations
 
+import builtins
 import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
@@ -129,5 +130,22 @@ class ObjectStore:
             return self.cache.watch(prefix, from_revision, progress_interval=progress_interval)
         return self.store.watch(prefix, from_revision)
 
+    def watch_batches(self, prefix: str, from_revision: int,
+                      progress_interval: float = 0.0) -> AsyncIterator[builtins.list[Event]]:
+        """`watch` in lists: from the cache, what arrived together; from the store, one event each."""
+        if self.cache is not None:
+            return self.cache.watch_batches(prefix, from_revision, progress_interval=progress_interval)
+        return _singletons(self.store.watch(prefix, from_revision))
+
     async def current_revision(self) -> int:
         return await self.store.current_revision()
+
+
+async def _singletons(events: AsyncIterator[Event]) -> AsyncIterator[list[Event]]:
+    try:
+        async for ev in events:
+            yield [ev]
+    finally:
+        aclose = getattr(events, "aclose", None)
+        if aclose is not None:
+            await aclose()

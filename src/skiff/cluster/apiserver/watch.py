@@ -108,7 +108,7 @@ class Watcher:
         await self.resp.prepare(self.request)
         ctx.metrics.watch_opened(self.call.res.group, self.call.res.plural)
         interval = ctx.settings.bookmark_interval if self.bookmarks else 0.0
-        events = ctx.objects.watch(self.call.prefix, from_rev, interval)
+        events = ctx.objects.watch_batches(self.call.prefix, from_rev, interval)
         self.own_bookmarks = self.bookmarks and not ctx.objects.cached
         try:
             self.last_rv = from_rev
@@ -129,7 +129,7 @@ class Watcher:
             await _close(events)
         return self.resp
 
-    async def _follow(self, events: AsyncIterator[Event]) -> None:
+    async def _follow(self, events: AsyncIterator[list[Event]]) -> None:
         """Send events until the timeout, the client leaves, or the store ends the stream.
 
         One pump task per watcher reads the store's events into a buffer; this loop sends what
@@ -143,8 +143,8 @@ class Watcher:
 
         async def pump() -> None:
             try:
-                async for ev in events:
-                    buf.append(ev)
+                async for batch in events:
+                    buf.extend(batch)
                     wake.set()
             except Exception as e:  # Compacted, a closed store: reported after what came before
                 failed.append(e)
@@ -226,7 +226,7 @@ class Watcher:
         return transport is None or transport.is_closing()
 
 
-async def _close(events: AsyncIterator[Event]) -> None:
+async def _close(events: AsyncIterator[Any]) -> None:
     aclose = getattr(events, "aclose", None)
     if aclose is not None:
         try:

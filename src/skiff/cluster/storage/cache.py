@@ -21,6 +21,7 @@ Writes pass straight to the backend; their events come back through the watch.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 from bisect import bisect_left, bisect_right, insort
@@ -194,6 +195,35 @@ class CachedStore:
             # events come back through the backend watch
             from_revision = max(self._ring.revision, self._written)
         return self._watch(prefix, from_revision, progress_interval)
+
+    def watch_batches(self, prefix: str, from_revision: int, *,
+                      progress_interval: float = 0.0) -> AsyncIterator[builtins.list[Event]]:
+        """`watch` in lists of events (see EventRing.follow_batches): what fan-out to many watchers reads."""
+        if from_revision <= 0 and self._ready is not None:
+            from_revision = max(self._ring.revision, self._written)
+        return self._watch_batches(prefix, from_revision, progress_interval)
+
+    async def _watch_batches(self, prefix: str, from_revision: int,
+                             progress_interval: float) -> AsyncIterator[builtins.list[Event]]:
+        if not prefix.startswith(self.root):
+            async for ev in self.store.watch(prefix, from_revision):
+                yield [ev]
+            return
+        await self.start()
+        ring = self._ring
+        rev = from_revision if from_revision > 0 else ring.revision
+        if rev < ring.base:  # older than the cache's window: the backend replays up to it (as _watch)
+            source = self.store.watch(prefix, rev)
+            try:
+                async for ev in source:
+                    yield [ev]
+                    rev = ev.kv.mod_revision
+                    if rev >= ring.base:
+                        break
+            finally:
+                await source.aclose()  # type: ignore[attr-defined]
+        async for batch in ring.follow_batches(prefix, rev, progress_interval):
+            yield batch
 
     async def _watch(self, prefix: str, from_revision: int, progress_interval: float) -> AsyncIterator[Event]:
         if not prefix.startswith(self.root):
