@@ -49,6 +49,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-s", "--server", required=True, help="the server to connect to, https://HOST:PORT")
     p.add_argument("-t", "--token", default=os.environ.get("SKIFF_TOKEN", ""),
                    help="the server's join token (or $SKIFF_TOKEN)")
+    p.add_argument("--token-file", default="", help="file holding the join token (the server's <data-dir>/token)")
     p.add_argument("-d", "--data-dir", default=DEFAULT_DATA_DIR, help="folder to hold state (default %(default)s)")
     p.add_argument("--node-name", default="", help="node name (default: the host name)")
     p.add_argument("--node-label", action="append", default=[], help="KEY=VALUE label to register the node with "
@@ -70,8 +71,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def parse(argv: list[str]) -> AgentOptions:
-    a = parser().parse_args(argv)
-    return AgentOptions(server=a.server, token=a.token, data_dir=os.path.abspath(a.data_dir),
+    p = parser()
+    a = p.parse_args(argv)
+    token = a.token
+    if a.token_file:
+        try:
+            token = Path(a.token_file).read_text().strip()
+        except OSError as e:
+            p.error(f"--token-file: {e.strerror}: {a.token_file}")
+    return AgentOptions(server=a.server, token=token, data_dir=os.path.abspath(a.data_dir),
                         node_name=(a.node_name or socket.gethostname()).lower(), node_labels=a.node_label,
                         node_taints=a.node_taint, node_ip=a.node_ip, pod_manifest_path=a.pod_manifest_path,
                         ca_file=a.ca_file, cert_file=a.cert_file, key_file=a.key_file, prefix=a.prefix,
@@ -127,6 +135,12 @@ async def stop_engine(ctx: Any, runner: Any) -> None:
         await ctx.registry.close()
 
 
+def bridge_subnet(ctx: Any) -> str:
+    """The pods' subnet: the engine's default bridge (the node's spec.podCIDR)."""
+    net = ctx.network.find("bridge")
+    return str(net.pool.subnet) if net is not None and net.pool is not None else ""
+
+
 async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, labels: dict[str, str],
                    taints: list[dict], manifest_path: str, prefix: str, bip: str, stop: asyncio.Event,
                    kubelet_port: int = 10250) -> None:
@@ -137,11 +151,22 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
     ctx, runner = await start_engine(data_dir, prefix, bip)
     kubelet = Kubelet(client, ctx, node_name, data_dir, node_ip, labels, taints, manifest_path=manifest_path,
                       kubelet_port=kubelet_port)
+    pod_cidr = bridge_subnet(ctx)
+    kubelet.node.pod_cidr = pod_cidr
+    routes: asyncio.Task | None = None
     try:
         await kubelet.start()
+        if pod_cidr:
+            from skiff.cluster.nodenet.sync import RouteSync
+
+            routes = asyncio.create_task(RouteSync(client, node_name, pod_cidr, node_ip, f"{prefix}-PODS").run())
         log.info("node %s ready (engine API on unix://%s/engine.sock)", node_name, data_dir)
         await stop.wait()
     finally:
+        if routes is not None:  # the routes stay: pods keep talking while the agent restarts
+            routes.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await routes
         await kubelet.stop()
         await client.close()
         await stop_engine(ctx, runner)

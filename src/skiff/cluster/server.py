@@ -74,6 +74,20 @@ def build_context(opts: ServerOptions, store, reader=None) -> ApiContext:
     return ctx
 
 
+def join_token(data_dir: Path, given: str) -> str:
+    """The node-join token, as k3s keeps server/node-token: `--token`, else the one this data dir
+    already has, else a new random one; written to `<data-dir>/token` (mode 0600) either way."""
+    import secrets
+
+    path = data_dir / "token"
+    token = given or (path.read_text().strip() if path.exists() else "") or secrets.token_hex(24)
+    if not path.exists() or path.read_text().strip() != token:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+    return token
+
+
 def advertised(opts: ServerOptions) -> str:
     """The address the `kubernetes` Service's endpoints point at."""
     if opts.advertise_address:
@@ -111,6 +125,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
     names = certs.serving_names(opts.bind_address, tuple(opts.tls_san) + ((opts.advertise_address,)
                                                                         if opts.advertise_address else ()))
     pki = await asyncio.to_thread(certs.ensure_pki, data_dir, names)
+    opts.token = join_token(data_dir, opts.token)
     store = open_store(opts.datastore_endpoint, str(data_dir))
     reader = _cached_reader(store)
     if reader is not None and hasattr(reader, "start"):
@@ -132,6 +147,8 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
             os.chmod(opts.write_kubeconfig, int(opts.write_kubeconfig_mode, 8))
         ctx.ready = True
         log.info("skiff server ready at %s (kubeconfig %s)", server_url(opts), opts.write_kubeconfig)
+        log.info("to join a node: skiff agent --server https://%s:%s --token-file %s (or --token \"$(cat %s)\")",
+                 advertised(opts), opts.https_listen_port, data_dir / "token", data_dir / "token")
         tasks.append(asyncio.create_task(lifecycle.run_loops(ctx), name="namespace-loops"))
         # every 5 minutes, compact to the revision of 5 minutes before (as the apiserver does to etcd)
         tasks.append(asyncio.create_task(Compactor(store).run(), name="compactor"))

@@ -184,10 +184,13 @@ class NodeRegistrar:
         self.images = images  # () → the node's image list for status.images
         self.uid = ""
         self.kubelet_port = 10250  # where the streaming server listens (set before register)
+        self.pod_cidr = ""  # the engine bridge's subnet, published as spec.podCIDR (set before register)
 
     async def register(self) -> None:
         """Create the Node, or take over an existing one of this name (labels and taints merged in)."""
         body = node_object(self.name, self.facts, self.labels, self.taints)
+        if self.pod_cidr:
+            body["spec"].update(podCIDR=self.pod_cidr, podCIDRs=[self.pod_cidr])
         try:
             node = await self.client.create("/api/v1/nodes", body)
         except StatusError as e:
@@ -196,6 +199,10 @@ class NodeRegistrar:
             patch: dict = {"metadata": {"labels": body["metadata"]["labels"]}}
             if self.taints:
                 patch["spec"] = {"taints": self.taints}
+            if self.pod_cidr:
+                old = await self.client.get(f"/api/v1/nodes/{self.name}")
+                if not (old.get("spec") or {}).get("podCIDR"):  # set once, as Kubernetes allows
+                    patch.setdefault("spec", {}).update(podCIDR=self.pod_cidr, podCIDRs=[self.pod_cidr])
             node = await self.client.merge_patch(f"/api/v1/nodes/{self.name}", patch)
         self.uid = node["metadata"]["uid"]
         await self.post_status()
