@@ -145,6 +145,10 @@ async def resource(request: web.Request) -> web.StreamResponse:
         from skiff.cluster.apiserver import nodeproxy
 
         return await nodeproxy.serve(call, request)
+    if res.plural in ("pods", "services") and not res.group and info.subresource.split("/", 1)[0] == "proxy":
+        from skiff.cluster.apiserver import podproxy
+
+        return await podproxy.serve(call, request)
     if info.verb == "watch":
         return await watch.watch(call, request)
     try:

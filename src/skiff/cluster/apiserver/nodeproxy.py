@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ssl
 from urllib.parse import quote
 
 import aiohttp
@@ -28,12 +29,17 @@ async def serve(call: Call, request: web.Request) -> web.StreamResponse:
                        {"name": call.info.name, "kind": "nodes"})
     host, port = kubelet_location(node)
     base = f"https://{host}:{port}" if ":" not in host else f"https://[{host}]:{port}"
+    return await relay(call, request, base, client_tls(call))
+
+
+async def relay(call: Call, request: web.Request, base: str, tls: ssl.SSLContext | bool) -> web.StreamResponse:
+    """The request's method, body and `proxy/PATH?query` sent to `base`; the answer streamed back."""
     url = base + target_path(call.info.subresource) + (f"?{request.query_string}" if request.query_string else "")
     headers = {k: v for k, v in request.headers.items() if k.lower() in ("accept", "content-type")}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10)) as session:
         try:
             upstream = await session.request(request.method, url, data=call.body or None, headers=headers,
-                                             ssl=client_tls(call), allow_redirects=False)
+                                             ssl=tls, allow_redirects=False)
         except (aiohttp.ClientError, OSError) as e:
             raise unreachable(e) from None
         resp = web.StreamResponse(status=upstream.status, headers={
