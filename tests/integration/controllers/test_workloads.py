@@ -196,3 +196,12 @@ def test_statefulset_starts_in_order_with_stable_names_and_claims(cluster, ns):
                                 if p["metadata"]["name"] == "web-1" and p["metadata"]["uid"] != old_uid])[0]
     assert pod["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == "www-web-1"
     assert pod["spec"]["hostname"] == "web-1" and pod["spec"]["subdomain"] == "web"
+
+
+def test_deleting_a_deployment_cascades_through_its_replicaset_to_the_pods(cluster, ns):
+    cluster.kubectl("create", "deployment", "cascade", "-n", ns, "--image=busybox", "--replicas=2")
+    cluster.wait(lambda: len(running(cluster, ns, "app=cascade")) == 2)
+    assert len(cluster.get("rs", "-n", ns, "-l", "app=cascade")["items"]) == 1
+    cluster.kubectl("delete", "deployment", "cascade", "-n", ns)
+    cluster.wait(lambda: cluster.get("rs", "-n", ns, "-l", "app=cascade")["items"] == [])
+    cluster.wait(lambda: cluster.get("pods", "-n", ns, "-l", "app=cascade")["items"] == [])
