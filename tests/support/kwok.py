@@ -9,6 +9,7 @@ until `ready` is set again.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import itertools
 import threading
 from datetime import UTC, datetime
@@ -51,7 +52,7 @@ class Kwok:
         self.nodes: list[str] = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="kwok")
-        self._task: asyncio.Future | None = None
+        self._task: concurrent.futures.Future | None = None
         self._ips = itertools.count(2)
         self._next_node = itertools.count()
         self.client: AsyncClient | None = None

@@ -95,7 +95,7 @@ def test_informer_lists_watches_and_relists_after_410():
         await client.delete(PODS + "/b")
         await until(lambda: ("delete", "default/b") in seen)
         assert seen == [("add", "default/a"), ("add", "default/b"), ("update", "default/a"), ("delete", "default/b")]
-        assert inf.get("default/a")["metadata"]["labels"] == {"app": "web", "v": "2"}
+        assert (inf.get("default/a") or {})["metadata"]["labels"] == {"app": "web", "v": "2"}
         # a dropped stream resumes from the last resourceVersion seen, without listing again
         client.end_watches()
         await client.create(PODS, pod("c"))
@@ -155,9 +155,8 @@ def test_two_electors_one_leader_then_failover():
     async def main() -> None:
         client = FakeClient()
         clock = [datetime(2026, 1, 1, tzinfo=UTC)]
-        cfg = dict(lease_duration=15, renew_deadline=10, retry_period=0.01)
-        a = LeaderElector(client, LeaseConfig(identity="a", **cfg), now=lambda: clock[0])
-        b = LeaderElector(client, LeaseConfig(identity="b", **cfg), now=lambda: clock[0])
+        a = LeaderElector(client, LeaseConfig(identity="a", retry_period=0.01), now=lambda: clock[0])
+        b = LeaderElector(client, LeaseConfig(identity="b", retry_period=0.01), now=lambda: clock[0])
         assert await a.try_acquire_or_renew()
         assert not await b.try_acquire_or_renew()
         assert await a.try_acquire_or_renew()  # renewal
