@@ -103,6 +103,8 @@ class NetworkEdges:
         for name, text in (("hostname", etcfiles.hostname_file(cfg.get("Hostname") or c.id[:12])),
                            ("hosts", self._hosts_text(c, endpoints, targets)),
                            ("resolv.conf", self._resolv_text(c, endpoints))):
+            if _same_text(d / name, text):  # written at create: a file create+rename saved
+                continue
             tmp = d / f".{name}.tmp"
             tmp.write_text(text)
             os.replace(tmp, d / name)
@@ -397,6 +399,14 @@ def merge_env(link_env: list[str], env: list[str]) -> list[str]:
     ReplaceOrAppendEnvValues)."""
     own = {e.partition("=")[0] for e in env}
     return [e for e in link_env if e.partition("=")[0] not in own] + list(env)
+
+
+def _same_text(path: Path, text: str) -> bool:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read(len(text) + 1) == text
+    except (OSError, ValueError):
+        return False
 
 
 def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdges:
