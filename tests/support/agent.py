@@ -18,7 +18,7 @@ from tests.support.engine import docker_env, request
 
 class Agent:
     def __init__(self, server_url: str, token: str, root: Path, node_name: str | None = None,
-                 extra_args: list[str] | None = None):
+                 extra_args: list[str] | None = None, wrap: list[str] | None = None):
         self.server_url = server_url
         self.token = token
         self.root = root
@@ -28,6 +28,7 @@ class Agent:
         self.socket = str(self.data_dir / "engine.sock")
         self.host = "unix://" + self.socket
         self.extra_args = extra_args or []
+        self.wrap = wrap or []  # a command prefix, e.g. nsenter into the node's netns
         self.log_path = root / "agent.log"
         self.proc: subprocess.Popen | None = None
 
@@ -38,7 +39,7 @@ class Agent:
     def start(self, timeout: float = 60) -> Agent:
         self.root.mkdir(parents=True, exist_ok=True)
         seen = len(self.log())  # a restart: only this run's lines count
-        cmd = [sys.executable, "-m", "skiff", "agent", "--server", self.server_url, "--token", self.token,
+        cmd = [*self.wrap, sys.executable, "-m", "skiff", "agent", "--server", self.server_url, "--token", self.token,
                "--data-dir", str(self.data_dir), "--node-name", self.node_name, "--prefix", self.prefix,
                *self.extra_args]
         with open(self.log_path, "ab") as log:
@@ -64,6 +65,13 @@ class Agent:
     def docker(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess:
         return subprocess.run(["docker", *args], env=self.env, capture_output=True, timeout=timeout)
 
+    def kill(self) -> None:
+        """SIGKILL the agent alone (a crashed node agent): its containers keep running."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
     def stop(self, timeout: float = 20) -> None:
         """SIGTERM: the agent stops; its pods' containers keep running (as a kubelet's do)."""
         if self.proc and self.proc.poll() is None:
@@ -78,17 +86,18 @@ class Agent:
     def cleanup(self) -> None:
         """Stop the agent, then remove every container it left, its cgroups and its files."""
         self.stop()
-        remove_node_state(self.data_dir, self.prefix, self.root)
+        remove_node_state(self.data_dir, self.prefix, self.root, self.wrap)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def remove_node_state(data_dir: Path, prefix: str, scratch: Path) -> None:
-    """Remove every container of a stopped node agent (with a plain engine on its data root), the
-    pods' tmpfs mounts and the prefix's cgroups."""
+def remove_node_state(data_dir: Path, prefix: str, scratch: Path, wrap: list[str] | None = None) -> None:
+    """Remove every container of a stopped node agent (with a plain engine on its data root, in
+    the agent's netns when `wrap` enters one), the pods' tmpfs mounts, the prefix's cgroups and
+    the agent's pod-route NAT chain."""
     engine_root = data_dir / "engine"
     if engine_root.exists():
         sock = scratch / "cleanup.sock"
-        proc = subprocess.Popen([sys.executable, "-m", "skiff", "engine", "--data-root", str(engine_root),
+        proc = subprocess.Popen([*(wrap or []), sys.executable, "-m", "skiff", "engine", "--data-root", str(engine_root),
                                  "-H", f"unix://{sock}", "--prefix", prefix], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         try:
@@ -117,6 +126,10 @@ def remove_node_state(data_dir: Path, prefix: str, scratch: Path) -> None:
             if os.path.ismount(m):
                 subprocess.run(["umount", "-l", str(m)], capture_output=True)
     remove_cgroups("/" + prefix)
+    from skiff.cluster.nodenet.apply import remove_nat
+
+    if not wrap:  # in a netns of its own, the chain goes with the netns
+        remove_nat(f"{prefix}-PODS")
 
 
 class Cluster:

@@ -52,7 +52,7 @@ def test_changes_add_moved_routes_and_delete_departed_ones():
     assert route_changes(desired, desired) == ([], [])
 
 
-def test_nat_exemption_returns_before_masquerade_for_each_destination():
+def test_nat_exemption_accepts_before_masquerade_for_each_destination():
     assert nat_rules("skx-PODS", "10.244.0.0/24", ["10.244.1.0/24", "10.244.2.0/24"]) == [
-        ["-t", "nat", "-A", "skx-PODS", "-s", "10.244.0.0/24", "-d", "10.244.1.0/24", "-j", "RETURN"],
-        ["-t", "nat", "-A", "skx-PODS", "-s", "10.244.0.0/24", "-d", "10.244.2.0/24", "-j", "RETURN"]]
+        ["-t", "nat", "-A", "skx-PODS", "-s", "10.244.0.0/24", "-d", "10.244.1.0/24", "-j", "ACCEPT"],
+        ["-t", "nat", "-A", "skx-PODS", "-s", "10.244.0.0/24", "-d", "10.244.2.0/24", "-j", "ACCEPT"]]

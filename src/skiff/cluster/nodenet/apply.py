@@ -49,8 +49,9 @@ def apply_routes(add: list[PodRoute], delete: list[PodRoute]) -> list[str]:
 
 
 def nat_rules(chain: str, own_cidr: str, cluster_cidrs: list[str]) -> list[list[str]]:
-    """iptables arguments for the nat chain: pod traffic to another node's pods is not masqueraded."""
-    return [["-t", "nat", "-A", chain, "-s", own_cidr, "-d", dest, "-j", "RETURN"] for dest in cluster_cidrs]
+    """iptables arguments for the nat chain: pod traffic to another node's pods is not masqueraded
+    (ACCEPT ends the nat chain walk: the engine's MASQUERADE rule after ours is never reached)."""
+    return [["-t", "nat", "-A", chain, "-s", own_cidr, "-d", dest, "-j", "ACCEPT"] for dest in cluster_cidrs]
 
 
 def _iptables(*args: str) -> subprocess.CompletedProcess:
