@@ -21,6 +21,7 @@ from skiff.cluster.apimachinery.errors import (
 from skiff.cluster.apiserver import (
     deletes,
     discovery,
+    metricsapi,
     nonresource,
     paths,
     podstreams,
@@ -187,8 +188,9 @@ async def discovery_core(request: web.Request) -> web.Response:
 
 async def discovery_groups(request: web.Request) -> web.Response:
     if discovery.wants_aggregated(request.headers.get("Accept", "")):
-        return json_response(200, discovery.aggregated(core=False), discovery.AGGREGATED_TYPE)
-    return json_response(200, discovery.api_group_list())
+        return json_response(200, metricsapi.add_to_aggregated(discovery.aggregated(core=False)),
+                             discovery.AGGREGATED_TYPE)
+    return json_response(200, metricsapi.add_to_group_list(discovery.api_group_list()))
 
 
 async def discovery_core_version(request: web.Request) -> web.Response:
@@ -212,6 +214,7 @@ def make_app(ctx: ApiContext) -> web.Application:
     r = app.router
     for path, handler in nonresource.ROUTES:
         r.add_get(path, handler)
+    metricsapi.add_routes(r, ctx)  # metrics.k8s.io, before the generic group routes
     r.add_get("/api", discovery_core)
     r.add_get("/api/", discovery_core)
     r.add_get("/apis", discovery_groups)
