@@ -52,6 +52,11 @@ def test_daemonset_runs_one_pod_per_node_and_follows_a_joining_node(cluster, ns)
     table = cluster.kubectl("get", "ds", "node-agent", "-n", ns).stdout.decode().split("\n")
     assert table[0].split()[:6] == ["NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE"]
     assert table[1].split()[1:6] == ["4", "4", "4", "4", "4"]
+    # a rolling update, one node at a time, followed by kubectl
+    cluster.kubectl("set", "image", "ds/node-agent", "agent=busybox:2", "-n", ns)
+    cluster.kubectl("rollout", "status", "ds/node-agent", "-n", ns, "--timeout=90s")
+    images = {p["spec"]["containers"][0]["image"] for p in running(cluster, ns, "app=node-agent")}
+    assert images == {"busybox:2"} and len(placed()) == 4
 
 
 def test_job_of_five_completions_two_at_a_time(cluster, ns):
