@@ -256,3 +256,17 @@ def test_service_account_alias():
     old_style["spec"]["serviceAccount"] = "robot"
     strategy.prepare_for_create(R("", "v1", "pods"), old_style)
     assert old_style["spec"]["serviceAccountName"] == "robot"
+
+
+@pytest.mark.parametrize("group,plural,expected", [
+    ("apps", "replicasets", {"replicas": 0}),
+    ("", "replicationcontrollers", {"replicas": 0}),
+    ("apps", "statefulsets", {"replicas": 0, "availableReplicas": 0}),
+    ("apps", "daemonsets", {"currentNumberScheduled": 0, "numberMisscheduled": 0,
+                            "desiredNumberScheduled": 0, "numberReady": 0}),
+])
+def test_new_workloads_carry_the_status_fields_go_always_serializes(group, plural, expected):
+    obj = {"metadata": {"name": "w"}, "spec": {"template": {"metadata": {"labels": {"a": "b"}},
+                                                            "spec": {"containers": [{"name": "c", "image": "i"}]}}}}
+    strategy.prepare_for_create(R(group, "v1", plural), obj)
+    assert obj["status"] == expected

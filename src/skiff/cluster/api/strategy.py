@@ -42,6 +42,14 @@ def _initial_status(res: Resource, obj: Obj) -> Any:
         return {"phase": "Pending"}
     if kind == "Service":
         return {"loadBalancer": {}}
+    # the status fields Go serializes without omitempty, so clients (the kubernetes Python client
+    # refuses a ReplicaSetStatus without replicas) always see them
+    if kind in ("ReplicaSet", "ReplicationController"):
+        return {"replicas": 0}
+    if kind == "StatefulSet":
+        return {"replicas": 0, "availableReplicas": 0}
+    if kind == "DaemonSet":
+        return {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}
     if kind in ("HorizontalPodAutoscaler",):
         return {"currentReplicas": 0, "desiredReplicas": 0} if res.version == "v1" else {"desiredReplicas": 0}
     return {}
