@@ -39,9 +39,12 @@ class Agent:
     def start(self, timeout: float = 60) -> Agent:
         self.root.mkdir(parents=True, exist_ok=True)
         seen = len(self.log())  # a restart: only this run's lines count
+        # agents sharing the host's network let their engines pick free pod subnets (under the
+        # engines' lock) rather than all taking the server's first podCIDR
+        shared = [] if self.wrap or "--bip" in self.extra_args else ["--engine-pod-subnet"]
         cmd = [*self.wrap, sys.executable, "-m", "skiff", "agent", "--server", self.server_url, "--token", self.token,
                "--data-dir", str(self.data_dir), "--node-name", self.node_name, "--prefix", self.prefix,
-               *self.extra_args]
+               *shared, *self.extra_args]
         with open(self.log_path, "ab") as log:
             self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout

@@ -39,6 +39,7 @@ class AgentOptions:
     key_file: str = ""
     prefix: str = ""
     bip: str = ""
+    engine_pod_subnet: bool = False
     kubelet_port: int = 10250
     debug: bool = False
 
@@ -64,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--prefix", default="", help="prefix of this node's host objects (cgroups, bridge; "
                    "default from the node name)")
     p.add_argument("--bip", default="", help="the pod bridge's address with its prefix length, e.g. 10.88.0.1/24")
+    p.add_argument("--engine-pod-subnet", action="store_true", help="let the embedded engine pick the pod "
+                   "bridge's subnet (published as the node's podCIDR) instead of taking the podCIDR the server "
+                   "allocates from --cluster-cidr; for several agents sharing one host's network")
     p.add_argument("--kubelet-port", type=int, default=10250, help="port of the kubelet's HTTPS streaming server "
                    "(logs, exec, attach, port-forward; 0: a free port; default %(default)s)")
     p.add_argument("--debug", action="store_true", help="debug logging")
@@ -83,7 +87,7 @@ def parse(argv: list[str]) -> AgentOptions:
                         node_name=(a.node_name or socket.gethostname()).lower(), node_labels=a.node_label,
                         node_taints=a.node_taint, node_ip=a.node_ip, pod_manifest_path=a.pod_manifest_path,
                         ca_file=a.ca_file, cert_file=a.cert_file, key_file=a.key_file, prefix=a.prefix,
-                        bip=a.bip, kubelet_port=a.kubelet_port, debug=a.debug)
+                        bip=a.bip, engine_pod_subnet=a.engine_pod_subnet, kubelet_port=a.kubelet_port, debug=a.debug)
 
 
 def parse_labels(items: list[str]) -> dict[str, str]:
@@ -141,13 +145,40 @@ def bridge_subnet(ctx: Any) -> str:
     return str(net.pool.subnet) if net is not None and net.pool is not None else ""
 
 
+async def allocated_bip(client: Any, node_name: str, timeout: float = 30) -> str:
+    """The pod bridge address from the server's node IPAM: the Node is registered bare (the
+    kubelet fills it in), the server gives it a spec.podCIDR, the bridge takes its first address.
+    "" when none comes (a server without IPAM): the engine then picks a free subnet itself."""
+    import ipaddress
+
+    from skiff.cluster.client.errors import StatusError
+
+    try:
+        await client.create("/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": node_name}})
+    except StatusError as e:
+        if e.code != 409:
+            raise
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        cidr = ((await client.get(f"/api/v1/nodes/{node_name}")).get("spec") or {}).get("podCIDR")
+        if cidr:
+            net = ipaddress.ip_network(cidr, strict=False)
+            return f"{next(net.hosts())}/{net.prefixlen}"
+        await asyncio.sleep(0.2)
+    log.warning("node %s got no podCIDR from the server in %ss: the engine picks the pod subnet", node_name, timeout)
+    return ""
+
+
 async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, labels: dict[str, str],
                    taints: list[dict], manifest_path: str, prefix: str, bip: str, stop: asyncio.Event,
-                   kubelet_port: int = 10250) -> None:
-    """Engine + kubelet until `stop` is set; shared by `skiff agent` and `skiff server`'s own agent."""
+                   kubelet_port: int = 10250, ask_pod_cidr: bool = False) -> None:
+    """Engine + kubelet until `stop` is set; shared by `skiff agent` and `skiff server`'s own agent.
+    With `ask_pod_cidr` (and no `bip`), the pod subnet comes from the server's node IPAM."""
     from skiff.cluster.kubelet.kubelet import Kubelet
 
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if ask_pod_cidr and not bip:
+        bip = await allocated_bip(client, node_name)
     ctx, runner = await start_engine(data_dir, prefix, bip)
     kubelet = Kubelet(client, ctx, node_name, data_dir, node_ip, labels, taints, manifest_path=manifest_path,
                       kubelet_port=kubelet_port)
@@ -200,7 +231,8 @@ def main(argv: list[str] | None = None) -> int:
             loop.add_signal_handler(sig, stop.set)
         client = AsyncClient(opts.server, opts.token, make_ssl(opts.ca_file, opts.cert_file, opts.key_file))
         await run_node(client, Path(opts.data_dir), opts.node_name, opts.node_ip or host_ip_for(opts.server),
-                       labels, taints, opts.pod_manifest_path, prefix, opts.bip, stop, opts.kubelet_port)
+                       labels, taints, opts.pod_manifest_path, prefix, opts.bip, stop, opts.kubelet_port,
+                       ask_pod_cidr=not opts.engine_pod_subnet)
 
     try:
         asyncio.run(amain())

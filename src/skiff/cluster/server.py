@@ -52,6 +52,26 @@ async def _controller_manager(opts: ServerOptions, ctx: ApiContext) -> None:
 COMPONENTS.append(("controller-manager", _controller_manager))
 
 
+async def _node_ipam(opts: ServerOptions, ctx: ApiContext) -> None:
+    """Nodes' spec.podCIDR from --cluster-cidr (kube-controller-manager's node IPAM; off with it)."""
+    if opts.disable_controllers:
+        return
+    from skiff.cluster.client.aio import AsyncClient, make_ssl
+    from skiff.cluster.nodenet.allocator import NodeIpam
+
+    tls_dir = Path(opts.data_dir) / "tls"
+    tls = make_ssl(str(tls_dir / "server-ca.crt"), str(tls_dir / "client-admin.crt"), str(tls_dir / "client-admin.key"))
+    tls.check_hostname = False  # loopback or the bind address; the CA still authenticates the server
+    client = AsyncClient(server_url(opts), tls=tls)
+    try:
+        await NodeIpam(client, opts.cluster_cidr).run()
+    finally:
+        await client.close()
+
+
+COMPONENTS.append(("node-ipam", _node_ipam))
+
+
 async def _agent(opts: ServerOptions, ctx: ApiContext) -> None:
     """The node agent for this host (kubelet and its engine), unless --disable-agent."""
     from skiff.cluster.agent import run_in_server

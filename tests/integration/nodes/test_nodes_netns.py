@@ -28,7 +28,8 @@ def lan(busybox_archive):
     root = Path(tempfile.mkdtemp(prefix="skiff-nodes-", dir="/tmp"))
     net = NodeLan()
     token = secrets.token_hex(8)
-    srv = Server(root / "server", extra_args=["--token", token, "--bind-address", net.gateway])
+    srv = Server(root / "server", extra_args=["--token", token, "--bind-address", net.gateway,
+                                              "--cluster-cidr", f"{net.base}.0.0/17"])
     srv.url = f"https://{net.gateway}:{srv.port}"
     agents: list[Agent] = []
     try:
@@ -36,8 +37,9 @@ def lan(busybox_archive):
         srv.start()
         for i in range(3):
             ns = net.add_node()
+            # the last node takes its podCIDR from the server's IPAM (the first free /24: ns.pod_bip's)
             a = Agent(srv.url, token, root / f"node{i}", node_name=f"lan-{i}-{secrets.token_hex(2)}",
-                      extra_args=["--bip", ns.pod_bip], wrap=ns.wrap)
+                      extra_args=["--bip", ns.pod_bip] if i < 2 else [], wrap=ns.wrap)
             agents.append(a)
             a.start()
             a.load(busybox_archive)
@@ -88,6 +90,8 @@ def test_nodes_ready_with_their_own_addresses_and_pod_cidrs(lan):
         assert ready == "True"
         assert {"type": "InternalIP", "address": ns.ip} in node["status"]["addresses"]
         assert node["spec"]["podCIDR"] == ns.pod_bip.replace(".1/24", ".0/24")
+    assert (Path(srv.data_dir) / "token").read_text().strip() == srv.extra_args[1]  # the join token, k3s-style
+    assert "to join a node: skiff agent --server" in srv.log()
     r = srv.kubectl("get", "nodes", "-o", "wide")
     assert all(ns.ip in r.stdout.decode() for ns in net.nodes), r.stdout
 
