@@ -43,6 +43,9 @@ KNOWN: list[Entry] = [
           ("ttl-after-finished",)),
     Entry("horizontal-pod-autoscaler-controller", "skiff.cluster.controllers.hpa:HorizontalPodAutoscalerController",
           ("horizontalpodautoscaling",)),
+    Entry("namespace-controller", "skiff.cluster.controllers.namespace:NamespaceController", ("namespace",)),
+    Entry("serviceaccount-controller", "skiff.cluster.controllers.serviceaccount:ServiceAccountController",
+          ("serviceaccount",)),
     Entry("pod-garbage-collector-controller", "skiff.cluster.controllers.podgc:PodGCController", ("podgc",)),
 ]
 
