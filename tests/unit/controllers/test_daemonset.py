@@ -48,7 +48,8 @@ def test_one_pod_per_node_and_one_more_for_a_joining_node():
             status = h.objects("daemonsets")[0]["status"]
             assert status["desiredNumberScheduled"] == 4 and status["currentNumberScheduled"] == 4
             assert status["numberReady"] == 0
-            await h.mark_ready(h.objects("pods")[:1], node="n1")
+            first = h.objects("pods")[0]
+            await h.mark_ready([first], node=first["spec"]["nodeName"])
             await h.settle()
             assert h.objects("daemonsets")[0]["status"]["numberReady"] == 1
             # a node that goes away takes its pod's place with it
