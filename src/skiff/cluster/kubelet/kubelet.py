@@ -18,6 +18,7 @@ from skiff.cluster.kubelet import resources
 from skiff.cluster.kubelet.backoff import Backoff
 from skiff.cluster.kubelet.images import ImagePuller
 from skiff.cluster.kubelet.node import NodeRegistrar, capacity, host_facts
+from skiff.cluster.kubelet.podcgroup import PodCgroups
 from skiff.cluster.kubelet.probes import ProbeManager
 from skiff.cluster.kubelet.recorder import Recorder
 from skiff.cluster.kubelet.runtime import Runtime
@@ -37,6 +38,7 @@ class Kubelet:
         self.host_ip = host_ip
         self.dns = dns or []
         self.runtime = Runtime(engine)
+        self.pod_cgroups = PodCgroups(engine.containers.prefix)  # pod-level cgroups: QoS enforced
         self.recorder = Recorder(client, node_name)
         self.backoff = Backoff()
         self.images = ImagePuller(self.runtime)

@@ -133,11 +133,14 @@ class Runtime:
         return matches[index].id
 
     # sandboxes
-    async def run_sandbox(self, pod: dict, attempt: int, host_network: bool, dns: builtins.list[str] | None = None) -> str:
+    async def run_sandbox(self, pod: dict, attempt: int, host_network: bool, dns: builtins.list[str] | None = None,
+                          cgroup_parent: str = "") -> str:
         meta = pod["metadata"]
         name = naming.container_name(naming.SANDBOX, meta["name"], meta.get("namespace", "default"), meta["uid"],
                                      attempt)
         hc: dict = {"NetworkMode": "host" if host_network else "bridge", "CpuShares": 2}
+        if cgroup_parent:
+            hc["CgroupParent"] = cgroup_parent
         if dns:
             hc["Dns"] = dns
         body = {"Image": PAUSE_IMAGE, "Hostname": "" if host_network else meta["name"][:63],

@@ -164,7 +164,8 @@ class PodWorker:
                 for c in self.kl.runtime.list(self.uid):
                     await self.kl.runtime.remove(c.id)
             t0 = time.monotonic()
-            sid = await self.kl.runtime.run_sandbox(self.pod, attempt, bool(spec.get("hostNetwork")), self.kl.dns)
+            sid = await self.kl.runtime.run_sandbox(self.pod, attempt, bool(spec.get("hostNetwork")), self.kl.dns,
+                                                    self.kl.pod_cgroups.ensure(self.pod))
             log.debug("pod %s/%s: sandbox %s in %.3fs", self.ns, self.name, sid[:12], time.monotonic() - t0)
         if not self.pod_ip:
             self.pod_ip = self.kl.host_ip if spec.get("hostNetwork") else await self.kl.runtime.sandbox_ip(sid)
@@ -223,6 +224,8 @@ class PodWorker:
         cname = naming.container_name(name, self.name, self.ns, self.uid, attempt)
         labels = naming.container_labels(self.pod, name, attempt, init)
         body = create_body(self.pod, c, image, sandbox, env, labels, mounts)
+        if parent := self.kl.pod_cgroups.ensure(self.pod):
+            body["HostConfig"]["CgroupParent"] = parent
         t0 = time.monotonic()
         try:
             cid = await self.kl.runtime.create_container(cname, body)
@@ -353,6 +356,7 @@ class PodWorker:
         for c in self.kl.runtime.list(self.uid):
             await self.kl.runtime.remove(c.id)
         await self.kl.volumes.teardown(self.pod)
+        await asyncio.to_thread(self.kl.pod_cgroups.remove, self.pod)
         self.kl.probes.forget(self.uid)
         self.kl.backoff.forget(self.uid + "/")
         if not self.removed:
