@@ -81,3 +81,15 @@ def test_memoized_scores_rank_nodes_as_the_plain_framework_does():
             best = max(memo.values())
             assert {n for n, s in memo.items() if s == best} == {n for n, s in plain.items() if s == max(plain.values())}
         cache.assume(p, algo.select_host(memo))
+
+
+def test_room_is_held_for_a_pod_nominated_with_higher_priority():
+    cache = cluster(node("a", cpu="1"), node("b", cpu="1"))
+    vip = pod("vip", cpu="800m", priority=100)
+    cache.set_nominated(vip, "a")
+    algo = Algorithm(framework(), rng=random.Random(1))
+    assert schedule(cache, pod("low", cpu="500m"), algo).node == "b"  # a is held for vip
+    assert schedule(cache, vip, algo).feasible == 2  # its own nomination does not hold it back
+    cache.clear_nomination("default/vip")
+    snap = cache.snapshot()
+    assert snap.nominated == {}

@@ -110,10 +110,13 @@ class Algorithm:
         start = self.next_start % n
         order = nodes[start:] + nodes[:start]
         memo = self.filter_memo.setdefault(pod.signature, {}) if self.fw.node_local(state.filters) else None
+        nominated = snapshot.nominated
         found, processed = 0, 0
         for node in order:  # the hot loop: kept to lookups and compares
             processed += 1
-            if memo is not None:
+            if nominated and node.name in nominated:
+                st = self.filter_with_nominated(state, pod, node, nominated[node.name])
+            elif memo is not None:
                 hit = memo.get(node.name)
                 if hit is None or hit[0] != node.generation:
                     hit = memo[node.name] = (node.generation, run_filter(state, pod, node))
@@ -130,6 +133,17 @@ class Algorithm:
                 statuses[node.name] = st
         self.next_start = (start + processed) % n
         return feasible, statuses
+
+    def filter_with_nominated(self, state: CycleState, pod: PodInfo, node: NodeInfo,
+                              nominated: dict[str, PodInfo]) -> Status:
+        """As kube: room held for pods nominated to the node with a priority not below ours."""
+        holders = [p for k, p in nominated.items() if k != pod.key and p.priority >= pod.priority]
+        if not holders:
+            return self.fw.run_filter(state, pod, node)
+        trial = node.clone()
+        for p in holders:
+            trial.add_pod(p)
+        return self.fw.run_filter(state, pod, trial)
 
     def score(self, state: CycleState, pod: PodInfo, feasible: list[NodeInfo], snapshot: Snapshot) -> dict[str, int]:
         fw = self.fw

@@ -21,6 +21,9 @@ class Cache:
         self._snapshot: Snapshot | None = None
         self.affinity_index: dict[str, str] = {}  # pods with pod (anti-)affinity terms -> their node
         self.image_nodes: dict[str, int] = {}  # image -> how many nodes hold it (ImageLocality's spread)
+        # unbound pods that preemption nominated to a node: node -> pod key -> pod
+        self.nominated: dict[str, dict[str, PodInfo]] = {}
+        self.nominated_node: dict[str, str] = {}
 
     def _count_images(self, info: NodeInfo | None, sign: int) -> None:
         if info is not None and info.obj:
@@ -90,6 +93,20 @@ class Cache:
         self.assumed.discard(pod.key)
         self._place(pod, pod.node_name)
 
+    def set_nominated(self, pod: PodInfo, node: str) -> None:
+        """Record (or, with node "", clear) the node an unbound pod was nominated to."""
+        self.clear_nomination(pod.key)
+        if node:
+            self.nominated.setdefault(node, {})[pod.key] = pod
+            self.nominated_node[pod.key] = node
+
+    def clear_nomination(self, key: str) -> None:
+        old = self.nominated_node.pop(key, None)
+        if old is not None:
+            self.nominated.get(old, {}).pop(key, None)
+            if not self.nominated.get(old):
+                self.nominated.pop(old, None)
+
     def confirm(self, key: str, obj: dict[str, Any]) -> bool:
         """The watch shows an assumed pod bound where it was assumed: keep its parsed info."""
         if key not in self.assumed:
@@ -129,6 +146,6 @@ class Cache:
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
             self._snapshot = Snapshot([info for info in self.nodes.values() if info.obj], self.image_nodes,
-                                      self.affinity_index)
+                                      self.affinity_index, self.nominated)
         self._snapshot.refresh()
         return self._snapshot

@@ -53,8 +53,10 @@ class Snapshot:
     """The nodes as one cycle sees them. `nodes` keeps the cache's order, stable between cycles."""
 
     def __init__(self, nodes: Sequence[NodeInfo], image_nodes: dict[str, int] | None = None,
-                 affinity_index: dict[str, str] | None = None):
+                 affinity_index: dict[str, str] | None = None,
+                 nominated: dict[str, dict[str, PodInfo]] | None = None):
         self.nodes = list(nodes)
+        self.nominated = nominated or {}  # node -> unbound pods preemption nominated to it
         self.affinity_index = affinity_index  # pod key -> node, for pods with pod (anti-)affinity
         if image_nodes is None:
             image_nodes = {}

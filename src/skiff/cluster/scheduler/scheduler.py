@@ -87,13 +87,16 @@ class Scheduler:
                 self.cache.set_pod(pod)
         elif self._responsible(obj) and not pod.terminating:
             self.queue.add(pod)
+            self._track_nomination(pod)
 
     def _pod_updated(self, old: dict[str, Any], new: dict[str, Any]) -> None:
         meta = new.get("metadata") or {}
         key = f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
         if self.cache.confirm(key, new):
+            self.cache.clear_nomination(key)
             return  # our own binding, seen by the watch: the assumed pod stands, no re-parse
         pod = PodInfo.from_object(new)
+        self._track_nomination(pod)
         if pod.node_name:
             self.queue.delete(pod.key)
             if (new.get("status") or {}).get("phase") in TERMINAL:
@@ -107,8 +110,15 @@ class Scheduler:
             elif _relevant_pod_change(old, new):
                 self.queue.update(pod)
 
+    def _track_nomination(self, pod: PodInfo) -> None:
+        node = "" if pod.node_name or pod.terminating else (pod.obj.get("status") or {}).get("nominatedNodeName") or ""
+        if node or pod.key in self.cache.nominated_node:
+            self.cache.set_nominated(pod, node)
+
     def _pod_deleted(self, obj: dict[str, Any]) -> None:
-        key = PodInfo.from_object(obj).key
+        pod = PodInfo.from_object(obj)
+        key = pod.key
+        self.cache.set_nominated(pod, "")
         self.queue.delete(key)
         if self.cache.remove_pod(key) is not None:
             self.queue.move_all()  # its resources, ports and spread are free now
