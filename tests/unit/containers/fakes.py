@@ -38,7 +38,7 @@ class FakeImages:
             raise NotFound(f"No such image: {ref}")
         return self.image
 
-    def prepare_rootfs(self, key, image):
+    def prepare_rootfs(self, key, image, volatile=False):
         self.rootfs.add(key)
         return []
 

@@ -103,13 +103,14 @@ class CreationMixin(_Base):
 
         The record's fsync (~10 ms on a busy disk) runs in a helper thread while the snapshot is
         made (whose record SnapshotStore fsyncs too); the record still appears, by rename, only
-        after the snapshot is durable. An AutoRemove container's record is not fsync'd: after a
-        host crash it would be removed anyway, and its rootfs is a volatile overlay."""
+        after the snapshot is durable. An AutoRemove container's records (its own and its
+        snapshot's) are not fsync'd: after a host crash it would be removed anyway, and its
+        rootfs is a volatile overlay."""
         self.cdir(c.id).mkdir(parents=True, exist_ok=True)
         durable = not c.host_config.get("AutoRemove")
         pending = _FSYNCS.submit(self.store.write_pending, c, durable, "create") if durable else None
         try:
-            self.images.prepare_rootfs(c.id, c.image_id)
+            self.images.prepare_rootfs(c.id, c.image_id, volatile=not durable)
             self._write_etc_files(c)
         finally:
             tmp = pending.result() if pending else None

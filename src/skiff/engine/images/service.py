@@ -28,6 +28,7 @@ from skiff.engine.images.filters import matches_filters, reference_matches
 from skiff.engine.images.layers import LayerStore
 from skiff.engine.images.store import ImageRecord, ImageStore
 from skiff.engine.snapshots.base import Mount
+from skiff.engine.snapshots.metadata import VOLATILE_LABEL
 from skiff.engine.snapshots.native import new_snapshotter
 from skiff.oci import image as oci
 from skiff.oci import mediatypes as mt
@@ -339,13 +340,14 @@ class ImageService:
         return await asyncio.to_thread(prune, self, all, filters or {})
 
     # -- container root filesystems ------------------------------------------------------
-    def prepare_rootfs(self, key: str, image: str) -> builtins.list[Mount]:
-        """A writable snapshot `key` (the container id) on top of the image's layers."""
+    def prepare_rootfs(self, key: str, image: str, volatile: bool = False) -> builtins.list[Mount]:
+        """A writable snapshot `key` (the container id) on top of the image's layers;
+        `volatile`: an AutoRemove container's, whose record need not survive a host crash."""
         img = self.get(image)
         if img.chain_id and not self.snapshotter.exists(img.chain_id):
             with self.lock:  # only when layers are missing: a long load must not block container creation
                 self.layers.unpack(img.diff_ids)
-        return self.snapshotter.prepare(key, img.chain_id)
+        return self.snapshotter.prepare(key, img.chain_id, {VOLATILE_LABEL: "true"} if volatile else None)
 
     def rootfs_mounts(self, key: str) -> builtins.list[Mount]:
         return self.snapshotter.mounts(key)

@@ -17,13 +17,19 @@ from skiff.engine import trash
 from skiff.engine.snapshots.base import KIND_ACTIVE, KIND_COMMITTED, KIND_VIEW, SnapshotInfo
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with open(tmp, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
     os.rename(tmp, path)
+
+
+# Label of a snapshot made for an AutoRemove (--rm) container: its record is not fsync'd (the
+# container would be removed after a host crash anyway, and its overlay is mounted volatile).
+VOLATILE_LABEL = "skiff.volatile"
 
 
 META = "metadata.json"  # committed snapshots (layers) and a floor for the next directory id
@@ -99,7 +105,8 @@ class SnapshotStore:
         write_atomic(self._meta, orjson.dumps(raw))
 
     def _write_info(self, s: SnapshotInfo) -> None:
-        write_atomic(self.dir(s.id) / INFO, orjson.dumps({"key": s.key, **_record(s)}))
+        write_atomic(self.dir(s.id) / INFO, orjson.dumps({"key": s.key, **_record(s)}),
+                     durable=s.labels.get(VOLATILE_LABEL) != "true")
 
     def _unlink_info(self, s: SnapshotInfo) -> None:
         try:
