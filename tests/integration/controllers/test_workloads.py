@@ -57,6 +57,14 @@ def test_daemonset_runs_one_pod_per_node_and_follows_a_joining_node(cluster, ns)
     cluster.kubectl("rollout", "status", "ds/node-agent", "-n", ns, "--timeout=90s")
     images = {p["spec"]["containers"][0]["image"] for p in running(cluster, ns, "app=node-agent")}
     assert images == {"busybox:2"} and len(placed()) == 4
+    history = cluster.kubectl("rollout", "history", "ds/node-agent", "-n", ns).stdout.decode().split("\n")
+    assert history[0] == "daemonset.apps/node-agent " and [r.split()[0] for r in history[2:] if r.strip()] == ["1", "2"]
+    cluster.kubectl("rollout", "undo", "ds/node-agent", "-n", ns)
+    cluster.kubectl("rollout", "status", "ds/node-agent", "-n", ns, "--timeout=90s")
+    cluster.wait(lambda: {p["spec"]["containers"][0]["image"] for p in running(cluster, ns, "app=node-agent")}
+                 == {"busybox"} and len(placed()) == 4)
+    history = cluster.kubectl("rollout", "history", "ds/node-agent", "-n", ns).stdout.decode().split("\n")
+    assert [r.split()[0] for r in history[2:] if r.strip()] == ["2", "3"]  # revision 1 came back as 3
 
 
 def test_job_of_five_completions_two_at_a_time(cluster, ns):

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from skiff.cluster.client.errors import StatusError
-from skiff.cluster.controllers import podutil
+from skiff.cluster.controllers import podutil, revisions
 from skiff.cluster.controllers.base import NODES, PODS, Controller, ControllerContext, object_path
 from skiff.cluster.scheduler.plugins.nodeaffinity import requirement_matches
 from skiff.cluster.scheduler.plugins.tainttoleration import tolerated
@@ -178,6 +178,7 @@ class DaemonSetController(Controller):
         self.sets = self.informer(DAEMONSETS)
         self.nodes = self.informer(NODES)
         self.pods = self.informer(PODS)
+        self.revisions = self.informer(revisions.REVISIONS)
         self.sets.add_handler(self.enqueue, lambda old, new: self.enqueue(new))
         self.nodes.add_handler(self._all, lambda old, new: self._node_changed(old, new), self._all)
         self.pods.add_handler(self._pod, lambda old, new: self._pod(new), self._pod)
@@ -205,6 +206,7 @@ class DaemonSetController(Controller):
         now = self.now()
         create, delete, status = plan(ds, self.nodes.list(), pods, now)
         revision = template_hash((ds.get("spec") or {}).get("template") or {})
+        await revisions.ensure(self.client, self.revisions, ds, f"{ds['metadata']['name']}-{revision}")
         results = await asyncio.gather(
             *(self.client.create(object_path(PODS, ns, None), daemon_pod(ds, n, revision)) for n in create),
             *(self.client.delete(object_path(PODS, ns, p["metadata"]["name"])) for p in delete

@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from skiff.cluster.client.errors import StatusError
-from skiff.cluster.controllers import podutil
+from skiff.cluster.controllers import podutil, revisions
 from skiff.cluster.controllers.base import PODS, Controller, ControllerContext, object_path
 from skiff.cluster.controllers.daemonset import HASH_LABEL, template_hash
 
 STATEFULSETS = "/apis/apps/v1/statefulsets"
-REVISIONS = "/apis/apps/v1/controllerrevisions"
 PVCS = "/api/v1/persistentvolumeclaims"
 POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name"
 POD_INDEX_LABEL = "apps.kubernetes.io/pod-index"
@@ -90,7 +89,7 @@ class StatefulSetController(Controller):
         self.now = now
         self.sets = self.informer(STATEFULSETS)
         self.pods = self.informer(PODS)
-        self.revisions = self.informer(REVISIONS)
+        self.revisions = self.informer(revisions.REVISIONS)
         self.sets.add_handler(self.enqueue, lambda old, new: self.enqueue(new))
         self.pods.add_handler(self._pod, lambda old, new: self._pod(new), self._pod)
 
@@ -106,7 +105,7 @@ class StatefulSetController(Controller):
         spec, meta = sts.get("spec") or {}, sts["metadata"]
         ns, name, uid = meta["namespace"], meta["name"], meta["uid"]
         update_rev = revision_name(sts)
-        await self._record_revision(sts, update_rev)
+        await revisions.ensure(self.client, self.revisions, sts, update_rev)
         current_rev = (sts.get("status") or {}).get("currentRevision") or update_rev
         pods: dict[int, Obj] = {}
         for p in self.pods.list(ns):
@@ -176,26 +175,7 @@ class StatefulSetController(Controller):
 
     def _template_of(self, sts: Obj, revision: str) -> Obj:
         stored = self.revisions.get(f"{sts['metadata']['namespace']}/{revision}")
-        template = (((stored or {}).get("data") or {}).get("spec") or {}).get("template")
-        return template or (sts.get("spec") or {}).get("template") or {}
-
-    async def _record_revision(self, sts: Obj, revision: str) -> None:
-        ns = sts["metadata"]["namespace"]
-        if self.revisions.get(f"{ns}/{revision}") is not None:
-            return
-        numbers = [int(r.get("revision") or 0) for r in self.revisions.list(ns)
-                   if (ref := podutil.controller_ref(r)) is not None and ref.get("uid") == sts["metadata"]["uid"]]
-        body = {"apiVersion": "apps/v1", "kind": "ControllerRevision",
-                "metadata": {"name": revision, "labels": dict(((sts.get("spec") or {}).get("selector") or {})
-                                                              .get("matchLabels") or {}),
-                             "ownerReferences": [podutil.owner_ref(sts)]},
-                "data": {"spec": {"template": (sts.get("spec") or {}).get("template") or {}}},
-                "revision": max(numbers, default=0) + 1}
-        try:
-            await self.client.create(object_path(REVISIONS, ns, None), body)
-        except StatusError as e:
-            if e.code != 409:
-                raise
+        return revisions.template_of(stored) or (sts.get("spec") or {}).get("template") or {}
 
     async def _delete_pod(self, ns: str, pod: Obj) -> None:
         try:
