@@ -106,11 +106,8 @@ class JobController(Controller):
         elif jobstate.is_complete(job, succeeded, len(counts.active), done):
             await self._delete_pods(key, counts.active)
             counts.active = []
-            conditions += [jobstate.condition("SuccessCriteriaMet", "CompletionsReached",
-                                              "Reached expected number of succeeded pods", stamp),
-                           jobstate.condition("Complete", "", "", stamp)]
-            conditions[-1].pop("reason")
-            conditions[-1].pop("message")
+            conditions += [jobstate.condition(kind, "CompletionsReached", "Reached expected number of succeeded pods",
+                                              stamp) for kind in ("SuccessCriteriaMet", "Complete")]
             status["completionTime"] = stamp
         elif suspended:
             await self._delete_pods(key, counts.active)
