@@ -156,6 +156,16 @@ def test_join_with_a_wrong_token_fails_clearly(lan):
     from tests.support.agent import remove_node_state
 
     remove_node_state(data, "skin" + net.tag, root, ns.wrap)
+    # the same host joins with the server's token file, and gets the next podCIDR from its IPAM
+    late = Agent(srv.url, "", root / "late", node_name="late-" + net.tag, wrap=ns.wrap,
+                 extra_args=["--token-file", str(Path(srv.data_dir) / "token")])
+    try:
+        late.start()
+        node = get(srv, "node", late.node_name)
+        assert {c["type"]: c["status"] for c in node["status"]["conditions"]}["Ready"] == "True"
+        assert node["spec"]["podCIDR"] == ns.pod_bip.replace(".1/24", ".0/24")
+    finally:
+        late.cleanup()
 
 
 def test_agent_killed_and_restarted_readopts_its_pods(lan):
