@@ -143,7 +143,10 @@ class Kwok:
 
     async def _refresh_all(self) -> None:
         for pod in list(self.pods.cache.values()):
-            await self._handle(pod)
+            try:
+                await self._handle(pod)
+            except StatusError:
+                pass  # deleted (or changed) since the cache saw it, as in _run
 
     async def _handle(self, pod: dict) -> None:
         client = await self._client()
