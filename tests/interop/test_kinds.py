@@ -238,12 +238,13 @@ spec:
   selector: {matchLabels: {app: agent}}
   template:
     metadata: {labels: {app: agent}}
-    spec: {containers: [{name: a, image: busybox}]}
+    spec: {nodeSelector: {no-such: node}, containers: [{name: a, image: busybox}]}
 ---
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db}
 spec:
+  replicas: 0  # the quota's pod count below stays 0 whatever the server's controllers run
   serviceName: db
   selector: {matchLabels: {app: db}}
   template:

@@ -137,3 +137,28 @@ def test_bad_updates_leave_the_object_alone(kube_server, namespace, method, raw,
     assert after["data"] == {"a": "b"}
     assert after["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
     assert kube_server.ready()
+
+
+def test_writes_without_valid_credentials_store_nothing(kube_server, namespace, tmp_path):
+    path = f"/api/v1/namespaces/{namespace}/pods"
+    status, _, body = kube_server.request("POST", path, POD, auth=False)
+    assert status == 401 and _status(body)["reason"] == "Unauthorized"
+    status, _, body = kube_server.request("POST", path, POD, auth=False,
+                                          headers={"Authorization": "Bearer not-a-known-token"})
+    assert status == 401 and _status(body)["reason"] == "Unauthorized"
+    _nothing_stored(kube_server, namespace)
+    # real kubectl with a kubeconfig whose only credential is a token the server does not know
+    config = tmp_path / "anon.yaml"
+    config.write_text(f"""apiVersion: v1
+kind: Config
+clusters: [{{name: c, cluster: {{server: "{kube_server.url}", certificate-authority: "{kube_server.data_dir}/tls/server-ca.crt"}}}}]
+users: [{{name: nobody, user: {{token: not-a-known-token}}}}]
+contexts: [{{name: c, context: {{cluster: c, user: nobody}}}}]
+current-context: c
+""")
+    out = kube_server.kubectl("--kubeconfig", str(config), "run", "p", "--image=busybox", "-n", namespace,
+                              env={"KUBECONFIG": str(config)})
+    assert out.returncode == 1
+    assert b"error: You must be logged in to the server" in out.stderr
+    _nothing_stored(kube_server, namespace)
+    assert kube_server.ready()

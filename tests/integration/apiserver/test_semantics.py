@@ -159,8 +159,8 @@ def test_status_subresource_and_binding(kube_server, namespace):
     assert kube_server.json("GET", path + "/p")[1]["spec"]["nodeName"] == "node-1"
     status, body = kube_server.json("POST", path + "/p/binding", binding)
     assert status == 409 and 'already assigned to node "node-1"' in body["message"]
-    status, body = kube_server.json("GET", path + "/p/proxy")
-    assert status == 503 and "node agent" in body["message"]
+    status, body = kube_server.json("GET", path + "/p/proxy")  # bound, but no kubelet gave it an IP
+    assert status == 503 and 'pod "p" has no IP address yet' in body["message"]
 
 
 def test_namespace_lifecycle(kube_server):

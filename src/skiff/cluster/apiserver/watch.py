@@ -65,6 +65,7 @@ class Watcher:
         self.resp: web.StreamResponse | None = None
         self.sent_columns = False
         self.own_bookmarks = False  # True when the store sends no progress events of its own
+        self.version = call.res.group_version  # part of the shared-line key, asked per event
 
     async def _send(self, type_: str, obj: dict[str, Any]) -> None:
         assert self.resp is not None
@@ -186,12 +187,13 @@ class Watcher:
 
     def _lines(self, batch: list[Event]) -> list[bytes]:
         out: list[bytes] = []
+        plain = self.plain  # once per batch: it is asked for every event of every watcher
         for ev in batch:
             self.last_rv = max(self.last_rv, ev.revision)
             if ev.type == "BOOKMARK":
                 if self.bookmarks:
                     out.append(self._bookmark_line())
-            elif self.plain:
+            elif plain:
                 out.append(self._line(ev))
             else:
                 seen = classify(ev, self.pred)
@@ -210,9 +212,8 @@ class Watcher:
         return self.pred.everything and not self.call.wanted.as_kind
 
     def _line(self, ev: Event) -> bytes:
-        res = self.call.res
         lines = self.call.ctx.event_lines
-        key = (ev.type, ev.kv.key, ev.kv.mod_revision, res.group_version)
+        key = (ev.type, ev.kv.key, ev.kv.mod_revision, self.version)
         line = lines.get(key)
         if line is None:
             obj = self.call.stamp(decode(ev.kv))
