@@ -47,6 +47,8 @@ KNOWN: list[Entry] = [
     Entry("serviceaccount-controller", "skiff.cluster.controllers.serviceaccount:ServiceAccountController",
           ("serviceaccount",)),
     Entry("pod-garbage-collector-controller", "skiff.cluster.controllers.podgc:PodGCController", ("podgc",)),
+    Entry("node-lifecycle-controller", "skiff.cluster.controllers.nodelifecycle:NodeLifecycleController",
+          ("nodelifecycle", "node-lifecycle")),
 ]
 
 
