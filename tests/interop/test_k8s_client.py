@@ -140,3 +140,19 @@ def test_service_account_tokens(core, kube_server, namespace):
     with client.ApiClient(cfg2) as as_gone, pytest.raises(ApiException) as e:
         client.CoreV1Api(as_gone).list_namespaced_config_map(namespace)
     assert e.value.status == 401
+
+
+def test_hpa_across_versions(api_client, namespace):
+    v2 = client.AutoscalingV2Api(api_client)
+    v1 = client.AutoscalingV1Api(api_client)
+    target = client.V2CrossVersionObjectReference(api_version="apps/v1", kind="Deployment", name="web")
+    metric = client.V2MetricSpec(type="Resource", resource=client.V2ResourceMetricSource(
+        name="cpu", target=client.V2MetricTarget(type="Utilization", average_utilization=70)))
+    v2.create_namespaced_horizontal_pod_autoscaler(namespace, client.V2HorizontalPodAutoscaler(
+        metadata=client.V1ObjectMeta(name="web"),
+        spec=client.V2HorizontalPodAutoscalerSpec(scale_target_ref=target, max_replicas=4, metrics=[metric])))
+    old = v1.read_namespaced_horizontal_pod_autoscaler("web", namespace)
+    assert old.spec.target_cpu_utilization_percentage == 70
+    v1.patch_namespaced_horizontal_pod_autoscaler("web", namespace, {"spec": {"targetCPUUtilizationPercentage": 55}})
+    new = v2.read_namespaced_horizontal_pod_autoscaler("web", namespace)
+    assert new.spec.metrics[0].resource.target.average_utilization == 55

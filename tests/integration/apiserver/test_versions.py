@@ -74,3 +74,13 @@ def test_events_share_storage_across_groups(kube_server, namespace):
     assert new["apiVersion"] == "events.k8s.io/v1"
     assert new["regarding"]["name"] == "p" and new["note"] == "started it"
     assert "involvedObject" not in new
+
+
+def test_watch_through_v1_sends_v1_objects(kube_server, namespace):
+    assert kube_server.json("POST", V2.format(ns=namespace), _hpa_v2("watched"))[0] == 201
+    status, _, raw = kube_server.request("GET", V1.format(ns=namespace) + "?watch=1&timeoutSeconds=1")
+    assert status == 200
+    events = [json.loads(line) for line in raw.splitlines() if line.strip()]
+    assert [e["type"] for e in events] == ["ADDED"]
+    obj = events[0]["object"]
+    assert obj["apiVersion"] == "autoscaling/v1" and obj["spec"]["targetCPUUtilizationPercentage"] == 60
