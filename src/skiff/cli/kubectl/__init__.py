@@ -16,7 +16,8 @@ COMMANDS = {
     "cluster-info": "info", "version": "info",
     "logs": "logs", "exec": "exec", "rollout": "later", "attach": "exec", "port-forward": "portforward",
     "rolling-update": "rollingupdate",
-    "cp": "cp", "top": "later", "run": "later", "expose": "later", "autoscale": "later",
+    "cp": "cp", "top": "later", "run": "run_cmd", "expose": "expose", "autoscale": "later",
+    "patch": "patch", "set": "set_cmd",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (skiff's implementation).
@@ -27,6 +28,11 @@ Basic Commands:
   explain         Get documentation for a resource
   edit            Edit a resource on the server
   delete          Delete resources by file names, stdin, resources and names, or by resources and label selector
+
+Basic Commands (Beginner):
+  expose          Take a replication controller, service, deployment or pod and expose it as a new Kubernetes service
+  run             Run a particular image on the cluster
+  set             Set specific features on objects
 
 Deploy Commands:
   scale           Set a new size for a deployment, replica set, or replication controller
@@ -44,6 +50,7 @@ Troubleshooting and Debugging Commands:
   cp              Copy files and directories to and from containers
 
 Advanced Commands:
+  patch           Update fields of a resource
   apply           Apply a configuration to a resource by file name or stdin
 
 Settings Commands:
@@ -56,8 +63,7 @@ Other Commands:
   config          Modify kubeconfig files
   version         Print the client and server version information
 
-Not yet available (they arrive with the node agent and controllers): top, rollout, run,
-expose, autoscale.
+Not yet available: top, rollout, autoscale.
 
 Usage:
   kubectl [flags] [options]

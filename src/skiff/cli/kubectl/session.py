@@ -138,6 +138,8 @@ def server_error_text(err: StatusError, doing: str = "") -> str:
     message = err.message
     if doing:
         message = f"{doing}: {message}"
+    if err.code == 422 and reason == "Invalid" and not err.status.get("details"):
+        return f"The request is invalid: {message}"  # kubectl's checkErr, for an Invalid without details
     if err.code == 401:
         return f"error: You must be logged in to the server ({err.status.get('message') or 'Unauthorized'})"
     return f"Error from server ({reason}): {message}" if reason else f"Error from server: {message}"
