@@ -4,6 +4,11 @@
 `Kwok(server).start(["n1", "n2"])` runs in a thread of its own, talking HTTPS to the server
 as its admin client; `stop()` ends it. `ready=False` leaves pods Running but not Ready
 until `ready` is set again.
+
+Like kubelets, the simulated nodes renew their Lease in kube-node-lease every `heartbeat`
+seconds (0: never), so the node lifecycle controller keeps them Ready; `stop_heartbeat(name)`
+simulates that node's kubelet dying (no renewals, its pods left alone) and `resume_heartbeat`
+brings it back, reporting Ready again.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from skiff.cluster.client.errors import StatusError
 from skiff.cluster.client.informers import Informer, object_key
 
 PODS = "/api/v1/pods"
+NODES = "/api/v1/nodes"
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
 
 
 def _now() -> str:
@@ -46,9 +53,11 @@ def node_status(name: str, index: int) -> dict:
 
 
 class Kwok:
-    def __init__(self, server, ready: bool = True):
+    def __init__(self, server, ready: bool = True, heartbeat: float = 10.0):
         self.server = server
         self.ready = ready
+        self.heartbeat = heartbeat
+        self.silent: set[str] = set()  # nodes whose simulated kubelet is dead
         self.nodes: list[str] = []
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True, name="kwok")
@@ -56,6 +65,7 @@ class Kwok:
         self._ips = itertools.count(2)
         self._next_node = itertools.count()
         self.client: AsyncClient | None = None
+        self.node_cache: Informer | None = None
 
     def start(self, nodes: list[str]) -> Kwok:
         self.nodes = list(nodes)
@@ -75,6 +85,16 @@ class Kwok:
     def set_ready(self, ready: bool) -> None:
         """Pods from now on become Ready (or stay unready); existing pods are updated too."""
         self.ready = ready
+        asyncio.run_coroutine_threadsafe(self._refresh_all(), self.loop).result(30)
+
+    def stop_heartbeat(self, name: str) -> None:
+        """The node's kubelet dies: its Lease is no longer renewed and its pods are left alone."""
+        self.silent.add(name)
+
+    def resume_heartbeat(self, name: str) -> None:
+        """The kubelet is back: renew at once, report Ready, and catch up with its pods."""
+        self.silent.discard(name)
+        asyncio.run_coroutine_threadsafe(self._beat(), self.loop).result(30)
         asyncio.run_coroutine_threadsafe(self._refresh_all(), self.loop).result(30)
 
     def add_node(self, name: str) -> None:
@@ -121,6 +141,39 @@ class Kwok:
                 if e.code != 409:
                     raise
             await client.merge_patch(f"/api/v1/nodes/{name}/status", {"status": node_status(name, i + 1)})
+        await self._beat()
+
+    async def _beat(self) -> None:
+        """Renew every live node's Lease; re-post the status of one not shown Ready (the controller
+        set it Unknown while the node was silent)."""
+        if not self.heartbeat:
+            return
+        client = await self._client()
+        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        for i, name in enumerate(list(self.nodes)):
+            if name in self.silent:
+                continue
+            spec = {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": stamp}
+            try:
+                await client.merge_patch(f"{LEASES}/{name}", {"spec": spec})
+            except StatusError as e:
+                if e.code != 404:
+                    raise
+                await client.create(LEASES, {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                                             "metadata": {"name": name, "namespace": "kube-node-lease"},
+                                             "spec": spec})
+            node = self.node_cache.get(name) if self.node_cache is not None else None
+            conds = ((node or {}).get("status") or {}).get("conditions") or []
+            if node is not None and not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conds):
+                await client.merge_patch(f"{NODES}/{name}/status", {"status": node_status(name, i + 1)})
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat)
+            try:
+                await self._beat()
+            except (StatusError, OSError):
+                pass  # the server is busy or restarting: the next beat tries again
 
     async def _run(self) -> None:
         client = await self._client()
@@ -129,6 +182,9 @@ class Kwok:
         self.pods.add_handler(lambda p: queue.put_nowait(object_key(p)),
                               lambda old, new: queue.put_nowait(object_key(new)))
         watcher = asyncio.create_task(self.pods.run())
+        self.node_cache = Informer(client, NODES)
+        node_watcher = asyncio.create_task(self.node_cache.run())
+        beats = asyncio.create_task(self._heartbeats()) if self.heartbeat else None
         try:
             while True:
                 key = await queue.get()
@@ -140,6 +196,9 @@ class Kwok:
                         pass  # changed or gone meanwhile: a later event brings it back
         finally:
             watcher.cancel()
+            node_watcher.cancel()
+            if beats is not None:
+                beats.cancel()
 
     async def _refresh_all(self) -> None:
         for pod in list(self.pods.cache.values()):
@@ -153,6 +212,8 @@ class Kwok:
         meta, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
         path = f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}"
         node = spec.get("nodeName")
+        if node in self.silent:
+            return  # its kubelet is dead
         if meta.get("deletionTimestamp"):
             if not node or node in self.nodes:
                 await client.delete(path, {"gracePeriodSeconds": 0})

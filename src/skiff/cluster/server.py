@@ -46,7 +46,9 @@ async def _controller_manager(opts: ServerOptions, ctx: ApiContext) -> None:
         return
     from skiff.cluster.controllers.inserver import run_in_server
 
-    await run_in_server(server_url(opts), Path(opts.data_dir) / "tls", opts.controllers)
+    await run_in_server(server_url(opts), Path(opts.data_dir) / "tls", opts.controllers,
+                        {"node-monitor-grace-period": opts.node_monitor_grace_period,
+                         "node-eviction-rate": opts.node_eviction_rate})
 
 
 COMPONENTS.append(("controller-manager", _controller_manager))

@@ -26,6 +26,8 @@ class ServerOptions:
     disable_agent: bool = False
     disable_controllers: bool = False
     controllers: str = "*"
+    node_monitor_grace_period: float = 40.0
+    node_eviction_rate: float = 0.1
     disable_scheduler: bool = False
     node_name: str = ""
     node_labels: list[str] = field(default_factory=list)
@@ -61,6 +63,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--controllers", default="*",
                    help="controllers to run: '*' all on by default, 'foo' enables foo, '-foo' disables foo "
                         "(kube-controller-manager's --controllers; default %(default)s)")
+    p.add_argument("--node-monitor-grace-period", type=float, default=40.0,
+                   help="seconds a node may go without a heartbeat before it is marked unhealthy (default 40)")
+    p.add_argument("--node-eviction-rate", type=float, default=0.1,
+                   help="nodes per second, per zone, whose pods are evicted when they fail (default 0.1)")
     p.add_argument("--disable-scheduler", action="store_true", help="do not run the scheduler")
     p.add_argument("--node-name", default="", help="node name of this host's agent")
     p.add_argument("--node-label", action="append", default=[], help="label for this host's node (repeatable)")
@@ -80,7 +86,8 @@ def parse(argv: list[str]) -> ServerOptions:
         token_auth_file=a.token_auth_file, cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
         disable_agent=a.disable_agent, disable_scheduler=a.disable_scheduler, node_name=a.node_name, node_labels=a.node_label,
         node_taints=a.node_taint, debug=a.debug, disable_controllers=a.disable_controllers,
-        controllers=a.controllers)
+        controllers=a.controllers, node_monitor_grace_period=a.node_monitor_grace_period,
+        node_eviction_rate=a.node_eviction_rate)
 
 
 def _check_controllers(p: argparse.ArgumentParser, spec: str) -> None:

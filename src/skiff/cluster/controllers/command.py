@@ -42,6 +42,13 @@ def parser() -> argparse.ArgumentParser:
                    help="ReplicaSets synced at once (default 5)")
     p.add_argument("--concurrent-deployment-syncs", type=int, default=5,
                    help="Deployments synced at once (default 5)")
+    p.add_argument("--node-monitor-grace-period", type=float, default=40.0,
+                   help="seconds a node may go without a heartbeat before it is marked unhealthy (default 40)")
+    p.add_argument("--node-monitor-period", type=float, default=None,
+                   help="seconds between checks of the nodes' heartbeats (default 5, or a quarter of a shorter "
+                        "grace period)")
+    p.add_argument("--node-eviction-rate", type=float, default=0.1,
+                   help="nodes per second, per zone, whose pods are evicted when they fail (default 0.1)")
     p.add_argument("-v", "--v", type=int, default=0, help="log level: 4 and up logs debug (default 0)")
     return p
 
@@ -82,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                           retry_period=a.leader_elect_retry_period),
         options={"replicaset-controller.workers": a.concurrent_replicaset_syncs,
                  "replicationcontroller-controller.workers": a.concurrent_replicaset_syncs,
-                 "deployment-controller.workers": a.concurrent_deployment_syncs})
+                 "deployment-controller.workers": a.concurrent_deployment_syncs,
+                 "node-monitor-grace-period": a.node_monitor_grace_period,
+                 "node-monitor-period": a.node_monitor_period, "node-eviction-rate": a.node_eviction_rate})
 
     async def amain() -> None:
         manager = ControllerManager(client, opts)

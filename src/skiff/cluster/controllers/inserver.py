@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from skiff.cluster.client.aio import AsyncClient, make_ssl
 from skiff.cluster.controllers.manager import USER_AGENT, ControllerManager, ManagerOptions
@@ -13,12 +14,12 @@ from skiff.cluster.controllers.manager import USER_AGENT, ControllerManager, Man
 log = logging.getLogger("skiff.controller-manager")
 
 
-async def run_in_server(url: str, tls_dir: Path, controllers: str = "*") -> None:
+async def run_in_server(url: str, tls_dir: Path, controllers: str = "*", options: dict[str, Any] | None = None) -> None:
     tls = make_ssl(str(tls_dir / "server-ca.crt"), str(tls_dir / "client-admin.crt"), str(tls_dir / "client-admin.key"))
     tls.check_hostname = False  # loopback or a bind address; the CA still authenticates the server
     client = AsyncClient(url, tls=tls)
     client.headers["User-Agent"] = USER_AGENT
     try:
-        await ControllerManager(client, ManagerOptions(controllers=controllers)).run()
+        await ControllerManager(client, ManagerOptions(controllers=controllers, options=dict(options or {}))).run()
     finally:
         await client.close()

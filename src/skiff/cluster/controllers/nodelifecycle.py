@@ -37,7 +37,7 @@ class NodeLifecycleController(Controller):
         super().__init__(ctx)
         opts = ctx.options
         self.grace = float(opts.get("node-monitor-grace-period", GRACE))
-        self.period = float(opts.get("node-monitor-period", min(PERIOD, max(self.grace / 4, 0.2))))
+        self.period = float(opts.get("node-monitor-period") or min(PERIOD, max(self.grace / 4, 0.2)))
         self.rate = float(opts.get("node-eviction-rate", EVICTION_RATE))
         self.clock = clock or (lambda: datetime.now(UTC))
         self.limiters: dict[str, health.RateLimiter] = {}
