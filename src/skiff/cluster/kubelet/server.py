@@ -1,4 +1,4 @@
-"""The kubelet's HTTPS streaming server (port 10250): /containerLogs, /exec, /attach, /portForward.
+"""The kubelet's HTTPS server (port 10250): /containerLogs, /exec, /attach, /portForward, /stats/summary.
 
 Only the API server calls it: a client certificate signed by the cluster CA is required (the CA
 comes from the kube-root-ca.crt ConfigMap, read with the kubelet's own credentials). The serving
@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from skiff.cluster.kubelet.stats import SummaryProvider
 from skiff.cluster.kubelet.streaming import channels, logs, portforward
 from skiff.cluster.kubelet.streaming.remotecommand import serve_session
 from skiff.common.errors import NotFound, SkiffError
@@ -74,6 +75,8 @@ class StreamingServer:
         self.ca_loaded = False
         self.runner: web.AppRunner | None = None
         self.task: asyncio.Task | None = None
+        self.stats = SummaryProvider(kubelet)
+        self.stats_task: asyncio.Task | None = None
 
     # ---- lifecycle -----------------------------------------------------------------------------
     async def start(self) -> int:
@@ -85,6 +88,7 @@ class StreamingServer:
         app = web.Application(middlewares=[self._authenticate])
         app.router.add_get("/healthz", self.healthz)
         app.router.add_get("/pods", self.pods)
+        app.router.add_get("/stats/summary", self.stats_summary)
         app.router.add_get("/containerLogs/{namespace}/{pod}/{container}", self.container_logs)
         for verb in ("exec", "attach"):
             app.router.add_route("*", f"/{verb}/{{namespace}}/{{pod}}/{{container}}", self.remote_command)
@@ -102,13 +106,15 @@ class StreamingServer:
             await site.start()
         self.port = self.runner.addresses[-1][1]  # the bound port (port 0 or the fallback)
         self.task = asyncio.create_task(self._load_ca(), name="kubelet-client-ca")
+        self.stats_task = asyncio.create_task(self.stats.run(), name="kubelet-stats-housekeeping")
         return self.port
 
     async def stop(self) -> None:
-        if self.task:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.task
+        for task in (self.task, self.stats_task):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.runner:
             await self.runner.cleanup()
 
@@ -144,6 +150,10 @@ class StreamingServer:
         """The pods this kubelet runs, as the kubelet's /pods lists them."""
         items = [w.pod for w in list(self.kubelet.workers.values())]
         return web.json_response({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items})
+
+    async def stats_summary(self, request: web.Request) -> web.Response:
+        """The Summary API: node, pod and container CPU and memory (see stats.py)."""
+        return web.json_response(await self.stats.summary())
 
     # ---- handlers ------------------------------------------------------------------------------
     def _container(self, request: web.Request, previous: bool = False) -> str:
