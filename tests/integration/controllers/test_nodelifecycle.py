@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from tests.integration.controllers.conftest import Cluster
+from tests.support.agent import Agent
 from tests.support.kwok import Kwok
 from tests.support.server import Server
 
@@ -86,3 +90,38 @@ def test_silent_node_is_tainted_its_pods_replaced_and_it_recovers(fast_cluster: 
                                      for t in cluster.get("node", victim)["spec"].get("taints") or []))
     finally:
         cluster.kubectl("delete", "namespace", ns, "--wait=false", check=False)
+
+
+@pytest.mark.root
+def test_agent_killed_goes_unknown_and_back_to_ready_after_restart():
+    """issue 6: a real `skiff agent` killed -9 goes NotReady (Unknown); restarted, it is Ready."""
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl is not installed")
+    root = Path(tempfile.mkdtemp(prefix="skiff-nlc-", dir="/tmp"))
+    token = secrets.token_hex(8)
+    # the agent renews its Lease every 10 s: the grace period must outlast that
+    srv = Server(root / "server", extra_args=["--token", token, "--node-monitor-grace-period", "15"])
+    agent = Agent(srv.url, token, root / "node", node_name=f"nlc-agent-{secrets.token_hex(2)}",
+                  extra_args=["--bip", f"10.{100 + secrets.randbelow(100)}.7.1/24", "--kubelet-port", "0"])
+    cluster = Cluster(srv, None)  # type: ignore[arg-type]
+    try:
+        srv.start()
+        agent.start()
+        cluster.wait(lambda: srv.kubectl("get", "node", agent.node_name).returncode == 0
+                     and node_ready(cluster, agent.node_name)["status"] == "True")
+        agent.kill()
+        cond = cluster.wait(lambda: (lambda c: c if c["status"] == "Unknown" else None)(
+            node_ready(cluster, agent.node_name)), timeout=90)
+        assert cond["reason"] == "NodeStatusUnknown"
+        assert "NotReady" in cluster.kubectl("get", "node", agent.node_name).stdout.decode()
+        cluster.wait(lambda: any(t["key"] == UNREACHABLE
+                                 for t in cluster.get("node", agent.node_name)["spec"].get("taints") or []))
+
+        agent.start()
+        cluster.wait(lambda: node_ready(cluster, agent.node_name)["status"] == "True", timeout=90)
+        cluster.wait(lambda: not any(t["key"] == UNREACHABLE
+                                     for t in cluster.get("node", agent.node_name)["spec"].get("taints") or []))
+    finally:
+        agent.cleanup()
+        srv.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
