@@ -14,7 +14,7 @@ COMMANDS = {
     "edit": "edit", "label": "label", "annotate": "label", "scale": "scale", "explain": "explain",
     "api-resources": "discovery_cmds", "api-versions": "discovery_cmds", "config": "config_cmds",
     "cluster-info": "info", "version": "info",
-    "logs": "logs", "exec": "exec", "rollout": "later", "attach": "exec", "port-forward": "portforward",
+    "logs": "logs", "exec": "exec", "rollout": "rollout", "attach": "exec", "port-forward": "portforward",
     "rolling-update": "rollingupdate",
     "cp": "cp", "top": "later", "run": "run_cmd", "expose": "expose", "autoscale": "later",
     "patch": "patch", "set": "set_cmd",
@@ -35,6 +35,7 @@ Basic Commands (Beginner):
   set             Set specific features on objects
 
 Deploy Commands:
+  rollout         Manage the rollout of a resource
   scale           Set a new size for a deployment, replica set, or replication controller
   rolling-update  Perform a rolling update of the given ReplicationController
 
@@ -63,7 +64,7 @@ Other Commands:
   config          Modify kubeconfig files
   version         Print the client and server version information
 
-Not yet available: top, rollout, autoscale.
+Not yet available: top, autoscale.
 
 Usage:
   kubectl [flags] [options]
