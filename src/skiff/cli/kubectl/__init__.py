@@ -17,7 +17,7 @@ COMMANDS = {
     "logs": "logs", "exec": "exec", "rollout": "rollout", "attach": "exec", "port-forward": "portforward",
     "rolling-update": "rollingupdate",
     "cp": "cp", "top": "later", "run": "run_cmd", "expose": "expose", "autoscale": "later",
-    "patch": "patch", "set": "set_cmd",
+    "patch": "patch", "set": "set_cmd", "cordon": "nodes", "uncordon": "nodes", "drain": "nodes", "taint": "taint",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (skiff's implementation).
@@ -41,6 +41,10 @@ Deploy Commands:
 
 Cluster Management Commands:
   cluster-info    Display cluster information
+  cordon          Mark node as unschedulable
+  uncordon        Mark node as schedulable
+  drain           Drain node in preparation for maintenance
+  taint           Update the taints on one or more nodes
 
 Troubleshooting and Debugging Commands:
   describe        Show details of a specific resource or group of resources
