@@ -79,6 +79,8 @@ def parse(argv: list[str]) -> ServerOptions:
     p = parser()
     a = p.parse_args(argv)
     _check_controllers(p, a.controllers)
+    if a.node_monitor_grace_period <= 0 or a.node_eviction_rate < 0:
+        p.error("--node-monitor-grace-period must be positive and --node-eviction-rate not negative")
     return ServerOptions(
         data_dir=a.data_dir, https_listen_port=a.https_listen_port, bind_address=a.bind_address,
         advertise_address=a.advertise_address, tls_san=a.tls_san, write_kubeconfig=a.write_kubeconfig,

@@ -162,3 +162,30 @@ async def _silent_node_scenario():
         await hs.settle()
         n1 = await hs.client.get("/api/v1/nodes/n1")
         assert not (n1["spec"].get("taints") or [])
+
+
+def test_registered_under_kube_names_and_flags_reach_it():
+    from skiff.cluster.controllers import registry
+    from skiff.cluster.serverflags import parse
+
+    assert registry.canonical("nodelifecycle") == registry.canonical("node-lifecycle") == "node-lifecycle-controller"
+    assert "node-lifecycle-controller" in registry.select("*")
+    assert "node-lifecycle-controller" not in registry.select("*,-nodelifecycle")
+    opts = parse(["--node-monitor-grace-period", "4", "--node-eviction-rate", "100"])
+    assert (opts.node_monitor_grace_period, opts.node_eviction_rate) == (4.0, 100.0)
+    assert parse([]).node_monitor_grace_period == 40.0
+    with pytest.raises(SystemExit):
+        parse(["--node-monitor-grace-period", "0"])
+
+
+def test_period_follows_a_short_grace():
+    hs = Harness(NodeLifecycleController)
+    assert (hs.ctrl.grace, hs.ctrl.period, hs.ctrl.rate) == (40.0, 5.0, 0.1)
+    from skiff.cluster.client.fake import FakeClient
+    from skiff.cluster.client.informers import SharedInformerFactory
+    from skiff.cluster.controllers.base import ControllerContext
+
+    client = FakeClient()
+    ctrl = NodeLifecycleController(ControllerContext(client, SharedInformerFactory(client),
+                                                     {"node-monitor-grace-period": 4}))
+    assert ctrl.period == 1.0
