@@ -189,3 +189,24 @@ def test_period_follows_a_short_grace():
     ctrl = NodeLifecycleController(ControllerContext(client, SharedInformerFactory(client),
                                                      {"node-monitor-grace-period": 4}))
     assert ctrl.period == 1.0
+
+
+def test_a_registering_node_is_left_alone_until_its_grace_runs_out():
+    asyncio.run(_registering_scenario())
+
+
+async def _registering_scenario():
+    base = datetime.now(UTC).replace(microsecond=0)
+    clock = Clock(base)
+    async with Harness(NodeLifecycleController, clock=clock) as hs:
+        await hs.client.create("/api/v1/nodes", {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "new"}})
+        await hs.settle()
+        fresh = await hs.client.get("/api/v1/nodes/new")
+        assert not (fresh.get("spec") or {}).get("taints") and not (fresh.get("status") or {}).get("conditions")
+        clock.now = base + timedelta(seconds=60)
+        hs.ctrl.queue.add("monitor")
+        await hs.settle()
+        late = await hs.client.get("/api/v1/nodes/new")
+        ready = h.condition(late, "Ready")
+        assert ready is not None and ready["reason"] == "NodeStatusNeverUpdated"
+        assert {t["key"] for t in late["spec"]["taints"]} == {h.UNREACHABLE}

@@ -80,7 +80,10 @@ class NodeLifecycleController(Controller):
                 log.info("node %s: kubelet stopped posting node status", name)
                 node = await self.client.merge_patch(f"{NODES}/{name}/status", {"status": {"conditions": conditions}})
                 self.event(node, "Normal", "NodeNotReady", f"Node {name} status is now: NodeNotReady")
-                await self.mark_pods_not_ready(pods, now)
+        if health.condition(node, "Ready") is None:
+            return  # registering, never reported: left alone until its grace period runs out (as kube)
+        if health.observed_ready(node) != "True":
+            await self.mark_pods_not_ready(pods, now)  # idempotent: only pods still Ready are written
         node = await self.update_taints(node, now)
         await self.evict(node, pods, now)
 
