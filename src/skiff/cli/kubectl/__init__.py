@@ -16,8 +16,9 @@ COMMANDS = {
     "cluster-info": "info", "version": "info",
     "logs": "logs", "exec": "exec", "rollout": "rollout", "attach": "exec", "port-forward": "portforward",
     "rolling-update": "rollingupdate",
-    "cp": "cp", "top": "later", "run": "run_cmd", "expose": "expose", "autoscale": "later",
+    "cp": "cp", "top": "top", "run": "run_cmd", "expose": "expose", "autoscale": "autoscale",
     "patch": "patch", "set": "set_cmd", "cordon": "nodes", "uncordon": "nodes", "drain": "nodes", "taint": "taint",
+    "wait": "wait", "replace": "replace",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (skiff's implementation).
@@ -36,6 +37,7 @@ Basic Commands (Beginner):
 
 Deploy Commands:
   rollout         Manage the rollout of a resource
+  autoscale       Auto-scale a deployment, replica set, stateful set, or replication controller
   scale           Set a new size for a deployment, replica set, or replication controller
   rolling-update  Perform a rolling update of the given ReplicationController
 
@@ -45,6 +47,7 @@ Cluster Management Commands:
   uncordon        Mark node as schedulable
   drain           Drain node in preparation for maintenance
   taint           Update the taints on one or more nodes
+  top             Display resource (CPU/memory) usage
 
 Troubleshooting and Debugging Commands:
   describe        Show details of a specific resource or group of resources
@@ -56,6 +59,8 @@ Troubleshooting and Debugging Commands:
 
 Advanced Commands:
   patch           Update fields of a resource
+  replace         Replace a resource by file name or stdin
+  wait            Experimental: Wait for a specific condition on one or many resources
   apply           Apply a configuration to a resource by file name or stdin
 
 Settings Commands:
@@ -67,8 +72,6 @@ Other Commands:
   api-versions    Print the supported API versions on the server, in the form of "group/version"
   config          Modify kubeconfig files
   version         Print the client and server version information
-
-Not yet available: top, autoscale.
 
 Usage:
   kubectl [flags] [options]
