@@ -114,3 +114,7 @@ def test_set_image_and_env(kube_server, namespace):
     # the image already set: kubectl patches nothing and prints nothing
     assert_same(kube_server, "-n", namespace, "set", "image", "deployment/web", "*=busybox:2")
     assert skiff(kube_server, "-n", namespace, "set", "env", "deployment/web", "NEW=3").stdout == b""
+
+
+def test_unknown_set_subcommand(kube_server):
+    assert_same(kube_server, "set", "bogus", "deploy/x")

@@ -78,3 +78,12 @@ def test_top_without_metrics_api(kube_server):
         pytest.skip("this server serves the metrics API")
     assert_same(kube_server, "top", "pod")
     assert_same(kube_server, "top", "node")
+
+
+def test_top_with_metrics_api(kube_server, namespace):
+    status, groups = kube_server.json("GET", "/apis")
+    if not any(g["name"] == "metrics.k8s.io" for g in groups["groups"]):
+        pytest.skip("this server does not serve the metrics API")
+    for args in (("top", "node"), ("top", "pod", "-n", namespace), ("top", "pod", "-A", "--no-headers"),
+                 ("top", "bogus")):
+        assert_same(kube_server, *args)

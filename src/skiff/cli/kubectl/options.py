@@ -126,3 +126,13 @@ def unknown_command_text(word: str) -> str:
     if near:
         text += "\nDid you mean this?\n" + "".join(f"\t{c}\n" for c in near) + "\n"
     return text
+
+
+def unknown_subcommand(parent: str, words: list[str]) -> int:
+    """cobra's wording when a parent command (rollout, set, top) gets an unknown subcommand: the
+    remaining positional words quoted together. Returns the exit code."""
+    import sys
+
+    text = " ".join(w for w in words if not w.startswith("-"))
+    sys.stderr.write(f'error: unknown command "{text}"\nSee \'kubectl {parent} -h\' for help and examples\n')
+    return 1

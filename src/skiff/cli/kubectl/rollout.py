@@ -103,10 +103,7 @@ def run(word: str, argv: list[str]) -> int:
         if index is None:
             sys.stdout.write(HELP + "\n")
             return 0
-        # cobra's wording for a parent command given an unknown subcommand: the rest of the words too
-        words = " ".join(a for a in argv[index:] if not a.startswith("-"))
-        sys.stderr.write(f'error: unknown command "{words}"\nSee \'kubectl rollout -h\' for help and examples\n')
-        return 1
+        return options.unknown_subcommand("rollout", argv[index:])
     sub = argv[index]
     p = options.parser(f"rollout {sub}", HELP)
     p.add_argument("words", nargs="*", metavar="(TYPE NAME | TYPE/NAME)")

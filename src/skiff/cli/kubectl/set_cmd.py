@@ -95,7 +95,7 @@ def run(word: str, argv: list[str]) -> int:
         if any(a in ("-h", "--help") for a in argv) or not sub:
             sys.stdout.write(HELP + "\n")
             return 0
-        raise CommandError(f'unknown command "{sub}" for "kubectl set"')
+        return options.unknown_subcommand("set", argv[index:])
     argv = argv[:index] + argv[index + 1:]
     p = options.parser(f"set {sub}", HELP)
     p.add_argument("words", nargs="*", metavar="(-f FILENAME | TYPE NAME) ARGS")

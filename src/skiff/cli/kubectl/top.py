@@ -49,7 +49,7 @@ def run(word: str, argv: list[str]) -> int:
         if index is None:
             sys.stdout.write(HELP + "\n")
             return 0
-        raise CommandError(f'unknown command "{sub}" for "kubectl top"')
+        return options.unknown_subcommand("top", argv[index:])
     p = options.parser(f"top {sub}", HELP)
     p.add_argument("words", nargs="*", metavar="NAME")
     options.add_selector(p)
@@ -75,8 +75,11 @@ def run(word: str, argv: list[str]) -> int:
 
         listed = session.client.request("GET", with_query(path, {"labelSelector": opts.selector or ""}))
         items = listed.get("items") or []
-        if not items:
+        if not items and kind == "nodes":
             raise CommandError("metrics not available yet")
+        if not items:
+            sys.stderr.write(f"No resources found in {ns} namespace.\n" if ns else "No resources found\n")
+            return 0
     rows = []
     for item in items:
         meta = item.get("metadata") or {}
