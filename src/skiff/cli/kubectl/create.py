@@ -23,8 +23,13 @@ Examples:
 
 Available Commands:
   configmap         Create a config map from a local file, directory or literal value
+  cronjob           Create a cron job with the specified name
+  deployment        Create a deployment with the specified name
+  job               Create a job with the specified name
   namespace         Create a namespace with the specified name
-  secret            Create a secret (generic, docker-registry, tls)"""
+  secret            Create a secret (generic, docker-registry, tls)
+  service           Create a service (clusterip, externalname, loadbalancer, nodeport)
+  serviceaccount    Create a service account with the specified name"""
 
 
 def _common(p: options.Parser) -> None:
@@ -42,6 +47,12 @@ def run(word: str, argv: list[str]) -> int:
     sub = argv[index] if index is not None else ""
     if index is not None and sub in ("configmap", "cm", "secret", "namespace", "ns"):
         return _generator(sub, argv[:index] + argv[index + 1:])
+    from skiff.cli.kubectl.create_workloads import KINDS
+
+    if index is not None and sub in KINDS:
+        from skiff.cli.kubectl import create_workloads
+
+        return create_workloads.run(sub, argv[:index] + argv[index + 1:])
     p = options.parser("create", HELP)
     options.add_filename(p, "to use to create the resource")
     _common(p)
