@@ -102,12 +102,25 @@ def _client_side(session: Session, res: Any, ns: str | None, obj: dict[str, Any]
         original = json.loads(annotation) if annotation else {}
     except ValueError:
         original = {}
-    patch = three_way(original, modified, live)
+    node = _schema_node(modified)
+    if node is not None:  # a built-in kind: a strategic merge patch, as kubectl sends
+        from skiff.cli.kubectl import strategicdiff
+
+        patch, patch_type = strategicdiff.three_way(original, modified, live, node), "strategic"
+    else:  # custom resources get a JSON merge patch, as in kubectl
+        patch, patch_type = three_way(original, modified, live), "merge"
     if not patch:
         results.report(live, "unchanged", opts.output, opts.dry_run)
         return
     if opts.dry_run == "client":
         results.report(live, "configured", opts.output, opts.dry_run)
         return
-    out = session.client.patch(res, name, patch, "merge", ns, params=params)
+    out = session.client.patch(res, name, patch, patch_type, ns, params=params)
     results.report(out, "configured", opts.output, opts.dry_run)
+
+
+def _schema_node(obj: dict[str, Any]) -> Any:
+    """The built-in kind's schema (the one the server patches by), None for custom resources."""
+    from skiff.cluster.api import schema
+
+    return schema.node_for_kind(obj.get("apiVersion") or "", obj.get("kind") or "")
