@@ -254,4 +254,6 @@ def _reason(e: Exception | None) -> str:
         return "no answer"
     if isinstance(e, asyncio.TimeoutError):
         return "timed out"
+    if isinstance(e, aiohttp.ClientConnectorError):  # its str() shows the SSLContext object
+        return f"dial tcp {e.host}:{e.port}: {e.os_error.strerror or e.os_error}"
     return str(e) or type(e).__name__
