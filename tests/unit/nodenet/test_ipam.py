@@ -27,3 +27,37 @@ def test_join_token_is_kept_across_restarts_and_given_one_wins(tmp_path):
     assert join_token(tmp_path, "") == first
     assert join_token(tmp_path, "mine") == "mine"
     assert (tmp_path / "token").read_text() == "mine\n"
+
+
+def test_free_pod_cidrs_serves_a_whole_round_in_one_pass():
+    from skiff.cluster.nodenet.ipam import free_pod_cidrs
+    free = free_pod_cidrs("10.42.0.0/22", ["10.42.1.0/24", "10.42.2.0/25"])
+    assert list(free) == ["10.42.0.0/24", "10.42.3.0/24"]
+
+
+def test_the_allocator_fills_the_cluster_cidr_then_stops_asking():
+    import asyncio
+
+    from skiff.cluster.nodenet.allocator import NodeIpam
+
+    class Client:
+        def __init__(self, n):
+            self.nodes = [{"metadata": {"name": f"n{i}"}, "spec": {}} for i in range(n)]
+            self.patches = 0
+
+        async def get(self, path):
+            return {"items": self.nodes}
+
+        async def merge_patch(self, path, body):
+            self.patches += 1
+            name = path.rsplit("/", 1)[1]
+            next(n for n in self.nodes if n["metadata"]["name"] == name)["spec"].update(body["spec"])
+
+    client = Client(1000)
+    ipam = NodeIpam(client, "10.42.0.0/16")
+    asyncio.run(ipam.allocate_once())
+    cidrs = [n["spec"].get("podCIDR") for n in client.nodes]
+    assert len({c for c in cidrs if c}) == 256 and client.patches == 256
+    assert len(ipam.exhausted_for) == 744
+    asyncio.run(ipam.allocate_once())  # a second round: nothing more to give, nothing patched
+    assert client.patches == 256

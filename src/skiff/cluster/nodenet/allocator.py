@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from skiff.cluster.client.errors import StatusError
-from skiff.cluster.nodenet.ipam import next_pod_cidr
+from skiff.cluster.nodenet.ipam import free_pod_cidrs
 from skiff.cluster.nodenet.routes import pod_cidrs
 
 log = logging.getLogger("skiff.node-ipam")
@@ -24,12 +24,12 @@ class NodeIpam:
 
     async def allocate_once(self) -> None:
         nodes = (await self.client.get("/api/v1/nodes")).get("items") or []
-        taken = [c for n in nodes for c in pod_cidrs(n)]
+        free = free_pod_cidrs(self.cluster_cidr, [c for n in nodes for c in pod_cidrs(n)])
         for node in nodes:
             name = node["metadata"]["name"]
             if (node.get("spec") or {}).get("podCIDR"):
                 continue
-            cidr = next_pod_cidr(self.cluster_cidr, taken)
+            cidr = next(free, None)
             if cidr is None:
                 if name not in self.exhausted_for:
                     log.warning("node %s: CIDRNotAvailable: no remaining CIDRs left to allocate in %s",
@@ -42,7 +42,6 @@ class NodeIpam:
             except StatusError as e:
                 log.debug("node %s: podCIDR %s not set: %s", name, cidr, e)
                 continue
-            taken.append(cidr)
             log.info("node %s: podCIDR %s", name, cidr)
 
     async def run(self) -> None:
