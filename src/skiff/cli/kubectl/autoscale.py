@@ -48,8 +48,8 @@ def run(word: str, argv: list[str]) -> int:
     options.add_output(p)
     options.add_dry_run(p)
     opts = p.parse_intermixed_args(argv)
-    if opts.max < 1:
-        raise CommandError(f"--max=MAXPODS is required and must be at least 1, max: {opts.max}")
+    if opts.max == -1:  # cobra's check of a required flag, before the command runs
+        raise CommandError('required flag(s) "max" not set')
     session = Session(opts)
     hpa_res = session.resource("horizontalpodautoscalers.autoscaling")
     if not opts.words:
