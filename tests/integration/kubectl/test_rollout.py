@@ -69,3 +69,26 @@ def test_pause_resume_restart(kube_server, namespace):
     status, dep = kube_server.json("GET", f"/apis/apps/v1/namespaces/{namespace}/deployments/app")
     assert "kubectl.kubernetes.io/restartedAt" in dep["spec"]["template"]["metadata"]["annotations"]
     assert_same(kube_server, *ns, "rollout", "bogus", "deploy/app")
+
+
+def test_status_of_daemonset_and_statefulset(kube_server, namespace):
+    ns = ("-n", namespace)
+    template = {"metadata": {"labels": {"app": "x"}}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    objects = [
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ds"},
+         "spec": {"selector": {"matchLabels": {"app": "x"}}, "template": template}},
+        {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "sts"},
+         "spec": {"replicas": 0, "serviceName": "sts", "selector": {"matchLabels": {"app": "x"}},
+                  "template": template}},
+    ]
+    for obj in objects:
+        _ok(skiff(kube_server, *ns, "create", "-f", "-", input=json.dumps(obj)))
+    for kind in ("daemonset", "statefulset"):
+        name = "ds" if kind == "daemonset" else "sts"
+        path = f"/apis/apps/v1/namespaces/{namespace}/{kind}s/{name}"
+        for _ in range(100):  # until its controller has observed it
+            status, obj = kube_server.json("GET", path)
+            if obj.get("status", {}).get("observedGeneration") == obj["metadata"]["generation"]:
+                break
+            time.sleep(0.2)
+        assert_same(kube_server, *ns, "rollout", "status", f"{kind}/{name}", "--watch=false")

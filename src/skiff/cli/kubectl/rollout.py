@@ -59,6 +59,54 @@ def deployment_status(dep: dict[str, Any]) -> tuple[str, bool]:
     return f'deployment "{name}" successfully rolled out\n', True
 
 
+def daemonset_status(ds: dict[str, Any]) -> tuple[str, bool]:
+    """kubectl's daemon set status viewer; pure."""
+    name = (ds.get("metadata") or {}).get("name", "")
+    spec, status = ds.get("spec") or {}, ds.get("status") or {}
+    if ((spec.get("updateStrategy") or {}).get("type") or "RollingUpdate") != "RollingUpdate":
+        raise CommandError("rollout status is only available for RollingUpdate strategy type")
+    if (ds.get("metadata") or {}).get("generation", 0) > status.get("observedGeneration", 0):
+        return "Waiting for daemon set spec update to be observed...\n", False
+    desired, updated = status.get("desiredNumberScheduled", 0), status.get("updatedNumberScheduled", 0)
+    available = status.get("numberAvailable", 0)
+    if updated < desired:
+        return (f'Waiting for daemon set "{name}" rollout to finish: {updated} out of {desired} new pods have been '
+                "updated...\n"), False
+    if available < desired:
+        return (f'Waiting for daemon set "{name}" rollout to finish: {available} of {desired} updated pods are '
+                "available...\n"), False
+    return f'daemon set "{name}" successfully rolled out\n', True
+
+
+def statefulset_status(sts: dict[str, Any]) -> tuple[str, bool]:
+    """kubectl's stateful set status viewer; pure."""
+    spec, status = sts.get("spec") or {}, sts.get("status") or {}
+    strategy = spec.get("updateStrategy") or {}
+    if (strategy.get("type") or "RollingUpdate") != "RollingUpdate":
+        raise CommandError("rollout status is only available for RollingUpdate strategy type")
+    observed = status.get("observedGeneration", 0)
+    if not observed or (sts.get("metadata") or {}).get("generation", 0) > observed:
+        return "Waiting for statefulset spec update to be observed...\n", False
+    replicas, ready = spec.get("replicas", 1), status.get("readyReplicas", 0)
+    if ready < replicas:
+        return f"Waiting for {replicas - ready} pods to be ready...\n", False
+    rolling = strategy.get("rollingUpdate") or {}
+    if rolling.get("partition") is not None:  # kubectl tests the pointer: a defaulted 0 counts
+        partition, updated = rolling["partition"], status.get("updatedReplicas", 0)
+        if updated < replicas - partition:
+            return (f"Waiting for partitioned roll out to finish: {updated} out of {replicas - partition} new pods "
+                    "have been updated...\n"), False
+        return (f"partitioned roll out complete: {updated} new pods have been updated...\n"), True
+    if status.get("updateRevision") != status.get("currentRevision"):
+        return (f"waiting for statefulset rolling update to complete {status.get('updatedReplicas', 0)} pods at "
+                f"revision {status.get('updateRevision', '')}...\n"), False
+    return (f"statefulset rolling update complete {status.get('currentReplicas', 0)} pods at revision "
+            f"{status.get('currentRevision', '')}...\n"), True
+
+
+VIEWERS = {"Deployment": deployment_status, "DaemonSet": daemonset_status, "StatefulSet": statefulset_status}
+
+
 def revisions(replica_sets: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
     """Revision number → ReplicaSet, from the revision annotations; pure."""
     out: dict[int, dict[str, Any]] = {}
@@ -153,13 +201,13 @@ def _only_deployments(res: Any, what: str) -> None:
 
 
 def _status(session: Session, res: Any, ns: str | None, name: str, opts: Any) -> None:
-    _only_deployments(res, "status")
+    viewer = VIEWERS[res.kind]
     from skiff.cli.kubectl.session import _seconds
 
     deadline = _seconds(opts.timeout)
     start, last = time.monotonic(), ""
     while True:
-        message, done = deployment_status(session.client.get(res, name, ns))
+        message, done = viewer(session.client.get(res, name, ns))
         if message != last:
             sys.stdout.write(message)
             sys.stdout.flush()
