@@ -118,3 +118,20 @@ def test_set_image_and_env(kube_server, namespace):
 
 def test_unknown_set_subcommand(kube_server):
     assert_same(kube_server, "set", "bogus", "deploy/x")
+
+
+def test_set_resources(kube_server, namespace):
+    _ok(skiff(kube_server, "-n", namespace, "create", "-f", "-", input=DEPLOYMENT))
+    ours = _ok(skiff(kube_server, "-n", namespace, "set", "resources", "deployment", "web", "-c", "c",
+                     "--limits=cpu=200m,memory=512Mi", "--requests=cpu=100m"))
+    assert ours.stdout.decode() == "deployment.apps/web resource requirements updated\n"
+    c = _get(kube_server, namespace, "deployments/web")["spec"]["template"]["spec"]["containers"][0]
+    # (the server defaults the missing memory request to its limit, as Kubernetes does)
+    assert c["resources"] == {"limits": {"cpu": "200m", "memory": "512Mi"},
+                              "requests": {"cpu": "100m", "memory": "512Mi"}}
+    assert c["image"] == "busybox" and len(c["env"]) == 2
+    # applied again: nothing to change, kubectl prints nothing
+    assert_same(kube_server, "-n", namespace, "set", "resources", "deployment/web", "--limits=cpu=200m")
+    ours = _ok(skiff(kube_server, "-n", namespace, "set", "resources", "deployment/web", "--limits=cpu=300m"))
+    assert ours.stdout == b"deployment.apps/web resource requirements updated\n"
+    assert_same(kube_server, "-n", namespace, "set", "resources", "deployment/web", "-c", "nope", "--limits=cpu=1")

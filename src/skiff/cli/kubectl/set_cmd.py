@@ -13,12 +13,14 @@ HELP = """Configure application resources.
 Available Commands:
   env         Update environment variables on a pod template
   image       Update the image of a pod template
+  resources   Update resource requests/limits on objects with pod templates
 
 Examples:
   kubectl set image deployment/nginx busybox=busybox nginx=nginx:1.9.1
   kubectl set image deployments,rc nginx=nginx:1.9.1 --all
   kubectl set env deployment/registry STORAGE_DIR=/local
-  kubectl set env deployment/registry STORAGE_DIR-"""
+  kubectl set env deployment/registry STORAGE_DIR-
+  kubectl set resources deployment nginx -c=nginx --limits=cpu=200m,memory=512Mi --requests=cpu=100m"""
 
 
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
@@ -88,10 +90,40 @@ def _env_changes(current: list[dict[str, Any]], wanted: list[dict[str, Any]]) ->
     return False
 
 
+def parse_quantities(text: str, flag: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in (t for t in text.split(",") if t):
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise CommandError(f"invalid {flag} specification: {item}")
+        out[name] = value
+    return out
+
+
+def resources_patch(obj: dict[str, Any], limits: dict[str, str], requests: dict[str, str],
+                    container: str = "*") -> dict[str, Any] | None:
+    """The patch setting requests/limits in the chosen containers; None when nothing changes; pure."""
+    out = []
+    for c in pod_spec(obj).get("containers") or []:
+        if container not in ("*", c.get("name")):
+            continue
+        current = c.get("resources") or {}
+        entry: dict[str, Any] = {}
+        if limits and any((current.get("limits") or {}).get(k) != v for k, v in limits.items()):
+            entry["limits"] = limits
+        if requests and any((current.get("requests") or {}).get(k) != v for k, v in requests.items()):
+            entry["requests"] = requests
+        if entry:
+            out.append({"name": c.get("name", ""), "resources": entry})
+    if not any(container in ("*", c.get("name")) for c in pod_spec(obj).get("containers") or []):
+        raise CommandError(f'unable to find container named "{container}"')
+    return wrap(obj.get("kind", ""), {"containers": out}) if out else None
+
+
 def run(word: str, argv: list[str]) -> int:
     index = options.command_word(argv)
     sub = argv[index] if index is not None else ""
-    if index is None or sub not in ("image", "env"):
+    if index is None or sub not in ("image", "env", "resources"):
         if any(a in ("-h", "--help") for a in argv) or not sub:
             sys.stdout.write(HELP + "\n")
             return 0
@@ -104,13 +136,21 @@ def run(word: str, argv: list[str]) -> int:
     p.add_argument("--all", action="store_true", help="Select all resources in the namespace of the specified types")
     p.add_argument("-c", "--containers", default="*", help="The names of containers in the pods to change.")
     p.add_argument("--local", action="store_true", help="If true, set will NOT contact api-server.")
+    p.add_argument("--limits", default="", help="The resource requirement limits for this container, e.g. cpu=200m,memory=512Mi.")
+    p.add_argument("--requests", default="", help="The resource requirement requests for this container.")
     p.add_argument("--field-manager", default="kubectl-set", help="Name of the manager used to track field ownership.")
     options.add_output(p)
     options.add_dry_run(p)
     opts = p.parse_intermixed_args(argv)
     words = [w for w in opts.words if not _is_pair(w, sub)]
     pairs = [w for w in opts.words if _is_pair(w, sub)]
-    if not pairs:
+    if sub == "resources":
+        words, pairs = list(opts.words), []
+        limits = parse_quantities(opts.limits, "limits")
+        requests = parse_quantities(opts.requests, "requests")
+        if not limits and not requests:
+            raise CommandError("you must specify an update to requests or limits (in the form of --requests/--limits)")
+    elif not pairs:
         raise CommandError("at least one image update is required" if sub == "image"
                            else "at least one environment variable must be provided")
     session = Session(opts)
@@ -125,12 +165,14 @@ def run(word: str, argv: list[str]) -> int:
             raise CommandError("resource(s) were provided, but no name was specified")
         work += [(target.resource, ns, n) for n in names]
     params = {**results.dry_run_params(opts.dry_run), "fieldManager": opts.field_manager}
-    verb = "image updated" if sub == "image" else "env updated"
+    verb = {"image": "image updated", "env": "env updated", "resources": "resource requirements updated"}[sub]
     for res, ns, name in work:
         obj = session.client.get(res, name, ns)
         obj.setdefault("kind", res.kind)
         if sub == "image":
             patch = image_patch(obj, dict(p.split("=", 1) for p in pairs))
+        elif sub == "resources":
+            patch = resources_patch(obj, limits, requests, opts.containers)
         else:
             patch = env_patch(obj, pairs, opts.containers)
         if patch is None:
