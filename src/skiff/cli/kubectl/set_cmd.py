@@ -116,7 +116,7 @@ def resources_patch(obj: dict[str, Any], limits: dict[str, str], requests: dict[
         if entry:
             out.append({"name": c.get("name", ""), "resources": entry})
     if not any(container in ("*", c.get("name")) for c in pod_spec(obj).get("containers") or []):
-        raise CommandError(f'unable to find container named "{container}"')
+        raise CommandError(f"unable to find container named {container}")  # unquoted here, as kubectl
     return wrap(obj.get("kind", ""), {"containers": out}) if out else None
 
 
