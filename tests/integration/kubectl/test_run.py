@@ -111,6 +111,7 @@ def test_set_image_and_env(kube_server, namespace):
     c = _get(kube_server, namespace, "deployments/web")["spec"]["template"]["spec"]["containers"][0]
     assert {e["name"]: e["value"] for e in c["env"]} == {"KEEP": "1", "NEW": "3"}
     assert_same(kube_server, "-n", namespace, "set", "image", "deployment/web", "nothere=busybox")
+    assert_same(kube_server, "-n", namespace, "set", "env", "deployment/web", "-c", "nothere", "A=1")
     # the image already set: kubectl patches nothing and prints nothing
     assert_same(kube_server, "-n", namespace, "set", "image", "deployment/web", "*=busybox:2")
     assert skiff(kube_server, "-n", namespace, "set", "env", "deployment/web", "NEW=3").stdout == b""

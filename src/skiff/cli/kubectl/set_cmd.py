@@ -173,6 +173,9 @@ def run(word: str, argv: list[str]) -> int:
             patch = image_patch(obj, dict(p.split("=", 1) for p in pairs))
         elif sub == "resources":
             patch = resources_patch(obj, limits, requests, opts.containers)
+        elif not any(opts.containers in ("*", c.get("name")) for c in pod_spec(obj).get("containers") or []):
+            sys.stderr.write(f'Warning: {res.kind}/{name} does not have any containers matching "{opts.containers}"\n')
+            continue
         else:
             patch = env_patch(obj, pairs, opts.containers)
         if patch is None:
