@@ -23,10 +23,14 @@ Examples:
 
 Available Commands:
   configmap         Create a config map from a local file, directory or literal value
+  clusterrole       Create a cluster role
+  clusterrolebinding Create a cluster role binding for a particular cluster role
   cronjob           Create a cron job with the specified name
   deployment        Create a deployment with the specified name
   job               Create a job with the specified name
   namespace         Create a namespace with the specified name
+  role              Create a role with single rule
+  rolebinding       Create a role binding for a particular role or cluster role
   secret            Create a secret (generic, docker-registry, tls)
   service           Create a service (clusterip, externalname, loadbalancer, nodeport)
   serviceaccount    Create a service account with the specified name"""
@@ -49,6 +53,10 @@ def run(word: str, argv: list[str]) -> int:
         return _generator(sub, argv[:index] + argv[index + 1:])
     from skiff.cli.kubectl.create_workloads import KINDS
 
+    if index is not None and sub in ("role", "clusterrole", "rolebinding", "clusterrolebinding"):
+        from skiff.cli.kubectl import create_workloads
+
+        return create_workloads.run_rbac(sub, argv[:index] + argv[index + 1:])
     if index is not None and sub in KINDS:
         from skiff.cli.kubectl import create_workloads
 

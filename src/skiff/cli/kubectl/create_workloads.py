@@ -174,3 +174,121 @@ def run(sub: str, argv: list[str]) -> int:
         raise
     results.report(created, "created", opts.output, opts.dry_run)
     return 0
+
+
+RBAC = "rbac.authorization.k8s.io/v1"
+
+
+def role_rules(verbs: list[str], resources: list[tuple[str, str]], names: list[str]) -> list[dict[str, Any]]:
+    """One rule per API group, groups in first-seen order (resources as (group, resource[/sub])); pure."""
+    groups: dict[str, list[str]] = {}
+    for group, resource in resources:
+        groups.setdefault(group, [])
+        if resource not in groups[group]:
+            groups[group].append(resource)
+    rules = []
+    for group, plural in groups.items():
+        rule: dict[str, Any] = {"verbs": list(verbs), "apiGroups": [group], "resources": plural}
+        if names:
+            rule["resourceNames"] = list(names)
+        rules.append(rule)
+    return rules
+
+
+def role(kind: str, name: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"kind": kind, "apiVersion": RBAC, "metadata": _meta(name), "rules": rules}
+
+
+def binding(kind: str, name: str, role_kind: str, role_name: str, users: list[str], groups: list[str],
+            serviceaccounts: list[str]) -> dict[str, Any]:
+    subjects: list[dict[str, Any]] = []
+    for u in users:
+        subjects.append({"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": u})
+    for g in groups:
+        subjects.append({"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": g})
+    for sa in serviceaccounts:
+        ns, sep, sa_name = sa.partition(":")
+        if not sep or not ns or not sa_name:
+            raise CommandError("serviceaccount must be <namespace>:<name>")
+        subjects.append({"kind": "ServiceAccount", "name": sa_name, "namespace": ns})
+    out: dict[str, Any] = {"kind": kind, "apiVersion": RBAC, "metadata": _meta(name)}
+    if subjects:
+        out["subjects"] = subjects
+    out["roleRef"] = {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": role_name}
+    return out
+
+
+def run_rbac(sub: str, argv: list[str]) -> int:
+    """create role|clusterrole|rolebinding|clusterrolebinding NAME."""
+    kind = {"role": "Role", "clusterrole": "ClusterRole", "rolebinding": "RoleBinding",
+            "clusterrolebinding": "ClusterRoleBinding"}[sub]
+    p = options.parser(f"create {sub}", f"Create a {kind}.")
+    p.add_argument("names", nargs="*", metavar="NAME")
+    options.add_output(p)
+    options.add_dry_run(p)
+    p.add_argument("--validate", default="strict", help="strict (or true), warn, ignore (or false)")
+    p.add_argument("--field-manager", default="kubectl-create", help="Name of the manager used to track field ownership.")
+    if kind.endswith("Role"):
+        p.add_argument("--verb", action="append", default=[], help="Verb that applies to the resources.")
+        p.add_argument("--resource", action="append", default=[], help="Resource that the rule applies to.")
+        p.add_argument("--resource-name", action="append", default=[], help="Resource in the white list.")
+    else:
+        p.add_argument("--role", default="", help="Role this RoleBinding should reference")
+        p.add_argument("--clusterrole", default="", help="ClusterRole this binding should reference")
+        # the binding's --user (a subject) shadows the global kubeconfig --user, as in kubectl
+        p._handle_conflict_resolve(None, [("--user", p._option_string_actions["--user"])])  # type: ignore[arg-type]
+        p.set_defaults(user=None)  # the session still reads the kubeconfig user from opts
+        p.add_argument("--user", dest="subject_users", action="append", default=[], help="Usernames to bind.")
+        p.add_argument("--group", action="append", default=[], help="Groups to bind.")
+        p.add_argument("--serviceaccount", action="append", default=[], help="Service accounts to bind, namespace:name.")
+    opts = p.parse_intermixed_args(argv)
+    if len(opts.names) != 1:
+        raise CommandError(f"exactly one NAME is required, got {len(opts.names)}\n"
+                           f"See 'kubectl create {sub} -h' for help and examples")
+    session = Session(opts)
+    if kind.endswith("Role"):
+        from skiff.cluster.client.discovery import UnknownResource
+
+        verbs = options.split_csv(opts.verb)
+        if not verbs:
+            raise CommandError("at least one verb must be specified")
+        words = options.split_csv(opts.resource)
+        if not words:
+            raise CommandError("at least one resource must be specified")
+        resources = []
+        for word in words:
+            plural, _, sub_resource = word.partition("/")
+            try:
+                res = session.resource(plural)
+            except UnknownResource as e:  # kubectl's create role prints this one bare
+                from skiff.cli.kubectl.session import BareError
+
+                raise BareError(str(e)) from None
+            resources.append((res.group, res.plural + (f"/{sub_resource}" if sub_resource else "")))
+        obj = role(kind, opts.names[0], role_rules(verbs, resources, options.split_csv(opts.resource_name)))
+    else:
+        if bool(opts.role) == bool(opts.clusterrole):
+            raise CommandError("exactly one of clusterrole or role must be specified")
+        obj = binding(kind, opts.names[0], "Role" if opts.role else "ClusterRole", opts.role or opts.clusterrole,
+                      opts.subject_users, opts.group, opts.serviceaccount)
+    if opts.dry_run == "client":
+        from skiff.cli.kubectl.run_cmd import report_built
+
+        report_built(obj, "created", opts.output, opts.dry_run)
+        return 0
+    # kubectl's typed RBAC client posts to the fixed path, without asking discovery
+    from skiff.cluster.client.paths import Resource
+
+    res = Resource("rbac.authorization.k8s.io", "v1", kind.lower() + "s", kind, namespaced=not kind.startswith("Cluster"))
+    params = {**results.dry_run_params(opts.dry_run), **results.validation_params(opts.validate),
+              "fieldManager": opts.field_manager}
+    from skiff.cluster.client.errors import StatusError
+
+    try:
+        created = session.client.create(res, obj, session.namespace if res.namespaced else None, params=params)
+    except StatusError as e:
+        if kind.endswith("Binding"):  # kubectl's binding generators wrap the server's error
+            raise CommandError(f"failed to create {sub}: {e.message}") from None
+        raise
+    results.report(created, "created", opts.output, opts.dry_run)
+    return 0
