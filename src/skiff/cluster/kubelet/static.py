@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from skiff.cluster.client.errors import StatusError
+from skiff.cluster.kubelet.status import sent_form
 from skiff.cluster.kubelet.worker import PodWorker
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,7 @@ class StaticWorker(PodWorker):
                                         {"gracePeriodSeconds": 0, "preconditions": {"uid": self.mirror_uid}})
 
     async def post_status(self, status: dict) -> None:
-        comparable = {k: v for k, v in status.items() if k != "conditions"}
-        comparable["conditions"] = [(c["type"], c["status"]) for c in status.get("conditions") or []]
+        comparable = sent_form(status)
         if comparable == self.sent:
             return
         try:

@@ -53,3 +53,11 @@ def container_status(name: str, image: str, attempts: list[RuntimeContainer], wa
         if not prev.running:
             status["lastState"] = {"terminated": terminated(prev)}
     return status
+
+
+def sent_form(status: dict) -> dict:
+    """What decides whether a pod status is worth posting again: everything but the conditions'
+    timestamps (a condition counts by type and status only)."""
+    form = {k: v for k, v in status.items() if k != "conditions"}
+    form["conditions"] = [(c["type"], c["status"]) for c in status.get("conditions") or []]
+    return form

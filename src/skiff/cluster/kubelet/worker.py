@@ -21,7 +21,7 @@ from skiff.cluster.kubelet.containerspec import create_body, run_as_non_root_err
 from skiff.cluster.kubelet.env import ConfigError, build_env, referenced
 from skiff.cluster.kubelet.recorder import involved
 from skiff.cluster.kubelet.runtime import RuntimeContainer
-from skiff.cluster.kubelet.status import container_status
+from skiff.cluster.kubelet.status import container_status, sent_form
 from skiff.cluster.kubelet.volumes import VolumeError
 from skiff.common.errors import SkiffError
 
@@ -314,8 +314,7 @@ class PodWorker:
         return new_phase
 
     async def post_status(self, status: dict) -> None:
-        comparable = {k: v for k, v in status.items() if k != "conditions"}
-        comparable["conditions"] = [(c["type"], c["status"]) for c in status.get("conditions") or []]
+        comparable = sent_form(status)
         if comparable == self.sent:
             return
         try:
