@@ -6,6 +6,7 @@ import re
 import time
 
 from skiff.common.durations import human_duration
+from skiff.common.goduration import parse_go_duration
 
 _SI = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
 _BINARY = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
@@ -77,31 +78,6 @@ def ram_in_bytes(text: str) -> int:
             raise ValueError(f"invalid suffix: '{text.strip()[num.end():].strip()}'")
         raise ValueError(f"invalid size: '{text}'")
     return int(float(m.group(1)) * _UNITS[(m.group(2) or "").lower()])
-
-
-_GO_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
-
-
-def parse_go_duration(text: str) -> float:
-    """Go's time.ParseDuration ("1h30m", "10s", "-5m") in seconds."""
-    s = text.strip()
-    sign = 1
-    if s[:1] in "+-":
-        sign = -1 if s[0] == "-" else 1
-        s = s[1:]
-    if s == "0":
-        return 0.0
-    pos = 0
-    total = 0.0
-    for m in _GO_DURATION.finditer(s):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _DURATION_UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(s) or not s:
-        raise ValueError(f'time: invalid duration "{text}"')
-    return sign * total
 
 
 _TS_FORMATS = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H", "%Y-%m-%d"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from typing import Any
 
 from skiff.cli.kubectl.session import CommandError
+from skiff.common.goduration import parse_go_duration
 
 DEFAULT_CONTAINER = "kubectl.kubernetes.io/default-container"
 POD_TYPES = ("pod", "pods", "po")
@@ -37,17 +37,12 @@ def default_container(pod: dict[str, Any], quiet: bool = False) -> str:
     return names[0]
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
-
-
 def duration_seconds(text: str) -> int:
     """A Go duration (`1h30m`, `10s`) in whole seconds, as --since takes it."""
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[m.group(2)]
-        pos = m.end()
-    if not text or pos != len(text):
+    try:
+        seconds = parse_go_duration(text) if text else None
+    except ValueError:
+        seconds = None
+    if seconds is None:
         raise CommandError(f'invalid argument "{text}" for "--since" flag: time: invalid duration "{text}"')
-    return max(1, int(total))
+    return max(1, int(seconds))

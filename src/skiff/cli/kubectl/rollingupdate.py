@@ -13,13 +13,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import re
 import time
 from typing import Any
 
 from skiff.cli.kubectl import options
 from skiff.cli.kubectl.session import CommandError, Session
 from skiff.cluster.client.errors import StatusError
+from skiff.common.goduration import parse_go_duration
 
 HELP = """Perform a rolling update of the given ReplicationController.
 
@@ -46,19 +46,12 @@ NEXT = "kubectl.kubernetes.io/next-controller-id"
 ORIGINAL = "kubectl.kubernetes.io/original-replicas"
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def duration(text: str) -> float:
     """A Go duration (`1m0s`, `3s`, `100ms`, `0`) in seconds."""
-    text = text.strip()
-    if text in ("0", ""):
-        return 0.0
-    parts = _DURATION_PART.findall(text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise CommandError(f'time: invalid duration "{text}"')
-    return sum(float(n) * _UNIT[u] for n, u in parts)
+    try:
+        return parse_go_duration(text or "0")
+    except ValueError as e:
+        raise CommandError(str(e)) from None
 
 
 def template_hash(rc: dict) -> str:

@@ -12,6 +12,7 @@ from skiff.cluster.client.discovery import UnknownResource
 from skiff.cluster.client.errors import StatusError
 from skiff.cluster.client.paths import Resource
 from skiff.common.errors import SkiffError
+from skiff.common.goduration import parse_go_duration
 
 
 class CommandError(Exception):
@@ -124,12 +125,12 @@ class Session:
 
 
 def _seconds(text: str) -> float:
+    """A timeout flag: a Go duration, or bare seconds; 0 for anything else."""
     text = (text or "0").strip()
-    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
-    for unit in ("ms", "s", "m", "h"):
-        if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
-            return float(text[: -len(unit)]) * units[unit]
-    return float(text) if text.replace(".", "", 1).isdigit() else 0.0
+    try:
+        return parse_go_duration(text)
+    except ValueError:
+        return float(text) if text.replace(".", "", 1).isdigit() else 0.0
 
 
 def server_error_text(err: StatusError, doing: str = "") -> str:

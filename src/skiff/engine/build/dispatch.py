@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from dataclasses import dataclass, field
 
 from skiff.common.errors import InvalidArgument
+from skiff.common.goduration import parse_go_duration
 from skiff.engine.build.instructions import Instruction
 from skiff.engine.build.parser import DockerfileError
 from skiff.engine.build.shellwords import process_word, process_words
@@ -22,9 +22,6 @@ DEFAULT_SHELL = ["/bin/sh", "-c"]
 # Usable with --build-arg without an ARG line, and kept out of history (they may hold passwords).
 PROXY_ARGS = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
               "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
-          "h": 3_600_000_000_000}
 
 
 @dataclass
@@ -91,20 +88,16 @@ def set_env(run: dict, key: str, value: str) -> None:
 
 
 def parse_duration(text: str, flag: str) -> int:
-    """Go's time.ParseDuration subset Docker accepts for HEALTHCHECK flags → nanoseconds."""
+    """A Go duration, as Docker accepts it for HEALTHCHECK flags → nanoseconds."""
     if text in ("", "0"):
         return 0
-    pos, total = 0, 0.0
-    for m in _DURATION.finditer(text):
-        if m.start() != pos:
-            break
-        total += float(m.group(1)) * _UNITS[m.group(2)]
-        pos = m.end()
-    if pos != len(text) or not text:
-        raise InvalidArgument(f"time: invalid duration \"{text}\"")
+    try:
+        total = round(parse_go_duration(text) * 1e9)
+    except ValueError as e:
+        raise InvalidArgument(str(e)) from None
     if 0 < total < 1_000_000:
         raise InvalidArgument(f"Interval \"{flag}\" cannot be less than 1ms")
-    return int(total)
+    return total
 
 
 def normalize_port(spec: str) -> list[str]:
