@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tests.support.cgroups import remove_cgroups
 from tests.support.engine import docker_env, request
+from tests.support.procs import stop_process
 
 
 class Agent:
@@ -77,13 +78,7 @@ class Agent:
 
     def stop(self, timeout: float = 20) -> None:
         """SIGTERM: the agent stops; its pods' containers keep running (as a kubelet's do)."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)  # the agent alone: its containers' shims live on
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, signal.SIGTERM, timeout)  # the agent alone: its containers' shims live on
         self.proc = None
 
     def cleanup(self) -> None:

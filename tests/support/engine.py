@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from tests.support.cgroups import remove_cgroups
+from tests.support.procs import stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -84,13 +85,7 @@ class Engine:
         raise RuntimeError(f"engine did not answer in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, sig, timeout)
         self.proc = None
 
     def load(self, archive: Path) -> None:

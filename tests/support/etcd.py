@@ -15,6 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.procs import stop_process
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -68,12 +70,7 @@ class Etcd:
             self.proc.wait()
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        stop_process(self.proc)
 
     def cleanup(self) -> None:
         self.stop()

@@ -1,5 +1,6 @@
 """Checking finished CLI calls in tests."""
 
+import signal
 import subprocess
 
 
@@ -11,3 +12,15 @@ def ok_bytes(proc: subprocess.CompletedProcess) -> bytes:
 
 def ok(proc: subprocess.CompletedProcess) -> str:
     return ok_bytes(proc).decode()
+
+
+def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    """Signal a test's daemon (SIGTERM by default), wait, and SIGKILL it if it does not go in time."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

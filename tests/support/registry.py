@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from tests.support.procs import stop_process
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -88,13 +90,7 @@ class _Served:
         raise RuntimeError(f"registry did not answer in {timeout}s:\n{self.log.read_text()[-3000:]}")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def cleanup(self) -> None:
