@@ -114,6 +114,24 @@ class Server:
                 raise AssertionError(f"{path} did not appear: {status} {body}")
             time.sleep(0.05)
 
+    def start_with_local_agent(self, node: str, busybox_archive: Path) -> Path:
+        """Start (a server made with disable_agent=False), load busybox into its own agent's
+        engine, wait for the agent's Node; the agent's data dir."""
+        from tests.support.engine import request
+
+        agent_dir = self.data_dir.absolute() / "agent"
+        self.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (agent_dir / "engine.sock").exists():
+            time.sleep(0.1)
+        status, _ = request(str(agent_dir / "engine.sock"), "POST", "/images/load?quiet=1",
+                            busybox_archive.read_bytes(), {"Content-Type": "application/x-tar"})
+        assert status == 200
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and self.kubectl("get", "node", node).returncode != 0:
+            time.sleep(0.2)
+        return agent_dir
+
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.agent import remove_node_state
-from tests.support.engine import request
 from tests.support.server import Server
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
@@ -25,16 +24,7 @@ def test_server_runs_its_own_node_agent(busybox_archive):
                  disable_agent=False)
     agent_dir = srv.data_dir.absolute() / "agent"
     try:
-        srv.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (agent_dir / "engine.sock").exists():
-            time.sleep(0.1)
-        status, _ = request(str(agent_dir / "engine.sock"), "POST", "/images/load?quiet=1",
-                            busybox_archive.read_bytes(), {"Content-Type": "application/x-tar"})
-        assert status == 200
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and srv.kubectl("get", "node", node).returncode != 0:
-            time.sleep(0.2)
+        srv.start_with_local_agent(node, busybox_archive)
         labels = json.loads(srv.kubectl("get", "node", node, "-o", "json").stdout)["metadata"]["labels"]
         assert labels["role"] == "local"
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "local"}, "spec": {

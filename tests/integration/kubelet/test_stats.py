@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from tests.support.agent import remove_node_state
-from tests.support.engine import request
 from tests.support.server import Server
 
 pytestmark = [pytest.mark.root, pytest.mark.interop, pytest.mark.slow]
@@ -35,14 +34,7 @@ def node(busybox_archive):
     srv = Server(root / "server", extra_args=["--node-name", name], disable_agent=False)
     agent_dir = srv.data_dir.absolute() / "agent"
     try:
-        srv.start()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (agent_dir / "engine.sock").exists():
-            time.sleep(0.1)
-        status, _ = request(str(agent_dir / "engine.sock"), "POST", "/images/load?quiet=1",
-                            busybox_archive.read_bytes(), {"Content-Type": "application/x-tar"})
-        assert status == 200
-        wait(lambda: srv.kubectl("get", "node", name).returncode == 0, 30)
+        srv.start_with_local_agent(name, busybox_archive)
         yield srv, name, root
     finally:
         srv.stop()
