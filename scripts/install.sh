@@ -8,6 +8,7 @@ APT_PACKAGES=(
   busybox-static   # the busybox:latest test image, with no registry
   gcc libc6-dev    # the per-container shim is compiled on first use
   iproute2 iptables
+  conntrack        # the Service proxy drops stale UDP conntrack entries when an endpoint goes
   procps           # ps, which `docker top` runs on the host as dockerd does
   runc             # the reference OCI runtime, for the runtime comparison tests
   docker.io        # the reference engine (dockerd) for interop tests and benchmarks
