@@ -125,11 +125,12 @@ class AttachMixin(_Base):
             self.namespaces.add(cid)
             try:
                 with netdev.inside(sock) as ipr:
-                    netdev.lo_up(ipr)
+                    if not configs:
+                        netdev.lo_up(ipr)
                     routed = False  # a new namespace has no default route until we add one
                     for i, (net_name, cfg) in enumerate(configs.items()):
-                        net = self.get(net_name)
-                        ep = self._plug(net, cid, name, path, f"eth{i}", cfg, ipr, routed)
+                        net = self.get(net_name)  # lo comes up in the first interface's batch
+                        ep = self._plug(net, cid, name, path, f"eth{i}", cfg, ipr, routed, lo=i == 0)
                         routed = routed or bool(ep.gateway)
             except BaseException:
                 self._release(cid)
@@ -155,8 +156,9 @@ class AttachMixin(_Base):
         netns.remove(self.netns_path(cid))
 
     def _plug(self, net: Network, cid: str, name: str, path: str, inner: str, cfg: dict, ipr: Any,
-              routed: bool | None = None) -> Endpoint:
-        """`routed`: whether the namespace has a default route already (None: ask it)."""
+              routed: bool | None = None, lo: bool = False) -> Endpoint:
+        """`routed`: whether the namespace has a default route already (None: ask it); `lo`:
+        bring lo up in the same batch (the namespace's first interface)."""
         if net.driver != "bridge" or net.pool is None:
             raise InvalidArgument(f"container cannot be connected to network {net.name}")
         if cid in net.endpoints:
@@ -174,7 +176,7 @@ class AttachMixin(_Base):
             if routed is None:
                 routed = netdev.has_default_route(ipr)
             route = ep.gateway if ep.gateway and not routed else None
-            netdev.configure(ipr, inner, ip, ep.prefixlen, route, lo=False)
+            netdev.configure(ipr, inner, ip, ep.prefixlen, route, lo=lo)
         except BaseException:
             net.pool.release(ip)
             netdev.delete_link(ep.ifname)

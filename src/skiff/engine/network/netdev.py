@@ -1,8 +1,9 @@
 """Network devices through netlink (pyroute2): bridges, veth pairs, addresses and routes.
 
 Host-side calls go through one `IPRoute` per thread (pyroute2's sync `IPRoute` is not
-shared between threads); calls inside a container's namespace use a socket opened there
-(`netns.create`/`netns.open_socket`), wrapped for the few requests a container needs.
+shared between threads). The per-container path (veth, addresses, routes, deletion) uses
+`rtnl.py`'s raw batches instead, inside the container's namespace over a socket opened there
+(`netns.create`/`netns.open_socket`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from skiff.common.errors import SkiffError
+from skiff.engine.network import rtnl
 
 _local = threading.local()
 
@@ -119,14 +121,21 @@ def bridge_addresses(name: str) -> list[tuple[str, int]]:
     return [(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in host().get_addr(index=idx, family=socket.AF_INET)]
 
 
+def _host_rtnl() -> rtnl.Rtnl:
+    """This thread's raw netlink socket in the engine's namespace (the per-container path)."""
+    sock = getattr(_local, "rtnl", None)
+    if sock is None:
+        sock = _local.rtnl = rtnl.Rtnl()
+    return sock
+
+
 def delete_link(name: str) -> None:
     """Delete an interface (a veth's peer goes with it); a missing one is fine."""
     _bridges.pop(name, None)
     try:
-        host().link("del", ifname=name)
-    except NetlinkError as e:
-        if e.code not in (ENOENT, ENODEV):
-            raise _fail(f"cannot delete {name}", e) from None
+        rtnl.delete_link(_host_rtnl(), name)
+    except rtnl.RtnlError as e:
+        raise NetworkDeviceError(f"cannot delete {name}: {e.strerror}") from None
 
 
 def _bridge_index(name: str) -> int:
@@ -143,66 +152,52 @@ def add_veth(host_name: str, netns_path: str, inner_name: str, mac: str, bridge:
              isolated: bool = False) -> None:
     """A veth pair whose peer is born inside the namespace as `inner_name`, the host end
     enslaved to `bridge` and up; `isolated` keeps bridged traffic from reaching other isolated ports."""
-    ipr = host()
     br = _bridge_index(bridge)
-    mtu_arg = {"mtu": mtu} if mtu else {}
     fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
     try:  # one request: the pair, the peer inside the namespace, the host end on the bridge and up
         for attempt in (1, 2):
             try:
-                ipr.link("add", ifname=host_name, kind="veth", master=br, state="up", **mtu_arg,
-                         peer={"ifname": inner_name, "net_ns_fd": fd, "address": mac, **mtu_arg})
+                rtnl.create_veth(_host_rtnl(), host_name, inner_name, fd, mac, br, mtu)
                 break
-            except NetlinkError:
+            except rtnl.RtnlError:
                 _bridges.pop(bridge, None)  # the bridge may have been re-created with another index
                 if attempt == 2 or index_of(bridge) == br:
                     raise
                 delete_link(host_name)
                 br = _bridge_index(bridge)
-    except NetlinkError as e:
-        raise _fail(f"cannot create veth {host_name}", e) from None
+    except rtnl.RtnlError as e:
+        raise NetworkDeviceError(f"cannot create veth {host_name}: {e.strerror}") from None
     finally:
         os.close(fd)
     if isolated:
         try:
-            ipr.brport("set", index=index_of(host_name), isolated=1)
+            host().brport("set", index=index_of(host_name), isolated=1)
         except NetlinkError as e:
             delete_link(host_name)
             raise _fail(f"cannot isolate {host_name} on {bridge}", e) from None
 
 
 @contextlib.contextmanager
-def inside(sock: socket.socket) -> Iterator[IPRoute]:
-    """An IPRoute over a netlink socket opened in a container's namespace (closed on exit)."""
-    ipr = IPRoute(use_socket=sock)
+def inside(sock: socket.socket) -> Iterator[rtnl.Rtnl]:
+    """Requests over a netlink socket opened in a container's namespace (closed on exit)."""
+    with rtnl.Rtnl(sock) as conn:
+        yield conn
+
+
+def configure(conn: rtnl.Rtnl, ifname: str, ip: str, prefixlen: int, gateway: str | None, lo: bool) -> None:
+    """Inside the namespace, in one batch: lo up (with `lo`), the address, the link up, the default route."""
     try:
-        yield ipr
-    finally:
-        ipr.close()
-        sock.close()
+        rtnl.configure_inside(conn, ifname, ip, prefixlen, gateway, lo)
+    except rtnl.RtnlError as e:
+        raise NetworkDeviceError(f"cannot configure {ifname}: {e.strerror}") from None
 
 
-def configure(ipr: IPRoute, ifname: str, ip: str, prefixlen: int, gateway: str | None, lo: bool) -> None:
-    """Inside the namespace: lo up (first interface only), the address, the link up, the default route."""
-    try:
-        if lo:
-            lo_up(ipr)
-        idx = _index(ipr, ifname)
-        ipr.addr("add", index=idx, address=ip, prefixlen=prefixlen)
-        ipr.link("set", index=idx, state="up")
-        if gateway:
-            ipr.route("add", dst="default", gateway=gateway)
-    except NetlinkError as e:
-        raise _fail(f"cannot configure {ifname}", e) from None
+def lo_up(conn: rtnl.Rtnl) -> None:
+    conn.request("set lo up", rtnl.RTM_SETLINK, 0, rtnl.link_up_body(rtnl.LOOPBACK_IFINDEX))
 
 
-def lo_up(ipr: IPRoute) -> None:
-    ipr.link("set", index=_index(ipr, "lo"), state="up")
-
-
-def has_default_route(ipr: IPRoute) -> bool:
-    return any(r.get_attr("RTA_DST") is None and r["dst_len"] == 0
-               for r in ipr.get_routes(family=socket.AF_INET, table=254))
+def has_default_route(conn: rtnl.Rtnl) -> bool:
+    return conn.has_default_route()
 
 
 def host_routes() -> list[tuple[str, str]]:
