@@ -28,6 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         from skiff.cli.kubectl import main as kubectl_main
 
         return int(kubectl_main(argv[1:]) or 0)
+    if argv and argv[0] in ("compose", "fig"):  # docker-compose v1's job (`fig` is its first name)
+        from skiff.cli.commands.compose import main as compose_main
+
+        return int(compose_main(argv[1:], argv[0]) or 0)
     from skiff.cli.docker import main as docker_main
 
     return int(docker_main(argv) or 0)

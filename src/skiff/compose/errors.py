@@ -1,0 +1,10 @@
+"""The one error class of compose files: docker-compose prints its message and exits 1."""
+
+from __future__ import annotations
+
+from skiff.common.errors import InvalidArgument
+
+
+class ConfigError(InvalidArgument):
+    """A compose file that cannot be used as written (bad YAML, unknown key, wrong type,
+    undefined or circular dependency, interpolation failure)."""

@@ -1,0 +1,110 @@
+"""A loaded compose project, and docker-compose's naming conventions that let both tools see
+the same containers, networks and volumes. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+
+from skiff.compose import graph
+
+COMPOSE_VERSION = "1.29.2"  # what the version label says: docker-compose then treats our containers as its own
+LABEL_PROJECT = "com.docker.compose.project"
+LABEL_SERVICE = "com.docker.compose.service"
+LABEL_NUMBER = "com.docker.compose.container-number"
+LABEL_ONEOFF = "com.docker.compose.oneoff"
+LABEL_CONFIG_HASH = "com.docker.compose.config-hash"
+LABEL_VERSION = "com.docker.compose.version"
+LABEL_WORKING_DIR = "com.docker.compose.project.working_dir"
+LABEL_CONFIG_FILES = "com.docker.compose.project.config_files"
+LABEL_NETWORK = "com.docker.compose.network"
+LABEL_VOLUME = "com.docker.compose.volume"
+
+
+def normalize_project_name(name: str) -> str:
+    """docker-compose 1.x: lower case, and only `a-z0-9-_` kept."""
+    return re.sub(r"[^-_a-z0-9]", "", name.lower())
+
+
+@dataclass
+class Project:
+    name: str
+    working_dir: str
+    config_files: list[str]
+    services: dict[str, dict]  # canonical service entries, by name
+    networks: dict[str, dict] = field(default_factory=dict)
+    volumes: dict[str, dict] = field(default_factory=dict)
+    version: str = ""
+    environment: dict[str, str] = field(default_factory=dict)  # os.environ with .env under it
+
+    @property
+    def v1(self) -> bool:
+        return self.version == "1"
+
+    def order(self, names: list[str] | None = None, deps: bool = True) -> list[str]:
+        if not names:
+            return graph.start_order(self.services)
+        if deps:
+            return graph.with_dependencies(self.services, names)
+        return [n for n in graph.start_order(self.services) if n in names]
+
+    def image_name(self, service: str) -> str:
+        """The image a service runs: its `image`, else the one `build` makes (`<project>_<service>`)."""
+        svc = self.services[service]
+        return svc.get("image") or f"{self.name}_{service}"
+
+    def container_name(self, service: str, number: int, oneoff: bool = False) -> str:
+        custom = self.services[service].get("container_name")
+        if custom and not oneoff:
+            return custom
+        if oneoff:
+            return f"{self.name}_{service}_run_{number}"
+        return f"{self.name}_{service}_{number}"
+
+    def network_name(self, key: str) -> str:
+        entry = self.networks.get(key) or {}
+        external = entry.get("external")
+        if isinstance(external, dict) and external.get("name"):
+            return external["name"]
+        if entry.get("name"):
+            return entry["name"]
+        return key if external else f"{self.name}_{key}"
+
+    def volume_name(self, key: str) -> str:
+        entry = self.volumes.get(key) or {}
+        external = entry.get("external")
+        if isinstance(external, dict) and external.get("name"):
+            return external["name"]
+        if entry.get("name"):
+            return entry["name"]
+        return key if external else f"{self.name}_{key}"
+
+    def service_networks(self, service: str) -> dict[str, dict]:
+        """Network key → {aliases, ipv4_address}; `default` unless the service names others or
+        uses a network_mode (v1 files have no networks: links then name the containers)."""
+        svc = self.services[service]
+        if svc.get("network_mode"):
+            return {}
+        return svc.get("networks") or {"default": {}}
+
+    def labels(self, service: str, number: int, oneoff: bool = False) -> dict[str, str]:
+        return {
+            LABEL_PROJECT: self.name,
+            LABEL_SERVICE: service,
+            LABEL_ONEOFF: "True" if oneoff else "False",
+            LABEL_WORKING_DIR: self.working_dir,
+            LABEL_CONFIG_FILES: ",".join(os.path.relpath(f, self.working_dir) if os.path.isabs(f) else f
+                                         for f in self.config_files),
+            LABEL_NUMBER: str(number),
+            LABEL_VERSION: COMPOSE_VERSION,
+        }
+
+
+def config_hash(service: dict, image_id: str | None, extra: object = None) -> str:
+    """What decides a recreate: the service's options, the image it runs and what it links to."""
+    dump = json.dumps({"options": service, "image_id": image_id, "extra": extra}, sort_keys=True,
+                      separators=(",", ":"), default=str)
+    return hashlib.sha256(dump.encode()).hexdigest()
