@@ -41,6 +41,7 @@ class AgentOptions:
     bip: str = ""
     engine_pod_subnet: bool = False
     kubelet_port: int = 10250
+    disable_kube_proxy: bool = False
     debug: bool = False
 
 
@@ -70,6 +71,8 @@ def parser() -> argparse.ArgumentParser:
                    "allocates from --cluster-cidr; for several agents sharing one host's network")
     p.add_argument("--kubelet-port", type=int, default=10250, help="port of the kubelet's HTTPS streaming server "
                    "(logs, exec, attach, port-forward; 0: a free port; default %(default)s)")
+    p.add_argument("--disable-kube-proxy", action="store_true", help="do not route Services on this node "
+                   "(the iptables rules kube-proxy would write)")
     p.add_argument("--debug", action="store_true", help="debug logging")
     return p
 
@@ -87,7 +90,8 @@ def parse(argv: list[str]) -> AgentOptions:
                         node_name=(a.node_name or socket.gethostname()).lower(), node_labels=a.node_label,
                         node_taints=a.node_taint, node_ip=a.node_ip, pod_manifest_path=a.pod_manifest_path,
                         ca_file=a.ca_file, cert_file=a.cert_file, key_file=a.key_file, prefix=a.prefix,
-                        bip=a.bip, engine_pod_subnet=a.engine_pod_subnet, kubelet_port=a.kubelet_port, debug=a.debug)
+                        bip=a.bip, engine_pod_subnet=a.engine_pod_subnet, kubelet_port=a.kubelet_port,
+                        disable_kube_proxy=a.disable_kube_proxy, debug=a.debug)
 
 
 def parse_labels(items: list[str]) -> dict[str, str]:
@@ -171,7 +175,7 @@ async def allocated_bip(client: Any, node_name: str, timeout: float = 30) -> str
 
 async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, labels: dict[str, str],
                    taints: list[dict], manifest_path: str, prefix: str, bip: str, stop: asyncio.Event,
-                   kubelet_port: int = 10250, ask_pod_cidr: bool = False) -> None:
+                   kubelet_port: int = 10250, ask_pod_cidr: bool = False, kube_proxy: bool = True) -> None:
     """Engine + kubelet until `stop` is set; shared by `skiff agent` and `skiff server`'s own agent.
     With `ask_pod_cidr` (and no `bip`), the pod subnet comes from the server's node IPAM."""
     from skiff.cluster.kubelet.kubelet import Kubelet
@@ -185,12 +189,19 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
     pod_cidr = bridge_subnet(ctx)
     kubelet.node.pod_cidr = pod_cidr
     routes: asyncio.Task | None = None
+    proxy = None
     try:
         await kubelet.start()
         if pod_cidr:
             from skiff.cluster.nodenet.sync import RouteSync
 
             routes = asyncio.create_task(RouteSync(client, node_name, pod_cidr, node_ip, f"{prefix}-PODS").run())
+        if kube_proxy:
+            from skiff.cluster.proxy.proxier import Proxier
+
+            bridge = ctx.network.find("bridge")
+            proxy = Proxier(client, node_name, prefix, pod_cidr, bridge.bridge if bridge is not None else "")
+            await proxy.start()
         log.info("node %s ready (engine API on unix://%s/engine.sock)", node_name, data_dir)
         await stop.wait()
     finally:
@@ -198,6 +209,8 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
             routes.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await routes
+        if proxy is not None:  # unlike the routes, Service rules go with the agent, as kube-proxy's cleanup
+            await proxy.stop()
         await kubelet.stop()
         await client.close()
         await stop_engine(ctx, runner)
@@ -232,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         client = AsyncClient(opts.server, opts.token, make_ssl(opts.ca_file, opts.cert_file, opts.key_file))
         await run_node(client, Path(opts.data_dir), opts.node_name, opts.node_ip or host_ip_for(opts.server),
                        labels, taints, opts.pod_manifest_path, prefix, opts.bip, stop, opts.kubelet_port,
-                       ask_pod_cidr=not opts.engine_pod_subnet)
+                       ask_pod_cidr=not opts.engine_pod_subnet, kube_proxy=not opts.disable_kube_proxy)
 
     try:
         asyncio.run(amain())
@@ -261,4 +274,5 @@ async def run_in_server(opts: Any, url: str) -> None:
     name = (opts.node_name or socket.gethostname()).lower()
     prefix = "sn" + hashlib.sha256(str(data_dir).encode()).hexdigest()[:6]  # unique per server data dir
     await run_node(client, data_dir, name, host_ip_for(url), parse_labels(opts.node_labels),
-                   [parse_taint(t) for t in opts.node_taints], "", prefix, "", asyncio.Event())
+                   [parse_taint(t) for t in opts.node_taints], "", prefix, "", asyncio.Event(),
+                   kube_proxy=not getattr(opts, "disable_kube_proxy", False))

@@ -24,6 +24,7 @@ class ServerOptions:
     cluster_cidr: str = "10.42.0.0/16"
     service_cidr: str = "10.43.0.0/16"
     disable_agent: bool = False
+    disable_kube_proxy: bool = False
     disable_controllers: bool = False
     controllers: str = "*"
     node_monitor_grace_period: float = 40.0
@@ -58,6 +59,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster-cidr", default="10.42.0.0/16", help="pod IP range (default %(default)s)")
     p.add_argument("--service-cidr", default="10.43.0.0/16", help="service IP range (default %(default)s)")
     p.add_argument("--disable-agent", action="store_true", help="do not run a node agent on this host")
+    p.add_argument("--disable-kube-proxy", action="store_true", help="the server's own agent does not route "
+                   "Services (no iptables rules for them on this host)")
     p.add_argument("--disable-controller-manager", "--disable-controllers", dest="disable_controllers",
                    action="store_true", help="do not run the controller manager")
     p.add_argument("--controllers", default="*",
@@ -86,7 +89,8 @@ def parse(argv: list[str]) -> ServerOptions:
         advertise_address=a.advertise_address, tls_san=a.tls_san, write_kubeconfig=a.write_kubeconfig,
         write_kubeconfig_mode=a.write_kubeconfig_mode, datastore_endpoint=a.datastore_endpoint, token=a.token,
         token_auth_file=a.token_auth_file, cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
-        disable_agent=a.disable_agent, disable_scheduler=a.disable_scheduler, node_name=a.node_name, node_labels=a.node_label,
+        disable_agent=a.disable_agent, disable_kube_proxy=a.disable_kube_proxy, disable_scheduler=a.disable_scheduler,
+        node_name=a.node_name, node_labels=a.node_label,
         node_taints=a.node_taint, debug=a.debug, disable_controllers=a.disable_controllers,
         controllers=a.controllers, node_monitor_grace_period=a.node_monitor_grace_period,
         node_eviction_rate=a.node_eviction_rate)

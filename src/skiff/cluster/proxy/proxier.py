@@ -1,0 +1,132 @@
+"""The node agent's Service proxy: informers on Services and EndpointSlices, a debounced sync that
+renders every rule (pure, `rules.render`) and applies only what changed in one
+`iptables-restore --noflush` batch of our own chains, conntrack clean-up for UDP, stale chains of
+a crashed agent removed at start, everything removed at a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from skiff.cluster.client.informers import SharedInformerFactory
+from skiff.cluster.proxy import conntrack, hairpin, model, restore, rules
+from skiff.cluster.proxy.chains import ProxyChains, proxy_prefix
+from skiff.cluster.proxy.servicelb import ServiceLB
+from skiff.engine.network.iptables import Iptables, render_setup
+
+log = logging.getLogger("skiff.proxy")
+
+SERVICES = "/api/v1/services"
+ENDPOINTSLICES = "/apis/discovery.k8s.io/v1/endpointslices"
+DEBOUNCE_SECONDS = 0.05  # events within this window are one sync (a rollout writes slices in bursts)
+FULL_SYNC_SECONDS = 300.0  # a full rewrite now and then repairs anything done to our chains by hand
+RETRY_SECONDS = 1.0
+
+
+@dataclass
+class SyncStats:
+    syncs: int = 0
+    last_seconds: float = 0.0  # how long the last sync took (render + restore)
+    last_chains: int = 0  # chains written or deleted by it
+    last_applied: float = 0.0  # time.monotonic() when its rules were in the kernel
+    errors: int = 0
+
+
+class Proxier:
+    def __init__(self, client: Any, node_name: str, agent_prefix: str, pod_cidr: str = "", bridge: str = ""):
+        self.client = client
+        self.bridge = bridge  # the pod bridge, whose ports get hairpin mode
+        self.chains = ProxyChains(proxy_prefix(agent_prefix))
+        self.node = rules.NodeView(node_name, pod_cidr)
+        self.iptables = Iptables(self.chains.prefix)
+        self.iptables.chains = self.chains  # setup/teardown then handle the proxy's chains and jumps
+        self.factory = SharedInformerFactory(client)
+        self.services = self.factory.informer(SERVICES)
+        self.slices = self.factory.informer(ENDPOINTSLICES)
+        for inf in (self.services, self.slices):
+            inf.add_handler(self._changed, lambda _old, _new: self._changed(), self._changed)
+        self.lb = ServiceLB(client, self.factory, node_name)
+        self.applied: rules.Ruleset | None = None  # what the kernel holds, None: unknown (full sync)
+        self.routed: conntrack.Snapshot = {}
+        self.stats = SyncStats()
+        self._dirty = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def _changed(self, *_: Any) -> None:
+        self._dirty.set()
+
+    async def start(self, timeout: float = 30) -> None:
+        """Informers synced, stale chains replaced by current rules, then the sync loop."""
+        self.factory.start()
+        await self.factory.wait_for_sync(timeout)
+        await self.sync()
+        self._task = asyncio.create_task(self._loop(), name="service proxy")
+        self.lb.start()
+        log.info("service proxy: %d service ports, chains %s-*", len(self.routed), self.chains.prefix)
+
+    async def stop(self, remove_rules: bool = True) -> None:
+        await self.lb.stop()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.factory.stop()
+        if remove_rules:
+            await asyncio.to_thread(self.iptables.teardown)
+
+    async def _loop(self) -> None:
+        last_full = time.monotonic()
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._dirty.wait(), FULL_SYNC_SECONDS)
+            await asyncio.sleep(DEBOUNCE_SECONDS)  # let the rest of a burst arrive
+            if time.monotonic() - last_full >= FULL_SYNC_SECONDS:
+                self.applied, last_full = None, time.monotonic()
+            try:
+                await self.sync()
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - iptables busy or refused: a full sync next time
+                self.stats.errors += 1
+                self.applied = None
+                log.warning("service proxy sync failed: %s", e)
+                await asyncio.sleep(RETRY_SECONDS)
+                self._dirty.set()
+
+    async def sync(self) -> None:
+        self._dirty.clear()
+        started = time.monotonic()
+        routed = model.build(self.services.list(), self.slices.list())
+        want = rules.render(self.chains, self.node, routed)
+        if self.applied is None:
+            written = await asyncio.to_thread(self._apply_full, want)
+        else:
+            changed, gone = restore.diff(self.applied, want)
+            text = restore.restore_text(changed, gone)
+            await asyncio.to_thread(self.iptables.restore, text)
+            written = len(changed) + len(gone)
+        self.applied = want
+        if self.bridge:
+            await asyncio.to_thread(hairpin.enable, self.bridge)
+        self.stats.last_applied = time.monotonic()
+        after = conntrack.snapshot(routed)
+        stale = conntrack.stale_entries(self.routed, after)
+        self.routed = after
+        if stale:
+            await asyncio.to_thread(conntrack.clear, stale)
+        self.stats.syncs += 1
+        self.stats.last_seconds = self.stats.last_applied - started
+        self.stats.last_chains = written
+        log.debug("service proxy sync: %d chains in %.3fs", written, self.stats.last_seconds)
+
+    def _apply_full(self, want: rules.Ruleset) -> int:
+        """Jumps from the built-in chains ensured, every chain of ours rewritten, stale ones gone."""
+        saved = self.iptables.save()
+        self.iptables.restore(render_setup(self.chains, saved))
+        changed, gone = restore.diff(None, want, restore.existing_chains(self.chains, saved))
+        self.iptables.restore(restore.restore_text(changed, gone))
+        return len(changed) + len(gone)

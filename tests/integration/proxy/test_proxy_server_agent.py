@@ -1,0 +1,179 @@
+"""Services through the proxy of `skiff server`'s own node agent, driven by the real kubectl: a
+Deployment of busybox httpd pods behind `kubectl expose`, reached from another pod and from the
+host by cluster IP, by NodePort on a node address, with ClientIP affinity, refused when scaled to
+0, a pod reaching itself through its service (hairpin), UDP with conntrack clean-up, and no chain
+left once the agent stops."""
+
+import hashlib
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.agent import remove_node_state
+from tests.support.server import Server
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+HTTPD = ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www"]
+
+
+class Node:
+    def __init__(self, srv: Server, name: str, agent_dir: Path):
+        self.srv, self.name, self.agent_dir = srv, name, agent_dir
+        self.prefix = "sn" + hashlib.sha256(str(agent_dir).encode()).hexdigest()[:6]
+
+    def kubectl(self, *args, input=None, timeout=60):
+        r = self.srv.kubectl(*args, input=input, timeout=timeout)
+        assert r.returncode == 0, (args, r.stdout, r.stderr)
+        return r.stdout.decode()
+
+    def get(self, *what) -> dict:
+        return json.loads(self.kubectl("get", *what, "-o", "json"))
+
+    def wait(self, what, check, timeout=90):
+        deadline = time.monotonic() + timeout
+        obj: dict = {}
+        while time.monotonic() < deadline:
+            obj = self.get(*what)
+            if check(obj):
+                return obj
+            time.sleep(0.3)
+        raise AssertionError(f"{what}: {json.dumps(obj)[-2000:]}\n{self.srv.log()[-3000:]}")
+
+    def ready_pods(self, selector, n):
+        return self.wait(["pods", "-l", selector], lambda o: sum(
+            1 for p in o["items"] if p["status"].get("podIP") and not p["metadata"].get("deletionTimestamp") and any(
+                c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions") or []))
+            == n)["items"]
+
+    def endpoints(self, service, n):
+        """Wait until the service's EndpointSlices hold n ready endpoints (and the proxy had a moment)."""
+        def ready(o):
+            return sum(1 for s in o["items"] for e in s.get("endpoints") or []
+                       if (e.get("conditions") or {}).get("ready")) == n
+        self.wait(["endpointslices", "-l", f"kubernetes.io/service-name={service}"], ready)
+        time.sleep(0.5)
+
+    def deploy(self, name, replicas, command=HTTPD):
+        """A Deployment of busybox pods labelled app=NAME (kubectl create deployment would pull :latest)."""
+        body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name}, "spec": {
+            "replicas": replicas, "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {
+                "terminationGracePeriodSeconds": 0, "containers": [{
+                    "name": "main", "image": "busybox:latest", "imagePullPolicy": "IfNotPresent",
+                    "command": command}]}}}}
+        self.kubectl("apply", "-f", "-", input=json.dumps(body))
+
+    def exec(self, pod, *cmd, timeout=30):
+        return self.srv.kubectl("exec", pod, "--", *cmd, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def node(busybox_archive):
+    if not shutil.which("kubectl"):
+        pytest.skip("kubectl is not installed")
+    root = Path(tempfile.mkdtemp(prefix="skiff-proxy-", dir="/tmp"))
+    name = "px-" + root.name[-6:].lower().replace("_", "x")
+    srv = Server(root / "server", extra_args=["--node-name", name], disable_agent=False)
+    agent_dir = srv.data_dir.absolute() / "agent"
+    n = Node(srv, name, agent_dir)
+    try:
+        srv.start_with_local_agent(name, busybox_archive)
+        n.deploy("web", 3)
+        n.kubectl("run", "client", "--image=busybox:latest", "--image-pull-policy=IfNotPresent", "--",
+                  "sleep", "3600")
+        yield n
+    finally:
+        srv.stop()
+        remove_node_state(agent_dir, n.prefix, root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def our_chains(prefix: str) -> list[str]:
+    saved = subprocess.run(["iptables-save"], capture_output=True, text=True).stdout
+    return [line for line in saved.splitlines() if f"{prefix}-K-" in line]
+
+
+def fetch_from_pod(node, pod, url, timeout=5):
+    r = node.exec(pod, "timeout", str(timeout), "wget", "-qO-", url)  # (this busybox's wget -T crashes)
+    return r.returncode, (r.stdout + r.stderr).decode().strip()
+
+
+def test_cluster_ip_reaches_every_backend_from_a_pod_and_the_host(node):
+    pods = node.ready_pods("app=web", 3)
+    node.kubectl("expose", "deployment", "web", "--port=80")
+    node.endpoints("web", 3)
+    node.ready_pods("run=client", 1)
+    ip = node.get("service", "web")["spec"]["clusterIP"]
+    names = {p["metadata"]["name"] for p in pods}
+    seen = set()
+    for _ in range(40):
+        rc, out = fetch_from_pod(node, "client", f"http://{ip}/")
+        assert rc == 0, out
+        seen.add(out)
+        if seen == names:
+            break
+    assert seen == names
+    with urllib.request.urlopen(f"http://{ip}/", timeout=5) as resp:  # the host itself (nat OUTPUT)
+        assert resp.read().decode().strip() in names
+    assert any("default/web cluster IP" in line for line in our_chains(node.prefix))
+
+
+def test_node_port_answers_on_a_node_address(node):
+    node.ready_pods("app=web", 3)
+    node.kubectl("expose", "deployment", "web", "--name=web-np", "--type=NodePort", "--port=8080",
+                 "--target-port=80")
+    node.endpoints("web-np", 3)
+    port = node.get("service", "web-np")["spec"]["ports"][0]["nodePort"]
+    cidr = node.get("node", node.name)["spec"]["podCIDR"]
+    gateway = cidr.rsplit(".", 1)[0] + ".1"  # the node's pod bridge address: local to the node
+    with urllib.request.urlopen(f"http://{gateway}:{port}/", timeout=5) as resp:
+        assert resp.read().decode().strip().startswith("web-")
+    rc, out = fetch_from_pod(node, "client", f"http://{gateway}:{port}/")
+    assert rc == 0 and out.startswith("web-"), out
+
+
+def test_client_ip_affinity_keeps_one_backend(node):
+    node.ready_pods("app=web", 3)
+    node.kubectl("expose", "deployment", "web", "--name=web-sticky", "--port=80", "--session-affinity=ClientIP")
+    node.endpoints("web-sticky", 3)
+    ip = node.get("service", "web-sticky")["spec"]["clusterIP"]
+    seen = set()
+    for _ in range(10):
+        rc, out = fetch_from_pod(node, "client", f"http://{ip}/")
+        assert rc == 0, out
+        seen.add(out)
+    assert len(seen) == 1, seen
+
+
+def test_a_pod_reaches_itself_through_its_service(node):
+    node.kubectl("run", "loner", "--image=busybox:latest", "--image-pull-policy=IfNotPresent",
+                 "--labels=app=loner", "--", *HTTPD)
+    node.ready_pods("app=loner", 1)
+    node.kubectl("expose", "pod", "loner", "--port=80")
+    node.endpoints("loner", 1)
+    ip = node.get("service", "loner")["spec"]["clusterIP"]
+    rc, out = fetch_from_pod(node, "loner", f"http://{ip}/")
+    assert (rc, out) == (0, "loner")
+
+
+def test_a_service_without_endpoints_refuses(node):
+    node.deploy("gone", 1)
+    node.ready_pods("app=gone", 1)
+    node.kubectl("expose", "deployment", "gone", "--port=80")
+    node.endpoints("gone", 1)
+    ip = node.get("service", "gone")["spec"]["clusterIP"]
+    assert fetch_from_pod(node, "client", f"http://{ip}/")[0] == 0
+    node.kubectl("scale", "deployment", "gone", "--replicas=0")
+    node.endpoints("gone", 0)
+    rc, out = fetch_from_pod(node, "client", f"http://{ip}/")
+    assert rc != 0 and "refused" in out.lower(), out
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((ip, 80), timeout=5).close()
