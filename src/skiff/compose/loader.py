@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Mapping
 
 from skiff.compose import graph, merge, normalize, schema
-from skiff.compose.errors import ConfigError
+from skiff.compose.errors import ConfigError, SchemaError
 from skiff.compose.interpolate import interpolate_section
 from skiff.compose.model import Project, normalize_project_name
 
@@ -115,6 +115,13 @@ class _File:
     """One file's sections after interpolation, validation and normalisation."""
 
     def __init__(self, path: str, doc: dict, env: Mapping[str, str], warn):
+        try:
+            self._load(path, doc, env, warn)
+        except SchemaError as e:
+            e.path = e.path or ("-" if path == "-" else "./" + os.path.basename(path))
+            raise
+
+    def _load(self, path: str, doc: dict, env: Mapping[str, str], warn) -> None:
         self.path = path
         self.dir = os.path.dirname(path) if path != "-" else os.getcwd()
         self.version = file_version(doc, path)

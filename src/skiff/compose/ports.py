@@ -40,6 +40,13 @@ def parse_port(entry) -> list[tuple[str, str, str]]:
         host, container = parts
     else:
         container = parts[0]
+    if ip:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(ip.strip("[]"))
+        except ValueError:
+            raise ConfigError(f'Invalid port "{spec}": "{ip}" is not an IP address') from None
     c_lo, c_hi = _range(container, spec)
     out = []
     if host:

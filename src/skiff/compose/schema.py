@@ -6,7 +6,7 @@ The table covers fig's version 1, the 2.x and 3.x formats and the version-less c
 
 from __future__ import annotations
 
-from skiff.compose.errors import ConfigError
+from skiff.compose.errors import SchemaError as ConfigError
 
 S, N, B, L, D = "string", "number", "boolean", "array", "object"
 

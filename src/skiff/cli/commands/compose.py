@@ -204,17 +204,16 @@ def main(argv: list[str], prog: str = "compose") -> int:
         return 0
     ctx = ComposeContext(prog, gopts)
     from skiff.cli.client import APIError, ConnectError
-    from skiff.compose.errors import ConfigError
+    from skiff.compose.errors import ConfigError, SchemaError
 
     try:
         return int(handler(ctx, opts, pos) or 0)
+    except SchemaError as e:
+        path = e.path or ", ".join(ctx.gopts.file) or "docker-compose.yml"
+        sys.stderr.write(f"ERROR: The Compose file '{_display(path)}' is invalid because:\n{e.message}\n")
+        return 1
     except ConfigError as e:
-        path = ", ".join(ctx.gopts.file) or "docker-compose.yml"
-        if e.message.startswith(("Unsupported config option", "services.", "Invalid top-level")) or \
-                " contains an invalid type" in e.message or " contains " in e.message.split(",")[0]:
-            sys.stderr.write(f"ERROR: The Compose file '{_display(path)}' is invalid because:\n{e.message}\n")
-        else:
-            sys.stderr.write(f"ERROR: {e.message}\n")
+        sys.stderr.write(f"ERROR: {e.message}\n")
         return 1
     except UsageError as e:
         sys.stderr.write(f"{e.message}\n")
