@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -18,9 +19,18 @@ def new_uid() -> str:
     return str(uuid.uuid4())
 
 
+_this_second: tuple[int, str] = (0, "")
+
+
 def now_rfc3339(now: datetime | None = None) -> str:
     """A metav1.Time: second precision, UTC, 'Z'."""
-    return format_rfc3339(now or datetime.now(UTC))
+    if now is not None:
+        return format_rfc3339(now)
+    global _this_second
+    second = int(time.time())
+    if second != _this_second[0]:  # formatted once a second: every write stamps a time or two
+        _this_second = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return _this_second[1]
 
 
 def format_rfc3339(when: datetime) -> str:

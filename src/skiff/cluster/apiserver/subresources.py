@@ -7,7 +7,6 @@ yet: they answer a clear Status instead of a 404.
 
 from __future__ import annotations
 
-import copy
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -89,20 +88,21 @@ async def binding(call: Call) -> tuple[int, dict[str, Any]]:
                                     "field": "target.name"}]})
     if target.get("kind", "Node") not in ("Node", ""):
         raise bad_request(f"invalid binding target kind {target.get('kind')!r}: only Node is supported")
+    uid = (body.get("metadata") or {}).get("uid") or ""
+    cached = call.ctx.objects.cached
     for _ in range(writes.MAX_RETRIES):
-        try:
-            kv = await call.ctx.objects.get(call.key)
-        except KeyNotFound:
-            raise not_found("pods", call.info.name) from None
-        pod = decode(kv)
-        if pod["metadata"].get("deletionTimestamp"):
-            raise conflict("pods/binding", call.info.name, f"pod {call.info.name} is being deleted, cannot be "
-                           "assigned to a host")
-        current = (pod.get("spec") or {}).get("nodeName")
-        if current:
-            raise conflict("pods/binding", call.info.name,
-                           f'pod {call.info.name} is already assigned to node "{current}"')
-        new = copy.deepcopy(pod)
+        # The watch cache's copy first, as kube's GuaranteedUpdate takes the cacher's object as
+        # a suggestion: the update below is conditional on its revision, and anything that
+        # refuses the binding is confirmed from storage before it is reported.
+        kv = await _pod_for_binding(call, cached)
+        pod = decode(kv)  # a fresh dict: ours to change
+        refusal = _binding_refusal(call, pod, uid)
+        if refusal is not None:
+            if cached:
+                cached = False
+                continue
+            raise refusal
+        new = pod
         new.setdefault("spec", {})["nodeName"] = node
         status = new.setdefault("status", {})
         conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
@@ -114,9 +114,38 @@ async def binding(call: Call) -> tuple[int, dict[str, Any]]:
         try:
             await call.ctx.objects.store.update(call.key, encode(new), kv.mod_revision)
         except (RevisionConflict, KeyNotFound):
+            cached = False
             continue
         break
+    else:
+        raise conflict("pods/binding", call.info.name)
     return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+
+async def _pod_for_binding(call: Call, cached: bool) -> Any:
+    try:
+        if cached:
+            try:
+                return await call.ctx.objects.get_cached(call.key)
+            except KeyNotFound:
+                pass  # perhaps created a moment ago: storage knows
+        return await call.ctx.objects.get(call.key)
+    except KeyNotFound:
+        raise not_found("pods", call.info.name) from None
+
+
+def _binding_refusal(call: Call, pod: dict[str, Any], uid: str) -> ApiError | None:
+    name = call.info.name
+    meta = pod["metadata"]
+    if uid and meta.get("uid") != uid:
+        return conflict("pods/binding", name, f"Precondition failed: UID in precondition: {uid}, "
+                        f"UID in object meta: {meta.get('uid', '')}")
+    if meta.get("deletionTimestamp"):
+        return conflict("pods/binding", name, f"pod {name} is being deleted, cannot be assigned to a host")
+    current = (pod.get("spec") or {}).get("nodeName")
+    if current:
+        return conflict("pods/binding", name, f'pod {name} is already assigned to node "{current}"')
+    return None
 
 
 async def eviction(call: Call) -> tuple[int, dict[str, Any]]:

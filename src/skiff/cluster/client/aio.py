@@ -1,20 +1,23 @@
-"""An asyncio client over the Kubernetes API for in-process components (the kubelet, later others).
+"""An asyncio client over the Kubernetes API for in-process components (kubelet, scheduler, controllers).
 
-JSON in and out over aiohttp, a bearer token or a client certificate, and `watch()` yielding
-the decoded watch events of a `?watch=1` stream. Errors are `StatusError` with the server's Status.
+JSON in and out (orjson), a bearer token or a client certificate. Request/response calls go
+through `http1.Http1Pool`'s persistent connections (cheap per call: the scheduler makes two
+per pod); `watch()` streams over aiohttp and yields the decoded events of a `?watch=1` stream.
+Errors are `StatusError` with the server's Status.
 """
 
 from __future__ import annotations
 
-import json
 import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
 import aiohttp
+import orjson
 
 from skiff.cluster.client.errors import StatusError
+from skiff.cluster.client.http1 import Http1Pool
 
 USER_AGENT = "skiff-kubelet/v1.32.0 (linux/amd64)"
 
@@ -38,6 +41,7 @@ class AsyncClient:
             self.headers["Authorization"] = f"Bearer {token}"
         self.tls = tls if tls is not None else make_ssl()
         self._session: aiohttp.ClientSession | None = None
+        self._pool: Http1Pool | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -49,20 +53,28 @@ class AsyncClient:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    @staticmethod
+    def target(path: str, query: dict[str, Any] | None = None) -> str:
+        q = {k: v for k, v in (query or {}).items() if v is not None}
+        return path + (("?" + urlencode(q)) if q else "")
 
     def url(self, path: str, query: dict[str, Any] | None = None) -> str:
-        q = {k: v for k, v in (query or {}).items() if v is not None}
-        return self.server + path + (("?" + urlencode(q)) if q else "")
+        return self.server + self.target(path, query)
 
     async def request(self, method: str, path: str, body: Any = None, query: dict[str, Any] | None = None,
                       content_type: str = "application/json") -> dict:
-        data = json.dumps(body).encode() if body is not None else None
-        headers = {"Content-Type": content_type} if data is not None else {}
-        async with self.session.request(method, self.url(path, query), data=data, headers=headers) as resp:
-            raw = await resp.read()
-            if resp.status >= 400:
-                raise StatusError.from_body(resp.status, raw)
-            return json.loads(raw) if raw else {}
+        data = orjson.dumps(body) if body is not None else None
+        headers = {**self.headers, "Content-Type": content_type} if data is not None else self.headers
+        if self._pool is None:
+            self._pool = Http1Pool(self.server, self.tls)
+        resp = await self._pool.request(method, self.target(path, query), headers, data)
+        if resp.status >= 400:
+            raise StatusError.from_body(resp.status, resp.body)
+        return orjson.loads(resp.body) if resp.body else {}
 
     async def get(self, path: str, **query: Any) -> dict:
         return await self.request("GET", path, query=query)
@@ -88,4 +100,4 @@ class AsyncClient:
                 raise StatusError.from_body(resp.status, await resp.read())
             async for line in resp.content:
                 if line.strip():
-                    yield json.loads(line)
+                    yield orjson.loads(line)

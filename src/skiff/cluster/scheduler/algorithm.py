@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from itertools import chain
 
 from skiff.cluster.scheduler.framework import OK, CycleState, Framework, Snapshot, Status
 from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
+from skiff.cluster.scheduler.window import FilterWindow, ScoreWindow, ranges
 
 MIN_FEASIBLE_NODES = 100  # minFeasibleNodesToFind
 MIN_FEASIBLE_PERCENTAGE = 5  # minFeasibleNodesPercentageToFind
@@ -86,12 +88,17 @@ class Algorithm:
         # signature -> node name -> (node generation, answer)
         self.filter_memo: dict[bytes, dict[str, tuple[int, Status]]] = {}
         self.score_memo: dict[bytes, dict[str, tuple[int, tuple[int, ...], int]]] = {}
+        # the same answers as lists over a snapshot's nodes (window.py), when the cache feeds changes
+        self.filter_windows: dict[bytes, FilterWindow] = {}
+        self.score_windows: dict[bytes, ScoreWindow] = {}
         self.memo_size = 0
 
     def _trim(self) -> None:
         if self.memo_size > self.MEMO_LIMIT:
             self.filter_memo.clear()
             self.score_memo.clear()
+            self.filter_windows.clear()
+            self.score_windows.clear()
             self.memo_size = 0
 
     def find_feasible(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> tuple[list[NodeInfo],
@@ -185,6 +192,8 @@ class Algorithm:
         if not st.ok:
             statuses = {n.name: Status(st.code, list(st.reasons), st.plugin) for n in nodes}
             raise FitError(pod, len(nodes), statuses, pre_filter_msg=st.message)
+        if snapshot.changes is not None and not snapshot.nominated and self.fw.node_local(state.filters):
+            return self._schedule_windowed(state, pod, snapshot)
         feasible, statuses = self.find_feasible(state, pod, snapshot)
         if not feasible:
             raise FitError(pod, len(nodes), statuses)
@@ -197,3 +206,108 @@ class Algorithm:
         """The highest score; ties broken uniformly at random (as kube's reservoir sampling)."""
         top = max(scores.values())
         return self.rng.choice([name for name, s in scores.items() if s == top])
+
+    # --- the windowed path: the same choices, answers kept per signature in lists -----------
+
+    def _filter_window(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> FilterWindow:
+        feed, nodes, run_filter = snapshot.changes, snapshot.nodes, self.fw.run_filter
+        win = self.filter_windows.get(pod.signature)
+        if win is None or win.snapshot is not snapshot:
+            win = self.filter_windows[pod.signature] = FilterWindow(snapshot, feed.mark)
+            self.memo_size += len(nodes)
+        else:
+            win.refresh(feed, lambda i: run_filter(state, pod, nodes[i]))
+        return win
+
+    def _schedule_windowed(self, state: CycleState, pod: PodInfo, snapshot: Snapshot) -> ScheduleResult:
+        """find_feasible, score and select_host over a FilterWindow and a ScoreWindow."""
+        nodes = snapshot.nodes
+        n = len(nodes)
+        win = self._filter_window(state, pod, snapshot)
+        nominated = (pod.obj.get("status") or {}).get("nominatedNodeName")
+        if nominated:  # the node preemption freed is tried first
+            i = snapshot.index.get(nominated)
+            if i is not None and self.fw.run_filter(state, pod, nodes[i]).ok:
+                return ScheduleResult(nominated, 1, 1)
+        want = num_feasible_nodes_to_find(n, self.percentage)
+        start = self.next_start % n
+        statuses: dict[str, Status] = {}
+        if not win.pending:  # every node passes: the candidates are the next `want` nodes
+            spans = ranges(start, want, n)
+            self.next_start = (start + want) % n
+            feasible_idx: list[int] | None = None
+        else:
+            status, run_filter = win.status, self.fw.run_filter
+            feasible_idx = []
+            processed = 0
+            for i in chain(range(start, n), range(start)):
+                processed += 1
+                st = status[i]
+                if st is None:
+                    st = run_filter(state, pod, nodes[i])
+                    win.put(i, st)
+                if st is OK:
+                    feasible_idx.append(i)
+                    if len(feasible_idx) >= want:
+                        break
+                else:
+                    statuses[nodes[i].name] = st
+            self.next_start = (start + processed) % n
+            if not feasible_idx:
+                raise FitError(pod, n, statuses)
+            spans = ranges(start, len(feasible_idx), n) if not statuses else []
+        count = len(feasible_idx) if feasible_idx is not None else want
+        if count == 1:
+            i = feasible_idx[0] if feasible_idx is not None else start
+            return ScheduleResult(nodes[i].name, len(statuses) + 1, 1)
+        if not spans:  # failing nodes among the candidates: the general scoring
+            assert feasible_idx is not None
+            feasible = [nodes[i] for i in feasible_idx]
+            scores = self.score(state, pod, feasible, snapshot)
+            return ScheduleResult(self.select_host(scores), len(statuses) + count, count)
+        self.fw.run_pre_score(state, pod, [nodes[i] for lo, hi in spans for i in range(lo, hi)], snapshot)
+        if not self.fw.node_local(state.scorers):
+            feasible = [nodes[i] for lo, hi in spans for i in range(lo, hi)]
+            scores = self.fw.combine(state, pod, [x.name for x in feasible],
+                                     [self.fw.raw_scores(state, pod, x) for x in feasible])
+            return ScheduleResult(self.select_host(scores), len(statuses) + count, count)
+        best = self._best_in(state, pod, snapshot, spans)
+        return ScheduleResult(nodes[best].name, len(statuses) + count, count)
+
+    def _best_in(self, state: CycleState, pod: PodInfo, snapshot: Snapshot, spans: list[tuple[int, int]]) -> int:
+        """The index of the best-scoring node in spans (ties at random), from a ScoreWindow."""
+        fw, nodes, scorers = self.fw, snapshot.nodes, state.scorers
+        sig = pod.signature + b"|" + ",".join(p.name for p in scorers).encode()
+        win = self.score_windows.get(sig)
+
+        def ask(i: int) -> tuple[int, ...]:
+            return fw.raw_scores(state, pod, nodes[i])
+
+        if win is None or win.snapshot is not snapshot:
+            plain = [(i, p.weight) for i, p in enumerate(scorers) if p.name not in fw.normalizers]
+            normalized = [i for i, p in enumerate(scorers) if p.name in fw.normalizers]
+            win = self.score_windows[sig] = ScoreWindow(snapshot, snapshot.changes.mark, plain, normalized)
+            self.memo_size += len(nodes)
+        else:
+            win.refresh(snapshot.changes, ask)
+        for lo, hi in spans:
+            win.fill(lo, hi, ask)
+        totals = win.cut(win.plain, spans)
+        for column, j in zip(win.columns, win.normalized, strict=True):
+            values = win.cut(column, spans)
+            if min(values) == max(values):
+                continue  # adds the same to every node: the ranking is unchanged
+            p = scorers[j]
+            p.normalize(state, pod, values)
+            w = p.weight
+            totals = [t + c * w for t, c in zip(totals, values, strict=True)]
+        top = max(totals)
+        ties = totals.count(top)
+        pos = totals.index(top)
+        for _ in range(self.rng.randrange(ties) if ties > 1 else 0):
+            pos = totals.index(top, pos + 1)
+        for lo, hi in spans:  # position in the window -> node index
+            if pos < hi - lo:
+                return lo + pos
+            pos -= hi - lo
+        raise AssertionError("position outside the window")

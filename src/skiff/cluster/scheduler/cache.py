@@ -11,6 +11,7 @@ from typing import Any
 
 from skiff.cluster.scheduler.framework import Snapshot
 from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
+from skiff.cluster.scheduler.window import ChangeFeed
 
 
 class Cache:
@@ -24,6 +25,7 @@ class Cache:
         # unbound pods that preemption nominated to a node: node -> pod key -> pod
         self.nominated: dict[str, dict[str, PodInfo]] = {}
         self.nominated_node: dict[str, str] = {}
+        self.changes = ChangeFeed()  # every node change, for the algorithm's per-signature windows
 
     def _count_images(self, info: NodeInfo | None, sign: int) -> None:
         if info is not None and info.obj:
@@ -45,6 +47,7 @@ class Cache:
             info = self.nodes[name] = NodeInfo.from_object(obj)
         else:
             info.set_node(obj)
+        self.changes.touched(name, info.generation)
         self._count_images(info, +1)
         if new:
             self._snapshot = None
@@ -73,6 +76,7 @@ class Cache:
         if info is None:
             info = self.nodes[node] = NodeInfo({}, name=node)
         info.add_pod(pod)
+        self.changes.touched(node, info.generation)
         self.pod_node[pod.key] = node
         if pod.has_pod_affinity:
             self.affinity_index[pod.key] = node
@@ -84,8 +88,10 @@ class Cache:
             return None
         info = self.nodes.get(node)
         pod = info.remove_pod(key) if info is not None else None
-        if info is not None and not info.obj and not info.pods:
-            del self.nodes[node]
+        if info is not None:
+            self.changes.touched(node, info.generation)
+            if not info.obj and not info.pods:
+                del self.nodes[node]
         return pod
 
     def set_pod(self, pod: PodInfo) -> None:
@@ -146,6 +152,6 @@ class Cache:
     def snapshot(self) -> Snapshot:
         if self._snapshot is None:
             self._snapshot = Snapshot([info for info in self.nodes.values() if info.obj], self.image_nodes,
-                                      self.affinity_index, self.nominated)
+                                      self.affinity_index, self.nominated, self.changes)
         self._snapshot.refresh()
         return self._snapshot

@@ -54,9 +54,12 @@ class Snapshot:
 
     def __init__(self, nodes: Sequence[NodeInfo], image_nodes: dict[str, int] | None = None,
                  affinity_index: dict[str, str] | None = None,
-                 nominated: dict[str, dict[str, PodInfo]] | None = None):
+                 nominated: dict[str, dict[str, PodInfo]] | None = None, changes: Any = None):
         self.nodes = list(nodes)
-        self.nominated = nominated or {}  # node -> unbound pods preemption nominated to it
+        self.index = {n.name: i for i, n in enumerate(self.nodes)}
+        self.changes = changes  # the cache's window.ChangeFeed: which nodes changed since when
+        # node -> unbound pods preemption nominated to it (the cache's own dict: stays current)
+        self.nominated = nominated if nominated is not None else {}
         self.affinity_index = affinity_index  # pod key -> node, for pods with pod (anti-)affinity
         if image_nodes is None:
             image_nodes = {}
