@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -177,3 +178,73 @@ def test_a_service_without_endpoints_refuses(node):
     assert rc != 0 and "refused" in out.lower(), out
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection((ip, 80), timeout=5).close()
+
+
+class UdpEcho:
+    """A UDP server on the host answering every datagram with its own name."""
+
+    def __init__(self, address: str, name: str):
+        self.name = name.encode()
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((address, 0))
+        self.port = self.sock.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                _, peer = self.sock.recvfrom(512)
+                self.sock.sendto(self.name, peer)
+            except OSError:
+                return
+
+    def close(self):
+        self.sock.close()
+
+
+def udp_ask(ip, port, source_port):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", source_port))
+        s.settimeout(2)
+        s.sendto(b"?", (ip, port))
+        try:
+            return s.recv(512).decode()
+        except (TimeoutError, ConnectionRefusedError):
+            return ""
+
+
+def test_udp_service_and_stale_flows_cleared_when_an_endpoint_goes(node):
+    """A selector-less UDP Service whose two endpoints (EndpointSlices written by hand) are UDP
+    servers on the node's bridge address; a flow pinned to one endpoint moves to the other once
+    that one's slice is deleted (conntrack cleared), instead of timing out."""
+    gateway = node.get("node", node.name)["spec"]["podCIDR"].rsplit(".", 1)[0] + ".1"
+    servers = [UdpEcho(gateway, "one"), UdpEcho(gateway, "two")]
+    try:
+        svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "echo"},
+               "spec": {"ports": [{"name": "echo", "port": 5300, "protocol": "UDP"}]}}
+        node.kubectl("apply", "-f", "-", input=json.dumps(svc))
+        for s in servers:
+            sl = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                  "metadata": {"name": f"echo-{s.name.decode()}", "labels": {
+                      "kubernetes.io/service-name": "echo", "endpointslice.kubernetes.io/managed-by": "test"}},
+                  "ports": [{"name": "echo", "port": s.port, "protocol": "UDP"}],
+                  "endpoints": [{"addresses": [gateway], "conditions": {"ready": True}}]}
+            node.kubectl("apply", "-f", "-", input=json.dumps(sl))
+        node.endpoints("echo", 2)
+        ip = node.get("service", "echo")["spec"]["clusterIP"]
+        answers = {}
+        for source in range(41000, 41040):
+            answers[source] = udp_ask(ip, 5300, source)
+            if set(answers.values()) == {"one", "two"}:
+                break
+        assert set(answers.values()) == {"one", "two"}, answers
+        pinned = next(src for src, who in answers.items() if who == "one")
+        assert udp_ask(ip, 5300, pinned) == "one"  # the flow stays on its endpoint
+        node.kubectl("delete", "endpointslice", "echo-one")
+        node.endpoints("echo", 1)
+        assert udp_ask(ip, 5300, pinned) == "two"
+    finally:
+        for s in servers:
+            s.close()

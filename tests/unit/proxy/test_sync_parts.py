@@ -115,3 +115,12 @@ def test_hairpin_mode_is_turned_on_for_every_port_of_the_bridge(tmp_path):
     assert (brif / "veth1" / "hairpin_mode").read_text() == "1"
     assert hairpin.enable("br0", tmp_path) == 0
     assert hairpin.enable("missing", tmp_path) == 0
+
+
+def test_an_endpoint_gone_on_an_address_sharing_its_ip_with_another_is_still_cleared():
+    svc = service(ports=[{"name": "dns", "port": 53, "protocol": "UDP"}])
+    two = [eslice([endpoint("10.42.0.5")], port=p, port_name="dns", protocol="UDP") for p in (5301, 5302)]
+    before = conntrack.snapshot(model.build([svc], two))
+    after = conntrack.snapshot(model.build([svc], two[1:]))
+    assert conntrack.stale_entries(before, after) == [
+        ["-D", "-p", "udp", "--orig-dst", "10.43.0.20", "--dst-nat", "10.42.0.5"]]

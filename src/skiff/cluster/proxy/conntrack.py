@@ -32,13 +32,15 @@ def stale_entries(before: Snapshot, after: Snapshot) -> list[list[str]]:
             continue
         old = before.get(key)
         destinations = [sp.cluster_ip, *sp.external_ips, *sp.load_balancer_ips]
-        new_ips = {e.ip for e in usable(now.endpoints)}
-        old_ips = {e.ip for e in usable(old.endpoints)} if old else set()
-        if new_ips and not old_ips:  # the rejections of the empty service must not stick
+        new_eps = {e.address: e.ip for e in usable(now.endpoints)}
+        old_eps = {e.address: e.ip for e in usable(old.endpoints)} if old else {}
+        if new_eps and not old_eps:  # the rejections of the empty service must not stick
             out += [["-D", "-p", "udp", "--orig-dst", ip] for ip in destinations]
             if sp.node_port:
                 out.append(["-D", "-p", "udp", "--dport", str(sp.node_port)])
-        for ip in sorted(old_ips - new_ips):
+        # by address, as kube-proxy: an endpoint gone clears its IP's flows (another port of that
+        # IP loses its flows too, and they are simply made again)
+        for ip in sorted({ip for addr, ip in old_eps.items() if addr not in new_eps}):
             out += [["-D", "-p", "udp", "--orig-dst", dest, "--dst-nat", ip] for dest in destinations]
             if sp.node_port:
                 out.append(["-D", "-p", "udp", "--dport", str(sp.node_port), "--dst-nat", ip])
