@@ -17,7 +17,7 @@ from typing import Any
 
 from skiff.common.errors import Forbidden, InvalidArgument, NotFound
 from skiff.common.ids import new_id
-from skiff.engine.network import model, netdev, netns
+from skiff.engine.network import journal, model, netdev, netns
 from skiff.engine.network.ipam import parse_address
 from skiff.engine.network.model import Endpoint, Network
 
@@ -182,7 +182,7 @@ class AttachMixin(_Base):
             netdev.delete_link(ep.ifname)
             raise
         net.endpoints[cid] = ep
-        self._save(net)
+        self._save_endpoint_change(net, journal.plug_line(net, ep))
         self._event("connect", net, container=cid)
         return ep
 
@@ -198,7 +198,7 @@ class AttachMixin(_Base):
             self._reap(ep.ifname)
         if net.pool is not None:
             net.pool.release_owner(cid)
-        self._save(net)
+        self._save_endpoint_change(net, journal.unplug_line(cid))
         self._event("disconnect", net, container=cid)
 
     # --- hot-plug ----------------------------------------------------------------------------

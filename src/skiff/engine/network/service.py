@@ -1,8 +1,9 @@
 """NetworkService: Docker's networks (bridge, host, none and user-defined bridges) and the
 endpoints of containers on them.
 
-State lives in `networks/<id>.json` (config, IPAM pool with its allocations, endpoints), so
-addresses survive an engine restart. Host objects — bridges, veth pairs, namespace files
+State lives in `networks/<id>.json` (config, IPAM pool with its allocations, endpoints) and
+`networks/<id>.journal` (endpoint changes since, appended: journal.py), so addresses survive
+an engine restart. Host objects — bridges, veth pairs, namespace files
 under `netns/`, iptables chains — carry the instance prefix; `startup` removes what a crash
 left behind, `shutdown` removes bridges and chains nothing uses any more.
 
@@ -32,7 +33,7 @@ from skiff.common.ids import new_id
 from skiff.common.timefmt import now_rfc3339, parse_rfc3339
 from skiff.engine.images.filters import parse_until
 from skiff.engine.network import config as netconfig
-from skiff.engine.network import ipam, model, netdev, netns, rules
+from skiff.engine.network import ipam, journal, model, netdev, netns, rules
 from skiff.engine.network.attach import AttachMixin
 from skiff.engine.network.config import NetworkConfig
 from skiff.engine.network.iptables import Iptables
@@ -61,6 +62,7 @@ class NetworkService(AttachMixin):
         self._events: list[tuple[str, str, dict[str, str]]] = []
         self._doomed: queue.Queue[str] = queue.Queue()
         self._reaper: threading.Thread | None = None
+        self.journals = journal.Journals(self.dir)
 
     # --- deleting veths off the hot path -------------------------------------------------------
     def _reap(self, ifname: str) -> None:
@@ -94,6 +96,13 @@ class NetworkService(AttachMixin):
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(net.to_dict()))
         os.replace(tmp, path)
+        self.journals.reset(net.id)
+
+    def _save_endpoint_change(self, net: Network, line: bytes) -> None:
+        """A plug or unplug: one line appended to the network's journal (journal.py), or the
+        whole record saved when the journal is due for compaction."""
+        if not self.journals.append(net.id, line):
+            self._save(net)
 
     def _load(self) -> None:
         self.nets.clear()
@@ -104,6 +113,7 @@ class NetworkService(AttachMixin):
                 except (ValueError, TypeError, KeyError) as e:
                     log.warning("ignoring unreadable network record %s: %s", path, e)
                     continue
+                self.journals.loaded(net.id, journal.replay(net, self.journals.read(net.id)))
                 self.nets[net.id] = net
 
     def _event(self, action: str, net: Network, **attrs: str) -> None:
@@ -194,6 +204,7 @@ class NetworkService(AttachMixin):
                 self.iptables.teardown()
             else:
                 self._apply_rules()
+            self.journals.close()
 
     def _taken_subnets(self, exclude: Network | None = None) -> list[ipam.IPv4Network]:
         """Subnets of our networks and every host route not through our own bridges (other
@@ -265,6 +276,7 @@ class NetworkService(AttachMixin):
         self.nets.pop(net.id, None)
         with contextlib.suppress(FileNotFoundError):
             (self.dir / f"{net.id}.json").unlink()
+        self.journals.drop(net.id)
 
     def _ensure_bridge(self, net: Network) -> None:
         assert net.pool is not None
@@ -392,6 +404,7 @@ class NetworkService(AttachMixin):
         self._apply_rules()
         with contextlib.suppress(FileNotFoundError):
             (self.dir / f"{net.id}.json").unlink()
+        self.journals.drop(net.id)
         self._event("destroy", net)
 
     async def prune(self, filters: dict[str, builtins.list[str]]) -> builtins.list[str]:
