@@ -19,6 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from skiff.cluster.dns.flags import DnsOptions
+from skiff.cluster.dns.flags import add_flags as add_dns_flags
+from skiff.cluster.dns.flags import options as dns_options
+
 log = logging.getLogger("skiff.agent")
 
 DEFAULT_DATA_DIR = "/var/lib/skiff/agent"
@@ -41,6 +45,7 @@ class AgentOptions:
     bip: str = ""
     engine_pod_subnet: bool = False
     kubelet_port: int = 10250
+    dns: DnsOptions = field(default_factory=DnsOptions)
     disable_kube_proxy: bool = False
     debug: bool = False
 
@@ -73,6 +78,7 @@ def parser() -> argparse.ArgumentParser:
                    "(logs, exec, attach, port-forward; 0: a free port; default %(default)s)")
     p.add_argument("--disable-kube-proxy", action="store_true", help="do not route Services on this node "
                    "(the iptables rules kube-proxy would write)")
+    add_dns_flags(p)
     p.add_argument("--debug", action="store_true", help="debug logging")
     return p
 
@@ -86,7 +92,8 @@ def parse(argv: list[str]) -> AgentOptions:
             token = Path(a.token_file).read_text().strip()
         except OSError as e:
             p.error(f"--token-file: {e.strerror}: {a.token_file}")
-    return AgentOptions(server=a.server, token=token, data_dir=os.path.abspath(a.data_dir),
+    dns = dns_options(p, a)
+    return AgentOptions(dns=dns, server=a.server, token=token, data_dir=os.path.abspath(a.data_dir),
                         node_name=(a.node_name or socket.gethostname()).lower(), node_labels=a.node_label,
                         node_taints=a.node_taint, node_ip=a.node_ip, pod_manifest_path=a.pod_manifest_path,
                         ca_file=a.ca_file, cert_file=a.cert_file, key_file=a.key_file, prefix=a.prefix,
@@ -175,9 +182,11 @@ async def allocated_bip(client: Any, node_name: str, timeout: float = 30) -> str
 
 async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, labels: dict[str, str],
                    taints: list[dict], manifest_path: str, prefix: str, bip: str, stop: asyncio.Event,
-                   kubelet_port: int = 10250, ask_pod_cidr: bool = False, kube_proxy: bool = True) -> None:
+                   kubelet_port: int = 10250, ask_pod_cidr: bool = False, kube_proxy: bool = True,
+                   dns: DnsOptions | None = None) -> None:
     """Engine + kubelet until `stop` is set; shared by `skiff agent` and `skiff server`'s own agent.
     With `ask_pod_cidr` (and no `bip`), the pod subnet comes from the server's node IPAM."""
+    from skiff.cluster.dns.component import configure_kubelet, start_cluster_dns
     from skiff.cluster.kubelet.kubelet import Kubelet
 
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -188,6 +197,8 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
                       kubelet_port=kubelet_port)
     pod_cidr = bridge_subnet(ctx)
     kubelet.node.pod_cidr = pod_cidr
+    configure_kubelet(kubelet, dns or DnsOptions())
+    cluster_dns = None
     routes: asyncio.Task | None = None
     proxy = None
     try:
@@ -202,9 +213,12 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
             bridge = ctx.network.find("bridge")
             proxy = Proxier(client, node_name, prefix, pod_cidr, bridge.bridge if bridge is not None else "")
             await proxy.start()
+        cluster_dns = await start_cluster_dns(client, dns or DnsOptions(), node_name, node_ip, prefix)
         log.info("node %s ready (engine API on unix://%s/engine.sock)", node_name, data_dir)
         await stop.wait()
     finally:
+        if cluster_dns is not None:  # its EndpointSlice and <prefix>dns0 go with it
+            await cluster_dns.stop()
         if routes is not None:  # the routes stay: pods keep talking while the agent restarts
             routes.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -245,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         client = AsyncClient(opts.server, opts.token, make_ssl(opts.ca_file, opts.cert_file, opts.key_file))
         await run_node(client, Path(opts.data_dir), opts.node_name, opts.node_ip or host_ip_for(opts.server),
                        labels, taints, opts.pod_manifest_path, prefix, opts.bip, stop, opts.kubelet_port,
-                       ask_pod_cidr=not opts.engine_pod_subnet, kube_proxy=not opts.disable_kube_proxy)
+                       ask_pod_cidr=not opts.engine_pod_subnet, kube_proxy=not opts.disable_kube_proxy, dns=opts.dns)
 
     try:
         asyncio.run(amain())
@@ -275,4 +289,4 @@ async def run_in_server(opts: Any, url: str) -> None:
     prefix = "sn" + hashlib.sha256(str(data_dir).encode()).hexdigest()[:6]  # unique per server data dir
     await run_node(client, data_dir, name, host_ip_for(url), parse_labels(opts.node_labels),
                    [parse_taint(t) for t in opts.node_taints], "", prefix, "", asyncio.Event(),
-                   kube_proxy=not getattr(opts, "disable_kube_proxy", False))
+                   kube_proxy=not getattr(opts, "disable_kube_proxy", False), dns=getattr(opts, "dns", None))

@@ -84,6 +84,16 @@ async def _agent(opts: ServerOptions, ctx: ApiContext) -> None:
 COMPONENTS.append(("agent", _agent))
 
 
+async def _kube_dns(opts: ServerOptions, ctx: ApiContext) -> None:
+    """kube-system/kube-dns with the --cluster-dns address; every node agent serves it."""
+    from skiff.cluster.dns.kubedns import ensure_service
+
+    await ensure_service(ctx, opts.dns.cluster_dns)
+
+
+COMPONENTS.append(("kube-dns", _kube_dns))
+
+
 def build_context(opts: ServerOptions, store, reader=None) -> ApiContext:
     metrics = Metrics()
     holder: list[ApiContext] = []

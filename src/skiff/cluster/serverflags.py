@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass, field
 
+from skiff.cluster.dns.flags import DnsOptions
+from skiff.cluster.dns.flags import add_flags as add_dns_flags
+from skiff.cluster.dns.flags import options as dns_options
+
 DEFAULT_DATA_DIR = "/var/lib/skiff/server"
 DEFAULT_KUBECONFIG = "/etc/skiff/kubeconfig.yaml"
 
@@ -33,6 +37,7 @@ class ServerOptions:
     node_name: str = ""
     node_labels: list[str] = field(default_factory=list)
     node_taints: list[str] = field(default_factory=list)
+    dns: DnsOptions = field(default_factory=DnsOptions)
     debug: bool = False
 
 
@@ -74,6 +79,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--node-name", default="", help="node name of this host's agent")
     p.add_argument("--node-label", action="append", default=[], help="label for this host's node (repeatable)")
     p.add_argument("--node-taint", action="append", default=[], help="taint for this host's node (repeatable)")
+    add_dns_flags(p)
     p.add_argument("--debug", action="store_true", help="debug logging")
     return p
 
@@ -85,7 +91,7 @@ def parse(argv: list[str]) -> ServerOptions:
     if a.node_monitor_grace_period <= 0 or a.node_eviction_rate < 0:
         p.error("--node-monitor-grace-period must be positive and --node-eviction-rate not negative")
     return ServerOptions(
-        data_dir=a.data_dir, https_listen_port=a.https_listen_port, bind_address=a.bind_address,
+        dns=dns_options(p, a), data_dir=a.data_dir, https_listen_port=a.https_listen_port, bind_address=a.bind_address,
         advertise_address=a.advertise_address, tls_san=a.tls_san, write_kubeconfig=a.write_kubeconfig,
         write_kubeconfig_mode=a.write_kubeconfig_mode, datastore_endpoint=a.datastore_endpoint, token=a.token,
         token_auth_file=a.token_auth_file, cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,

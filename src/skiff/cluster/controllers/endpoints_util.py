@@ -68,6 +68,16 @@ def is_ready_for(service: Obj, pod: Obj) -> bool:
     return bool((service.get("spec") or {}).get("publishNotReadyAddresses")) or podutil.is_ready(pod)
 
 
+def dns_hostname(service: Obj, pod: Obj) -> str:
+    """The endpoint's hostname (a DNS name under a headless Service): the pod's, when its
+    subdomain is this Service, as the endpoint controllers set it."""
+    spec = pod.get("spec") or {}
+    same_ns = (pod["metadata"].get("namespace") or "") == ((service.get("metadata") or {}).get("namespace") or "")
+    if spec.get("hostname") and spec.get("subdomain") == (service.get("metadata") or {}).get("name") and same_ns:
+        return spec["hostname"]
+    return ""
+
+
 def target_ref(pod: Obj) -> Obj:
     meta = pod["metadata"]
     return {"kind": "Pod", "namespace": meta.get("namespace", ""), "name": meta["name"], "uid": meta.get("uid", "")}
@@ -82,6 +92,8 @@ def endpoints_subsets(service: Obj, pods: list[Obj]) -> list[Obj]:
             continue
         subset = groups.setdefault(ports, {"addresses": [], "notReadyAddresses": []})
         address: Obj = {"ip": pod["status"]["podIP"], "targetRef": target_ref(pod)}
+        if hostname := dns_hostname(service, pod):
+            address["hostname"] = hostname
         if (pod.get("spec") or {}).get("nodeName"):
             address["nodeName"] = pod["spec"]["nodeName"]
         subset["addresses" if is_ready_for(service, pod) else "notReadyAddresses"].append(address)
@@ -107,6 +119,8 @@ def slice_endpoints(service: Obj, pods: list[Obj]) -> list[tuple[list[Obj], list
         ep: Obj = {"addresses": [pod["status"]["podIP"]],
                    "conditions": {"ready": ready and not terminating, "serving": ready, "terminating": terminating},
                    "targetRef": target_ref(pod)}
+        if hostname := dns_hostname(service, pod):
+            ep["hostname"] = hostname
         if (pod.get("spec") or {}).get("nodeName"):
             ep["nodeName"] = pod["spec"]["nodeName"]
         groups.setdefault(ports, []).append(ep)

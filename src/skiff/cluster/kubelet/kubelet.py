@@ -19,6 +19,7 @@ from skiff.cluster.kubelet.backoff import Backoff
 from skiff.cluster.kubelet.images import ImagePuller
 from skiff.cluster.kubelet.node import NodeRegistrar, capacity, host_facts
 from skiff.cluster.kubelet.podcgroup import PodCgroups
+from skiff.cluster.kubelet.poddns import PodDns
 from skiff.cluster.kubelet.probes import ProbeManager
 from skiff.cluster.kubelet.recorder import Recorder
 from skiff.cluster.kubelet.runtime import Runtime
@@ -44,6 +45,7 @@ class Kubelet:
         self.images = ImagePuller(self.runtime)
         self.probes = ProbeManager(self.runtime)
         self.volumes = VolumeManager(self, Path(data_dir) / "pods")
+        self.pod_dns = PodDns(Path(data_dir) / "pods")  # the agent sets --cluster-dns/--cluster-domain
         self.facts = host_facts(str(data_dir))
         self.allocatable = capacity(self.facts)
         self.node = NodeRegistrar(client, node_name, self.facts, host_ip, labels or {}, taints or [],

@@ -143,7 +143,7 @@ class Runtime:
             hc["CgroupParent"] = cgroup_parent
         if dns:
             hc["Dns"] = dns
-        body = {"Image": PAUSE_IMAGE, "Hostname": "" if host_network else meta["name"][:63],
+        body = {"Image": PAUSE_IMAGE, "Hostname": "" if host_network else (pod["spec"].get("hostname") or meta["name"][:63]),
                 "Labels": naming.sandbox_labels(pod), "HostConfig": hc}
         exposed, bindings = host_ports(pod)
         if bindings and not host_network:  # hostPort: published by the sandbox, which owns the pod's network

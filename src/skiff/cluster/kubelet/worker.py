@@ -19,6 +19,7 @@ from skiff.cluster.kubelet import naming, phase, resources
 from skiff.cluster.kubelet.clock import now as now_rfc3339
 from skiff.cluster.kubelet.containerspec import create_body, run_as_non_root_error
 from skiff.cluster.kubelet.env import ConfigError, build_env, referenced
+from skiff.cluster.kubelet.poddns import add_binds, warn_reason
 from skiff.cluster.kubelet.recorder import involved
 from skiff.cluster.kubelet.runtime import RuntimeContainer
 from skiff.cluster.kubelet.status import container_status, sent_form
@@ -221,6 +222,10 @@ class PodWorker:
             self.waiting[name] = {"reason": "CreateContainerConfigError", "message": str(e)}
             await self.event("Warning", "Failed", f"Error: {e}", name, init)
             return
+        etc_binds, warnings = await asyncio.to_thread(self.kl.pod_dns.write, self.pod, self.pod_ip)
+        for message in warnings:
+            await self.event("Warning", warn_reason(message), message)
+        mounts = add_binds(mounts, etc_binds)
         cname = naming.container_name(name, self.name, self.ns, self.uid, attempt)
         labels = naming.container_labels(self.pod, name, attempt, init)
         body = create_body(self.pod, c, image, sandbox, env, labels, mounts)

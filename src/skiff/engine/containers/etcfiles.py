@@ -52,7 +52,7 @@ def hosts_file(hostname: str, domainname: str = "", ip: str = "", extra_hosts: l
 INTERNAL_DNS = "127.0.0.11"
 
 
-def _parse_resolv(host_text: str) -> tuple[list[str], list[str], list[str], list[str]]:
+def parse_resolv(host_text: str) -> tuple[list[str], list[str], list[str], list[str]]:
     """(nameservers, search domains, options, other lines) of a resolv.conf."""
     nameservers: list[str] = []
     searches: list[str] = []
@@ -81,7 +81,7 @@ def upstreams(host_text: str, dns: list[str] | None = None) -> list[str]:
     """The servers the embedded DNS forwards to for a container on a user-defined network: its
     `--dns` (or the engine's), else the host's. The forwarding happens on the host's side, so
     loopback servers are kept."""
-    return list(dns) if dns else _parse_resolv(host_text)[0]
+    return list(dns) if dns else parse_resolv(host_text)[0]
 
 
 def resolv_conf(host_text: str, dns: list[str] | None = None, search: list[str] | None = None,
@@ -90,7 +90,7 @@ def resolv_conf(host_text: str, dns: list[str] | None = None, search: list[str] 
     Docker's public fallbacks when none remain, and `--dns*` flags replacing their lines.
     With `internal` (a user-defined network) the only nameserver is the embedded DNS server,
     which forwards to the others, and `ndots:0` is added unless ndots is set, as dockerd does."""
-    nameservers, searches, opts, other = _parse_resolv(host_text)
+    nameservers, searches, opts, other = parse_resolv(host_text)
     if not keep_localhost:
         nameservers = [ns for ns in nameservers if not _is_loopback(ns)]
     if dns:

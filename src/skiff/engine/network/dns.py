@@ -132,12 +132,13 @@ class EmbeddedDns:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def attach(self, cid: str, netns_path: str, upstreams: list[str] | None = None) -> None:
-        """Serve the container's namespace; `upstreams` (its --dns servers) replace the engine's."""
+    async def attach(self, cid: str, netns_path: str, upstreams: list[str] | None = None, address: str = "") -> None:
+        """Serve the container's namespace; `upstreams` (its --dns servers) replace the engine's;
+        `address` replaces the server's (the cluster DNS serves several addresses of one namespace)."""
         if cid in self._servers:
             await self.detach(cid)
         try:
-            udp, tcp = await asyncio.to_thread(sockets_in_netns, netns_path, self.address, self.port)
+            udp, tcp = await asyncio.to_thread(sockets_in_netns, netns_path, address or self.address, self.port)
         except OSError as e:
             raise SkiffError(f"embedded DNS server for {cid[:12]}: {e.strerror or e}") from None
         loop = asyncio.get_running_loop()
@@ -184,12 +185,13 @@ class EmbeddedDns:
             return local
         for server in self._upstreams.get(cid) or self.upstreams:
             with contextlib.suppress(OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
-                return await asyncio.wait_for(_forward(server, self.upstream_port, data, tcp), FORWARD_TIMEOUT)
+                return await asyncio.wait_for(forward(server, self.upstream_port, data, tcp), FORWARD_TIMEOUT)
         q = codec.parse_query(data)
         return codec.reply(q, codec.RCODE_SERVFAIL)
 
 
-async def _forward(server: str, port: int, data: bytes, tcp: bool) -> bytes:
+async def forward(server: str, port: int, data: bytes, tcp: bool) -> bytes:
+    """One query relayed to an upstream server (udp or tcp); its reply as received."""
     if tcp:
         reader, writer = await asyncio.open_connection(server, port)
         try:

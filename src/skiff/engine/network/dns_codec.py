@@ -1,5 +1,7 @@
-"""DNS messages, as much of RFC 1035 as the embedded resolver needs: read a query's header and
-question, write answers (A, PTR) or an empty/error reply. Pure.
+"""DNS messages, as much of RFC 1035 as the embedded and the cluster resolvers need: read a
+query's header and question, write answers (A, PTR; and through `Record`/`build_reply` also NS,
+CNAME, SOA, TXT, SRV with authority and additional sections, truncated to a size) or an
+empty/error reply. Pure.
 """
 
 from __future__ import annotations
@@ -7,10 +9,17 @@ from __future__ import annotations
 import ipaddress
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 TYPE_A = 1
+TYPE_NS = 2
+TYPE_CNAME = 5
+TYPE_SOA = 6
 TYPE_PTR = 12
+TYPE_TXT = 16
 TYPE_AAAA = 28
+TYPE_SRV = 33
+TYPE_ANY = 255
 CLASS_IN = 1
 RCODE_OK = 0
 RCODE_FORMERR = 1
@@ -118,6 +127,105 @@ def answer_ptr(q: Query, names: list[str], ttl: int = DEFAULT_TTL) -> bytes:
         target = encode_name(n)
         records += b"\xc0\x0c" + struct.pack("!HHIH", TYPE_PTR, CLASS_IN, ttl, len(target)) + target
     return _header(q, RCODE_OK, len(names)) + q.question + records
+
+
+@dataclass(frozen=True)
+class Record:
+    """One resource record. `data` by type: A an IPv4 string; NS, CNAME, PTR a name; TXT a string;
+    SRV (priority, weight, port, target); SOA (mname, rname, serial, refresh, retry, expire, minimum)."""
+
+    name: str
+    rtype: int
+    ttl: int
+    data: Any
+
+
+def _rdata(r: Record) -> bytes:
+    if r.rtype == TYPE_A:
+        return ipaddress.IPv4Address(r.data).packed
+    if r.rtype in (TYPE_NS, TYPE_CNAME, TYPE_PTR):
+        return encode_name(r.data)
+    if r.rtype == TYPE_TXT:
+        raw = str(r.data).encode()
+        return b"".join(bytes([len(raw[i:i + 255])]) + raw[i:i + 255] for i in range(0, max(len(raw), 1), 255))
+    if r.rtype == TYPE_SRV:
+        priority, weight, port, target = r.data
+        return struct.pack("!HHH", priority, weight, port) + encode_name(target)
+    if r.rtype == TYPE_SOA:
+        mname, rname, *numbers = r.data
+        return encode_name(mname) + encode_name(rname) + struct.pack("!IIIII", *numbers)
+    raise ValueError(f"cannot encode a record of type {r.rtype}")
+
+
+def encode_record(r: Record, qname: str = "") -> bytes:
+    """The record on the wire; an owner equal to the question's name points at it (offset 12)."""
+    owner = b"\xc0\x0c" if qname and r.name.lower().rstrip(".") == qname else encode_name(r.name)
+    data = _rdata(r)
+    return owner + struct.pack("!HHIH", r.rtype, CLASS_IN, r.ttl, len(data)) + data
+
+
+def build_reply(q: Query, rcode: int = RCODE_OK, answers: list[Record] | tuple = (),
+                authority: list[Record] | tuple = (), additional: list[Record] | tuple = (),
+                authoritative: bool = False, max_size: int = 0) -> bytes:
+    """A full reply. With `max_size` (512 over UDP) the additional section goes first, then the
+    answers that do not fit, with the TC bit set so the client asks again over TCP."""
+    sections = [[encode_record(r, q.name) for r in part] for part in (answers, authority, additional)]
+
+    def assemble(an: list[bytes], ns: list[bytes], ar: list[bytes], truncated: bool) -> bytes:
+        flags = 0x8000 | (q.flags & 0x7900) | 0x0080 | rcode | (0x0400 if authoritative else 0)
+        if truncated:
+            flags |= 0x0200
+        head = struct.pack("!HHHHHH", q.id, flags, 1, len(an), len(ns), len(ar))
+        return head + q.question + b"".join(an) + b"".join(ns) + b"".join(ar)
+
+    out = assemble(sections[0], sections[1], sections[2], truncated=False)
+    if not max_size or len(out) <= max_size:
+        return out
+    out = assemble(sections[0], sections[1], [], truncated=False)
+    if len(out) <= max_size:
+        return out
+    size = 12 + len(q.question)
+    kept: list[bytes] = []
+    for rec in sections[0]:
+        if size + len(rec) > max_size:
+            break
+        kept.append(rec)
+        size += len(rec)
+    return assemble(kept, [], [], truncated=True)
+
+
+def parse_reply(data: bytes) -> tuple[int, list[list[tuple[str, int, int, Any]]]]:
+    """A reply → (flags, [answers, authority, additional]), each record (name, type, ttl, value)
+    with values as `Record.data` holds them (for tests, probes and the benchmark)."""
+    _, flags, qd, an, ns, ar = struct.unpack("!HHHHHH", data[:12])
+    pos = 12
+    for _ in range(qd):
+        _, pos = _read_name(data, pos)
+        pos += 4
+    out: list[list[tuple[str, int, int, Any]]] = []
+    for count in (an, ns, ar):
+        section = []
+        for _ in range(count):
+            name, pos = _read_name(data, pos)
+            rtype, _, ttl, rdlen = struct.unpack("!HHIH", data[pos:pos + 10])
+            pos += 10
+            value: Any = data[pos:pos + rdlen]
+            if rtype == TYPE_A:
+                value = str(ipaddress.IPv4Address(value))
+            elif rtype in (TYPE_NS, TYPE_CNAME, TYPE_PTR):
+                value = _read_name(data, pos)[0]
+            elif rtype == TYPE_SRV:
+                value = (*struct.unpack("!HHH", value[:6]), _read_name(data, pos + 6)[0])
+            elif rtype == TYPE_SOA:
+                mname, p = _read_name(data, pos)
+                rname, p = _read_name(data, p)
+                value = (mname, rname, *struct.unpack("!IIIII", data[p:p + 20]))
+            elif rtype == TYPE_TXT:
+                value = value[1:1 + value[0]].decode() if value else ""
+            section.append((name, rtype, ttl, value))
+            pos += rdlen
+        out.append(section)
+    return flags, out
 
 
 def build_query(name: str, qtype: int = TYPE_A, qid: int = 0x1234) -> bytes:

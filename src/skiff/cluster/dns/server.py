@@ -1,0 +1,107 @@
+"""The node's DNS server, NodeLocal DNSCache's shape: the cluster DNS address on a dummy link
+`<prefix>dns0` of the node's network namespace, plus the node's own address, both port 53 over
+udp and tcp. Pods reach it through their default route (the node is their gateway).
+
+The sockets and the forwarding are the engine's embedded DNS server's (engine/network/dns.py):
+this one answers the cluster domain from the `Resolver` and forwards the rest to the node's
+upstream servers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import socket
+
+from pyroute2.netlink.exceptions import NetlinkError
+
+from skiff.cluster.dns.resolver import Resolver
+from skiff.common.errors import SkiffError
+from skiff.engine.network import netdev
+from skiff.engine.network.dns import EmbeddedDns
+
+log = logging.getLogger("skiff.dns")
+
+OWN_NETNS = "/proc/self/ns/net"
+
+
+def link_name(prefix: str) -> str:
+    return f"{prefix}dns0"
+
+
+def ensure_dummy(name: str, address: str) -> None:
+    """A fresh dummy link holding address/32, up (one a crash left behind is replaced). On kernels
+    without the dummy driver, a bridge with no ports does the same job: its address is local and
+    answered, with or without carrier."""
+    ipr = netdev.host()
+    if netdev.index_of(name) is not None:
+        netdev.delete_link(name)
+    try:
+        try:
+            ipr.link("add", ifname=name, kind="dummy")
+        except NetlinkError as e:
+            if e.code != errno.EOPNOTSUPP:
+                raise
+            ipr.link("add", ifname=name, kind="bridge")
+        idx = netdev.index_of(name)
+        assert idx is not None
+        ipr.addr("add", index=idx, address=address, prefixlen=32)
+        ipr.link("set", index=idx, state="up")
+    except NetlinkError as e:
+        raise SkiffError(f"cannot set up {name} with {address}: {os.strerror(e.code) if e.code else e}") from None
+
+
+def remove_dummy(name: str) -> None:
+    if netdev.index_of(name) is not None:
+        netdev.delete_link(name)
+
+
+class NodeDns(EmbeddedDns):
+    """Serves the cluster domain from `resolver`; forwards everything else to `upstreams`."""
+
+    def __init__(self, resolver: Resolver, upstreams: list[str], upstream_port: int = 53, port: int = 53):
+        super().__init__(lambda cid, name: [], upstreams, address="", port=port, upstream_port=upstream_port)
+        self.resolver = resolver
+        self.addresses: list[str] = []
+
+    async def answer(self, cid: str, data: bytes, tcp: bool) -> bytes:
+        local = self.resolver.reply(data, tcp)
+        if local is not None:
+            return local
+        return await super().answer(cid, data, tcp)
+
+    async def serve(self, address: str) -> None:
+        """Listen on address:port (udp and tcp) in this process's network namespace."""
+        await self.attach(address, OWN_NETNS, address=address)
+        self.addresses.append(address)
+
+
+async def start_node_dns(resolver: Resolver, upstreams: list[str], prefix: str, cluster_dns: str,
+                         node_ip: str, port: int = 53) -> NodeDns:
+    """The dummy link with the cluster DNS address, and the server on it and on the node's IP.
+    An address that cannot be served (taken by another server) is logged, not fatal."""
+    own = {cluster_dns, node_ip}
+    server = NodeDns(resolver, [u for u in upstreams if u not in own], port=port)
+    if cluster_dns:
+        await asyncio.to_thread(ensure_dummy, link_name(prefix), cluster_dns)
+    for address in dict.fromkeys(a for a in (cluster_dns, node_ip) if a):
+        try:
+            await server.serve(address)
+        except SkiffError as e:
+            log.warning("cluster DNS does not serve %s:%d: %s", address, port, e.message)
+    return server
+
+
+async def stop_node_dns(server: NodeDns, prefix: str) -> None:
+    await server.close()
+    await asyncio.to_thread(remove_dummy, link_name(prefix))
+
+
+def probe(address: str, data: bytes, port: int = 53, timeout: float = 2.0) -> bytes:
+    """One udp query and its reply (for `skiff` diagnostics and tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(data, (address, port))
+        return s.recv(65535)
