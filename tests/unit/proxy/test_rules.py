@@ -40,7 +40,7 @@ def lines(services, slices, node=NODE):
 GOLDEN_CLUSTER_IP = """\
 *filter
 :px-SERVICES - [0:0]
-:px-EXTERNAL-SERVICES - [0:0]
+:px-EXTERNAL - [0:0]
 COMMIT
 *nat
 :px-SERVICES - [0:0]
@@ -97,7 +97,7 @@ def test_a_service_without_endpoints_is_rejected_like_kube_proxy():
                 [eslice([], port_name="")])
     assert '-A px-SERVICES -m comment --comment "default/web has no endpoints" -d 10.43.0.20/32 -p udp -m udp ' \
            '--dport 53 -j REJECT --reject-with icmp-port-unreachable' in out
-    assert '-A px-EXTERNAL-SERVICES -m comment --comment "default/web has no endpoints" -m addrtype --dst-type LOCAL ' \
+    assert '-A px-EXTERNAL -m comment --comment "default/web has no endpoints" -m addrtype --dst-type LOCAL ' \
            '! -d 127.0.0.0/8 -p udp -m udp --dport 30053 -j REJECT --reject-with icmp-port-unreachable' in out
     assert not any("SVC-" in ln or "DNAT" in ln for ln in out)
 
@@ -141,9 +141,12 @@ def test_external_traffic_policy_local_keeps_external_traffic_on_local_endpoints
     assert len([ln for ln in out if ln.startswith(f"-A {svc_c} ") and "-> " in ln]) == 2  # cluster IP: both
     # on a node without a local endpoint, external traffic is dropped (the cluster IP still works)
     other = lines([svc], [sl], rules.NodeView("n3", "10.42.3.0/24"))
-    assert '-A px-EXTERNAL-SERVICES -m comment --comment "default/web has no local endpoints" -m addrtype ' \
+    assert '-A px-EXTERNAL -m comment --comment "default/web has no local endpoints" -m addrtype ' \
            '--dst-type LOCAL ! -d 127.0.0.0/8 -p tcp -m tcp --dport 30002 -j DROP' in other
-    assert not any(ln.startswith("-A px-NODEPORTS") for ln in other)
+    # ... after its EXT chain, which keeps only the short-circuits for pods and the node itself
+    assert any(ln.startswith("-A px-NODEPORTS") and ln.endswith(f"-j {ext}") for ln in other)
+    assert [ln.rsplit(" ", 1)[1] for ln in other if ln.startswith(f"-A {ext} ")] == [svc_c, "px-MARK-MASQ", svc_c]
+    assert not any(ln.startswith(f"-A {svl} ") for ln in other)
     assert any(ln.startswith("-A px-SERVICES ") and ln.endswith(f"-j {svc_c}") for ln in other)
 
 
@@ -228,8 +231,11 @@ def test_chain_names_are_stable_hashes_that_fit_iptables():
     long = chains.ProxyChains(chains.proxy_prefix("sa12345678"))
     assert len(long.sep("ns/a-very-long-service-name:port", "TCP", "10.42.0.5:80")) <= chains.MAX_CHAIN
     assert long.svc("default/web:http", "TCP").startswith("sa12345678-K-SVC-TL6HGMALS")
+    assert all(len(name) <= chains.MAX_CHAIN for _, name in long.all())
     with pytest.raises(InvalidArgument):
         chains.ProxyChains("a-prefix-much-too-long-for")
+    with pytest.raises(InvalidArgument):  # the hash would fit, POSTROUTING would not
+        chains.ProxyChains("seventeen-chars-K")
 
 
 def test_owned_chains_are_by_prefix_only():

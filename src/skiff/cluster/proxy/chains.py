@@ -35,7 +35,7 @@ class ProxyChains(Chains):
     """The chains of one proxy; `prefix` is already the proxy's (see `proxy_prefix`)."""
 
     def __post_init__(self) -> None:
-        if self.hash_length < MIN_HASH:
+        if self.hash_length < MIN_HASH or any(len(name) > MAX_CHAIN for _, name in self.all()):
             raise InvalidArgument(f"prefix {self.prefix!r} is too long for iptables chain names")
 
     @property
@@ -51,7 +51,7 @@ class ProxyChains(Chains):
 
     @property
     def external_services(self) -> str:
-        return self.named("EXTERNAL-SERVICES")
+        return self.named("EXTERNAL")  # kube-proxy's KUBE-EXTERNAL-SERVICES, shortened to leave room for the prefix
 
     @property
     def nodeports(self) -> str:

@@ -13,7 +13,7 @@ nat  `P-SERVICES` (from PREROUTING and OUTPUT): cluster IP:port → `P-SVC-…` 
      `P-SEP-…`: masquerade when the client sits on this node's pod bridge (a pod reaching itself,
      or a neighbour: without br_netfilter the reply would bypass conntrack), remember the client
      for affinity, DNAT. `P-MARK-MASQ` sets the mark, `P-POSTROUTING` masquerades marked packets.
-filter `P-SERVICES` (from FORWARD and OUTPUT) and `P-EXTERNAL-SERVICES` (from INPUT and FORWARD):
+filter `P-SERVICES` (from FORWARD and OUTPUT) and `P-EXTERNAL` (from INPUT and FORWARD):
      REJECT (icmp-port-unreachable) for services without endpoints, DROP where a Local traffic
      policy finds none on this node.
 """
@@ -108,7 +108,7 @@ class _Renderer:
                      "-j", "DROP")
         if sp.has_external:
             self._external(sp, bool(external), svc, svl)
-        if (not sp.internal_local or not sp.external_local) and everywhere:
+        if not sp.internal_local or sp.has_external:  # external traffic and its short-circuits use it
             self._balance(sp, svc, everywhere)
         if (sp.internal_local or sp.external_local) and local:
             self._balance(sp, svl, local)
@@ -122,12 +122,14 @@ class _Renderer:
         return out
 
     def _external(self, sp: ServicePort, reachable: bool, svc: str, svl: str) -> None:
+        """The EXT chain and the jumps to it. With externalTrafficPolicy Local and no endpoint on
+        this node, traffic from outside falls off its end and the filter rule drops it, while pods
+        and the node itself still take the short-circuits to the cluster-wide chain (kube-proxy)."""
         c = self.c
         if not reachable:
             for dest in self._external_matches(sp):
                 self.add("filter", c.external_services, *_comment(f"{sp.key} has no local endpoints"), *dest,
                          "-j", "DROP")
-            return
         ext = c.ext(sp.key, sp.protocol)
         dport = (*_proto(sp), "--dport", str(sp.port))
         for ip in sp.external_ips:
@@ -148,7 +150,8 @@ class _Renderer:
                  "-m", "addrtype", "--src-type", "LOCAL", "-j", c.mark_masq)
         self.add("nat", ext, *_comment(f"route LOCAL traffic for {sp.key} external destinations"),
                  "-m", "addrtype", "--src-type", "LOCAL", "-j", svc)
-        self.add("nat", ext, "-j", svl)
+        if reachable:
+            self.add("nat", ext, "-j", svl)
 
     def _balance(self, sp: ServicePort, chain: str, endpoints: list[Endpoint]) -> None:
         c = self.c

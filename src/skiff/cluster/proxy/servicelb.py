@@ -26,7 +26,9 @@ def is_ready(node: Obj) -> bool:
 
 
 def ingress_for(nodes: list[Obj]) -> list[Obj]:
-    ips = sorted({ip for n in nodes if is_ready(n) and (ip := internal_ip(n)) and ":" not in ip})
+    """Ready nodes' IPv4 InternalIPs; a loopback one (a one-host test node) reaches nothing."""
+    ips = sorted({ip for n in nodes if is_ready(n) and (ip := internal_ip(n)) and ":" not in ip
+                  and not ip.startswith("127.")})
     return [{"ip": ip} for ip in ips]
 
 
