@@ -79,13 +79,40 @@ def is_free_form(schema: dict[str, Any]) -> bool:
                 and not types_of(schema) - {"null"} and "oneOf" not in schema and "items" not in schema))
 
 
+# ---- per-schema facts the walks below ask for every field of every write ------------------
+
+SchemaInfo = tuple[dict[str, Any], dict[str, Any], frozenset[str], bool]
+_INFO: dict[int, SchemaInfo] = {}
+_INFO_LIMIT = 100_000
+
+
+@functools.cache
+def _root(definition_name: str) -> dict[str, Any]:
+    """The schema `{"$ref": ...}` of a definition, one object per name (so _info can key it)."""
+    return {"$ref": _REF_PREFIX + definition_name}
+
+
+def _info(schema: dict[str, Any]) -> SchemaInfo:
+    """(schema, resolved schema, its types but null, free-form?), computed once per schema object.
+    Keyed by id(); the entry holds the schema itself, so the id cannot be reused while cached."""
+    got = _INFO.get(id(schema))
+    if got is not None and got[0] is schema:
+        return got
+    target = resolve(schema)
+    got = (schema, target, frozenset(types_of(target) - {"null"}), is_free_form(target))
+    if len(_INFO) > _INFO_LIMIT:
+        _INFO.clear()
+    _INFO[id(schema)] = got
+    return got
+
+
 # ---- unknown fields ------------------------------------------------------------------------
 
 
 def unknown_fields(definition_name: str, obj: Any) -> list[str]:
     """Paths of fields the schema does not know, in Kubernetes' notation."""
     found: list[str] = []
-    _walk_unknown({"$ref": _REF_PREFIX + definition_name}, obj, "", found)
+    _walk_unknown(_root(definition_name), obj, "", found)
     return found
 
 
@@ -94,8 +121,8 @@ def _join(path: str, name: str) -> str:
 
 
 def _walk_unknown(schema: dict[str, Any], value: Any, path: str, found: list[str]) -> None:
-    schema = resolve(schema)
-    if not schema or is_free_form(schema):
+    _, schema, _, free_form = _info(schema)
+    if not schema or free_form:
         return
     if isinstance(value, dict):
         props = schema.get("properties")
@@ -155,12 +182,13 @@ def go_type(schema: dict[str, Any]) -> str:
     return "interface {}"
 
 
-def _accepts(schema: dict[str, Any], value: Any) -> bool:
+def _accepts(schema: dict[str, Any], value: Any, types: frozenset[str] | set[str] | None = None) -> bool:
     if value is None:
         return True  # JSON null decodes to the zero value of any Go type
     if "oneOf" in schema:
         return any(_accepts(s, value) for s in schema["oneOf"])
-    types = types_of(schema) - {"null"}
+    if types is None:
+        types = types_of(schema) - {"null"}
     if not types:
         return True
     if isinstance(value, bool):
@@ -178,15 +206,15 @@ def _accepts(schema: dict[str, Any], value: Any) -> bool:
 
 def type_error(definition_name: str, obj: Any) -> str | None:
     """The first decode error Go's json package would report for `obj`, or None."""
-    return _walk_types({"$ref": _REF_PREFIX + definition_name}, obj, "", "", definition_name)
+    return _walk_types(_root(definition_name), obj, "", "", definition_name)
 
 
 def _walk_types(schema: dict[str, Any], value: Any, path: str, struct: str, holder: str) -> str | None:
     name = ref_name(schema)
-    target = resolve(schema)
+    _, target, types, _ = _info(schema)
     if not target or target.get("x-kubernetes-preserve-unknown-fields") is True:
         return None
-    if not _accepts(target, value):
+    if not _accepts(target, value, types):
         shown = _json_kind(value)
         if shown == "number" and isinstance(value, float):
             shown = f"number {value}"
@@ -243,7 +271,7 @@ apply.use_schema_lookup(node_for_kind)
 def canonical_quantities(definition_name: str, obj: Any) -> None:
     """Rewrite every Quantity in `obj` in its canonical form (`0.5` -> `500m`, `1024Mi` -> `1Gi`),
     as the API server stores and returns them."""
-    _canonical({"$ref": _REF_PREFIX + definition_name}, obj, 0)
+    _canonical(_root(definition_name), obj, 0)
 
 
 def _canonical(schema: dict[str, Any], value: Any, depth: int) -> Any:
@@ -251,7 +279,7 @@ def _canonical(schema: dict[str, Any], value: Any, depth: int) -> Any:
         return value
     if ref_name(schema) == QUANTITY:
         return str(quantity.parse(value)) if quantity.is_valid(value) else value
-    target = resolve(schema)
+    target = _info(schema)[1]
     if isinstance(value, dict):
         props = target.get("properties") or {}
         extra = target.get("additionalProperties")

@@ -60,11 +60,14 @@ class Writer:
     def __init__(self, client: Any):
         self.client = client
         self.pending: asyncio.Queue[tuple[PodInfo, str, str, str]] = asyncio.Queue(self.BUFFER)
+        self.recorded = 0  # events the API server accepted (metrics, the benchmark)
+        self.dropped = 0
 
     def post(self, pod: PodInfo, kind: str, reason: str, message: str) -> None:
         try:
             self.pending.put_nowait((pod, kind, reason, message))
         except asyncio.QueueFull:
+            self.dropped += 1
             log.info("event buffer full: %s for %s dropped", reason, pod.key)
 
     async def run_events(self) -> None:
@@ -81,6 +84,8 @@ class Writer:
             await self.client.create(f"/api/v1/namespaces/{pod.namespace}/events", event(pod, kind, reason, message))
         except (StatusError, OSError) as e:
             log.debug("event %s for %s not recorded: %s", reason, pod.key, e)
+        else:
+            self.recorded += 1
 
     async def patch_status(self, pod: PodInfo, patch: dict[str, Any]) -> None:
         try:
