@@ -91,7 +91,7 @@ class Agent:
 def remove_node_state(data_dir: Path, prefix: str, scratch: Path, wrap: list[str] | None = None) -> None:
     """Remove every container of a stopped node agent (with a plain engine on its data root, in
     the agent's netns when `wrap` enters one), the pods' tmpfs mounts, the prefix's cgroups and
-    the agent's pod-route NAT chain."""
+    the agent's pod-route NAT chain and Service proxy chains."""
     engine_root = data_dir / "engine"
     if engine_root.exists():
         sock = scratch / "cleanup.sock"
@@ -126,8 +126,19 @@ def remove_node_state(data_dir: Path, prefix: str, scratch: Path, wrap: list[str
     remove_cgroups("/" + prefix)
     from skiff.cluster.nodenet.apply import remove_nat
 
-    if not wrap:  # in a netns of its own, the chain goes with the netns
+    if not wrap:  # in a netns of its own, the chains go with the netns
         remove_nat(f"{prefix}-PODS")
+        remove_proxy_chains(prefix)
+
+
+def remove_proxy_chains(prefix: str) -> None:
+    """The Service proxy's chains of an agent that did not stop cleanly (killed -9)."""
+    from skiff.cluster.proxy.chains import ProxyChains, proxy_prefix
+    from skiff.engine.network.iptables import Iptables
+
+    iptables = Iptables(proxy_prefix(prefix))
+    iptables.chains = ProxyChains(proxy_prefix(prefix))
+    iptables.teardown()
 
 
 class Cluster:
