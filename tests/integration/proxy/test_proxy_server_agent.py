@@ -9,6 +9,7 @@ import json
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -248,3 +249,20 @@ def test_udp_service_and_stale_flows_cleared_when_an_endpoint_goes(node):
     finally:
         for s in servers:
             s.close()
+
+
+def test_skiff_kubectl_expose_and_the_kubernetes_client_see_a_routed_service(node):
+    """Our own kubectl makes the Service; the kubernetes Python client reads its endpoints."""
+    node.ready_pods("app=web", 3)
+    r = subprocess.run([sys.executable, "-m", "skiff", "kubectl", "expose", "deployment", "web", "--name=web-own",
+                        "--port=81", "--target-port=80"], capture_output=True, env=node.srv.env, timeout=60)
+    assert r.returncode == 0 and b"service/web-own exposed" in r.stdout, r.stderr
+    node.endpoints("web-own", 3)
+    kubernetes = pytest.importorskip("kubernetes")
+    api = kubernetes.client.DiscoveryV1Api(kubernetes.config.new_client_from_config(str(node.srv.kubeconfig)))
+    slices = api.list_namespaced_endpoint_slice("default", label_selector="kubernetes.io/service-name=web-own")
+    ips = sorted(ep.addresses[0] for s in slices.items for ep in s.endpoints)
+    assert ips == sorted(p["status"]["podIP"] for p in node.get("pods", "-l", "app=web")["items"])
+    ip = node.get("service", "web-own")["spec"]["clusterIP"]
+    rc, out = fetch_from_pod(node, "client", f"http://{ip}:81/")
+    assert rc == 0 and out.startswith("web-"), out
