@@ -47,3 +47,29 @@ def test_results_and_errors_come_back_as_raised():
         forkserver.result(forkserver.answer_error(SystemError_("container init: boom")))
     with pytest.raises(SystemError_, match="spawn: OSError"):
         forkserver.result(forkserver.answer_error(OSError(5, "io")))
+
+
+def test_a_spare_fits_inits_with_a_new_pid_namespace_and_no_user_namespace():
+    from skiff.engine.runtime import zygote
+
+    docker_like = plan([{"type": t} for t in ("pid", "network", "ipc", "uts", "mount")])
+    assert zygote.eligible(SetupPlan(mode="init", process={}, ns=docker_like))
+    assert not zygote.eligible(SetupPlan(mode="exec", process={}, ns=exec_plan(1, {"pid", "mount"})))
+    host_pid = plan([{"type": "mount"}, {"type": "network"}])
+    assert not zygote.eligible(SetupPlan(mode="init", process={}, ns=host_pid))
+    joined = plan([{"type": "pid", "path": "/proc/1/ns/pid"}, {"type": "mount"}])
+    assert not zygote.eligible(SetupPlan(mode="init", process={}, ns=joined))
+    userns = plan([{"type": "pid"}, {"type": "user"}, {"type": "mount"}])
+    assert not zygote.eligible(SetupPlan(mode="init", process={}, ns=userns))
+
+
+def test_shim_fd_arguments_follow_the_descriptors_to_the_receiver():
+    from skiff.engine.runtime.zygote import remap_fd_args
+
+    argv = ["/bin/skiff-shim", "--exit-file", "/x/11", "--stdout-fd", "11", "--stderr-fd", "13",
+            "--attach-fd", "15", "--control-fd", "16", "--log-max-file", "11", "--pid", "{pid}"]
+    out = remap_fd_args(argv, [11, 13, 15, 16], [4, 5, 6, 7])
+    assert out == ["/bin/skiff-shim", "--exit-file", "/x/11", "--stdout-fd", "4", "--stderr-fd", "5",
+                   "--attach-fd", "6", "--control-fd", "7", "--log-max-file", "11", "--pid", "{pid}"]
+    with pytest.raises(ValueError):
+        remap_fd_args(argv, [11, 13], [4])

@@ -12,6 +12,7 @@ Wire: one JSON message per request and per answer on a SOCK_SEQPACKET pair.
 request {"shim", "plan", "io", "files"} -> {"pid", "shim_pid"} or {"error", "exit_code", "exec_failed"}.
 The shims are the server's children (it reaps them); the engine waits on them through
 pidfds as it does after a restart. The server dies with the engine (PR_SET_PDEATHSIG).
+It keeps one spare pair of spawn children forked ahead of the next request (zygote.py).
 """
 
 from __future__ import annotations
@@ -141,6 +142,7 @@ def _reap() -> None:
 
 def serve(fd: int, engine_pid: int) -> None:
     from skiff.engine.runtime import syscalls as sc
+    from skiff.engine.runtime import zygote
     from skiff.engine.runtime.spawn import ShimFiles, _spawn
 
     s = sc.LinuxSyscalls()
@@ -152,19 +154,32 @@ def serve(fd: int, engine_pid: int) -> None:
     sock = socket.socket(fileno=fd)
     poller = select.poll()
     poller.register(sock, select.POLLIN)
+    spare: zygote.Spare | None = zygote.prefork(s, plan_from_wire)  # see zygote.py
     while True:
         if not poller.poll(1000):
             _reap()
             continue
         raw = sock.recv(MAX_MESSAGE)
         if not raw:
+            if spare is not None:  # it exits on EOF; reaped here, not left a zombie of PID 1
+                spare.close()
+                os.waitpid(spare.pid, 0)
             return
         try:
             msg = json.loads(raw)
-            pid, shim_pid = _spawn(s, msg["shim"], plan_from_wire(msg["plan"]), IOSpec(**msg["io"]),
-                                   ShimFiles(**msg["files"]))
+            plan, io, files = plan_from_wire(msg["plan"]), IOSpec(**msg["io"]), ShimFiles(**msg["files"])
+            done: tuple[int, int] | None = None
+            if spare is not None and zygote.eligible(plan):
+                taken, spare = spare, None
+                try:
+                    done = taken.spawn(msg["shim"], plan, msg["plan"], io, files)
+                except ConnectionError:  # the spare died: fork as usual
+                    taken.close()
+            pid, shim_pid = done or _spawn(s, msg["shim"], plan, io, files)
             answer: dict[str, Any] = {"pid": pid, "shim_pid": shim_pid}
         except Exception as e:  # every failure goes back to the engine, the server keeps serving
             answer = answer_error(e)
         sock.sendall(json.dumps(answer).encode())
         _reap()
+        if spare is None:
+            spare = zygote.prefork(s, plan_from_wire)

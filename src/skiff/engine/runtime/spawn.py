@@ -149,9 +149,19 @@ def _child_a(s: sc.LinuxSyscalls, plan: SetupPlan, shim_argv: list[str], report_
     sync_b.close()
     for fd in child_stdio:
         os.close(fd)
-    ch = SocketChannel(sync_a)
-    if userns:
-        b = 0  # the init's pid comes from the stage, in a "child" message
+
+    def report(msg: dict[str, Any]) -> None:
+        os.write(report_w, json.dumps(msg).encode() + b"\n")
+
+    _await_init_and_exec_shim(plan, SocketChannel(sync_a), 0 if userns else b, stage, shim_argv, report,
+                              shim_fds, shim_log)
+
+
+def _await_init_and_exec_shim(plan: SetupPlan, ch: SocketChannel, b: int, stage: int, shim_argv: list[str],
+                              report: Any, shim_fds: list[int], shim_log: str) -> None:
+    """A, once B exists: wait for B's "ready" (or error), report B's pid (or the error) to the
+    forking process, and exec the shim. `b` is 0 when the pid comes from a user namespace stage."""
+    sync_a = ch.sock
     outcome: dict[str, Any] | None = None
     while outcome is None or not b:
         msg = ch.recv()
@@ -169,8 +179,7 @@ def _child_a(s: sc.LinuxSyscalls, plan: SetupPlan, shim_argv: list[str], report_
     if outcome is None:
         outcome = {"type": "error", "message": "container init exited during setup", "exit_code": 1}
     if outcome.get("type") != "ready":
-        os.write(report_w, json.dumps({"error": outcome.get("message"),
-                                       "exit_code": outcome.get("exit_code", 1)}).encode() + b"\n")
+        report({"error": outcome.get("message"), "exit_code": outcome.get("exit_code", 1)})
         for pid in {b, stage} - {0}:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -186,7 +195,7 @@ def _child_a(s: sc.LinuxSyscalls, plan: SetupPlan, shim_argv: list[str], report_
         shim_argv += ["--pty-fd", str(ch.fds[0])]
         shim_fds.append(ch.fds[0])
     sync_a.close()
-    os.write(report_w, json.dumps({"pid": b}).encode() + b"\n")
+    report({"pid": b})
     for fd in shim_fds:
         os.set_inheritable(fd, True)
     null = os.open("/dev/null", os.O_RDWR)
@@ -209,7 +218,25 @@ def spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, file
         return _spawn(s, shim_path, plan, io, files)
 
 
-def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, files: ShimFiles) -> tuple[int, int]:
+@dataclass
+class ShimResources:
+    """What the forking process makes for one spawn: the shim's command line, the process's
+    stdio ends, the shim's ends and its listening sockets (their fds are in `shim_fds`)."""
+
+    argv: list[str]
+    child_stdio: list[int]
+    shim_fds: list[int]
+    listeners: list[socket.socket]
+
+    def close(self) -> None:
+        """The forking process's copies, once the children have theirs."""
+        for fd in self.child_stdio + self.shim_fds[:-2]:
+            os.close(fd)
+        for sock in self.listeners:
+            sock.close()
+
+
+def shim_resources(shim_path: str, plan: SetupPlan, io: IOSpec, files: ShimFiles) -> ShimResources:
     terminal = bool(plan.process.get("terminal"))
     argv = [shim_path, "--exit-file", files.exit_file]
     child_stdio: list[int] = []
@@ -227,6 +254,23 @@ def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, fil
     if plan.mode == "exec" and plan.fifo:
         argv += ["--gate-fifo", plan.fifo] + (["--gate-ms", "0"] if io.detached else [])
     argv += ["--pid", "{pid}"]
+    return ShimResources(argv, child_stdio, shim_fds, [attach, control])
+
+
+def spawn_result(result: dict[str, Any], a: int) -> tuple[int, int]:
+    """(init pid, shim pid) from A's report, or its error raised (A reaped)."""
+    if "pid" not in result:
+        os.waitpid(a, 0)
+        code = int(result.get("exit_code", 1))
+        if code in (126, 127):
+            raise ExecFailed(result["error"], code)
+        raise SystemError_(str(result["error"]))
+    return int(result["pid"]), a
+
+
+def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, files: ShimFiles) -> tuple[int, int]:
+    res = shim_resources(shim_path, plan, io, files)
+    argv, child_stdio, shim_fds = res.argv, res.child_stdio, res.shim_fds
     report_r, report_w = os.pipe()
     sync_a, sync_b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
@@ -245,10 +289,7 @@ def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, fil
         os.close(report_w)
         sync_a.close()
         sync_b.close()
-        for fd in child_stdio + shim_fds[:-2]:
-            os.close(fd)
-        attach.close()
-        control.close()
+        res.close()
     # One JSON line; no need to wait for the exec of the shim (EOF): the sockets are
     # already listening and the pipes buffer whatever the process writes meanwhile.
     raw = b""
@@ -259,10 +300,4 @@ def _spawn(s: sc.LinuxSyscalls, shim_path: str, plan: SetupPlan, io: IOSpec, fil
         raw += chunk
     os.close(report_r)
     result: dict[str, Any] = json.loads(raw) if raw else {"error": "shim start failed", "exit_code": 1}
-    if "pid" not in result:
-        os.waitpid(a, 0)
-        code = int(result.get("exit_code", 1))
-        if code in (126, 127):
-            raise ExecFailed(result["error"], code)
-        raise SystemError_(str(result["error"]))
-    return int(result["pid"]), a
+    return spawn_result(result, a)
