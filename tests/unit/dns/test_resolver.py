@@ -187,3 +187,13 @@ def test_udp_replies_over_512_bytes_are_truncated(resolver):
     flags, (answers, _, _) = codec.parse_reply(resolver.reply(codec.build_query("big.default.svc.cluster.local"),
                                                               tcp=True))
     assert not flags & 0x0200 and len(answers) == 60
+
+
+def test_cached_replies_keep_their_id_and_follow_changes(resolver):
+    name = "redis-master.default.svc.cluster.local"
+    first = resolver.reply(codec.build_query(name, qid=1))
+    second = resolver.reply(codec.build_query(name, qid=2))
+    assert first[:2] == b"\x00\x01" and second[:2] == b"\x00\x02" and first[2:] == second[2:]
+    resolver.index.set_service(service("redis-master", cluster_ip="10.43.0.99"))
+    _, (answers, _, _) = codec.parse_reply(resolver.reply(codec.build_query(name, qid=3)))
+    assert [v for *_, v in answers] == ["10.43.0.99"]

@@ -24,6 +24,7 @@ from skiff.engine.network.dns_codec import Record
 DEFAULT_TTL = 5
 SCHEMA_VERSION = "1.1.0"
 UDP_LIMIT = 512  # no EDNS0: a UDP reply longer than this is truncated (TC) and retried over TCP
+CACHE_SIZE = 10_000  # replies kept while the index does not change
 
 
 @dataclass
@@ -48,9 +49,26 @@ class Resolver:
         self.domain = index.domain
         self.dns_ip = dns_ip
         self.ttl = ttl
+        # message after its id → reply after its id, valid for one index generation: most queries
+        # repeat (every pod looks up the same few names, each through its search list)
+        self._cache: dict[tuple[bytes, bool], bytes] = {}
+        self._cache_generation = -1
 
     # --- the wire ----------------------------------------------------------------------
     def reply(self, data: bytes, tcp: bool = False) -> bytes | None:
+        if self._cache_generation != self.index.generation:
+            self._cache.clear()
+            self._cache_generation = self.index.generation
+        key = (data[2:], tcp)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return data[:2] + cached
+        out = self._reply(data, tcp)
+        if out and len(out) > 2 and len(self._cache) < CACHE_SIZE:
+            self._cache[key] = out[2:]
+        return out
+
+    def _reply(self, data: bytes, tcp: bool) -> bytes | None:
         try:
             q = codec.parse_query(data)
         except codec.DnsFormatError:

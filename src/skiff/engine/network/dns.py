@@ -107,7 +107,12 @@ class _UdpServer(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data: bytes, addr) -> None:
-        self.dns._spawn(self._answer(data, addr))
+        out = self.dns.answer_now(self.cid, data, tcp=False)
+        if out is None:  # to be forwarded: a task of its own
+            self.dns._spawn(self._answer(data, addr))
+        elif out and self.transport:  # answered from our records without a task (most queries)
+            with contextlib.suppress(OSError):
+                self.transport.sendto(out, addr)
 
     async def _answer(self, data: bytes, addr) -> None:
         out = await self.dns.answer(self.cid, data, tcp=False)
@@ -179,8 +184,12 @@ class EmbeddedDns:
         finally:
             writer.close()
 
+    def answer_now(self, cid: str, data: bytes, tcp: bool) -> bytes | None:
+        """A reply from our own records, or None when the query must be forwarded."""
+        return self.answerer.local_reply(cid, data)
+
     async def answer(self, cid: str, data: bytes, tcp: bool) -> bytes:
-        local = self.answerer.local_reply(cid, data)
+        local = self.answer_now(cid, data, tcp)
         if local is not None:
             return local
         for server in self._upstreams.get(cid) or self.upstreams:
