@@ -133,8 +133,7 @@ class Ops:
         """Converge the services; returns the containers that belong to them afterwards."""
         project = self.project
         order = project.order(services, deps)
-        resources.ensure_networks(project, self.api, self.say, order)
-        resources.ensure_volumes(project, self.api, self.say)
+        self.prepare(order)
         self._orphans(remove_orphans)
         for name in order:
             image_id = self.ensure_image(name, build)
@@ -148,6 +147,11 @@ class Ops:
                                         no_recreate=no_recreate, start=start):
                 self._apply(name, action, digest, image_id, start, timeout)
         return self.containers(order)
+
+    def prepare(self, services: list[str]) -> None:
+        """The networks the services join and the project's volumes, created if missing."""
+        resources.ensure_networks(self.project, self.api, self.say, services)
+        resources.ensure_volumes(self.project, self.api, self.say)
 
     def _default_scale(self, name: str) -> int:
         svc = self.project.services[name]
@@ -248,8 +252,19 @@ class Ops:
                 raise
 
     def each(self, verb: str, containers: list[Existing], fn) -> None:
-        for c in containers:
-            self._step(verb, c.name, lambda c=c: fn(c))
+        """fn(c) for every container at once (a stop may wait its grace period), as docker-compose
+        runs them in parallel; the first error is raised once all are done."""
+        if len(containers) <= 1:
+            for c in containers:
+                self._step(verb, c.name, lambda c=c: fn(c))
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(len(containers), 16)) as pool:
+            futures = [pool.submit(self._step, verb, c.name, lambda c=c: fn(c)) for c in containers]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
 
     def stop(self, services=None, timeout=None) -> None:
         running = [c for c in self.containers(services, stopped=False)]

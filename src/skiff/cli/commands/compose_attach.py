@@ -159,6 +159,7 @@ def run(ctx, opts, args) -> int:
         missing = [d for d in deps if d not in running]
         if missing:
             ops.up(missing, no_recreate=True)
+    ops.prepare([service])
     image_id = ops.ensure_image(service, False)
     tty = not opts.no_tty and streams.stdin_is_tty() and not opts.detach
     env = dict(a.partition("=")[::2] for a in opts.env)

@@ -1,0 +1,274 @@
+"""`skiff compose` / `skiff fig` against a real engine: the seed's fig example, a 3.x project on
+its own network with DNS, volumes and recreation, attached `up`, `run`, `exec`, and clean-up."""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.integration.compose_helpers import (
+    compose,
+    free_port,
+    http_get,
+    project_containers,
+    remove_project,
+    write_project,
+)
+from tests.support.procs import ok
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(3)}"
+
+
+@pytest.fixture
+def project_dir(tmp_path, engine):
+    made = []
+
+    def make(files: dict[str, str], name: str) -> tuple:
+        d = tmp_path / name
+        d.mkdir()
+        made.append(name)
+        return write_project(d, files), name
+
+    yield make
+    for name in made:
+        remove_project(engine, name)
+        engine.docker("rmi", "-f", f"{name}_redis", f"{name}_web")
+
+
+def test_fig_seed_example(engine, project_dir):
+    """The seed's fig.yml: a web that links to a redis-like service built from a Dockerfile."""
+    port = free_port()
+    d, name = project_dir({
+        "fig.yml": f"""
+            web:
+              image: busybox
+              command: sh -c 'mkdir -p /www && wget -qO /www/index.html http://redis:6379/ ; echo web up; httpd -f -p 5000 -h /www'
+              ports:
+               - "127.0.0.1:{port}:5000"
+              links:
+               - redis
+            redis:
+              build: ./redis
+            """,
+        "redis/Dockerfile": """
+            FROM busybox
+            RUN mkdir -p /srv && echo 'Hello from redis' > /srv/index.html
+            EXPOSE 6379
+            CMD ["httpd", "-f", "-p", "6379", "-h", "/srv"]
+            """,
+    }, unique("figtest"))
+    up = compose(engine, d, "up", "-d", prog="fig")
+    ok(up)
+    err = up.stderr.decode()
+    assert f"Creating {name}_redis_1 ... done" in err and f"Creating {name}_web_1 ... done" in err
+    assert err.index(f"{name}_redis_1") < err.index(f"{name}_web_1")  # links start first
+    ps = ok(compose(engine, d, "ps", prog="fig"))
+    lines = ps.splitlines()
+    assert lines[0].split() == ["Name", "Command", "State", "Ports"]
+    assert any(line.startswith(f"{name}_redis_1 ") and " Up " in line + " " for line in lines)
+    assert any(line.startswith(f"{name}_web_1 ") and f"127.0.0.1:{port}->5000/tcp" in line for line in lines)
+
+    # the web reached its linked service by name, and serves what it got on the published port
+    deadline = time.monotonic() + 20
+    body = ""
+    while time.monotonic() < deadline:
+        try:
+            body = http_get(port)
+            if body:
+                break
+        except OSError:
+            time.sleep(0.2)
+    assert body == "Hello from redis\n"
+    env = ok(compose(engine, d, "run", "--rm", "-T", "web", "env", prog="fig"))
+    assert "REDIS_PORT_6379_TCP_PORT=6379" in env  # the link's variables, as Docker sets them
+    assert "web_1   | web up\n" in ok(compose(engine, d, "logs", "--no-color", prog="fig"))  # padded to redis_1
+
+    ok(compose(engine, d, "scale", "redis=2", prog="fig"))
+    assert project_containers(engine, name, all_=False) == [f"{name}_redis_1", f"{name}_redis_2", f"{name}_web_1"]
+    ok(compose(engine, d, "stop", "-t", "1", prog="fig"))
+    assert project_containers(engine, name, all_=False) == []
+    assert "Exit" in ok(compose(engine, d, "ps", prog="fig"))
+    ok(compose(engine, d, "rm", "-f", prog="fig"))
+    assert project_containers(engine, name) == []
+
+
+def test_project_network_dns_volume_recreate_and_down(engine, project_dir):
+    files = {
+        "docker-compose.yml": """
+            version: "3.8"
+            services:
+              db:
+                image: busybox
+                command: sh -c 'echo stored > /data/v; httpd -f -p 80 -h /data'
+                volumes: ["data:/data"]
+                networks:
+                  default:
+                    aliases: [database]
+              web:
+                image: busybox
+                command: ["sleep", "1d"]
+                depends_on: [db]
+                environment:
+                  GREETING: ${GREETING:-hello}
+                labels: {tier: front}
+                stop_grace_period: 1s
+            volumes:
+              data: {}
+            """,
+    }
+    d, name = project_dir(files, unique("proj"))
+    ok(compose(engine, d, "up", "-d"))
+    assert project_containers(engine, name, all_=False) == [f"{name}_db_1", f"{name}_web_1"]
+    net = ok(engine.docker("network", "inspect", "-f", '{{index .Labels "com.docker.compose.network"}}', f"{name}_default"))
+    assert net.strip() == "default"
+    assert ok(engine.docker("volume", "inspect", "-f", "{{.Name}}", f"{name}_data")).strip() == f"{name}_data"
+    # service names and aliases resolve on the project network (the engine's embedded DNS)
+    for host in ("db", "database"):
+        out = ok(compose(engine, d, "exec", "-T", "web", "wget", "-qO-", f"http://{host}/v"))
+        assert out == "stored\n"
+    assert ok(compose(engine, d, "exec", "-T", "web", "sh", "-c", "echo $GREETING")) == "hello\n"
+    assert ok(compose(engine, d, "ps", "--services")).split() == ["db", "web"]
+    assert len(ok(compose(engine, d, "ps", "-q")).split()) == 2
+    labels = ok(engine.docker("inspect", "-f", "{{json .Config.Labels}}", f"{name}_web_1"))
+    for key in ("com.docker.compose.project", "com.docker.compose.service", "com.docker.compose.config-hash",
+                "com.docker.compose.container-number", "com.docker.compose.oneoff", "tier"):
+        assert key in labels
+
+    again = compose(engine, d, "up", "-d")
+    ok(again)
+    assert f"{name}_web_1 is up-to-date" in again.stderr.decode()
+    old_id = ok(engine.docker("inspect", "-f", "{{.Id}}", f"{name}_web_1")).strip()
+    changed = compose(engine, d, "up", "-d", env={"GREETING": "bonjour"})
+    ok(changed)
+    assert f"Recreating {name}_web_1 ... done" in changed.stderr.decode()
+    assert f"{name}_db_1 is up-to-date" in changed.stderr.decode()
+    assert ok(engine.docker("inspect", "-f", "{{.Id}}", f"{name}_web_1")).strip() != old_id
+    ok(compose(engine, d, "up", "-d", "--scale", "web=3", env={"GREETING": "bonjour"}))
+    assert project_containers(engine, name, all_=False) == [f"{name}_db_1", f"{name}_web_1", f"{name}_web_2",
+                                                            f"{name}_web_3"]
+    ok(compose(engine, d, "up", "-d", "--scale", "web=1", env={"GREETING": "bonjour"}))
+    assert project_containers(engine, name) == [f"{name}_db_1", f"{name}_web_1"]
+
+    down = compose(engine, d, "down", "-v", "-t", "1")
+    ok(down)
+    assert f"Removing network {name}_default" in down.stderr.decode()
+    assert project_containers(engine, name) == []
+    assert engine.docker("network", "inspect", f"{name}_default").returncode != 0
+    assert engine.docker("volume", "inspect", f"{name}_data").returncode != 0
+
+
+def test_attached_up_streams_prefixed_logs_until_interrupted(engine, project_dir):
+    d, name = project_dir({"compose.yaml": """
+        services:
+          talker:
+            image: busybox
+            command: sh -c 'echo hello from talker; exec sleep 1d'
+            stop_signal: SIGKILL
+        """}, unique("att"))
+    proc = subprocess.Popen([sys.executable, "-m", "skiff", "compose", "--no-ansi", "up"], cwd=d, env=engine.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        seen = []
+        for raw in proc.stdout:  # type: ignore[union-attr]
+            seen.append(raw.decode())
+            if "hello from talker" in seen[-1]:
+                break
+        assert seen[0] == f"Attaching to {name}_talker_1\n"
+        assert seen[-1] == "talker_1 | hello from talker\n"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "Gracefully stopping..." in out.decode()
+    assert f"Stopping {name}_talker_1 ... done" in err.decode()
+    assert project_containers(engine, name, all_=False) == []
+    ok(compose(engine, d, "down"))
+
+
+def test_abort_on_container_exit_returns_its_code(engine, project_dir):
+    d, name = project_dir({"docker-compose.yml": """
+        version: "2.4"
+        services:
+          quick:
+            image: busybox
+            command: sh -c 'echo done; exit 3'
+          slow:
+            image: busybox
+            command: sleep 1d
+            stop_signal: SIGKILL
+        """}, unique("abort"))
+    res = compose(engine, d, "up", "--abort-on-container-exit")
+    assert res.returncode == 3, res.stderr.decode()
+    out = res.stdout.decode()
+    assert "quick_1 | done" in out and f"{name}_quick_1 exited with code 3" in out
+    assert "Aborting on container exit..." in out
+    assert project_containers(engine, name, all_=False) == []
+    ok(compose(engine, d, "down"))
+
+
+def test_run_one_off_containers(engine, project_dir):
+    d, name = project_dir({"docker-compose.yml": """
+        version: "3"
+        services:
+          box:
+            image: busybox
+            command: ["sleep", "1d"]
+            environment: [FROM_FILE=yes]
+            working_dir: /tmp
+        """}, unique("run"))
+    res = compose(engine, d, "run", "--rm", "-T", "-e", "EXTRA=1", "box", "sh", "-c", "echo $FROM_FILE $EXTRA $PWD; exit 5")
+    assert res.returncode == 5
+    assert res.stdout.decode() == "yes 1 /tmp\n"
+    detached = ok(compose(engine, d, "run", "-d", "box")).strip()
+    assert detached.startswith(f"{name}_box_run_")
+    oneoff = ok(engine.docker("inspect", "-f", '{{index .Config.Labels "com.docker.compose.oneoff"}}', detached))
+    assert oneoff.strip() == "True"
+    assert ok(compose(engine, d, "ps", "-q")) == ""  # ps leaves one-off containers out
+    assert len(ok(compose(engine, d, "ps", "-a", "-q")).split()) == 1
+    ok(compose(engine, d, "down", "-t", "1"))
+    assert project_containers(engine, name) == []
+
+
+def test_build_pull_images_and_rmi(engine, project_dir):
+    d, name = project_dir({
+        "docker-compose.yml": """
+            version: "3"
+            services:
+              web:
+                build:
+                  context: ./app
+                  args: {MESSAGE: built-with-args}
+                command: ["cat", "/msg"]
+            """,
+        "app/Dockerfile": "FROM busybox\nARG MESSAGE\nRUN echo $MESSAGE > /msg\n",
+    }, unique("bld"))
+    build = compose(engine, d, "build")
+    ok(build)
+    assert "Successfully tagged" in build.stdout.decode()
+    assert ok(engine.docker("image", "inspect", "-f", "{{.Id}}", f"{name}_web")).startswith("sha256:")
+    res = ok(compose(engine, d, "up", "--no-color"))
+    assert "web_1 | built-with-args" in res
+    assert f"{name}_web_1" in ok(compose(engine, d, "images"))
+    ok(compose(engine, d, "down", "--rmi", "local"))
+    assert engine.docker("image", "inspect", f"{name}_web").returncode != 0
+
+
+def test_errors_exit_1_and_leave_the_engine_alone(engine, tmp_path):
+    bad = write_project(tmp_path / "bad", {"docker-compose.yml": "services:\n  web:\n    image: busybox\n    depends_on: [db]\n"})
+    res = compose(engine, bad, "up", "-d")
+    assert res.returncode == 1
+    assert res.stderr.decode() == "ERROR: Service 'web' depends on service 'db' which is undefined.\n"
+    res = compose(engine, bad, "ps", "nope")
+    assert res.returncode == 1
+    assert project_containers(engine, "bad") == []
+    assert os.path.exists(engine.socket)
