@@ -13,6 +13,7 @@ DAEMONS = {
     "server": "skiff.cluster.server",  # the control plane (k3s server's job)
     "agent": "skiff.cluster.agent",  # a node agent: kubelet and its engine (k3s agent's job)
     "controller-manager": "skiff.cluster.controllers.command",  # kube-controller-manager's job, standalone
+    "scheduler": "skiff.cluster.scheduler.command",  # kube-scheduler's job, standalone
     "registry": "skiff.engine.registry.server.serve",  # `registry serve`: the distribution API server
 }
 

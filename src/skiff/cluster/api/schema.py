@@ -271,7 +271,32 @@ apply.use_schema_lookup(node_for_kind)
 def canonical_quantities(definition_name: str, obj: Any) -> None:
     """Rewrite every Quantity in `obj` in its canonical form (`0.5` -> `500m`, `1024Mi` -> `1Gi`),
     as the API server stores and returns them."""
-    _canonical(_root(definition_name), obj, 0)
+    if _holds_quantities(definition_name):  # most kinds (events, config maps, ...) have none
+        _canonical(_root(definition_name), obj, 0)
+
+
+@functools.cache
+def _holds_quantities(definition_name: str) -> bool:
+    """Whether a Quantity can occur anywhere in an object of this definition."""
+    seen: set[int] = set()
+    todo: list[Any] = [definition(definition_name)]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, list):
+            todo.extend(node)
+            continue
+        if not isinstance(node, dict) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if ref_name(node) == QUANTITY:
+            return True
+        if "$ref" in node:
+            todo.append(resolve(node))
+        todo.extend(v for k, v in node.items() if k in ("properties", "additionalProperties", "items", "oneOf",
+                                                        "anyOf", "allOf"))
+        if isinstance(node.get("properties"), dict):
+            todo.extend(node["properties"].values())
+    return False
 
 
 def _canonical(schema: dict[str, Any], value: Any, depth: int) -> Any:

@@ -1,0 +1,110 @@
+"""`skiff scheduler`: the scheduler as a process of its own, like kube-scheduler, reaching the API
+server through a kubeconfig (or, as `skiff server` starts it, the server's own certificates)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import socket
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("skiff.scheduler")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="skiff scheduler",
+        description="Assign every pending pod to a node (filter, score, bind through pods/binding), "
+                    "as kube-scheduler does.")
+    p.add_argument("--kubeconfig", default="", help="path to a kubeconfig file with the API server and credentials "
+                                                    "(default: $KUBECONFIG or ~/.kube/config)")
+    p.add_argument("--master", default="", help="the address of the API server (overrides the kubeconfig's)")
+    p.add_argument("--leader-elect", default="true", choices=["true", "false"],
+                   help="start a leader election client and gain leadership before scheduling "
+                        "(default %(default)s)")
+    p.add_argument("--leader-elect-lease-duration", type=float, default=15.0,
+                   help="seconds a non-leader waits after the last renewal before taking over (default 15)")
+    p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0,
+                   help="seconds the leader keeps retrying a renewal before it gives up leading (default 10)")
+    p.add_argument("--leader-elect-retry-period", type=float, default=2.0,
+                   help="seconds between attempts to acquire or renew (default 2)")
+    p.add_argument("--leader-elect-resource-name", default="kube-scheduler",
+                   help="name of the Lease object (default %(default)s)")
+    p.add_argument("--leader-elect-resource-namespace", default="kube-system",
+                   help="namespace of the Lease object (default %(default)s)")
+    # how `skiff server` starts its own scheduler: the server's CA and admin client certificate
+    p.add_argument("--server-tls-dir", default="", help=argparse.SUPPRESS)
+    p.add_argument("-v", "--v", type=int, default=0, help="log level: 4 and up logs debug (default 0)")
+    return p
+
+
+def make_client(a: argparse.Namespace) -> Any:
+    from skiff.cluster.scheduler.component import USER_AGENT, client_for
+
+    if a.server_tls_dir:
+        return client_for(a.master, Path(a.server_tls_dir))
+    from skiff.cluster.controllers.command import client_from_kubeconfig
+
+    client = client_from_kubeconfig(a.kubeconfig, a.master)
+    client.headers["User-Agent"] = USER_AGENT
+    return client
+
+
+async def schedule(client: Any, a: argparse.Namespace) -> None:
+    """Run the scheduler until cancelled; behind a lease when --leader-elect=true."""
+    from skiff.cluster.scheduler.scheduler import Scheduler
+
+    async def lead() -> None:
+        await Scheduler(client).run()
+
+    if a.leader_elect != "true":
+        await lead()
+        return
+    from skiff.cluster.client.leaderelection import LeaderElector, LeaseConfig
+
+    lease = LeaseConfig(namespace=a.leader_elect_resource_namespace, name=a.leader_elect_resource_name,
+                        identity=f"{socket.gethostname()}_{uuid.uuid4()}",  # kube-scheduler's form
+                        lease_duration=a.leader_elect_lease_duration, renew_deadline=a.leader_elect_renew_deadline,
+                        retry_period=a.leader_elect_retry_period)
+    elector = LeaderElector(client, lease)
+    log.info("attempting to acquire leader lease %s/%s as %s", lease.namespace, lease.name, lease.identity)
+    try:
+        await elector.run(lead)
+    finally:
+        await asyncio.shield(elector.release())
+
+
+def main(argv: list[str] | None = None) -> int:
+    from skiff.common.errors import SkiffError
+
+    a = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    logging.basicConfig(level=logging.DEBUG if a.v >= 4 else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if a.server_tls_dir and not a.master:
+        print("skiff scheduler: --server-tls-dir needs --master", file=sys.stderr)
+        return 1
+    try:
+        client = make_client(a)
+    except SkiffError as e:
+        print(f"skiff scheduler: {e}", file=sys.stderr)
+        return 1
+
+    async def amain() -> None:
+        task = asyncio.create_task(schedule(client, a))
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, task.cancel)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        finally:
+            await client.close()
+
+    asyncio.run(amain())
+    return 0
