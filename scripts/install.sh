@@ -15,6 +15,7 @@ APT_PACKAGES=(
   skopeo           # reads skiff's OCI layout in interop tests
   etcd-server etcd-client  # the etcd datastore backend's tests and benchmarks (reference)
   docker-registry  # the reference registry (distribution 2.8) for registry interop tests
+  docker-compose   # the reference docker-compose 1.29 for `skiff compose` interop tests
   strace           # bench/profile_run.py: the engine's system calls
   dnsmasq-base     # bench/bench_dns.py: the reference DNS server (the binary, no service started)
   debootstrap      # scripts/mkdebian.sh: the debian:bookworm base image, from the package mirror

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from skiff.common.errors import InvalidArgument
 from skiff.engine.api.context import ctx
+from skiff.engine.api.versions import version_tuple
 from skiff.engine.api.wire import json_line, json_response, open_stream, parse_filters, query_bool, read_json
 
 TAR = "application/x-tar"
@@ -30,8 +31,21 @@ async def list_images(request: web.Request) -> web.Response:
                                                   digests=query_bool(q, "digests")))
 
 
+# What dockerd still answers below API 1.44: docker-compose 1.x reads ContainerConfig.Volumes
+# when it recreates a container (KeyError without it).
+_LEGACY_CONTAINER_CONFIG = {
+    "Hostname": "", "Domainname": "", "User": "", "AttachStdin": False, "AttachStdout": False,
+    "AttachStderr": False, "Tty": False, "OpenStdin": False, "StdinOnce": False, "Env": None, "Cmd": None,
+    "Image": "", "Volumes": None, "WorkingDir": "", "Entrypoint": None, "OnBuild": None, "Labels": None}
+
+
 async def inspect(request: web.Request) -> web.Response:
-    return json_response(ctx(request).images.inspect(_name(request)))
+    body = ctx(request).images.inspect(_name(request))
+    version = request.match_info.get("api_version")
+    if version and version_tuple(version) < (1, 44):
+        body.setdefault("Container", "")
+        body.setdefault("ContainerConfig", dict(_LEGACY_CONTAINER_CONFIG))
+    return json_response(body)
 
 
 async def history(request: web.Request) -> web.Response:
