@@ -124,3 +124,17 @@ def test_an_endpoint_gone_on_an_address_sharing_its_ip_with_another_is_still_cle
     after = conntrack.snapshot(model.build([svc], two[1:]))
     assert conntrack.stale_entries(before, after) == [
         ["-D", "-p", "udp", "--orig-dst", "10.43.0.20", "--dst-nat", "10.42.0.5"]]
+
+
+def test_the_render_cache_gives_the_same_rules_and_renders_only_what_changed():
+    cache = rules.RenderCache()
+    services = [service(f"s{i}", clusterIP=f"10.43.0.{10 + i}") for i in range(5)]
+    slices = [eslice([endpoint(f"10.42.0.{10 + i}")], name=f"s{i}") for i in range(5)]
+    first = rules.render(C, NODE, model.build(services, slices), cache)
+    assert first == render(services, slices)
+    before = dict(cache.parts)
+    slices[2] = eslice([endpoint("10.42.0.12"), endpoint("10.42.1.12", node="n2")], name="s2")
+    second = rules.render(C, NODE, model.build(services[:4], slices), cache)
+    assert second == render(services[:4], slices)
+    reused = [k for k, part in cache.parts.items() if before.get(k) is part]
+    assert len(reused) == 3 and len(cache.parts) == 4  # s0, s1, s3 reused; s2 rendered again; s4 gone

@@ -9,6 +9,7 @@ iptables' 28-character chain names."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ def proxy_prefix(agent_prefix: str) -> str:
     return f"{agent_prefix}-K"
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def short_hash(*parts: str, length: int = 16) -> str:
     digest = hashlib.sha256("".join(parts).encode()).digest()
     return base64.b32encode(digest).decode()[:length]

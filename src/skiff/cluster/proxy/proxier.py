@@ -52,6 +52,7 @@ class Proxier:
         self.lb = ServiceLB(client, self.factory, node_name)
         self.applied: rules.Ruleset | None = None  # what the kernel holds, None: unknown (full sync)
         self.routed: conntrack.Snapshot = {}
+        self.render_cache = rules.RenderCache()
         self.stats = SyncStats()
         self._dirty = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -100,15 +101,10 @@ class Proxier:
     async def sync(self) -> None:
         self._dirty.clear()
         started = time.monotonic()
-        routed = model.build(self.services.list(), self.slices.list())
-        want = rules.render(self.chains, self.node, routed)
-        if self.applied is None:
-            written = await asyncio.to_thread(self._apply_full, want)
-        else:
-            changed, gone = restore.diff(self.applied, want)
-            text = restore.restore_text(changed, gone)
-            await asyncio.to_thread(self.iptables.restore, text)
-            written = len(changed) + len(gone)
+        # the caches are read here, on the loop; rendering (a few ms per hundred Services) and
+        # the restore run in a thread so the kubelet sharing this loop is not held up
+        services, slices = self.services.list(), self.slices.list()
+        routed, want, written = await asyncio.to_thread(self._render_and_apply, services, slices, self.applied)
         self.applied = want
         if self.bridge:
             await asyncio.to_thread(hairpin.enable, self.bridge)
@@ -122,6 +118,16 @@ class Proxier:
         self.stats.last_seconds = self.stats.last_applied - started
         self.stats.last_chains = written
         log.debug("service proxy sync: %d chains in %.3fs", written, self.stats.last_seconds)
+
+    def _render_and_apply(self, services: list[dict], slices: list[dict], applied: rules.Ruleset | None
+                          ) -> tuple[list[model.ServiceEndpoints], rules.Ruleset, int]:
+        routed = model.build(services, slices)
+        want = rules.render(self.chains, self.node, routed, self.render_cache)
+        if applied is None:
+            return routed, want, self._apply_full(want)
+        changed, gone = restore.diff(applied, want)
+        self.iptables.restore(restore.restore_text(changed, gone))
+        return routed, want, len(changed) + len(gone)
 
     def _apply_full(self, want: rules.Ruleset) -> int:
         """Jumps from the built-in chains ensured, every chain of ours rewritten, stale ones gone."""

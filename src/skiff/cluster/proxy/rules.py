@@ -20,6 +20,7 @@ filter `P-SERVICES` (from FORWARD and OUTPUT) and `P-EXTERNAL` (from INPUT and F
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 
@@ -38,8 +39,12 @@ class NodeView:
     node_name: str
     pod_cidr: str = ""  # this node's pods (the engine bridge's subnet); "" when unknown
 
+    @functools.cached_property
+    def _bridge_net(self) -> ipaddress.IPv4Network | None:
+        return ipaddress.IPv4Network(self.pod_cidr, strict=False) if self.pod_cidr else None
+
     def on_bridge(self, ip: str) -> bool:
-        return bool(self.pod_cidr) and ipaddress.IPv4Address(ip) in ipaddress.IPv4Network(self.pod_cidr, strict=False)
+        return self._bridge_net is not None and ipaddress.IPv4Address(ip) in self._bridge_net
 
 
 def probability(n: int) -> str:
@@ -57,13 +62,20 @@ def _comment(text: str) -> tuple[str, ...]:
 
 
 class _Renderer:
-    def __init__(self, chains: ProxyChains, node: NodeView):
+    def __init__(self, chains: ProxyChains, node: NodeView, fixed_chains: bool = True):
         self.c = chains
         self.node = node
         self.nat: dict[str, list[Rule]] = {}
         self.filter: dict[str, list[Rule]] = {}
-        for table, name in chains.all():
-            (self.nat if table == "nat" else self.filter)[name] = []
+        if fixed_chains:
+            for table, name in chains.all():
+                (self.nat if table == "nat" else self.filter)[name] = []
+
+    def merge(self, part: _Renderer) -> None:
+        for name, rules in part.nat.items():
+            self.nat.setdefault(name, []).extend(rules)
+        for name, rules in part.filter.items():
+            self.filter.setdefault(name, []).extend(rules)
 
     def add(self, table: str, chain: str, *args: str) -> None:
         target = self.nat if table == "nat" else self.filter
@@ -190,10 +202,29 @@ class _Renderer:
         return out
 
 
-def render(chains: ProxyChains, node: NodeView, services: list[ServiceEndpoints]) -> Ruleset:
+class RenderCache:
+    """Each service port's rules from the last render, keyed by everything they depend on: a sync
+    after one change renders one service, not all of them (the chains and node never change
+    for one cache)."""
+
+    def __init__(self) -> None:
+        self.parts: dict[tuple, _Renderer] = {}
+
+
+def render(chains: ProxyChains, node: NodeView, services: list[ServiceEndpoints],
+           cache: RenderCache | None = None) -> Ruleset:
     """Every chain of the proxy with its rules, for the given services."""
     r = _Renderer(chains, node)
     r.fixed()
+    parts: dict[tuple, _Renderer] = {}
     for se in services:
-        r.service(se)
+        key = (se.service, tuple(se.endpoints))
+        part = cache.parts.get(key) if cache is not None else None
+        if part is None:
+            part = _Renderer(chains, node, fixed_chains=False)
+            part.service(se)
+        parts[key] = part
+        r.merge(part)
+    if cache is not None:
+        cache.parts = parts  # services gone drop out
     return r.result()
