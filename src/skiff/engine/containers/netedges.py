@@ -62,6 +62,7 @@ class NetworkEdges:
         # the network's own applier: `--iptables=false` leaves ports to the userland proxy alone
         self.mapper = mapper or PortMapper(network.prefix, rules=IptablesPorts(network.iptables))
         self.start_env: dict[str, list[str]] = {}  # link variables for the process being started
+        self.prepared: dict[str, list[EndpointInfo]] = {}  # files written, endpoints for `attach`
         self.attached: set[str] = set()
         # ids of containers created with --link (None: not gathered yet), so a start looks at
         # them only instead of every record
@@ -428,18 +429,24 @@ def install(containers: Any, network: Any, engine_dns: list[str]) -> NetworkEdge
         edges.linkers = {x.id for x in found}  # removed ones drop out
         return found
 
+    def on_prepare(c: Any) -> None:  # in the thread that set the namespace up: no hop of its own
+        edges.prepared[c.id] = files(c)
+
     async def on_start(c: Any) -> None:
-        eps = await asyncio.to_thread(files, c)  # one thread hop: a start's latency counts
+        prepared = edges.prepared.pop(c.id, None)
+        eps = prepared if prepared is not None else await asyncio.to_thread(files, c)
         path = network.netns_path(c.id) if network.has_netns(c.id) else None
         await edges.attach(c, eps, path)
 
     async def on_stop(c: Any) -> None:
         edges.start_env.pop(c.id, None)
+        edges.prepared.pop(c.id, None)
         await edges.detach(c.id)
 
     async def on_change(c: Any) -> None:
         await edges.networks_changed(c, containers.cdir(c.id))
 
+    containers.network_prepare_hooks.append(on_prepare)
     containers.network_start_hooks.append(on_start)
     containers.network_stop_hooks.append(on_stop)
     containers.network_change_hooks = [*getattr(containers, "network_change_hooks", []), on_change]

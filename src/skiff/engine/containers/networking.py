@@ -6,9 +6,10 @@ and `disconnect`), and NetworkSettings for inspect and ps. Mixed into ContainerS
 `host` gets a loopback-only namespace from the runtime, as before networking existed).
 
 Hooks for the parts that build on addresses (hosts files, published ports, embedded DNS):
-`network_start_hooks` are awaited after the namespace is configured and before the runtime
-creates the process; `network_stop_hooks` after the container's process is gone. Each is an
-async callable taking the Container.
+`network_prepare_hooks` (plain callables) run in the worker thread that configured the
+namespace, right after it; `network_start_hooks` are awaited next, before the runtime creates
+the process; `network_stop_hooks` after the container's process is gone. Each takes the
+Container; the start and stop hooks are async.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ Hook = Callable[[Container], Awaitable[None]]
 
 class NetworkingMixin(_Base):
     network: Any = None
+    network_prepare_hooks: list[Callable[[Container], None]]
     network_start_hooks: list[Hook]
     network_stop_hooks: list[Hook]
 
@@ -58,10 +60,17 @@ class NetworkingMixin(_Base):
         # checked again: a network may have gone since create; records older than networking
         # have no EndpointsConfig, and get their primary network from NetworkMode
         configs = self.network.check_container_networks(c.network_mode, self._endpoints_config(c))
+
+        def up() -> None:  # one thread hop for the namespace and the files built on its addresses
+            try:
+                self.network.setup_container(c.id, c.name, c.network_mode, configs)
+            except OSError as e:
+                raise SystemError_(f"failed to set up container networking: {e}") from None
+            for prepare in self.network_prepare_hooks:
+                prepare(c)
+
         try:
-            await asyncio.to_thread(self.network.setup_container, c.id, c.name, c.network_mode, configs)
-        except OSError as e:
-            raise SystemError_(f"failed to set up container networking: {e}") from None
+            await asyncio.to_thread(up)
         finally:
             self.network.flush_events()
         for hook in self.network_start_hooks:

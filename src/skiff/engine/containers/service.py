@@ -61,6 +61,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         self.events = events
         self.prefix = prefix
         self.network = network  # NetworkService, or None: loopback-only namespaces
+        self.network_prepare_hooks = []
         self.network_start_hooks = []
         self.network_stop_hooks = []
         self.store = ContainerStore(self.root / "containers")
