@@ -131,9 +131,13 @@ async def _admit_and_store(call: Call, obj: dict[str, Any], managed: bool) -> tu
         return 201, views.render_one(call, obj)
     try:
         key = call.key_for(obj["metadata"].get("namespace", ""), name)
-        kv = await call.ctx.objects.create(key, encode(to_storage(res, obj)))
+        stored = to_storage(res, obj)
+        kv = await call.ctx.objects.create(key, encode(stored))
     except KeyExists:
         raise already_exists(res.plural, name, res.group) from None
+    if stored is obj:  # no conversion: what was stored is obj itself, no need to decode it again
+        obj["metadata"]["resourceVersion"] = str(kv.mod_revision)
+        return 201, views.render_one(call, obj)
     return 201, views.render_one(call, decode(kv))
 
 

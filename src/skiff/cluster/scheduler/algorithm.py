@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, compress
 
 from skiff.cluster.scheduler.framework import OK, CycleState, Framework, Snapshot, Status
 from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
@@ -265,9 +265,9 @@ class Algorithm:
             feasible = [nodes[i] for i in feasible_idx]
             scores = self.score(state, pod, feasible, snapshot)
             return ScheduleResult(self.select_host(scores), len(statuses) + count, count)
-        self.fw.run_pre_score(state, pod, [nodes[i] for lo, hi in spans for i in range(lo, hi)], snapshot)
+        feasible = ScoreWindow.cut(nodes, spans)
+        self.fw.run_pre_score(state, pod, feasible, snapshot)
         if not self.fw.node_local(state.scorers):
-            feasible = [nodes[i] for lo, hi in spans for i in range(lo, hi)]
             scores = self.fw.combine(state, pod, [x.name for x in feasible],
                                      [self.fw.raw_scores(state, pod, x) for x in feasible])
             return ScheduleResult(self.select_host(scores), len(statuses) + count, count)
@@ -302,10 +302,10 @@ class Algorithm:
             w = p.weight
             totals = [t + c * w for t, c in zip(totals, values, strict=True)]
         top = max(totals)
-        ties = totals.count(top)
-        pos = totals.index(top)
-        for _ in range(self.rng.randrange(ties) if ties > 1 else 0):
-            pos = totals.index(top, pos + 1)
+        if totals.count(top) == 1:
+            pos = totals.index(top)
+        else:  # ties at random, as select_host; positions of the best found at C speed
+            pos = self.rng.choice(list(compress(range(len(totals)), map(top.__eq__, totals))))
         for lo, hi in spans:  # position in the window -> node index
             if pos < hi - lo:
                 return lo + pos

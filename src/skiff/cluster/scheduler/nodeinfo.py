@@ -21,9 +21,23 @@ DEFAULT_MEMORY = 200 * 1024 * 1024
 _generations = itertools.count(1)
 
 
+_amounts: dict[tuple[str, Any], int] = {}
+
+
 def amount(name: str, value: Any) -> int:
+    """A quantity as an int (milli-units for cpu); the same few strings recur in every pod."""
+    key = (name, value)
+    try:
+        return _amounts[key]
+    except KeyError:
+        pass
+    except TypeError:  # not hashable: parse() explains what is wrong with it
+        key = None  # type: ignore[assignment]
     q = parse(value)
-    return q.milli_value() if name == CPU else q.int_value()
+    n = q.milli_value() if name == CPU else q.int_value()
+    if key is not None and len(_amounts) < 10_000:
+        _amounts[key] = n
+    return n
 
 
 def resource_list(obj: dict[str, Any] | None) -> dict[str, int]:
