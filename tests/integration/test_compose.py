@@ -272,3 +272,68 @@ def test_errors_exit_1_and_leave_the_engine_alone(engine, tmp_path):
     assert res.returncode == 1
     assert project_containers(engine, "bad") == []
     assert os.path.exists(engine.socket)
+
+
+def test_depends_on_conditions_and_the_other_verbs(engine, project_dir):
+    port = free_port()
+    d, name = project_dir({"docker-compose.yml": f"""
+        version: "2.4"
+        services:
+          setup:
+            image: busybox
+            command: "true"
+          db:
+            image: busybox
+            command: sleep 1d
+            stop_signal: SIGKILL
+          app:
+            image: busybox
+            command: sh -c 'mkdir -p /w && echo app > /w/index.html && exec httpd -f -p 80 -h /w'
+            stop_signal: SIGKILL
+            ports: ["127.0.0.1:{port}:80"]
+            depends_on:
+              db: {{condition: service_started}}
+              setup: {{condition: service_completed_successfully}}
+        """}, unique("verbs"))
+    up = compose(engine, d, "up", "-d")
+    ok(up)
+    assert ok(engine.docker("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", f"{name}_setup_1")) == \
+        "exited 0\n"  # app was created only once setup had completed
+    assert up.stderr.decode().index(f"{name}_setup_1") < up.stderr.decode().index(f"{name}_app_1")
+    assert ok(compose(engine, d, "port", "app", "80")) == f"127.0.0.1:{port}\n"
+    top = ok(compose(engine, d, "top", "db"))
+    assert top.startswith(f"{name}_db_1\n") and "sleep 1d" in top
+    ok(compose(engine, d, "pause", "db"))
+    assert ok(engine.docker("inspect", "-f", "{{.State.Status}}", f"{name}_db_1")).strip() == "paused"
+    assert "Paused" in ok(compose(engine, d, "ps", "db"))
+    ok(compose(engine, d, "unpause", "db"))
+    assert ok(engine.docker("inspect", "-f", "{{.State.Status}}", f"{name}_db_1")).strip() == "running"
+    before = ok(engine.docker("inspect", "-f", "{{.State.StartedAt}}", f"{name}_app_1"))
+    ok(compose(engine, d, "restart", "app"))
+    assert ok(engine.docker("inspect", "-f", "{{.State.StartedAt}}", f"{name}_app_1")) != before
+    ok(compose(engine, d, "kill", "app"))
+    assert ok(engine.docker("inspect", "-f", "{{.State.Status}}", f"{name}_app_1")).strip() == "exited"
+    ok(compose(engine, d, "start", "app"))
+    assert ok(engine.docker("inspect", "-f", "{{.State.Status}}", f"{name}_app_1")).strip() == "running"
+    ok(compose(engine, d, "down"))
+    assert project_containers(engine, name) == []
+
+
+def test_failed_dependency_stops_up(engine, project_dir):
+    d, name = project_dir({"docker-compose.yml": """
+        version: "2.4"
+        services:
+          setup:
+            image: busybox
+            command: sh -c 'exit 4'
+          app:
+            image: busybox
+            command: sleep 1d
+            depends_on:
+              setup: {condition: service_completed_successfully}
+        """}, unique("fail"))
+    res = compose(engine, d, "up", "-d")
+    assert res.returncode == 1
+    assert "ERROR: Service \"setup\" didn't complete successfully: exit 4" in res.stderr.decode()
+    assert project_containers(engine, name) == [f"{name}_setup_1"]
+    ok(compose(engine, d, "down"))

@@ -136,6 +136,8 @@ class Ops:
         self.prepare(order)
         self._orphans(remove_orphans)
         for name in order:
+            if start:
+                self._wait_for_dependencies(name)
             image_id = self.ensure_image(name, build)
             want = (scale or {}).get(name, self._default_scale(name))
             names = self.first_containers()
@@ -147,6 +149,49 @@ class Ops:
                                         no_recreate=no_recreate, start=start):
                 self._apply(name, action, digest, image_id, start, timeout)
         return self.containers(order)
+
+    def _wait_for_dependencies(self, name: str) -> None:
+        """depends_on conditions (2.1+ files): healthy, or exited 0, before `name` starts."""
+        import time
+
+        for dep, cond in (self.project.services[name].get("depends_on") or {}).items():
+            condition = cond.get("condition", "service_started")
+            if condition == "service_started":
+                continue
+            deadline = time.monotonic() + self._health_wait(dep)
+            for c in self.containers([dep]):
+                while True:
+                    if condition == "service_healthy" and time.monotonic() > deadline:
+                        raise ConfigError(f'Container "{c.name}" is unhealthy (no healthy status in time; '
+                                          "is the engine running its healthcheck?)")
+                    info = self.api.get(f"/containers/{c.id}/json")
+                    state = info.get("State") or {}
+                    health = (state.get("Health") or {}).get("Status")
+                    if health is None and ((info.get("Config") or {}).get("Healthcheck") or {}).get("Test"):
+                        health = "starting"  # no probe has run yet
+                    if condition == "service_healthy":
+                        if health is None:
+                            raise ConfigError(f"Container \"{c.name}\" has no healthcheck configured "
+                                              f"(service \"{dep}\" is a service_healthy dependency)")
+                        if health == "healthy":
+                            break
+                        if health == "unhealthy" or not state.get("Running"):
+                            raise ConfigError(f'Container "{c.name}" is unhealthy.')
+                    elif not state.get("Running") and state.get("Status") != "created":
+                        if state.get("ExitCode"):
+                            raise ConfigError(f'Service "{dep}" didn\'t complete successfully: '
+                                              f'exit {state["ExitCode"]}')
+                        break
+                    time.sleep(0.2)
+
+    def _health_wait(self, service: str) -> float:
+        """How long a healthcheck can take to pass: start period + (interval + timeout) x retries."""
+        hc = self.project.services[service].get("healthcheck") or {}
+
+        def seconds(key: str, default: float) -> float:
+            return spec.duration_ns(hc[key], key) / 1e9 if key in hc else default
+        return seconds("start_period", 0) + (seconds("interval", 30) + seconds("timeout", 30)) * \
+            (int(hc.get("retries", 3)) + 1) + 5
 
     def prepare(self, services: list[str]) -> None:
         """The networks the services join and the project's volumes, created if missing."""
