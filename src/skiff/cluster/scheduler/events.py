@@ -55,7 +55,7 @@ class Writer:
     buffer is full, events are dropped (and logged), never the scheduling."""
 
     BUFFER = 100_000
-    WORKERS = 16
+    WORKERS = 8
 
     def __init__(self, client: Any):
         self.client = client
