@@ -337,3 +337,66 @@ def test_failed_dependency_stops_up(engine, project_dir):
     assert "ERROR: Service \"setup\" didn't complete successfully: exit 4" in res.stderr.decode()
     assert project_containers(engine, name) == [f"{name}_setup_1"]
     ok(compose(engine, d, "down"))
+
+
+def test_push_and_pull_through_a_registry(engine, project_dir, tmp_path):
+    from tests.support.registry import SkiffRegistry
+
+    registry = SkiffRegistry(tmp_path / "registry").start()
+    try:
+        image = f"{registry.addr}/compose/web:v1"
+        d, name = project_dir({
+            "docker-compose.yml": f"""
+                version: "3"
+                services:
+                  web:
+                    build: ./app
+                    image: {image}
+                    command: ["cat", "/msg"]
+                """,
+            "app/Dockerfile": "FROM busybox\nRUN echo pushed > /msg\n",
+        }, unique("push"))
+        ok(compose(engine, d, "build"))
+        push = compose(engine, d, "push")
+        ok(push)
+        assert f"Pushing web ({image})..." in push.stderr.decode()
+        ok(engine.docker("rmi", image))
+        pull = compose(engine, d, "pull", "web")
+        ok(pull)
+        assert f"Pulling web ({image})..." in pull.stderr.decode()
+        assert "web_1 | pushed" in ok(compose(engine, d, "up", "--no-color"))
+        ok(compose(engine, d, "down", "--rmi", "all"))
+        assert engine.docker("image", "inspect", image).returncode != 0
+    finally:
+        registry.cleanup()
+
+
+def test_orphans_and_followed_logs(engine, project_dir):
+    d, name = project_dir({"docker-compose.yml": """
+        version: "3"
+        services:
+          keep:
+            image: busybox
+            command: sh -c 'echo one; echo two'
+          gone:
+            image: busybox
+            command: sleep 1d
+            stop_signal: SIGKILL
+        """}, unique("orph"))
+    ok(compose(engine, d, "up", "-d"))
+    logs = ok(compose(engine, d, "logs", "-f", "-t", "keep"))  # ends when the container has
+    lines = logs.splitlines()
+    assert [line.split(" ", 3)[-1] for line in lines] == ["one", "two"]
+    assert lines[0].startswith("keep_1 | 20")  # an RFC 3339 timestamp before the text
+    assert ok(compose(engine, d, "logs", "--tail", "1", "keep")) == "keep_1 | two\n"
+    (d / "docker-compose.yml").write_text("version: '3'\nservices:\n  keep:\n    image: busybox\n"
+                                          "    command: sh -c 'echo one; echo two'\n")
+    warned = compose(engine, d, "up", "-d")
+    ok(warned)
+    assert f"WARNING: Found orphan containers ({name}_gone_1) for this project." in warned.stderr.decode()
+    assert f"{name}_gone_1" in project_containers(engine, name)
+    removed = compose(engine, d, "up", "-d", "--remove-orphans")
+    ok(removed)
+    assert f'Removing orphan container "{name}_gone_1"' in removed.stderr.decode()
+    assert project_containers(engine, name) == [f"{name}_keep_1"]
+    ok(compose(engine, d, "down"))
