@@ -153,6 +153,23 @@ def test_external_traffic_policy_local_answers_only_where_the_backend_runs(lan, 
     assert r.stdout.decode().strip() == "far", r.stderr
 
 
+def test_a_crashed_agents_stale_chains_go_when_it_comes_back(lan, backend):
+    srv, agents, net, _ = lan
+    node, wrap = agents[0], net.nodes[0].wrap
+    node.kill()  # -9: its rules stay (traffic keeps flowing meanwhile)
+    stale = f"{node.prefix}-K-SVC-STALESTALE"
+    subprocess.run([*wrap, "iptables", "-w", "-t", "nat", "-N", stale], check=True)
+    ip = get(srv, "service", "far")["spec"]["clusterIP"]
+    assert f"{ip}/32" in saved_in(wrap)
+    node.start()
+    saved = saved_in(wrap)
+    assert stale not in saved and f"{ip}/32" in saved
+    jumps = [ln for ln in saved.splitlines() if ln.startswith("-A PREROUTING") and f"{node.prefix}-K-" in ln]
+    assert len(jumps) == 1, jumps  # taken over, not doubled
+    r = srv.kubectl("exec", "near-client", "--", "timeout", "5", "wget", "-qO-", f"http://{ip}/")
+    assert r.stdout.decode().strip() == "far", r.stderr
+
+
 def test_disable_kube_proxy_writes_no_rule_and_a_clean_stop_leaves_no_chain(lan, backend):
     srv, agents, net, root = lan
     ns = net.add_node()
