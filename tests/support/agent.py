@@ -91,7 +91,7 @@ class Agent:
 def remove_node_state(data_dir: Path, prefix: str, scratch: Path, wrap: list[str] | None = None) -> None:
     """Remove every container of a stopped node agent (with a plain engine on its data root, in
     the agent's netns when `wrap` enters one), the pods' tmpfs mounts, the prefix's cgroups and
-    the agent's pod-route NAT chain and Service proxy chains."""
+    the agent's pod-route NAT chain, Service proxy chains and cluster DNS link."""
     engine_root = data_dir / "engine"
     if engine_root.exists():
         sock = scratch / "cleanup.sock"
@@ -129,6 +129,7 @@ def remove_node_state(data_dir: Path, prefix: str, scratch: Path, wrap: list[str
     if not wrap:  # in a netns of its own, the chains go with the netns
         remove_nat(f"{prefix}-PODS")
         remove_proxy_chains(prefix)
+        subprocess.run(["ip", "link", "del", f"{prefix}dns0"], capture_output=True)  # the cluster DNS link
 
 
 def remove_proxy_chains(prefix: str) -> None:

@@ -49,8 +49,9 @@ def test_server_agent_serves_its_cluster_domain(busybox_archive):
         kubernetes_ip = srv.kubectl("get", "svc", "kubernetes", "-o", "jsonpath={.spec.clusterIP}").stdout.decode()
         assert f"Address: {kubernetes_ip}" in r.stdout.decode(), r.stdout + r.stderr
         assert f"{prefix}dns0" in subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
+        srv.stop()  # a clean stop takes the link away (remove_node_state below would too)
+        assert f"{prefix}dns0" not in subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
     finally:
         srv.stop()
         remove_node_state(agent_dir, prefix, root)
         shutil.rmtree(root, ignore_errors=True)
-    assert f"{prefix}dns0" not in subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
