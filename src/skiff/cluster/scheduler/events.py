@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
+import time
 from typing import Any
 
 from skiff.cluster.apimachinery.meta import now_rfc3339
@@ -23,7 +23,8 @@ def pod_ref(pod: PodInfo) -> dict[str, Any]:
 def event(pod: PodInfo, kind: str, reason: str, message: str, component: str = SCHEDULER_NAME) -> dict[str, Any]:
     now = now_rfc3339()
     return {"apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": f"{pod.name}.{os.urandom(8).hex()}", "namespace": pod.namespace},
+            # named as client-go's recorder names them: the object's name and the time in hex nanoseconds
+            "metadata": {"name": f"{pod.name}.{time.time_ns():x}", "namespace": pod.namespace},
             "involvedObject": pod_ref(pod), "reason": reason, "message": message, "type": kind,
             "source": {"component": component}, "firstTimestamp": now, "lastTimestamp": now, "count": 1,
             "reportingComponent": component, "reportingInstance": component, "action": "Scheduling"}
