@@ -23,6 +23,8 @@ def index():
     ix = ClusterIndex()
     ix.set_service({"metadata": {"name": "api", "namespace": "default"},
                     "spec": {"clusterIP": "10.43.0.30", "ports": [{"name": "http", "port": 80}]}})
+    ix.set_service({"metadata": {"name": "ext", "namespace": "default"},
+                    "spec": {"type": "ExternalName", "externalName": "db.example.net"}})
     return ix
 
 
@@ -76,6 +78,10 @@ def test_answers_forwards_and_fails_over_udp_and_tcp():
             assert [v for *_, v in answers] == ["10.43.0.30"]
             _, (answers, _, _) = await udp_ask("127.0.0.1", port, "www.example.com")
             assert [v for *_, v in answers] == ["192.0.2.1"]  # from the upstream
+            # an ExternalName: its CNAME, and the target's address from the upstream
+            flags, (answers, _, _) = await udp_ask("127.0.0.1", port, "ext.default.svc.cluster.local")
+            assert [(t, v) for _, t, _, v in answers] == [(codec.TYPE_CNAME, "db.example.net"),
+                                                          (codec.TYPE_A, "192.0.2.1")], flags
             up.close()
             flags, _ = await udp_ask("127.0.0.1", port, "www.example.org")
             assert flags & 0xF == codec.RCODE_SERVFAIL

@@ -137,9 +137,23 @@ def test_ptr_for_cluster_ips_and_headless_endpoints(resolver):
 
 
 def test_external_name_is_a_cname(resolver):
-    flags, answers, _, _ = ask(resolver, "search.default.svc.cluster.local")
+    flags, answers, _, _ = ask(resolver, "search.default.svc.cluster.local", CNAME)
     assert flags & 0xF == NOERROR
     assert answers == [("search.default.svc.cluster.local", CNAME, 5, "search.example.com")]
+    # an address query needs the target resolved upstream too: the server chases it
+    assert ask(resolver, "search.default.svc.cluster.local", A) is None
+    q, cname, target = resolver.external_chase(codec.build_query("search.default.svc.cluster.local"))
+    assert (q.qtype, cname.data, target) == (A, "search.example.com", "search.example.com")
+    assert resolver.external_chase(codec.build_query("redis-master.default.svc.cluster.local")) is None
+
+
+def test_external_name_inside_the_zone_is_followed(resolver):
+    resolver.index.set_service({"metadata": {"name": "alias", "namespace": "default"},
+                                "spec": {"type": "ExternalName",
+                                         "externalName": "redis-master.default.svc.cluster.local"}})
+    _, answers, _, _ = ask(resolver, "alias.default.svc.cluster.local")
+    assert [(t, v) for _, t, _, v in answers] == [(CNAME, "redis-master.default.svc.cluster.local"),
+                                                  (A, "10.43.0.20")]
 
 
 def test_pod_records(resolver):

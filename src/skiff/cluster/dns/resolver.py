@@ -33,6 +33,7 @@ class Answer:
     answers: list[Record] = field(default_factory=list)
     additional: list[Record] = field(default_factory=list)
     negative: bool = False  # NXDOMAIN or NODATA: the SOA goes in the authority section
+    chase: str = ""  # an ExternalName's target the upstream servers must resolve (the server does)
 
 
 def nxdomain() -> Answer:
@@ -76,11 +77,24 @@ class Resolver:
         if q.qclass != codec.CLASS_IN:
             return None
         ans = self.lookup(q.name, q.qtype)
-        if ans is None:
+        if ans is None or ans.chase:
             return None
         authority = [self.soa()] if ans.negative else []
         return codec.build_reply(q, ans.rcode, ans.answers, authority, ans.additional, authoritative=True,
                                  max_size=0 if tcp else UDP_LIMIT)
+
+    def external_chase(self, data: bytes) -> tuple[codec.Query, Record, str] | None:
+        """For an A/AAAA query of an ExternalName Service whose target is outside the zone:
+        (query, the CNAME record, target), so the server can resolve the target upstream and
+        answer both, as CoreDNS does; None otherwise."""
+        try:
+            q = codec.parse_query(data)
+        except codec.DnsFormatError:
+            return None
+        ans = self.lookup(q.name, q.qtype) if q.qclass == codec.CLASS_IN else None
+        if ans is None or not ans.chase:
+            return None
+        return q, ans.answers[0], ans.chase
 
     def soa(self) -> Record:
         d = self.domain
@@ -152,7 +166,15 @@ class Resolver:
         if svc.kind == EXTERNAL:
             if not svc.external_name:
                 return nodata()
-            return Answer(answers=[Record(name, codec.TYPE_CNAME, self.ttl, svc.external_name)])
+            cname = Record(name, codec.TYPE_CNAME, self.ttl, svc.external_name)
+            target = svc.external_name.lower()
+            if qtype in (codec.TYPE_A, codec.TYPE_ANY) and self.is_ours(target) and target != name:
+                chased = self.lookup(target, codec.TYPE_A)  # a name in the zone: followed here
+                if chased is not None and not chased.negative:
+                    return Answer(answers=[cname, *[r for r in chased.answers if r.rtype != codec.TYPE_CNAME]])
+            elif qtype in (codec.TYPE_A, codec.TYPE_AAAA) and not self.is_ours(target):
+                return Answer(answers=[cname], chase=target)
+            return Answer(answers=[cname])
         if svc.kind == CLUSTER_IP:
             if qtype in (codec.TYPE_A, codec.TYPE_ANY):
                 v4 = [ip for ip in svc.cluster_ips if ":" not in ip]

@@ -15,14 +15,17 @@ import errno
 import logging
 import os
 import socket
+import struct
 from typing import Any
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from skiff.cluster.dns.resolver import Resolver
+from skiff.cluster.dns.resolver import UDP_LIMIT, Resolver
 from skiff.common.errors import SkiffError
+from skiff.engine.network import dns_codec as codec
 from skiff.engine.network import netdev
 from skiff.engine.network.dns import EmbeddedDns, sockets_in_netns
+from skiff.engine.network.dns_codec import Record
 
 log = logging.getLogger("skiff.dns")
 
@@ -72,6 +75,20 @@ class NodeDns(EmbeddedDns):
 
     def answer_now(self, cid: str, data: bytes, tcp: bool) -> bytes | None:
         return self.resolver.reply(data, tcp)
+
+    async def answer(self, cid: str, data: bytes, tcp: bool) -> bytes:
+        chase = self.resolver.external_chase(data)
+        if chase is None:
+            return await super().answer(cid, data, tcp)  # ours, or forwarded as it is
+        q, cname, target = chase
+        upstream = await super().answer(cid, codec.build_query(target, q.qtype), tcp)
+        try:
+            rcode = struct.unpack("!H", upstream[2:4])[0] & 0xF
+            answers = [Record(n, t, ttl, v) for n, t, ttl, v in codec.parse_reply(upstream)[1][0]
+                       if t in (codec.TYPE_A, codec.TYPE_CNAME)]
+        except (struct.error, ValueError, IndexError, codec.DnsFormatError):
+            rcode, answers = codec.RCODE_SERVFAIL, []
+        return codec.build_reply(q, rcode, [cname, *answers], max_size=0 if tcp else UDP_LIMIT)
 
     async def serve(self, address: str) -> None:
         """Listen on address:port (udp and tcp) in this process's network namespace. UDP is read
