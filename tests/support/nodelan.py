@@ -4,9 +4,13 @@ with an address of its own and a default route via the host. Everything is remov
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 
 def _ip(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -72,3 +76,42 @@ class NodeLan:
                 subprocess.run(["kill", "-9", pid], capture_output=True)
             _ip("netns", "del", ns.name, check=False)
         _ip("link", "del", self.bridge, check=False)
+
+
+@contextlib.contextmanager
+def lan_cluster(busybox_archive: Path, nodes: int, name: str,
+                own_bip: Callable[[int], bool] = lambda i: True) -> Iterator[tuple[Any, list[Any], NodeLan, Path]]:
+    """A `skiff server` on the LAN's gateway and `nodes` agents, each in its node's netns with
+    busybox loaded: (server, agents, lan, scratch root). Node i's agent takes `--bip` from its
+    NodeNs when `own_bip(i)`, else the podCIDR the server's IPAM gives. Everything is removed after."""
+    import secrets
+    import shutil
+    import tempfile
+
+    from tests.support.agent import Agent
+    from tests.support.server import Server
+
+    root = Path(tempfile.mkdtemp(prefix=f"skiff-{name}-", dir="/tmp"))
+    net = NodeLan()
+    token = secrets.token_hex(8)
+    srv = Server(root / "server", extra_args=["--token", token, "--bind-address", net.gateway,
+                                              "--cluster-cidr", f"{net.base}.0.0/17"])
+    srv.url = f"https://{net.gateway}:{srv.port}"
+    agents: list[Agent] = []
+    try:
+        net.up()
+        srv.start()
+        for i in range(nodes):
+            ns = net.add_node()
+            a = Agent(srv.url, token, root / f"node{i}", node_name=f"{name}-{i}-{secrets.token_hex(2)}",
+                      extra_args=["--bip", ns.pod_bip] if own_bip(i) else [], wrap=ns.wrap)
+            agents.append(a)
+            a.start()
+            a.load(busybox_archive)
+        yield srv, agents, net, root
+    finally:
+        for a in agents:
+            a.cleanup()
+        srv.cleanup()
+        net.cleanup()
+        shutil.rmtree(root, ignore_errors=True)

@@ -3,19 +3,14 @@ resolves a Service whose pod runs on node A, every node publishes its kube-dns e
 answers on its own IP, and a stopped agent leaves no `<prefix>dns0` link and no endpoint."""
 
 import json
-import secrets
 import shutil
 import subprocess
-import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
 from skiff.engine.network import dns_codec as codec
-from tests.support.agent import Agent
-from tests.support.nodelan import NodeLan
-from tests.support.server import Server
+from tests.support.nodelan import lan_cluster
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -24,30 +19,8 @@ pytestmark = [pytest.mark.root, pytest.mark.slow]
 def lan(busybox_archive):
     if not shutil.which("kubectl"):
         pytest.skip("kubectl is not installed")
-    root = Path(tempfile.mkdtemp(prefix="skiff-dnsnodes-", dir="/tmp"))
-    net = NodeLan()
-    token = secrets.token_hex(8)
-    srv = Server(root / "server", extra_args=["--token", token, "--bind-address", net.gateway,
-                                              "--cluster-cidr", f"{net.base}.0.0/17"])
-    srv.url = f"https://{net.gateway}:{srv.port}"
-    agents: list[Agent] = []
-    try:
-        net.up()
-        srv.start()
-        for i in range(2):
-            ns = net.add_node()
-            a = Agent(srv.url, token, root / f"node{i}", node_name=f"dns-{i}-{secrets.token_hex(2)}",
-                      extra_args=["--bip", ns.pod_bip], wrap=ns.wrap)
-            agents.append(a)
-            a.start()
-            a.load(busybox_archive)
+    with lan_cluster(busybox_archive, 2, "dns") as (srv, agents, net, _):
         yield srv, agents, net
-    finally:
-        for a in agents:
-            a.cleanup()
-        srv.cleanup()
-        net.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def kubectl_json(srv, *args):

@@ -4,19 +4,16 @@ server: distinct InternalIPs and podCIDRs, pods reaching each other by pod IP ac
 coming back with its pods re-adopted."""
 
 import json
-import secrets
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.support.agent import Agent
-from tests.support.nodelan import NodeLan
-from tests.support.server import Server
+from tests.support.nodelan import lan_cluster
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -25,31 +22,9 @@ pytestmark = [pytest.mark.root, pytest.mark.slow]
 def lan(busybox_archive):
     if not shutil.which("kubectl"):
         pytest.skip("kubectl is not installed")
-    root = Path(tempfile.mkdtemp(prefix="skiff-nodes-", dir="/tmp"))
-    net = NodeLan()
-    token = secrets.token_hex(8)
-    srv = Server(root / "server", extra_args=["--token", token, "--bind-address", net.gateway,
-                                              "--cluster-cidr", f"{net.base}.0.0/17"])
-    srv.url = f"https://{net.gateway}:{srv.port}"
-    agents: list[Agent] = []
-    try:
-        net.up()
-        srv.start()
-        for i in range(3):
-            ns = net.add_node()
-            # the last node takes its podCIDR from the server's IPAM (the first free /24: ns.pod_bip's)
-            a = Agent(srv.url, token, root / f"node{i}", node_name=f"lan-{i}-{secrets.token_hex(2)}",
-                      extra_args=["--bip", ns.pod_bip] if i < 2 else [], wrap=ns.wrap)
-            agents.append(a)
-            a.start()
-            a.load(busybox_archive)
-        yield srv, agents, net, root
-    finally:
-        for a in agents:
-            a.cleanup()
-        srv.cleanup()
-        net.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+    # the last node takes its podCIDR from the server's IPAM (the first free /24: ns.pod_bip's)
+    with lan_cluster(busybox_archive, 3, "lan", own_bip=lambda i: i < 2) as lan:
+        yield lan
 
 
 def get(srv, *what):
