@@ -170,6 +170,27 @@ def test_a_crashed_agents_stale_chains_go_when_it_comes_back(lan, backend):
     assert r.stdout.decode().strip() == "far", r.stderr
 
 
+def test_without_br_netfilter_pods_on_one_node_still_reach_each_other_and_themselves(lan, backend):
+    """A node whose bridge does not pass frames through iptables (a host without br_netfilter):
+    clients on the pod bridge are masqueraded, so replies come back through conntrack."""
+    srv, agents, net, _ = lan
+    node, wrap = agents[0], net.nodes[0].wrap
+    sysctl = "net.bridge.bridge-nf-call-iptables"
+    subprocess.run([*wrap, "sysctl", "-qw", f"{sysctl}=0"], check=True)
+    try:
+        node.stop()
+        node.start()
+        run_pod(srv, "near", node.node_name, HTTPD, {"app": "near"})
+        kubectl(srv, "expose", "pod", "near", "--port=80", "--name=near")
+        wait_endpoints(srv, "near", 1)
+        ip = get(srv, "service", "near")["spec"]["clusterIP"]
+        for pod in ("near-client", "near"):  # a neighbour on the bridge, and the backend itself
+            r = srv.kubectl("exec", pod, "--", "timeout", "5", "wget", "-qO-", f"http://{ip}/")
+            assert (r.returncode, r.stdout.decode().strip()) == (0, "near"), (pod, r.stderr)
+    finally:
+        subprocess.run([*wrap, "sysctl", "-qw", f"{sysctl}=1"], check=True)
+
+
 def test_disable_kube_proxy_writes_no_rule_and_a_clean_stop_leaves_no_chain(lan, backend):
     srv, agents, net, root = lan
     ns = net.add_node()

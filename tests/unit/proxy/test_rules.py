@@ -218,6 +218,14 @@ def test_headless_and_external_name_services_get_no_rules():
     assert not any("default/" in ln for ln in out)
 
 
+def test_with_br_netfilter_only_a_pod_reaching_itself_is_masqueraded():
+    node = rules.NodeView("n1", "10.42.0.0/24", bridge_netfilter=True)
+    out = lines([service()], [eslice([endpoint("10.42.0.5")])], node)
+    sep = C.sep("default/web:http", "TCP", "10.42.0.5:8080")
+    assert [ln for ln in out if ln.startswith(f"-A {sep} ") and "MARK-MASQ" in ln] == [
+        f"-A {sep} -m comment --comment default/web:http -s 10.42.0.5/32 -j px-MARK-MASQ"]
+
+
 def test_a_pod_reaching_itself_is_masqueraded():
     out = lines([service()], [eslice([endpoint("10.42.1.5", node="n2")])], rules.NodeView("n1", ""))
     sep = C.sep("default/web:http", "TCP", "10.42.1.5:8080")

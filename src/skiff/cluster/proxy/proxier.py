@@ -10,6 +10,7 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from skiff.cluster.client.informers import SharedInformerFactory
@@ -27,6 +28,14 @@ FULL_SYNC_SECONDS = 300.0  # a full rewrite now and then repairs anything done t
 RETRY_SECONDS = 1.0
 
 
+def bridge_netfilter() -> bool:
+    """Whether bridged frames go through iptables in this network namespace (br_netfilter)."""
+    try:
+        return Path("/proc/sys/net/bridge/bridge-nf-call-iptables").read_text().strip() == "1"
+    except OSError:  # br_netfilter not loaded
+        return False
+
+
 @dataclass
 class SyncStats:
     syncs: int = 0
@@ -41,7 +50,7 @@ class Proxier:
         self.client = client
         self.bridge = bridge  # the pod bridge, whose ports get hairpin mode
         self.chains = ProxyChains(proxy_prefix(agent_prefix))
-        self.node = rules.NodeView(node_name, pod_cidr)
+        self.node = rules.NodeView(node_name, pod_cidr, bridge_netfilter())
         self.iptables = Iptables(self.chains.prefix)
         self.iptables.chains = self.chains  # setup/teardown then handle the proxy's chains and jumps
         self.factory = SharedInformerFactory(client)

@@ -10,8 +10,8 @@ nat  `P-SERVICES` (from PREROUTING and OUTPUT): cluster IP:port → `P-SVC-…` 
      with its source address (pods and the node itself still get the cluster-wide chain).
      `P-SVC-…`/`P-SVL-…`: ClientIP affinity (`-m recent --rcheck`) first, then one endpoint at
      random (`-m statistic --mode random --probability 1/(n-i)`, the last one unconditional).
-     `P-SEP-…`: masquerade when the client sits on this node's pod bridge (a pod reaching itself,
-     or a neighbour: without br_netfilter the reply would bypass conntrack), remember the client
+     `P-SEP-…`: masquerade a pod reaching itself (hairpin) — without br_netfilter, any client on
+     this node's pod bridge, whose reply would otherwise bypass conntrack —, remember the client
      for affinity, DNAT. `P-MARK-MASQ` sets the mark, `P-POSTROUTING` masquerades marked packets.
 filter `P-SERVICES` (from FORWARD and OUTPUT) and `P-EXTERNAL` (from INPUT and FORWARD):
      REJECT (icmp-port-unreachable) for services without endpoints, DROP where a Local traffic
@@ -38,6 +38,9 @@ class NodeView:
 
     node_name: str
     pod_cidr: str = ""  # this node's pods (the engine bridge's subnet); "" when unknown
+    # br_netfilter passes bridged frames through iptables (bridge-nf-call-iptables=1): a reply
+    # between two pods of one bridge then meets conntrack and is un-NATed without masquerading
+    bridge_netfilter: bool = False
 
     @functools.cached_property
     def _bridge_net(self) -> ipaddress.IPv4Network | None:
@@ -184,7 +187,7 @@ class _Renderer:
             return
         c = self.c
         self.nat[sep] = []
-        if self.node.on_bridge(e.ip):
+        if not self.node.bridge_netfilter and self.node.on_bridge(e.ip):
             self.add("nat", sep, *_comment(sp.key), "-s", self.node.pod_cidr, "-j", c.mark_masq)
         else:  # hairpin: a pod reaching itself through its service
             self.add("nat", sep, *_comment(sp.key), "-s", f"{e.ip}/32", "-j", c.mark_masq)
