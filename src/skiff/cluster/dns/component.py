@@ -108,4 +108,7 @@ async def start_cluster_dns(client: Any, opts: DnsOptions, node_name: str, node_
         log.warning("cluster DNS not started on %s: %s", node_name, getattr(e, "message", e))
         await dns.stop()
         return None
+    except BaseException:  # stopped while starting: leave no link, socket or task behind
+        await asyncio.shield(dns.stop())
+        raise
     return dns
