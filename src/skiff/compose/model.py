@@ -65,22 +65,10 @@ class Project:
         return f"{self.name}_{service}_{number}"
 
     def network_name(self, key: str) -> str:
-        entry = self.networks.get(key) or {}
-        external = entry.get("external")
-        if isinstance(external, dict) and external.get("name"):
-            return external["name"]
-        if entry.get("name"):
-            return entry["name"]
-        return key if external else f"{self.name}_{key}"
+        return _engine_name(self.name, key, self.networks.get(key) or {})
 
     def volume_name(self, key: str) -> str:
-        entry = self.volumes.get(key) or {}
-        external = entry.get("external")
-        if isinstance(external, dict) and external.get("name"):
-            return external["name"]
-        if entry.get("name"):
-            return entry["name"]
-        return key if external else f"{self.name}_{key}"
+        return _engine_name(self.name, key, self.volumes.get(key) or {})
 
     def service_networks(self, service: str) -> dict[str, dict]:
         """Network key → {aliases, ipv4_address}; `default` unless the service names others or
@@ -101,6 +89,17 @@ class Project:
             LABEL_NUMBER: str(number),
             LABEL_VERSION: COMPOSE_VERSION,
         }
+
+
+def _engine_name(project: str, key: str, entry: dict) -> str:
+    """A top-level network's or volume's name on the engine: `external.name`, `name`, the key
+    itself when external, else `<project>_<key>`."""
+    external = entry.get("external")
+    if isinstance(external, dict) and external.get("name"):
+        return external["name"]
+    if entry.get("name"):
+        return entry["name"]
+    return key if external else f"{project}_{key}"
 
 
 def config_hash(service: dict, image_id: str | None, extra: object = None) -> str:

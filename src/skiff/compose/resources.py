@@ -28,12 +28,8 @@ def ensure_networks(project: Project, api, say, services: list[str] | None = Non
     for key in used_networks(project, services):
         entry = project.networks.get(key) or {}
         name = project.network_name(key)
-        try:
-            api.get(f"/networks/{name}")
+        if _exists(api, f"/networks/{name}"):
             continue
-        except Exception as e:
-            if status_of(e) != 404:
-                raise
         if entry.get("external"):
             raise ConfigError(f"Network {name} declared as external, but could not be found. Please create the "
                               f"network manually using `docker network create {name}` and try again.")
@@ -52,6 +48,16 @@ def ensure_networks(project: Project, api, say, services: list[str] | None = Non
                             "Config": [{_camel(k): v for k, v in c.items()} for c in ipam.get("config") or []],
                             "Options": ipam.get("options") or {}}
         api.post("/networks/create", None, body)
+
+
+def _exists(api, path: str) -> bool:
+    try:
+        api.get(path)
+        return True
+    except Exception as e:
+        if status_of(e) != 404:
+            raise
+        return False
 
 
 def _camel(key: str) -> str:
@@ -91,12 +97,8 @@ def ensure_volumes(project: Project, api, say) -> None:
     for key, entry in project.volumes.items():
         entry = entry or {}
         name = project.volume_name(key)
-        try:
-            api.get(f"/volumes/{name}")
+        if _exists(api, f"/volumes/{name}"):
             continue
-        except Exception as e:
-            if status_of(e) != 404:
-                raise
         if entry.get("external"):
             raise ConfigError(f"Volume {name} declared as external, but could not be found. Please create the "
                               f"volume manually using `docker volume create --name={name}` and try again.")
