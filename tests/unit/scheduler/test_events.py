@@ -39,3 +39,21 @@ def test_a_full_buffer_drops_and_a_refused_write_is_not_counted():
         assert writer.recorded == 1  # two queued, one refused
 
     asyncio.run(main())
+
+
+def test_spare_writers_wait_while_the_scheduler_is_busy():
+    async def main():
+        client = FakeClient()
+        writer = Writer(client)
+        writer.WORKERS, writer.SPARE_WORKERS = 0, 2  # only spare writers
+        busy = [True]
+        writer.post(pod("p"), "Normal", "Scheduled", "m")
+        workers = asyncio.create_task(writer.run_events(lambda: busy[0]))
+        await asyncio.sleep(0.2)
+        assert writer.recorded == 0  # bindings first
+        busy[0] = False
+        await asyncio.wait_for(writer.pending.join(), 5)
+        workers.cancel()
+        assert writer.recorded == 1
+
+    asyncio.run(main())

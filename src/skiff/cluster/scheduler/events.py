@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from skiff.cluster.apimachinery.meta import now_rfc3339
@@ -56,7 +57,8 @@ class Writer:
     buffer is full, events are dropped (and logged), never the scheduling."""
 
     BUFFER = 100_000
-    WORKERS = 8
+    WORKERS = 8  # always writing
+    SPARE_WORKERS = 24  # writing too while the scheduler has nothing else for the API server (after a burst)
 
     def __init__(self, client: Any):
         self.client = client
@@ -71,14 +73,18 @@ class Writer:
             self.dropped += 1
             log.info("event buffer full: %s for %s dropped", reason, pod.key)
 
-    async def run_events(self) -> None:
-        async def worker() -> None:
+    async def run_events(self, busy: Callable[[], bool] | None = None) -> None:
+        """Write queued events until cancelled; spare workers only while `busy()` is false."""
+        async def worker(spare: bool) -> None:
             while True:
+                while spare and busy is not None and busy():
+                    await asyncio.sleep(0.05)
                 pod, kind, reason, message = await self.pending.get()
                 await self.emit(pod, kind, reason, message)
                 self.pending.task_done()
 
-        await asyncio.gather(*(worker() for _ in range(self.WORKERS)))
+        await asyncio.gather(*(worker(False) for _ in range(self.WORKERS)),
+                             *(worker(True) for _ in range(self.SPARE_WORKERS if busy is not None else 0)))
 
     async def emit(self, pod: PodInfo, kind: str, reason: str, message: str) -> None:
         try:

@@ -61,6 +61,7 @@ class Scheduler:
         self.pods.add_handler(self._pod_added, self._pod_updated, self._pod_deleted)
         self._slots = asyncio.Semaphore(bind_concurrency)
         self._tasks: set[asyncio.Task] = set()
+        self.binding = 0  # bindings in flight
         self.scheduled = 0  # pods bound, for metrics and the benchmark
         self.bound = asyncio.Event()  # set after each successful binding
 
@@ -128,7 +129,7 @@ class Scheduler:
         informers = [asyncio.create_task(self.nodes.run(), name="scheduler nodes informer"),
                      asyncio.create_task(self.pods.run(), name="scheduler pods informer")]
         flusher = asyncio.create_task(self._flush_loop(), name="scheduler queue flush")
-        informers.append(asyncio.create_task(self.writer.run_events(), name="scheduler events"))
+        informers.append(asyncio.create_task(self.writer.run_events(self._busy), name="scheduler events"))
         try:
             await self.nodes.synced.wait()
             await self.pods.synced.wait()
@@ -151,6 +152,10 @@ class Scheduler:
             for t in [*informers, flusher, *self._tasks]:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
+
+    def _busy(self) -> bool:
+        """Bindings in flight or pods waiting: spare event writers stay out of the way."""
+        return self.binding > 0 or bool(self.queue.active)
 
     async def _flush_loop(self) -> None:
         while True:
@@ -213,11 +218,13 @@ class Scheduler:
         return assumed
 
     async def _bind(self, info: QueuedPodInfo, state: CycleState, pod: PodInfo, node: str) -> None:
+        self.binding += 1
         try:
             st = await self.fw.run_pre_bind(state, pod, node)
             if st.ok:
                 st = await self.fw.run_bind(state, pod, node)
         finally:
+            self.binding -= 1
             self._slots.release()
         if not st.ok:
             self.cache.forget(pod.key)
