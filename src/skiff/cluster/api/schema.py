@@ -129,9 +129,11 @@ def _walk_unknown(schema: dict[str, Any], value: Any, path: str, found: list[str
         extra = schema.get("additionalProperties")
         for key, sub in value.items():
             if props is not None and key in props:
-                _walk_unknown(props[key], sub, _join(path, key), found)
+                if isinstance(sub, dict | list):  # a scalar has no fields of its own
+                    _walk_unknown(props[key], sub, _join(path, key), found)
             elif isinstance(extra, dict):
-                _walk_unknown(extra, sub, _join(path, key), found)
+                if isinstance(sub, dict | list):
+                    _walk_unknown(extra, sub, _join(path, key), found)
             elif props is not None:
                 found.append(_join(path, key))
     elif isinstance(value, list) and "items" in schema:
@@ -229,13 +231,19 @@ def _walk_types(schema: dict[str, Any], value: Any, path: str, struct: str, hold
         extra = target.get("additionalProperties")
         for key, sub in value.items():
             sub_schema = props.get(key) if props else None
-            sub_path = _join(path, key)
-            if sub_schema is None and isinstance(extra, dict):
+            sub_path = ""
+            if sub_schema is None:
+                if not isinstance(extra, dict):
+                    continue
                 sub_schema, sub_path = extra, path  # Go names the map, not the key
-            if sub_schema is not None:
-                err = _walk_types(sub_schema, sub, sub_path, holder, holder)
-                if err:
-                    return err
+            elif not isinstance(sub, dict | list) and "$ref" not in sub_schema and \
+                    _accepts(sub_schema, sub, _info(sub_schema)[2]):
+                continue  # a scalar its (plain) schema accepts: nothing below it to check
+            else:
+                sub_path = _join(path, key)
+            err = _walk_types(sub_schema, sub, sub_path, holder, holder)
+            if err:
+                return err
     elif isinstance(value, list) and "items" in target:
         for item in value:
             err = _walk_types(target["items"], item, path, struct or holder, holder)
