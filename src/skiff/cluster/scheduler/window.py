@@ -47,22 +47,30 @@ def ranges(start: int, count: int, n: int) -> list[tuple[int, int]]:
 
 
 class FilterWindow:
-    """Filter statuses per node index (None: not asked yet); `pending` holds the indices not
-    known to pass (unknown or failing)."""
+    """Filter statuses per node index (None: not asked yet), how many are unknown, and the
+    indices that fail."""
 
     def __init__(self, snapshot: Snapshot, mark: int):
         n = len(snapshot.nodes)
         self.snapshot = snapshot
         self.mark = mark
         self.status: list[Status | None] = [None] * n
-        self.pending: set[int] = set(range(n))
+        self.unknown = n
+        self.failing: set[int] = set()
+
+    @property
+    def pending(self) -> bool:
+        """Whether some node is not known to pass."""
+        return bool(self.unknown or self.failing)
 
     def put(self, i: int, st: Status) -> None:
+        if self.status[i] is None:
+            self.unknown -= 1
         self.status[i] = st
         if st is OK:
-            self.pending.discard(i)
+            self.failing.discard(i)
         else:
-            self.pending.add(i)
+            self.failing.add(i)
 
     def refresh(self, feed: ChangeFeed, ask: Callable[[int], Status]) -> None:
         """Re-ask the nodes that changed since the last refresh (those already asked)."""
