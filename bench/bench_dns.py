@@ -6,7 +6,8 @@ skiff's node DNS server (cluster/dns: the resolver over the in-memory index, the
 sockets) runs in a process of its own on 127.0.0.1, its index filled with N ClusterIP Services
 as the informers would fill it; dnsmasq (Debian's dnsmasq-base) answers the same N names from
 a hosts file, in the same run. One client process asks A queries for random Service FQDNs over
-UDP: a closed loop with 1 query in flight (latency) and with 32 in flight (throughput).
+UDP: a closed loop with 1 query in flight (latency) and with 32 in flight (throughput), the two
+servers taking turns for several rounds (the machine is shared: medians over the rounds).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import report  # noqa: E402
 from bench.stats import percentile  # noqa: E402
+
+
+def median(values: list[float]) -> float:
+    return percentile(values, 50)
 
 DOMAIN = "cluster.local"
 
@@ -124,7 +129,8 @@ def load(port: int, queries: list[bytes], window: int, seconds: float) -> tuple[
 def main() -> None:
     ap = report.arg_parser(__doc__, reference_only=False)
     ap.add_argument("--services", type=int, default=1000)
-    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--seconds", type=float, default=3.0, help="per case and round")
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--serve", type=int, default=0, help=argparse_hidden())
     args = ap.parse_args()
     if args.serve:
@@ -141,7 +147,7 @@ def main() -> None:
     queries = [codec.build_query(fqdn) for fqdn, _ in entries]
     tmp = Path(tempfile.mkdtemp(prefix="skiff-benchdns-"))
     procs: list[subprocess.Popen] = []
-    results = {}
+    results: dict[tuple[str, int], list[tuple[float, list[float], int]]] = {}
     try:
         hosts = tmp / "hosts"
         hosts.write_text("".join(f"{ip} {fqdn}\n" for fqdn, ip in entries))
@@ -155,10 +161,11 @@ def main() -> None:
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for port in (skiff_port, ref_port):
             wait_answering(port, entries[0][0])
-        for label, port in (("skiff", skiff_port), ("dnsmasq", ref_port)):
+        for _ in range(args.rounds):
             for window in (1, 32):
-                load(port, queries, window, 0.5)  # warm-up
-                results[(label, window)] = load(port, queries, window, args.seconds)
+                for label, port in (("skiff", skiff_port), ("dnsmasq", ref_port)):
+                    load(port, queries, window, 0.5)  # warm-up
+                    results.setdefault((label, window), []).append(load(port, queries, window, args.seconds))
     finally:
         for p in procs:
             p.terminate()
@@ -166,20 +173,24 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
     rows = []
     for window in (1, 32):
-        s_qps, s_lat, s_lost = results[("skiff", window)]
-        r_qps, r_lat, r_lost = results[("dnsmasq", window)]
-        for label, qps, lat, lost in (("skiff", s_qps, s_lat, s_lost), ("dnsmasq", r_qps, r_lat, r_lost)):
-            rows.append([label, str(window), f"{qps:,.0f}", f"{percentile(lat, 50):.3f} ms",
-                         f"{percentile(lat, 99):.3f} ms", str(lost)])
-        rows.append(["ratio skiff/dnsmasq", str(window), f"{s_qps / r_qps:.2f}",
-                     f"{percentile(s_lat, 50) / percentile(r_lat, 50):.2f}",
-                     f"{percentile(s_lat, 99) / percentile(r_lat, 99):.2f}", ""])
+        figures = {}
+        for label in ("skiff", "dnsmasq"):
+            runs = results[(label, window)]
+            figures[label] = (median([r[0] for r in runs]), median([percentile(r[1], 50) for r in runs]),
+                              median([percentile(r[1], 99) for r in runs]), sum(r[2] for r in runs),
+                              " / ".join(f"{r[0] / 1000:.0f}k" for r in runs))
+            qps, p50, p99, lost, each = figures[label]
+            rows.append([label, str(window), f"{qps:,.0f}", each, f"{p50:.3f} ms", f"{p99:.3f} ms", str(lost)])
+        (s_qps, s_p50, s_p99, _, _), (r_qps, r_p50, r_p99, _, _) = figures["skiff"], figures["dnsmasq"]
+        rows.append(["ratio skiff/dnsmasq", str(window), f"{s_qps / r_qps:.2f}", "", f"{s_p50 / r_p50:.2f}",
+                     f"{s_p99 / r_p99:.2f}", ""])
     body = (f"## Cluster DNS (bench/bench_dns.py)\n\n{report.stamp()}, commit {report.git_rev()}; "
             f"{report.machine()}.\n\n{args.services} ClusterIP Services loaded; A queries for random Service "
-            f"FQDNs over UDP on loopback from one Python client process, {args.seconds:.0f} s per case "
-            "(after a 0.5 s warm-up). skiff: the node DNS server (`cluster/dns`) in a process of its own; "
+            f"FQDNs over UDP on loopback from one Python client process, {args.seconds:.0f} s per case and "
+            f"round (after a 0.5 s warm-up), {args.rounds} rounds with the servers taking turns; medians. skiff: the node DNS server (`cluster/dns`) in a process of its own; "
             "reference: dnsmasq answering the same names from a hosts file (`--addn-hosts`), same run.\n\n"
-            + report.table(["server", "in flight", "queries/s", "p50", "p99", "unanswered"], rows)
+            + report.table(["server", "in flight", "queries/s (median)", "each round", "p50 (median)",
+                            "p99 (median)", "unanswered"], rows)
             + "\n\nThe client is one Python process and is the limit with 32 in flight for both servers (they "
             "share the machine's 2 cores with it). Both answer repeated questions from a cache: dnsmasq from its "
             "hosts cache, skiff from replies kept until the index changes (an informer event).\n")
