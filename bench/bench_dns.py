@@ -191,9 +191,10 @@ def main() -> None:
             "reference: dnsmasq answering the same names from a hosts file (`--addn-hosts`), same run.\n\n"
             + report.table(["server", "in flight", "queries/s (median)", "each round", "p50 (median)",
                             "p99 (median)", "unanswered"], rows)
-            + "\n\nThe client is one Python process and is the limit with 32 in flight for both servers (they "
-            "share the machine's 2 cores with it). Both answer repeated questions from a cache: dnsmasq from its "
-            "hosts cache, skiff from replies kept until the index changes (an informer event).\n")
+            + "\n\nThe client is one Python process sharing the machine's 2 cores with the server under test, "
+            "so with 32 in flight neither figure is that server's ceiling. Both answer repeated questions from a "
+            "cache: dnsmasq from its hosts cache, skiff from replies kept until the index changes (an informer "
+            "event).\n")
     report.publish("dns", body, args)
 
 
