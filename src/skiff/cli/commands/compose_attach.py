@@ -174,6 +174,8 @@ def run(ctx, opts, args) -> int:
     if opts.entrypoint:
         overrides["entrypoint"] = opts.entrypoint
     body_hooks = []
+    if not opts.detach:  # as docker-py makes an attached one-off: stdin attached, closed at its EOF
+        body_hooks.append(lambda b: b.update(AttachStdin=True, StdinOnce=True))
     if opts.user:
         body_hooks.append(lambda b: b.__setitem__("User", opts.user))
     if opts.workdir:
