@@ -76,6 +76,16 @@ def test_answers_forwards_and_fails_over_udp_and_tcp():
             assert [v for *_, v in answers] == ["10.43.0.30"] and flags & 0x0400
             flags, (answers, _, _) = await tcp_ask("127.0.0.1", port, "API.default.svc.cluster.local")
             assert [v for *_, v in answers] == ["10.43.0.30"]
+            # garbage gets FORMERR (or nothing when it has no header), and the server goes on serving
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.setblocking(False)
+                await loop.sock_connect(s, ("127.0.0.1", port))
+                await loop.sock_sendall(s, b"\x12")
+                await loop.sock_sendall(s, b"\xab\xcd" + b"\xff" * 20)
+                reply = await asyncio.wait_for(loop.sock_recv(s, 512), 5)
+            assert reply[:2] == b"\xab\xcd" and reply[3] & 0xF == codec.RCODE_FORMERR
+            _, (answers, _, _) = await udp_ask("127.0.0.1", port, "api.default.svc.cluster.local")
+            assert [v for *_, v in answers] == ["10.43.0.30"]
             _, (answers, _, _) = await udp_ask("127.0.0.1", port, "www.example.com")
             assert [v for *_, v in answers] == ["192.0.2.1"]  # from the upstream
             # an ExternalName: its CNAME, and the target's address from the upstream
