@@ -136,3 +136,4 @@ def test_kube_dns_service_and_the_nodes_endpoint(cluster):
     slices = json.loads(r.stdout)["items"]
     assert [s["metadata"]["name"] for s in slices] == [f"kube-dns-{cluster.node}"]
     assert slices[0]["endpoints"][0]["nodeName"] == cluster.node
+    assert [(o["kind"], o["name"]) for o in slices[0]["metadata"]["ownerReferences"]] == [("Node", cluster.node)]

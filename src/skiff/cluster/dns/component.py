@@ -63,6 +63,10 @@ class ClusterDns:
 
     async def _publish(self) -> None:
         body = kubedns.node_slice(self.node_name, kubedns.endpoint_address(self.node_ip, self.opts.cluster_dns))
+        with contextlib.suppress(StatusError):  # owned by the Node: deleting the node deletes it too
+            node = await self.client.get(f"/api/v1/nodes/{self.node_name}")
+            body["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": self.node_name,
+                                                    "uid": node["metadata"]["uid"]}]
         try:
             await self.client.create(OWN_SLICES, body)
         except StatusError as e:
