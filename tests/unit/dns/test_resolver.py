@@ -211,3 +211,16 @@ def test_cached_replies_keep_their_id_and_follow_changes(resolver):
     resolver.index.set_service(service("redis-master", cluster_ip="10.43.0.99"))
     _, (answers, _, _) = codec.parse_reply(resolver.reply(codec.build_query(name, qid=3)))
     assert [v for *_, v in answers] == ["10.43.0.99"]
+
+
+def test_edns0_raises_the_udp_limit_and_is_answered_with_opt(resolver):
+    ix = resolver.index
+    ix.set_service(service("big", cluster_ip="None"))
+    ix.set_slice(endpoint_slice("big-1", "big", [ep(f"10.42.3.{i}") for i in range(1, 61)]))
+    data = resolver.reply(codec.build_query("big.default.svc.cluster.local", edns_size=4096))
+    assert 512 < len(data) <= codec.EDNS_SIZE
+    flags, (answers, _, additional) = codec.parse_reply(data)
+    assert not flags & 0x0200 and len(answers) == 60
+    assert [(name, rtype) for name, rtype, _, _ in additional] == [("", codec.TYPE_OPT)]
+    q = codec.parse_query(codec.build_query("x.cluster.local", edns_size=100))
+    assert q.edns_size == 512  # a smaller offer means 512

@@ -23,7 +23,7 @@ from skiff.engine.network.dns_codec import Record
 
 DEFAULT_TTL = 5
 SCHEMA_VERSION = "1.1.0"
-UDP_LIMIT = 512  # no EDNS0: a UDP reply longer than this is truncated (TC) and retried over TCP
+UDP_LIMIT = 512  # without EDNS0 a UDP reply longer than this is truncated (TC) and retried over TCP
 CACHE_SIZE = 10_000  # replies kept while the index does not change
 
 
@@ -81,7 +81,7 @@ class Resolver:
             return None
         authority = [self.soa()] if ans.negative else []
         return codec.build_reply(q, ans.rcode, ans.answers, authority, ans.additional, authoritative=True,
-                                 max_size=0 if tcp else UDP_LIMIT)
+                                 max_size=reply_limit(q, tcp))
 
     def external_chase(self, data: bytes) -> tuple[codec.Query, Record, str] | None:
         """For an A/AAAA query of an ExternalName Service whose target is outside the zone:
@@ -261,6 +261,14 @@ class Resolver:
 
     def _a_records(self, name: str, ips: list[str]) -> list[Record]:
         return [Record(name, codec.TYPE_A, self.ttl, ip) for ip in ips if ":" not in ip]
+
+
+def reply_limit(q: codec.Query, tcp: bool) -> int:
+    """How long a reply may be: any length over TCP; over UDP 512 bytes, or what the client's
+    EDNS0 record offers up to ours."""
+    if tcp:
+        return 0
+    return min(q.edns_size, codec.EDNS_SIZE) if q.edns_size else UDP_LIMIT
 
 
 def _weight(count: int) -> int:

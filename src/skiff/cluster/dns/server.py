@@ -20,7 +20,7 @@ from typing import Any
 
 from pyroute2.netlink.exceptions import NetlinkError
 
-from skiff.cluster.dns.resolver import UDP_LIMIT, Resolver
+from skiff.cluster.dns.resolver import Resolver, reply_limit
 from skiff.common.errors import SkiffError
 from skiff.engine.network import dns_codec as codec
 from skiff.engine.network import netdev
@@ -88,7 +88,7 @@ class NodeDns(EmbeddedDns):
                        if t in (codec.TYPE_A, codec.TYPE_CNAME)]
         except (struct.error, ValueError, IndexError, codec.DnsFormatError):
             rcode, answers = codec.RCODE_SERVFAIL, []
-        return codec.build_reply(q, rcode, [cname, *answers], max_size=0 if tcp else UDP_LIMIT)
+        return codec.build_reply(q, rcode, [cname, *answers], max_size=reply_limit(q, tcp))
 
     async def serve(self, address: str) -> None:
         """Listen on address:port (udp and tcp) in this process's network namespace. UDP is read

@@ -19,6 +19,7 @@ TYPE_PTR = 12
 TYPE_TXT = 16
 TYPE_AAAA = 28
 TYPE_SRV = 33
+TYPE_OPT = 41  # EDNS0's pseudo-record (RFC 6891)
 TYPE_ANY = 255
 CLASS_IN = 1
 RCODE_OK = 0
@@ -26,6 +27,7 @@ RCODE_FORMERR = 1
 RCODE_SERVFAIL = 2
 RCODE_NXDOMAIN = 3
 DEFAULT_TTL = 600  # dockerd's embedded resolver answers with this TTL
+EDNS_SIZE = 1232  # the UDP payload we offer and accept at most (the DNS flag day 2020 figure)
 
 
 class DnsFormatError(ValueError):
@@ -40,6 +42,7 @@ class Query:
     qtype: int
     qclass: int
     question: bytes  # the question section as received, echoed in replies
+    edns_size: int = 0  # the client's EDNS0 UDP payload size; 0 when it sent no OPT record
 
     @property
     def recursion_desired(self) -> bool:
@@ -88,7 +91,15 @@ def parse_query(data: bytes) -> Query:
     if pos + 4 > len(data):
         raise DnsFormatError("question runs past the message")
     qtype, qclass = struct.unpack("!HH", data[pos:pos + 4])
-    return Query(qid, flags, name, qtype, qclass, data[12:pos + 4])
+    return Query(qid, flags, name, qtype, qclass, data[12:pos + 4], _edns_size(data, pos + 4))
+
+
+def _edns_size(data: bytes, pos: int) -> int:
+    """The UDP payload size of an OPT record first in the additional section (0 without one)."""
+    if struct.unpack("!H", data[10:12])[0] < 1 or pos + 11 > len(data) or data[pos] != 0:
+        return 0
+    rtype, size = struct.unpack("!HH", data[pos + 1:pos + 5])
+    return max(512, size) if rtype == TYPE_OPT else 0
 
 
 def encode_name(name: str) -> bytes:
@@ -167,14 +178,17 @@ def encode_record(r: Record, qname: str = "") -> bytes:
 def build_reply(q: Query, rcode: int = RCODE_OK, answers: list[Record] | tuple = (),
                 authority: list[Record] | tuple = (), additional: list[Record] | tuple = (),
                 authoritative: bool = False, max_size: int = 0) -> bytes:
-    """A full reply. With `max_size` (512 over UDP) the additional section goes first, then the
-    answers that do not fit, with the TC bit set so the client asks again over TCP."""
+    """A full reply. With `max_size` (512 over UDP, or the client's EDNS0 size) the additional
+    section goes first, then the answers that do not fit, with the TC bit set so the client asks
+    again over TCP. A query with an OPT record gets ours back."""
     sections = [[encode_record(r, q.name) for r in part] for part in (answers, authority, additional)]
+    opt = [b"\x00" + struct.pack("!HHIH", TYPE_OPT, EDNS_SIZE, 0, 0)] if q.edns_size else []
 
     def assemble(an: list[bytes], ns: list[bytes], ar: list[bytes], truncated: bool) -> bytes:
         flags = 0x8000 | (q.flags & 0x7900) | 0x0080 | rcode | (0x0400 if authoritative else 0)
         if truncated:
             flags |= 0x0200
+        ar = ar + opt
         head = struct.pack("!HHHHHH", q.id, flags, 1, len(an), len(ns), len(ar))
         return head + q.question + b"".join(an) + b"".join(ns) + b"".join(ar)
 
@@ -184,7 +198,7 @@ def build_reply(q: Query, rcode: int = RCODE_OK, answers: list[Record] | tuple =
     out = assemble(sections[0], sections[1], [], truncated=False)
     if len(out) <= max_size:
         return out
-    size = 12 + len(q.question)
+    size = 12 + len(q.question) + sum(map(len, opt))
     kept: list[bytes] = []
     for rec in sections[0]:
         if size + len(rec) > max_size:
@@ -228,9 +242,11 @@ def parse_reply(data: bytes) -> tuple[int, list[list[tuple[str, int, int, Any]]]
     return flags, out
 
 
-def build_query(name: str, qtype: int = TYPE_A, qid: int = 0x1234) -> bytes:
-    """A recursive query (for tests and probes)."""
-    return struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 0) + encode_name(name) + struct.pack("!HH", qtype, CLASS_IN)
+def build_query(name: str, qtype: int = TYPE_A, qid: int = 0x1234, edns_size: int = 0) -> bytes:
+    """A recursive query, with an EDNS0 OPT record offering `edns_size` (for tests and probes)."""
+    opt = b"\x00" + struct.pack("!HHIH", TYPE_OPT, edns_size, 0, 0) if edns_size else b""
+    return (struct.pack("!HHHHHH", qid, 0x0100, 1, 0, 0, 1 if opt else 0) + encode_name(name)
+            + struct.pack("!HH", qtype, CLASS_IN) + opt)
 
 
 def parse_answers(data: bytes) -> tuple[int, list[tuple[int, str]]]:
