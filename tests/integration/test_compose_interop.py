@@ -93,6 +93,26 @@ def test_started_by_skiff_seen_and_stopped_by_docker_compose(engine, shared):
     assert engine.docker("network", "inspect", f"{name}_default").returncode != 0
 
 
+def test_same_config_hash_so_neither_tool_recreates_the_others(engine, shared):
+    d, name = shared
+    ok(compose(engine, d, "up", "-d"))
+    ids = {n: ok(engine.docker("inspect", "-f", "{{.Id}}", n)).strip() for n in (f"{name}_cache_1", f"{name}_web_1")}
+    up = docker_compose(engine, d, "up", "-d")
+    ok(up)
+    assert f"{name}_cache_1 is up-to-date" in up.stderr.decode()
+    assert f"{name}_web_1 is up-to-date" in up.stderr.decode()
+    assert {n: ok(engine.docker("inspect", "-f", "{{.Id}}", n)).strip() for n in ids} == ids
+    ok(docker_compose(engine, d, "down"))
+    ok(docker_compose(engine, d, "up", "-d"))
+    hashes = ok(docker_compose(engine, d, "config", "--hash", "*"))
+    assert ok(compose(engine, d, "config", "--hash", "*")) == hashes
+    again = compose(engine, d, "up", "-d")
+    ok(again)
+    assert f"{name}_web_1 is up-to-date" in again.stderr.decode()
+    ok(compose(engine, d, "down"))
+    assert project_containers(engine, name) == []
+
+
 def test_docker_compose_recreates_what_skiff_started(engine, shared):
     """docker-compose 1.x reads the image's ContainerConfig when it recreates a container; the
     engine answers it below API 1.44, as dockerd does (newer versions leave it out, and

@@ -187,7 +187,14 @@ def test_env_file_and_bare_environment_keys(tmp_path):
             environment: [B=inline, FROM_SHELL, UNSET_ONE]
     """)
     p = load(tmp_path, env={"FROM_SHELL": "shell"})
-    assert p.services["web"]["environment"] == {"A": "from-file", "B": "inline", "FROM_SHELL": "shell"}
+    # bare keys stay unset in the model (docker-compose hashes them so) ...
+    assert p.services["web"]["environment"] == {"A": "from-file", "B": "inline", "FROM_SHELL": None,
+                                                "UNSET_ONE": None}
+    # ... and take the shell's value in the container, or are left out
+    from skiff.compose.spec import create_body
+
+    body = create_body(p, "web", 1, containers={}, image_id=None, config_hash="h")
+    assert body["Env"] == ["A=from-file", "B=inline", "FROM_SHELL=shell"]
 
 
 def test_extends_same_file_and_other_file(tmp_path):

@@ -6,7 +6,7 @@ from skiff.compose import converge, graph
 from skiff.compose.converge import Existing
 from skiff.compose.errors import ConfigError
 from skiff.compose.logprinter import prefixes, split_lines
-from skiff.compose.model import Project, config_hash, normalize_project_name
+from skiff.compose.model import Project, normalize_project_name
 from skiff.compose.normalize import service as normalize
 from skiff.compose.ports import parse_port, port_config
 from skiff.compose.spec import create_body, parse_bytes
@@ -152,11 +152,9 @@ def test_start_order_and_dependencies():
         graph.start_order({"a": {"depends_on": {"b": {}}}, "b": {"depends_on": {"c": {}}}, "c": {"links": ["a"]}})
 
 
-def test_naming_and_hash():
+def test_project_name_normalisation():
     assert normalize_project_name("My App.v2") == "myappv2"
-    assert config_hash({"image": "a"}, "sha256:1") == config_hash({"image": "a"}, "sha256:1")
-    assert config_hash({"image": "a"}, "sha256:1") != config_hash({"image": "a"}, "sha256:2")
-    assert config_hash({"image": "a"}, None) != config_hash({"image": "b"}, None)
+    assert normalize_project_name("fig_test-1") == "fig_test-1"
 
 
 def test_log_prefixes_and_line_splitting():

@@ -234,7 +234,7 @@ def load_project(cwd: str, files: list[str] | None = None, project_name: str | N
         networks = merge.merge_section(networks, part.networks)
         volumes = merge.merge_section(volumes, part.volumes)
     for name, svc in services.items():
-        services[name] = _with_env_files(svc, env)
+        services[name] = _with_env_files(svc)
         if version == "1":  # fig: `net: container:<service>` means that service
             mode = svc.get("network_mode") or ""
             if mode.startswith("container:") and mode[10:] in services:
@@ -257,8 +257,9 @@ def load_project(cwd: str, files: list[str] | None = None, project_name: str | N
                    networks=networks, volumes=volumes, version=version or "3", environment=env)
 
 
-def _with_env_files(svc: dict, env: Mapping[str, str]) -> dict:
-    """environment = env_file contents under `environment`; bare keys from the shell (or dropped)."""
+def _with_env_files(svc: dict) -> dict:
+    """environment = env_file contents under `environment`. Bare keys stay None here (the
+    config hash counts them so); containers get their values from the shell (spec.py)."""
     merged: dict[str, str | None] = {}
     for path in svc.get("env_file") or []:
         try:
@@ -267,8 +268,7 @@ def _with_env_files(svc: dict, env: Mapping[str, str]) -> dict:
         except OSError:
             raise ConfigError(f"Couldn't find env file: {path}") from None
     merged.update(svc.get("environment") or {})
-    resolved = {k: (env.get(k) if v is None else v) for k, v in merged.items()}
     out = {k: v for k, v in svc.items() if k != "env_file"}
-    if merged:
-        out["environment"] = {k: v for k, v in resolved.items() if v is not None}
+    if merged or "environment" in svc:
+        out["environment"] = merged
     return out

@@ -3,8 +3,6 @@ the same containers, networks and volumes. Pure."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -100,10 +98,3 @@ def _engine_name(project: str, key: str, entry: dict) -> str:
     if entry.get("name"):
         return entry["name"]
     return key if external else f"{project}_{key}"
-
-
-def config_hash(service: dict, image_id: str | None, extra: object = None) -> str:
-    """What decides a recreate: the service's options, the image it runs and what it links to."""
-    dump = json.dumps({"options": service, "image_id": image_id, "extra": extra}, sort_keys=True,
-                      separators=(",", ":"), default=str)
-    return hashlib.sha256(dump.encode()).hexdigest()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from skiff.compose import converge, model, resources, spec
+from skiff.compose.composehash import service_hash
 from skiff.compose.converge import Existing
 from skiff.compose.errors import ConfigError
 from skiff.compose.model import Project
@@ -135,18 +136,20 @@ class Ops:
         order = project.order(services, deps)
         self.prepare(order)
         self._orphans(remove_orphans)
+        updated: set[str] = set()  # services that got new containers: their dependents are recreated
         for name in order:
             if start:
                 self._wait_for_dependencies(name)
             image_id = self.ensure_image(name, build)
             want = (scale or {}).get(name, self._default_scale(name))
-            names = self.first_containers()
-            digest = model.config_hash(project.services[name], image_id,
-                                       {s: names.get(s) for s in self._deps(name)})
+            digest = service_hash(project, name, image_id)
             existing = self.containers([name])
             recreate = force_recreate and (services is None or name in services or not deps)
+            recreate = recreate or (bool(updated & set(self._deps(name))) and bool(existing))
             for action in converge.plan(existing, want, digest, force_recreate=recreate,
                                         no_recreate=no_recreate, start=start):
+                if action.verb in ("create", "recreate"):
+                    updated.add(name)
                 self._apply(name, action, digest, image_id, start, timeout)
         return self.containers(order)
 

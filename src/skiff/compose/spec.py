@@ -122,7 +122,8 @@ def create_body(project: Project, service: str, number: int, *, containers: dict
     """`containers` maps a service name to the name of its first container (for links,
     volumes_from, network_mode); the first network of the service is joined at create."""
     svc = dict(project.services[service], _name=service)
-    env = dict(svc.get("environment") or {})
+    env = {k: project.environment.get(k) if v is None else v for k, v in (svc.get("environment") or {}).items()}
+    env = {k: v for k, v in env.items() if v is not None}  # a bare key unset in the shell is left out
     env.update(extra_env or {})
     labels = dict(svc.get("labels") or {})
     labels.update(project.labels(service, number, oneoff))

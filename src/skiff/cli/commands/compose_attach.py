@@ -144,7 +144,7 @@ def run(ctx, opts, args) -> int:
 
     from skiff.cli import streams
     from skiff.cli.commands.container_run import _Waiter
-    from skiff.compose import model
+    from skiff.compose.composehash import service_hash
     from skiff.compose.ports import port_config
 
     if not args:
@@ -164,7 +164,7 @@ def run(ctx, opts, args) -> int:
     tty = not opts.no_tty and streams.stdin_is_tty() and not opts.detach
     env = dict(a.partition("=")[::2] for a in opts.env)
     svc = project.services[service]
-    digest = model.config_hash(svc, image_id)
+    digest = service_hash(project, service, image_id)
     number = 1 + max((c.number for c in ops.containers([service], oneoff=True)), default=0)
     name = opts.name or f"{project.name}_{service}_run_{os.urandom(6).hex()}"
     overrides: dict = {"oneoff": True, "tty": tty, "stdin_open": not opts.detach, "extra_env": env,

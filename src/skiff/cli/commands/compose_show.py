@@ -114,12 +114,18 @@ def config(ctx, opts, args) -> int:
         ctx.out.write("".join(n + "\n" for n in names))
         return 0
     if opts.hash:
-        from skiff.compose.model import config_hash
+        from skiff.cli.client import ConnectError
+        from skiff.compose.composehash import service_hash
 
         names = list(project.services) if opts.hash == "*" else opts.hash.split(",")
+        ops = ctx.ops()
         for n in names:
             parse_services(ctx, [n])
-            ctx.out.write(f"{n} {config_hash(project.services[n], None)}\n")
+            try:
+                image_id = ops.image_id(project.image_name(n))
+            except ConnectError:
+                image_id = None  # no engine: the hash of a service whose image is not there
+            ctx.out.write(f"{n} {service_hash(project, n, image_id)}\n")
         return 0
     doc: dict = {"services": project.services}
     if project.networks:
