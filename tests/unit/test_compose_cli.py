@@ -109,3 +109,15 @@ def test_version(capsys):
     code, out, _ = run(capsys, "version")
     assert code == 0 and out.startswith("skiff compose version ") and "docker-compose 1.29.2 compatible" in out
     assert run(capsys, "--version")[1] == out
+
+
+def test_routing_from_the_skiff_entry_point(capsys, project):
+    from skiff.cli import docker
+    from skiff.cli.main import main as skiff_main
+
+    assert skiff_main(["fig", "version", "--short"]) == 0
+    assert capsys.readouterr().out.strip()
+    project("services: {web: {image: busybox}}\n")
+    # global flags before the command reach compose (no engine there: compose says so, exit 1)
+    assert docker.main(["-H", "unix:///nonexistent/engine.sock", "compose", "ps"]) == 1
+    assert "unix:///nonexistent/engine.sock" in capsys.readouterr().err

@@ -156,6 +156,8 @@ def _global_help() -> str:
         + block("Commands", others, desc) + "\n"
         + "Daemon Commands:\n  engine      Run the skiff engine (the Docker Engine API server)\n"
         + "  runtime     The OCI runtime (runc's verbs)\n\n"
+        + "Other Commands:\n  compose     Define and run multi-container applications (docker-compose; also 'fig')\n"
+        + "  kubectl     A kubectl-compatible client of skiff server\n\n"
         + "Global Options:\n" + format_flags(parse_table(GLOBAL_FLAGS)) + "\n\n"
         + "Run 'skiff COMMAND --help' for more information on a command.\n"
     )
@@ -217,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
 
         sys.stdout.write(f"skiff version {client_version()}\n")
         return 0
+    if rest and rest[0] in ("compose", "fig"):  # `skiff -H X compose ...`: the global flags, then compose's
+        from skiff.cli.commands.compose import main as compose_main
+
+        host_args = ["-H", gopts.host[-1]] if gopts.host else []
+        return compose_main(host_args + rest[1:], rest[0])
     key, path, args, unknown_group = _resolve(rest)
     if key is None:
         if not rest or (gopts.help and not rest):
