@@ -163,3 +163,16 @@ def test_log_prefixes_and_line_splitting():
     coloured = prefixes("demo", ["demo_web_1"], True)["demo_web_1"]
     assert coloured.startswith("\x1b[36m") and coloured.endswith("\x1b[0m")
     assert split_lines(b"par", b"tial\nnext\nrest") == ([b"partial", b"next"], b"rest")
+
+
+def test_profiles():
+    p = project({"a": {"image": "x"}, "dbg": {"image": "x", "profiles": ["debug"]},
+                 "tool": {"image": "x", "profiles": ["debug"], "depends_on": ["a"]}})
+    assert p.order() == ["a"]
+    assert p.order(["tool"]) == ["a", "tool"]  # naming a service enables its profiles
+    p.profiles = ["debug"]
+    assert p.order() == ["a", "dbg", "tool"]
+    q = project({"b": {"image": "x", "profiles": ["debug"]}, "c": {"image": "x", "depends_on": ["b"]}})
+    with pytest.raises(ConfigError, match='Service "b" was pulled in as a dependency of service "c" but is not '
+                                          "enabled by the active profiles"):
+        q.order()

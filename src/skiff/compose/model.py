@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 from skiff.compose import graph
+from skiff.compose.errors import ConfigError
 
 COMPOSE_VERSION = "1.29.2"  # what the version label says: docker-compose then treats our containers as its own
 LABEL_PROJECT = "com.docker.compose.project"
@@ -37,17 +38,36 @@ class Project:
     volumes: dict[str, dict] = field(default_factory=dict)
     version: str = ""
     environment: dict[str, str] = field(default_factory=dict)  # os.environ with .env under it
+    profiles: list[str] = field(default_factory=list)  # --profile / COMPOSE_PROFILES
 
     @property
     def v1(self) -> bool:
         return self.version == "1"
 
+    def enabled(self, service: str, profiles: set[str] | None = None) -> bool:
+        """A service with `profiles` runs only when one of them is enabled."""
+        own = self.services[service].get("profiles") or []
+        return not own or bool(set(own) & (set(self.profiles) if profiles is None else profiles))
+
     def order(self, names: list[str] | None = None, deps: bool = True) -> list[str]:
+        """The services to act on, dependencies first: `names` (whose profiles they enable) or
+        every enabled service; a dependency outside the enabled profiles is an error."""
+        profiles = set(self.profiles)
         if not names:
-            return graph.start_order(self.services)
-        if deps:
-            return graph.with_dependencies(self.services, names)
-        return [n for n in graph.start_order(self.services) if n in names]
+            names = [n for n in self.services if self.enabled(n, profiles)]
+        else:
+            for n in names:
+                profiles.update(self.services[n].get("profiles") or [])
+        if not deps:
+            return [n for n in graph.start_order(self.services) if n in names]
+        out = graph.with_dependencies(self.services, names)
+        for dep in out:
+            if dep not in names and not self.enabled(dep, profiles):
+                user = next(n for n in out if dep in graph.dependencies(self.services[n]))
+                raise ConfigError(f'Service "{dep}" was pulled in as a dependency of service "{user}" but is '
+                                  "not enabled by the active profiles. You may fix this by adding a common "
+                                  f'profile to "{dep}" and "{user}".')
+        return out
 
     def image_name(self, service: str) -> str:
         """The image a service runs: its `image`, else the one `build` makes (`<project>_<service>`)."""

@@ -105,6 +105,8 @@ class ComposeContext:
                                          environ, warn=lambda m: self.say(f"WARNING: {m}"),
                                          stdin_text=stdin_text,
                                          project_directory=self.gopts.project_directory or None)
+            self._project.profiles = list(self.gopts.profile) or \
+                [p for p in environ.get("COMPOSE_PROFILES", "").split(",") if p]
         return self._project
 
     def ops(self):
