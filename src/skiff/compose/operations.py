@@ -145,7 +145,7 @@ class Ops:
             digest = service_hash(project, name, image_id)
             existing = self.containers([name])
             recreate = force_recreate and (services is None or name in services or not deps)
-            recreate = recreate or (bool(updated & set(self._deps(name))) and bool(existing))
+            recreate = recreate or (not no_recreate and bool(existing) and bool(updated & set(self._deps(name))))
             for action in converge.plan(existing, want, digest, force_recreate=recreate,
                                         no_recreate=no_recreate, start=start):
                 if action.verb in ("create", "recreate"):
