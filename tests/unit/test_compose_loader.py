@@ -293,3 +293,21 @@ def test_no_file_found(tmp_path):
 def test_parse_env_file():
     assert parse_env_file('A=1\n\n#x\nB="two words"\nexport C=3\nD\nE=\n') == \
         {"A": "1", "B": "two words", "C": "3", "E": ""}
+
+
+def test_compose_file_variable_stdin_and_project_directory(tmp_path):
+    write(tmp_path, "a.yml", "services:\n  a: {image: x}\n")
+    write(tmp_path, "b.yml", "services:\n  b: {image: x}\n")
+    p = load(tmp_path, env={"COMPOSE_FILE": "a.yml:b.yml"})
+    assert list(p.services) == ["a", "b"]
+    p = load(tmp_path, ["-"], stdin_text="services:\n  fromstdin: {image: x}\n")
+    assert list(p.services) == ["fromstdin"] and p.working_dir == str(tmp_path)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    p = load(tmp_path, ["a.yml"], project_directory=str(other))
+    assert p.working_dir == str(other) and p.name == "elsewhere"
+
+
+def test_missing_file_given_with_f(tmp_path):
+    with pytest.raises(ConfigError, match="No such file or directory"):
+        load(tmp_path, ["nope.yml"])
