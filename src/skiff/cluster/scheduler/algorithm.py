@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from itertools import chain, compress
+from itertools import chain
 
 from skiff.cluster.scheduler.framework import OK, CycleState, Framework, Snapshot, Status
 from skiff.cluster.scheduler.nodeinfo import NodeInfo, PodInfo
@@ -293,8 +293,10 @@ class Algorithm:
         for lo, hi in spans:
             win.fill(lo, hi, ask)
         totals = win.cut(win.plain, spans)
-        for column, j in zip(win.columns, win.normalized, strict=True):
-            values = win.cut(column, spans)
+        for k, j in enumerate(win.normalized):
+            if not win.nonzero[k]:
+                continue  # zero on every node
+            values = win.cut(win.columns[k], spans)
             if min(values) == max(values):
                 continue  # adds the same to every node: the ranking is unchanged
             p = scorers[j]
@@ -302,10 +304,12 @@ class Algorithm:
             w = p.weight
             totals = [t + c * w for t, c in zip(totals, values, strict=True)]
         top = max(totals)
-        if totals.count(top) == 1:
-            pos = totals.index(top)
-        else:  # ties at random, as select_host; positions of the best found at C speed
-            pos = self.rng.choice(list(compress(range(len(totals)), map(top.__eq__, totals))))
+        ties = totals.count(top)
+        pos = totals.index(top)
+        # ties at random, as select_host: the k-th best position, each step a search in C
+        # (cheaper than listing the best positions, measured with 1,000 nodes)
+        for _ in range(self.rng.randrange(ties) if ties > 1 else 0):
+            pos = totals.index(top, pos + 1)
         for lo, hi in spans:  # position in the window -> node index
             if pos < hi - lo:
                 return lo + pos

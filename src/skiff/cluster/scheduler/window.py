@@ -95,12 +95,19 @@ class ScoreWindow:
         self.raw: list[tuple[int, ...] | None] = [None] * n
         self.plain: list[int] = [0] * n
         self.columns: list[list[int]] = [[0] * n for _ in normalized]
+        # per normalized column, how many nodes score non-zero: none (no preferred terms, no
+        # soft taints anywhere) means the column is constant and changes no ranking
+        self.nonzero: list[int] = [0] * len(normalized)
 
     def put(self, i: int, raw: tuple[int, ...]) -> None:
         self.raw[i] = raw
         self.plain[i] = sum(raw[j] * w for j, w in self.weights)
-        for column, j in zip(self.columns, self.normalized, strict=True):
-            column[i] = raw[j]
+        for k, j in enumerate(self.normalized):
+            column = self.columns[k]
+            old, new = column[i], raw[j]
+            if old != new:
+                self.nonzero[k] += (new != 0) - (old != 0)
+                column[i] = new
 
     def refresh(self, feed: ChangeFeed, ask: Callable[[int], tuple[int, ...]]) -> None:
         index = self.snapshot.index
@@ -119,6 +126,7 @@ class ScoreWindow:
 
     @staticmethod
     def cut(values: list[Any], spans: list[tuple[int, int]]) -> list[Any]:
-        if len(spans) == 1:
-            return values[spans[0][0]:spans[0][1]]
-        return [v for lo, hi in spans for v in values[lo:hi]]
+        (lo, hi), *rest = spans
+        if not rest:
+            return values[lo:hi]
+        return values[lo:hi] + values[rest[0][0]:rest[0][1]]
