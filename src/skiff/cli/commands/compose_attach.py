@@ -68,8 +68,11 @@ def up(ctx, opts, args) -> int:
     except KeyboardInterrupt:
         ctx.out.write("Gracefully stopping... (press Ctrl+C again to force)\n")
         ctx.out.flush()
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        ops.stop(services, timeout)
+        try:
+            ops.stop(services, timeout)
+        except KeyboardInterrupt:  # the second Ctrl-C: no more grace
+            ops.kill(services)
+            return 2
         return 0
     finally:
         signal.signal(signal.SIGTERM, old_term)
