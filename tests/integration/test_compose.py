@@ -400,3 +400,36 @@ def test_orphans_and_followed_logs(engine, project_dir):
     assert f'Removing orphan container "{name}_gone_1"' in removed.stderr.decode()
     assert project_containers(engine, name) == [f"{name}_keep_1"]
     ok(compose(engine, d, "down"))
+
+
+def test_run_and_exec_on_a_terminal(engine, project_dir):
+    from tests.support.ptys import read_match, read_to_eof, spawn_skiff_in_pty
+
+    d, name = project_dir({"docker-compose.yml": """
+        version: "3"
+        services:
+          box:
+            image: busybox
+            command: sleep 1d
+            stop_signal: SIGKILL
+        """}, unique("tty"))
+    f = ["compose", "-f", str(d / "docker-compose.yml")]
+    pid, fd = spawn_skiff_in_pty(engine, *f, "run", "--rm", "box", "sh", "-c", "tty; read line; echo got $line; exit 7")
+    try:
+        assert b"/dev/pts/" in read_match(fd, rb"/dev/pts/\d+")
+        os.write(fd, b"hello\r")
+        assert b"got hello" in read_to_eof(fd, timeout=30)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 7
+    ok(compose(engine, d, "up", "-d"))
+    pid, fd = spawn_skiff_in_pty(engine, *f, "exec", "box", "sh", "-c", "tty && echo inside")
+    try:
+        out = read_to_eof(fd, timeout=30)
+    finally:
+        _, status = os.waitpid(pid, 0)
+        os.close(fd)
+    assert b"/dev/pts/" in out and b"inside" in out and os.waitstatus_to_exitcode(status) == 0
+    ok(compose(engine, d, "down"))
+    assert project_containers(engine, name) == []
