@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.integration.compose_helpers import (
+from tests.support.compose import (
     compose,
     free_port,
     http_get,

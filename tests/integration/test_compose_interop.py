@@ -7,7 +7,7 @@ import secrets
 import pytest
 
 from tests.conftest import have
-from tests.integration.compose_helpers import (
+from tests.support.compose import (
     compose,
     docker_compose,
     project_containers,
