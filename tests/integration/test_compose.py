@@ -433,3 +433,58 @@ def test_run_and_exec_on_a_terminal(engine, project_dir):
     assert b"/dev/pts/" in out and b"inside" in out and os.waitstatus_to_exitcode(status) == 0
     ok(compose(engine, d, "down"))
     assert project_containers(engine, name) == []
+
+
+def test_service_options_reach_the_container(engine, project_dir):
+    d, name = project_dir({"docker-compose.yml": """
+        version: "2.4"
+        services:
+          full:
+            image: busybox
+            command: sleep 1d
+            hostname: fullhost
+            domainname: example.org
+            user: "1000:1000"
+            working_dir: /tmp
+            environment: {ONE: "1"}
+            extra_hosts: ["gateway.test:10.9.8.7"]
+            dns: [10.0.0.53]
+            dns_search: [corp.test]
+            cap_add: [NET_ADMIN]
+            cap_drop: [CHOWN]
+            ulimits: {nofile: {soft: 1024, hard: 2048}}
+            mem_limit: 64m
+            cpus: 0.5
+            tmpfs: [/scratch]
+            read_only: true
+            stop_signal: SIGUSR1
+            stop_grace_period: 1s
+            restart: unless-stopped
+            volumes: ["/anon", "named:/named"]
+        volumes:
+          named: {}
+        """}, unique("opts"))
+    ok(compose(engine, d, "up", "-d"))
+    c = f"{name}_full_1"
+
+    def inside(*cmd: str) -> str:
+        return ok(compose(engine, d, "exec", "-T", "full", *cmd))
+
+    assert inside("hostname") == "fullhost\n"
+    assert inside("id", "-u") == "1000\n" and inside("pwd") == "/tmp\n"
+    assert inside("sh", "-c", "echo $ONE") == "1\n"
+    assert "10.9.8.7\tgateway.test" in inside("cat", "/etc/hosts")
+    resolv = inside("cat", "/etc/resolv.conf")
+    assert "corp.test" in resolv
+    assert inside("sh", "-c", "ulimit -n") == "1024\n"
+    assert "/scratch" in inside("cat", "/proc/mounts")
+    assert engine.docker("exec", c, "touch", "/rootfs-file").returncode != 0  # read-only root
+    fmt = ("{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{json .HostConfig.CapAdd}} {{json .HostConfig.CapDrop}} "
+           "{{.HostConfig.RestartPolicy.Name}} {{.Config.StopSignal}} {{.Config.Domainname}}")
+    assert ok(engine.docker("inspect", "-f", fmt, c)).split() == [
+        str(64 << 20), "500000000", '["NET_ADMIN"]', '["CHOWN"]', "unless-stopped", "SIGUSR1", "example.org"]
+    mounts = ok(engine.docker("inspect", "-f", "{{range .Mounts}}{{.Type}}:{{.Name}}:{{.Destination}} {{end}}", c))
+    assert f"volume:{name}_named:/named" in mounts and ":/anon" in mounts
+    ok(compose(engine, d, "down", "-v"))
+    assert engine.docker("volume", "inspect", f"{name}_named").returncode != 0
+    assert project_containers(engine, name) == []
