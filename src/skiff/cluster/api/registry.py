@@ -117,11 +117,25 @@ _RESOURCES: tuple[Resource, ...] = (
     _r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
     _r("events.k8s.io", "v1", "Event", "events", short=("ev",)),
     _r("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced=False, short=("pc",)),
+    # RBAC (stored) and the review kinds (create-only, answered by apiserver/authz, never stored)
+    _r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
+    _r("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", namespaced=False),
+    _r("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings"),
+    _r("rbac.authorization.k8s.io", "v1", "Role", "roles"),
+    _r("authorization.k8s.io", "v1", "LocalSubjectAccessReview", "localsubjectaccessreviews", verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", namespaced=False,
+       verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", namespaced=False,
+       verbs=("create",)),
+    _r("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", namespaced=False,
+       verbs=("create",)),
+    _r("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", namespaced=False, verbs=("create",)),
 )
 
 # Group order as kube-apiserver lists groups in discovery.
-GROUP_ORDER = ("", "apps", "events.k8s.io", "autoscaling", "batch", "discovery.k8s.io",
-               "scheduling.k8s.io", "coordination.k8s.io")
+GROUP_ORDER = ("", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "autoscaling",
+               "batch", "rbac.authorization.k8s.io", "discovery.k8s.io", "scheduling.k8s.io",
+               "coordination.k8s.io")
 
 _BY_PATH = {(r.group, r.version, r.plural): r for r in _RESOURCES}
 
