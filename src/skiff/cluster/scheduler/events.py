@@ -57,8 +57,8 @@ class Writer:
     buffer is full, events are dropped (and logged), never the scheduling."""
 
     BUFFER = 100_000
-    WORKERS = 8  # always writing
-    SPARE_WORKERS = 24  # writing too while the scheduler has nothing else for the API server (after a burst)
+    WORKERS = 2  # always writing (client-go's broadcaster has one)
+    SPARE_WORKERS = 30  # writing too while the scheduler has nothing else for the API server (after a burst)
 
     def __init__(self, client: Any):
         self.client = client
