@@ -15,7 +15,7 @@ from typing import Any
 from skiff.common.errors import InvalidArgument, SkiffError
 from skiff.common.ids import new_id, random_name
 from skiff.common.timefmt import now_rfc3339
-from skiff.engine.containers import etcfiles, hostfs, restart
+from skiff.engine.containers import etcfiles, health, hostfs, restart
 from skiff.engine.containers import mounts as mountspec
 from skiff.engine.containers import resources as resourcespec
 from skiff.engine.containers import spec as specs
@@ -47,6 +47,7 @@ class CreationMixin(_Base):
         validate_bindings(hc.get("PortBindings"))
         check_network_mode(body, hc)
         warnings = resourcespec.validate(hc)
+        health.validate(body.get("Healthcheck"))
         for dev in hc.get("Devices") or []:
             try:
                 hostfs.device_entry(dev.get("PathOnHost", ""))

@@ -17,9 +17,10 @@ class State:
     oom_killed: bool = False
     started_at: str = ZERO_TIME
     finished_at: str = ZERO_TIME
+    health: dict | None = None  # Docker's Health JSON while the container has a healthcheck
 
     def to_docker(self) -> dict:
-        return {
+        d = {
             "Status": self.status,
             "Running": self.status in ("running", "paused", "restarting"),
             "Paused": self.status == "paused",
@@ -32,6 +33,9 @@ class State:
             "StartedAt": self.started_at,
             "FinishedAt": self.finished_at,
         }
+        if self.health is not None:
+            d["Health"] = self.health
+        return d
 
     @property
     def running(self) -> bool:

@@ -27,7 +27,7 @@ from typing import Any
 from skiff.common.errors import Conflict, InvalidArgument, NotFound, NotModified, SkiffError
 from skiff.common.timefmt import now_rfc3339
 from skiff.engine import trash
-from skiff.engine.containers import hostfs, restart
+from skiff.engine.containers import health, hostfs, restart
 from skiff.engine.containers import resources as resourcespec
 from skiff.engine.containers.attach import AttachSession, ShimAttach
 from skiff.engine.containers.bundle import BundleMixin
@@ -35,6 +35,7 @@ from skiff.engine.containers.caps import host_bounding
 from skiff.engine.containers.creation import CreationMixin
 from skiff.engine.containers.execs import ExecManager
 from skiff.engine.containers.files import FileOps
+from skiff.engine.containers.healthmon import HealthMonitors
 from skiff.engine.containers.networking import NetworkingMixin
 from skiff.engine.containers.queries import QueryMixin
 from skiff.engine.containers.record import Container, State
@@ -76,6 +77,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         self._locks: dict[str, asyncio.Lock] = {}
         self.execs = ExecManager(self)
         self.files = FileOps(self)
+        self.health_monitors = HealthMonitors(self)
         images.in_use = self.image_in_use
         volumes.users = self.volume_users
         self.store.load_all()
@@ -171,6 +173,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
                     "propagation": m.propagation, "read/write": str(m.rw).lower()})
         self._publish(c, "start")
         self._monitors[c.id] = asyncio.create_task(self._monitor(c.id))
+        self.health_monitors.watch(c)
 
     # Each runs in one worker thread: a thread hop per runtime call cost more than the call.
     def _create_process(self, c: Container) -> Any:
@@ -196,7 +199,8 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
                 raise
         st = self.runtime.state(c.id)
         if not st.error:
-            c.state = State(status="running", pid=st.pid, started_at=now_rfc3339(), finished_at=c.state.finished_at)
+            c.state = State(status="running", pid=st.pid, started_at=now_rfc3339(), finished_at=c.state.finished_at,
+                            health=health.on_start(c.config.get("Healthcheck"), c.config.get("Shell"), c.state.health))
             c.has_been_started = True
             c.started_mono = time.monotonic()
             self.store.save(c)
@@ -338,6 +342,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
             raise Conflict(f"Container {c.id} is already paused")
         await asyncio.to_thread(self.runtime.pause, c.id)
         c.state.status = "paused"
+        self.health_monitors.unwatch(c)  # a frozen container is not probed
         self.store.save(c)
         self._publish(c, "pause")
 
@@ -348,6 +353,7 @@ class ContainerService(CreationMixin, BundleMixin, SupervisionMixin, QueryMixin,
         await asyncio.to_thread(self.runtime.resume, c.id)
         c.state.status = "running"
         self.store.save(c)
+        self.health_monitors.watch(c)
         self._publish(c, "unpause")
 
     async def wait(self, ref: str, condition: str = "not-running") -> dict:

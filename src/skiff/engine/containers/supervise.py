@@ -44,6 +44,7 @@ class SupervisionMixin(_Base):
         c = self.store.find(cid)
         if c is None:
             return
+        self.health_monitors.unwatch(c)
         ran_for = time.monotonic() - c.started_mono if c.started_mono else 0.0
         c.state.status = "exited"
         c.state.pid = 0
@@ -126,6 +127,7 @@ class SupervisionMixin(_Base):
                     c.started_mono = time.monotonic() - max(0.0, time.time() - parse_rfc3339(c.state.started_at))
                     self.store.save(c)
                     self._monitors[c.id] = asyncio.create_task(self._monitor(c.id))
+                    self.health_monitors.watch(c)  # the recorded health shows until the next probe
                     continue
                 status = (st.exit if st is not None and st.exit else None) or ExitStatus(exit_code=255,
                                                                                          finished_at=now_rfc3339())
@@ -145,4 +147,5 @@ class SupervisionMixin(_Base):
         await asyncio.gather(*tasks, return_exceptions=True)
         self._monitors.clear()
         self._restart_tasks.clear()
+        await self.health_monitors.shutdown()
         await asyncio.to_thread(trash.flush, 10)  # removed containers' trees, deleted in the background

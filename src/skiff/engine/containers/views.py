@@ -7,6 +7,7 @@ import time
 from skiff.common.durations import human_duration
 from skiff.common.errors import InvalidArgument
 from skiff.common.timefmt import parse_rfc3339
+from skiff.engine.containers import health
 from skiff.engine.containers.record import Container
 
 LIST_FILTERS = {"id", "name", "label", "label!", "status", "exited", "ancestor", "before", "since", "volume",
@@ -18,7 +19,7 @@ def status_text(c: Container, now: float | None = None) -> str:
     now = now or time.time()
     st = c.state
     if st.status == "running":
-        return "Up " + human_duration(now - parse_rfc3339(st.started_at))
+        return "Up " + human_duration(now - parse_rfc3339(st.started_at)) + health.ps_suffix(st.health)
     if st.status == "paused":
         return "Up " + human_duration(now - parse_rfc3339(st.started_at)) + " (Paused)"
     if st.status == "restarting":
@@ -138,6 +139,7 @@ def check_filters(filters: dict[str, list[str]]) -> None:
     for v in filters.get("status", []):
         if v not in STATUSES:
             raise InvalidArgument(f"invalid filter 'status={v}'")
+    health.check_filter(filters.get("health", []))
 
 
 def _labels_match(labels: dict, values: list[str], negate: bool = False) -> bool:
@@ -166,6 +168,8 @@ def matches(c: Container, filters: dict[str, list[str]], image_matches, created_
     if f.get("exited"):
         if c.state.status != "exited" or str(c.state.exit_code) not in f["exited"]:
             return False
+    if f.get("health") and health.status_of(c.state.health) not in f["health"]:
+        return False
     if f.get("ancestor") and not any(image_matches(v, c) for v in f["ancestor"]):
         return False
     created = parse_rfc3339(c.created)
