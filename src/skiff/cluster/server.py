@@ -25,6 +25,9 @@ from skiff.cluster.apiserver import certs, kubeconfig, lifecycle, satokens
 from skiff.cluster.apiserver.admission import AdmissionChain, default_plugins
 from skiff.cluster.apiserver.app import make_app
 from skiff.cluster.apiserver.authn import Authenticator
+from skiff.cluster.apiserver.authz import sync as authz_sync
+from skiff.cluster.apiserver.authz.authorizer import Authorizer, parse_modes
+from skiff.cluster.apiserver.authz.escalation import EscalationCheck
 from skiff.cluster.apiserver.context import ApiContext, Settings
 from skiff.cluster.apiserver.metrics import Metrics
 from skiff.cluster.apiserver.objects import ObjectStore
@@ -106,6 +109,14 @@ def build_context(opts: ServerOptions, store, reader=None) -> ApiContext:
     return ctx
 
 
+def enable_authorization(ctx: ApiContext, modes: str) -> Authorizer:
+    """--authorization-mode: the authorizer every request passes, and RBAC's escalation check in admission."""
+    authz = Authorizer(parse_modes(modes), ctx)
+    ctx.authorizer = authz
+    ctx.admission.plugins.append(EscalationCheck(authz))
+    return authz
+
+
 def join_token(data_dir: Path, given: str) -> str:
     """The node-join token, as k3s keeps server/node-token: `--token`, else the one this data dir
     already has, else a new random one; written to `<data-dir>/token` (mode 0600) either way."""
@@ -166,6 +177,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
     ctx.settings.ca_pem = pki.ca_cert.read_text()
     ctx.authenticator.signer = satokens.Signer(satokens.load_or_create_key(pki.dir / "service-account.key"))
     ctx.settings.kubelet_client_cert, ctx.settings.kubelet_client_key = str(pki.admin_cert), str(pki.admin_key)
+    authz = enable_authorization(ctx, opts.authorization_mode)
     runner = web.AppRunner(make_app(ctx), access_log=None, handle_signals=False, shutdown_timeout=5)
     await runner.setup()
     site = web.TCPSite(runner, opts.bind_address or "0.0.0.0", opts.https_listen_port,
@@ -174,6 +186,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
     tasks: list[asyncio.Task] = []
     try:
         await lifecycle.bootstrap(ctx)
+        tasks.append(await authz_sync.start(ctx, authz))  # bootstrap RBAC policy, index loaded before ready
         kubeconfig.write(Path(opts.write_kubeconfig), server_url(opts), pki)
         if opts.write_kubeconfig_mode:
             os.chmod(opts.write_kubeconfig, int(opts.write_kubeconfig_mode, 8))

@@ -25,6 +25,7 @@ class ServerOptions:
     datastore_endpoint: str = ""
     token: str = ""
     token_auth_file: str = ""
+    authorization_mode: str = "Node,RBAC"
     cluster_cidr: str = "10.42.0.0/16"
     service_cidr: str = "10.43.0.0/16"
     disable_agent: bool = False
@@ -61,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-t", "--token", default="", help="shared secret nodes use to join the cluster")
     p.add_argument("--token-auth-file", default="",
                    help="static bearer tokens, one 'token,user,uid,\"group1,group2\"' line each")
+    p.add_argument("--authorization-mode", default="Node,RBAC",
+                   help="ordered list of authorizers: Node, RBAC, AlwaysAllow, AlwaysDeny (default %(default)s); "
+                        "see docs/security.md")
     p.add_argument("--cluster-cidr", default="10.42.0.0/16", help="pod IP range (default %(default)s)")
     p.add_argument("--service-cidr", default="10.43.0.0/16", help="service IP range (default %(default)s)")
     p.add_argument("--disable-agent", action="store_true", help="do not run a node agent on this host")
@@ -88,13 +92,20 @@ def parse(argv: list[str]) -> ServerOptions:
     p = parser()
     a = p.parse_args(argv)
     _check_controllers(p, a.controllers)
+    from skiff.cluster.apiserver.authz.authorizer import parse_modes
+
+    try:
+        parse_modes(a.authorization_mode)
+    except ValueError as e:
+        p.error(f"--authorization-mode: {e}")
     if a.node_monitor_grace_period <= 0 or a.node_eviction_rate < 0:
         p.error("--node-monitor-grace-period must be positive and --node-eviction-rate not negative")
     return ServerOptions(
         dns=dns_options(p, a), data_dir=a.data_dir, https_listen_port=a.https_listen_port, bind_address=a.bind_address,
         advertise_address=a.advertise_address, tls_san=a.tls_san, write_kubeconfig=a.write_kubeconfig,
         write_kubeconfig_mode=a.write_kubeconfig_mode, datastore_endpoint=a.datastore_endpoint, token=a.token,
-        token_auth_file=a.token_auth_file, cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
+        token_auth_file=a.token_auth_file, authorization_mode=a.authorization_mode,
+        cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
         disable_agent=a.disable_agent, disable_kube_proxy=a.disable_kube_proxy, disable_scheduler=a.disable_scheduler,
         node_name=a.node_name, node_labels=a.node_label,
         node_taints=a.node_taint, debug=a.debug, disable_controllers=a.disable_controllers,

@@ -27,6 +27,8 @@ MAX_CONFIG_SIZE = 1024 * 1024
 # Kinds whose names must be DNS-1123 labels (or DNS-1035 for services), not subdomains.
 _LABEL_NAMED = {"Namespace"}
 _DNS1035_NAMED = {"Service"}
+# RBAC objects take any path segment name (`system:node`), as ValidatePathSegmentName allows.
+_PATH_SEGMENT_NAMED = {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
 
 
 def go_map(d: Any) -> str:
@@ -63,7 +65,15 @@ def name_errors(res: Resource, name: str) -> list[str]:
         return names.dns1123_label(name)
     if res.kind in _DNS1035_NAMED:
         return names.dns1035_label(name)
+    if res.kind in _PATH_SEGMENT_NAMED and res.group == "rbac.authorization.k8s.io":
+        return _path_segment(name)
     return names.dns1123_subdomain(name)
+
+
+def _path_segment(name: str) -> list[str]:
+    if name in (".", ".."):
+        return [f'may not be \'{name}\'']
+    return [f"may not contain '{c}'" for c in ("/", "%") if c in name]
 
 
 def object_meta(res: Resource, meta: Any, old_meta: Any = None) -> Causes:

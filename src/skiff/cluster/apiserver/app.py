@@ -31,6 +31,7 @@ from skiff.cluster.apiserver import (
     writes,
 )
 from skiff.cluster.apiserver.authn import PUBLIC_PATHS, User, service_account_user
+from skiff.cluster.apiserver.authz import gate as authz_gate
 from skiff.cluster.apiserver.call import Call
 from skiff.cluster.apiserver.context import ApiContext
 from skiff.cluster.apiserver.negotiation import parse_accept
@@ -77,7 +78,10 @@ async def serve(request: web.Request, handler) -> web.StreamResponse:
         if user is None and request.path not in PUBLIC_PATHS:
             resp: web.StreamResponse = status_response(unauthorized())
         else:
-            resp = await handler(request)
+            early = None
+            if user is not None and ctx.authorizer is not None:  # impersonation, 403s, reviews (authz/gate.py)
+                request[USER], early = await authz_gate.check(ctx.authorizer, request, user)
+            resp = early if early is not None else await handler(request)
     except ApiError as e:
         resp = status_response(e)
     except web.HTTPRequestEntityTooLarge:

@@ -18,6 +18,7 @@ from skiff.cluster.storage.interface import KeyNotFound
 if TYPE_CHECKING:
     from skiff.cluster.apiserver.admission import AdmissionChain
     from skiff.cluster.apiserver.authn import Authenticator
+    from skiff.cluster.apiserver.authz.authorizer import Authorizer
 
 
 @dataclass
@@ -41,6 +42,7 @@ class ApiContext:
     authenticator: Authenticator
     admission: AdmissionChain
     settings: Settings = field(default_factory=Settings)
+    authorizer: Authorizer | None = None  # None: every authenticated user may do everything (AlwaysAllow)
     ready: bool = False
     # Serialized watch events shared by every watcher that sends them unchanged (see watch.py).
     event_lines: OrderedDict[tuple[str, str, int, str], bytes] = field(default_factory=OrderedDict)
