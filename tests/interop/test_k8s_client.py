@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.interop
@@ -127,8 +129,23 @@ def test_service_account_tokens(core, kube_server, namespace):
     cfg.host = kube_server.url
     cfg.ssl_ca_cert = str(kube_server.data_dir / "tls" / "server-ca.crt")
     cfg.api_key = {"authorization": "Bearer " + token}
+    with client.ApiClient(cfg) as as_sa, pytest.raises(ApiException) as denied:
+        client.CoreV1Api(as_sa).list_namespaced_config_map(namespace)
+    assert denied.value.status == 403  # RBAC: nothing granted yet
+    client.RbacAuthorizationV1Api(core.api_client).create_namespaced_role_binding(namespace, {
+        "metadata": {"name": "sa-view"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                                     "name": "view"},
+        "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}]})
     with client.ApiClient(cfg) as as_sa:
-        listed = client.CoreV1Api(as_sa).list_namespaced_config_map(namespace)
+        deadline = time.monotonic() + 10  # the authorizer follows bindings through the watch cache
+        while True:
+            try:
+                listed = client.CoreV1Api(as_sa).list_namespaced_config_map(namespace)
+                break
+            except ApiException as e:
+                if e.status != 403 or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
         assert listed.metadata.resource_version
     with pytest.raises(ApiException) as e:
         core.create_namespaced_service_account_token("default", namespace,

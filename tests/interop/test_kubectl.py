@@ -286,7 +286,16 @@ def test_create_token_and_use_it(kube_server, namespace, tmp_path):
     cfg["users"][0]["user"] = {"token": token}
     as_sa = tmp_path / "sa.yaml"
     as_sa.write_text(yaml.safe_dump(cfg))
-    out = ok(kube_server.kubectl("get", "configmaps", "-n", namespace, "-o", "name", env={"KUBECONFIG": str(as_sa)}))
-    assert "configmap/kube-root-ca.crt" in out
+    denied = kube_server.kubectl("get", "configmaps", "-n", namespace, env={"KUBECONFIG": str(as_sa)})
+    assert denied.returncode == 1 and b"(Forbidden)" in denied.stderr  # RBAC: nothing granted yet
+    ok(kube_server.kubectl("create", "rolebinding", "sa-view", "--clusterrole=view", "-n", namespace,
+                           f"--serviceaccount={namespace}:default"))
+    deadline = time.monotonic() + 10  # the authorizer follows bindings through the watch cache
+    while True:
+        got = kube_server.kubectl("get", "configmaps", "-n", namespace, "-o", "name", env={"KUBECONFIG": str(as_sa)})
+        if got.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert "configmap/kube-root-ca.crt" in ok(got)
     short = kube_server.kubectl("create", "token", "default", "-n", namespace, "--duration=1m")
     assert short.returncode == 1 and b"may not specify a duration less than 10 minutes" in short.stderr
