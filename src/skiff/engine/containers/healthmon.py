@@ -123,8 +123,12 @@ class HealthMonitors:
     @staticmethod
     async def _kill(e: Any) -> None:
         # The shim is the probe's parent and reaps it, so the pid is still the probe's until done.
+        # Its process group too, when it leads one: a shell's children would outlive it.
         if e.running and e.pid:
             with contextlib.suppress(ProcessLookupError):
-                os.kill(e.pid, signal.SIGKILL)
+                if os.getpgid(e.pid) == e.pid:
+                    os.killpg(e.pid, signal.SIGKILL)
+                else:
+                    os.kill(e.pid, signal.SIGKILL)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(e.done.wait(), KILL_GRACE)
