@@ -1,6 +1,7 @@
 """`skiff compose` / `skiff fig` against a real engine: the seed's fig example, a 3.x project on
 its own network with DNS, volumes and recreation, attached `up`, `run`, `exec`, and clean-up."""
 
+import json
 import os
 import secrets
 import signal
@@ -488,3 +489,44 @@ def test_service_options_reach_the_container(engine, project_dir):
     ok(compose(engine, d, "down", "-v"))
     assert engine.docker("volume", "inspect", f"{name}_named").returncode != 0
     assert project_containers(engine, name) == []
+
+
+def test_depends_on_service_healthy_waits_for_the_engines_healthcheck(engine, project_dir):
+    from skiff.common.timefmt import parse_rfc3339
+
+    d, name = project_dir({"docker-compose.yml": """
+        version: "2.4"
+        services:
+          db:
+            image: busybox
+            command: sh -c 'sleep 2; touch /ready; exec sleep 1d'
+            stop_signal: SIGKILL
+            healthcheck:
+              test: ["CMD-SHELL", "test -e /ready"]
+              interval: 1s
+              retries: 30
+          app:
+            image: busybox
+            command: sleep 1d
+            stop_signal: SIGKILL
+            depends_on:
+              db: {condition: service_healthy}
+          broken:
+            image: busybox
+            command: sleep 1d
+            stop_signal: SIGKILL
+            healthcheck: {test: ["CMD", "false"], interval: 1s, retries: 1}
+        """}, unique("healthy"))
+    ok(compose(engine, d, "up", "-d", "app"))
+    state = json.loads(ok(engine.docker("inspect", "-f", "{{json .State}}", f"{name}_db_1")))
+    assert state["Health"]["Status"] == "healthy"
+    first_pass = min(parse_rfc3339(r["End"]) for r in state["Health"]["Log"] if r["ExitCode"] == 0)
+    app = ok(engine.docker("inspect", "-f", "{{.State.Status}} {{.State.StartedAt}}", f"{name}_app_1")).split()
+    assert app[0] == "running" and parse_rfc3339(app[1]) >= first_pass  # app started once db was healthy
+    ok(compose(engine, d, "up", "-d", "broken"))
+    d2 = d / "dependent.yml"
+    d2.write_text((d / "docker-compose.yml").read_text().replace("db: {condition: service_healthy}",
+                                                                 "broken: {condition: service_healthy}"))
+    res = compose(engine, d, "-f", str(d2), "up", "-d", "app")
+    assert res.returncode == 1 and f'Container "{name}_broken_1" is unhealthy.' in res.stderr.decode()
+    ok(compose(engine, d, "down"))
