@@ -35,8 +35,10 @@ class StackProfile:
     in_child: int  # samples taken in forked children (e.g. container init before exec)
 
 
-def parse_collapsed(text: str, strip_prefix: str = "") -> StackProfile:
-    """Aggregate `py-spy record --format raw` output by function: inclusive and self samples."""
+def parse_collapsed(text: str, strip_prefix: str = "", waiting: frozenset[str] = frozenset()) -> StackProfile:
+    """Aggregate `py-spy record --format raw` output by function: inclusive and self samples.
+    Stacks through a function in `waiting` (blocked until work comes, which py-spy cannot
+    always tell from work) are left out."""
     inclusive: Counter = Counter()
     self_: Counter = Counter()
     total = in_child = 0
@@ -48,6 +50,8 @@ def parse_collapsed(text: str, strip_prefix: str = "") -> StackProfile:
         frames = stack.split(";")
         processes = [f for f in frames if f.startswith("process ")]
         frames = [frame_name(f, strip_prefix) for f in frames if not f.startswith(("process ", "thread "))]
+        if waiting.intersection(frames):
+            continue
         total += count
         if len(processes) > 1:
             in_child += count

@@ -90,6 +90,11 @@ def test_parse_collapsed_aggregates_inclusive_and_self():
     assert prof.self_["serve (skiff/engine/daemon.py)"] == 30
 
 
+def test_parse_collapsed_leaves_waiting_stacks_out():
+    prof = parse_collapsed(RAW, strip_prefix="/r/src/", waiting=frozenset({"create (skiff/engine/api/containers.py)"}))
+    assert prof.total == 35 and "create (skiff/engine/api/containers.py)" not in prof.inclusive
+
+
 def test_frame_name_shortens_paths():
     assert frame_name("f (/v/lib/python3.11/site-packages/aiohttp/web.py:3)") == "f (aiohttp/web.py)"
     assert frame_name("not a frame") == "not a frame"
