@@ -300,3 +300,22 @@ def test_node_authorizer(attrs, want):
 def test_node_reasons():
     _, why = asyncio.run(node.authorize(res("get", "secrets", name="other", user=NODE1), _pods("default")))
     assert why == "no relationship found between node 'n1' and this object"
+
+
+def test_binding_and_role_columns():
+    from datetime import UTC, datetime
+
+    from skiff.cluster.api import registry
+    from skiff.cluster.api.printers import table
+
+    rb = registry.find("rbac.authorization.k8s.io", "v1", "rolebindings")
+    obj = {"metadata": {"name": "rb", "creationTimestamp": "2026-01-01T00:00:00Z"},
+           "roleRef": {"kind": "ClusterRole", "name": "view"},
+           "subjects": [{"kind": "User", "name": "bob"}, {"kind": "Group", "name": "devs"},
+                        {"kind": "ServiceAccount", "name": "default", "namespace": "ns1"}]}
+    t = table(rb, [obj], wide=True, now=datetime(2026, 1, 1, 0, 5, tzinfo=UTC))
+    assert [c["name"] for c in t["columnDefinitions"]] == ["Name", "Role", "Age", "Users", "Groups", "ServiceAccounts"]
+    assert t["rows"][0]["cells"] == ["rb", "ClusterRole/view", "5m", "bob", "devs", "ns1/default"]
+    cr = registry.find("rbac.authorization.k8s.io", "v1", "clusterroles")
+    t = table(cr, [obj], wide=False, now=datetime(2026, 1, 1, tzinfo=UTC))
+    assert t["rows"][0]["cells"] == ["rb", "2026-01-01T00:00:00Z"]

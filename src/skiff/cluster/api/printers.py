@@ -80,5 +80,5 @@ def table(res: Resource, objs: list[Obj], wide: bool, now: datetime) -> Obj:
 
 def _load() -> None:
     # the row modules register themselves on import (they import this module, hence late)
-    for module in ("skiff.cluster.api.print_core", "skiff.cluster.api.print_apps"):
+    for module in ("skiff.cluster.api.print_core", "skiff.cluster.api.print_apps", "skiff.cluster.api.print_rbac"):
         importlib.import_module(module)
