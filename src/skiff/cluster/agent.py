@@ -287,6 +287,7 @@ async def run_in_server(opts: Any, url: str) -> None:
     data_dir = Path(opts.data_dir).absolute() / "agent"
     name = (opts.node_name or socket.gethostname()).lower()
     prefix = "sn" + hashlib.sha256(str(data_dir).encode()).hexdigest()[:6]  # unique per server data dir
-    await run_node(client, data_dir, name, host_ip_for(url), parse_labels(opts.node_labels),
+    node_ip = getattr(opts, "node_ip", "") or host_ip_for(url)  # the server chose it (its --node-ip or primary IPv4)
+    await run_node(client, data_dir, name, node_ip, parse_labels(opts.node_labels),
                    [parse_taint(t) for t in opts.node_taints], "", prefix, "", asyncio.Event(),
                    kube_proxy=not getattr(opts, "disable_kube_proxy", False), dns=getattr(opts, "dns", None))

@@ -31,6 +31,7 @@ from skiff.cluster.apiserver.authz.escalation import EscalationCheck
 from skiff.cluster.apiserver.context import ApiContext, Settings
 from skiff.cluster.apiserver.metrics import Metrics
 from skiff.cluster.apiserver.objects import ObjectStore
+from skiff.cluster.kubelet.node import primary_ipv4
 from skiff.cluster.scheduler.component import run_in_server as run_scheduler
 from skiff.cluster.serverflags import ServerOptions, parse
 from skiff.cluster.storage import open_store
@@ -131,15 +132,49 @@ def join_token(data_dir: Path, given: str) -> str:
     return token
 
 
+def _wildcard(address: str) -> bool:
+    return address in ("", "0.0.0.0", "::")
+
+
 def advertised(opts: ServerOptions) -> str:
-    """The address the `kubernetes` Service's endpoints point at."""
+    """The address the `kubernetes` Service's endpoints point at (once `resolve_addresses` ran:
+    the chosen one; before, loopback for a server on every address)."""
     if opts.advertise_address:
         return opts.advertise_address
-    return opts.bind_address if opts.bind_address not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    return opts.bind_address if not _wildcard(opts.bind_address) else "127.0.0.1"
+
+
+def resolve_addresses(opts: ServerOptions, primary: Callable[[], str]) -> tuple[str, str]:
+    """(advertise address, this host's node IP), as k3s chooses them: given flags first; a server
+    bound to one address uses it; a server on every address uses the host's primary IPv4
+    (`primary()`, the default route's source), which pods can reach through a DNAT, unlike
+    127.0.0.1. Pure apart from calling `primary` when it is needed."""
+    bound = "" if _wildcard(opts.bind_address) else opts.bind_address
+    node_ip = opts.node_ip or bound
+    advertise = opts.advertise_address or bound or node_ip
+    if not (node_ip and advertise):
+        host = primary()
+        node_ip, advertise = node_ip or host, advertise or host
+    return advertise, node_ip
+
+
+def serving_names(opts: ServerOptions) -> list[str]:
+    """Names and addresses the serving certificate covers: certs' defaults, --tls-san, the advertise
+    address and node IP, and what pods use (the `kubernetes` cluster IP, its full DNS name)."""
+    from skiff.cluster.apiserver.services import first_ip
+
+    extra = (*opts.tls_san, opts.advertise_address, opts.node_ip, first_ip(opts.service_cidr),
+             f"kubernetes.default.svc.{opts.dns.cluster_domain}")
+    return certs.serving_names(opts.bind_address, tuple(a for a in extra if a))
 
 
 def ssl_context(pki: certs.Pki) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    # Python's forward-secret AEAD/SHA-2 suites, at security level 0 only so that a TLS 1.2 client
+    # sending no signature_algorithms (busybox wget in pods) is answered with the SHA-1 ECDSA
+    # signature RFC 5246 implies, as Go's kube-apiserver does; OpenSSL 3 otherwise refuses it.
+    ctx.set_ciphers("@SECLEVEL=0:ECDHE+AESGCM:ECDHE+CHACHA20:ECDHE+AES:!aNULL:!eNULL:!SHA1")
     ctx.load_cert_chain(pki.serving_cert, pki.serving_key)
     ctx.load_verify_locations(cafile=str(pki.ca_cert))
     ctx.verify_mode = ssl.CERT_OPTIONAL  # a client certificate is one way in; tokens are the other
@@ -165,9 +200,8 @@ def _cached_reader(store):
 async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
     data_dir = Path(opts.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    names = certs.serving_names(opts.bind_address, tuple(opts.tls_san) + ((opts.advertise_address,)
-                                                                        if opts.advertise_address else ()))
-    pki = await asyncio.to_thread(certs.ensure_pki, data_dir, names)
+    opts.advertise_address, opts.node_ip = resolve_addresses(opts, primary_ipv4)
+    pki = await asyncio.to_thread(certs.ensure_pki, data_dir, serving_names(opts))
     opts.token = join_token(data_dir, opts.token)
     store = open_store(opts.datastore_endpoint, str(data_dir))
     reader = _cached_reader(store)

@@ -36,6 +36,7 @@ class ServerOptions:
     node_eviction_rate: float = 0.1
     disable_scheduler: bool = False
     node_name: str = ""
+    node_ip: str = ""
     node_labels: list[str] = field(default_factory=list)
     node_taints: list[str] = field(default_factory=list)
     dns: DnsOptions = field(default_factory=DnsOptions)
@@ -50,7 +51,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--data-dir", default=DEFAULT_DATA_DIR, help="folder to hold state (default %(default)s)")
     p.add_argument("--https-listen-port", type=int, default=6443, help="HTTPS listen port (default %(default)s)")
     p.add_argument("--bind-address", default="0.0.0.0", help="bind address (default %(default)s)")
-    p.add_argument("--advertise-address", default="", help="address the API server advertises to members")
+    p.add_argument("--advertise-address", default="",
+                   help="address the API server advertises to members and pods (the `kubernetes` Service's "
+                        "endpoint; default: --node-ip, else the bind address, else the host's primary IPv4)")
     p.add_argument("--tls-san", action="append", default=[],
                    help="add additional hostnames or IPv4/IPv6 addresses as Subject Alternative Names on the "
                         "server TLS cert (repeatable)")
@@ -81,6 +84,8 @@ def parser() -> argparse.ArgumentParser:
                    help="nodes per second, per zone, whose pods are evicted when they fail (default 0.1)")
     p.add_argument("--disable-scheduler", action="store_true", help="do not run the scheduler")
     p.add_argument("--node-name", default="", help="node name of this host's agent")
+    p.add_argument("--node-ip", default="", help="IPv4 address this host's node registers as its InternalIP "
+                   "(default: the host's primary IPv4, or the bind address when one is given)")
     p.add_argument("--node-label", action="append", default=[], help="label for this host's node (repeatable)")
     p.add_argument("--node-taint", action="append", default=[], help="taint for this host's node (repeatable)")
     add_dns_flags(p)
@@ -92,6 +97,9 @@ def parse(argv: list[str]) -> ServerOptions:
     p = parser()
     a = p.parse_args(argv)
     _check_controllers(p, a.controllers)
+    for flag, value in (("--node-ip", a.node_ip), ("--advertise-address", a.advertise_address)):
+        if value and not _is_ip(value):
+            p.error(f"{flag}: invalid IP address {value!r}")
     from skiff.cluster.apiserver.authz.authorizer import parse_modes
 
     try:
@@ -107,7 +115,7 @@ def parse(argv: list[str]) -> ServerOptions:
         token_auth_file=a.token_auth_file, authorization_mode=a.authorization_mode,
         cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
         disable_agent=a.disable_agent, disable_kube_proxy=a.disable_kube_proxy, disable_scheduler=a.disable_scheduler,
-        node_name=a.node_name, node_labels=a.node_label,
+        node_name=a.node_name, node_ip=a.node_ip, node_labels=a.node_label,
         node_taints=a.node_taint, debug=a.debug, disable_controllers=a.disable_controllers,
         controllers=a.controllers, node_monitor_grace_period=a.node_monitor_grace_period,
         node_eviction_rate=a.node_eviction_rate)
@@ -122,3 +130,13 @@ def _check_controllers(p: argparse.ArgumentParser, spec: str) -> None:
         select(spec)
     except InvalidArgument as e:
         p.error(f"--controllers: {e}")
+
+
+def _is_ip(text: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

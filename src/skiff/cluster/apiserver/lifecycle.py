@@ -71,10 +71,43 @@ async def bootstrap(ctx: ApiContext) -> None:
     pc = _res("scheduling.k8s.io", "priorityclasses")
     for obj in system_priority_classes():
         await ensure(ctx, pc, obj)
+    await reconcile_kubernetes_service(ctx)
+
+
+async def reconcile_kubernetes_service(ctx: ApiContext) -> None:
+    """The `kubernetes` Service, its Endpoints and its EndpointSlice at this server's advertise
+    address and port: created at start, corrected when either changed since the last run
+    (kube-apiserver's endpoint reconciler, for its one server)."""
     settings = ctx.settings
-    await ensure(ctx, _res("", "services"), services.kubernetes_service(settings.service_cidr, settings.https_port))
-    await ensure(ctx, _res("", "endpoints"), services.kubernetes_endpoints(settings.advertise_address,
-                                                                           settings.https_port))
+    address, port = settings.advertise_address, settings.https_port
+    await reconcile(ctx, _res("", "services"), services.kubernetes_service(settings.service_cidr, port))
+    await reconcile(ctx, _res("", "endpoints"), services.kubernetes_endpoints(address, port))
+    await reconcile(ctx, _res("discovery.k8s.io", "endpointslices"), services.kubernetes_endpointslice(address, port))
+
+
+async def reconcile(ctx: ApiContext, res: Resource, desired: dict[str, Any]) -> None:
+    """Create `desired` unless it exists, else bring the fields the server owns in it up to date."""
+    await ensure(ctx, res, desired)
+    meta = desired["metadata"]
+    call = _call(ctx, res, "update", meta.get("namespace", ""), meta["name"])
+    changed = False
+
+    async def compute(old: dict[str, Any]) -> dict[str, Any]:
+        nonlocal changed
+        new = services.corrected(old, desired)
+        changed = new is not None
+        return new if new is not None else old
+
+    if services.corrected(await ctx.get_object(res.group, res.plural, meta.get("namespace", ""), meta["name"],
+                                               fresh=True) or desired, desired) is None:
+        return
+    try:
+        await writes.commit_update(call, compute)
+    except ApiError as e:
+        if e.code != 404:
+            raise
+    if changed:
+        log.info("corrected %s %s/%s to this server's address", desired["kind"], meta.get("namespace"), meta["name"])
 
 
 def namespaced_resources() -> list[Resource]:

@@ -139,3 +139,42 @@ def kubernetes_endpoints(address: str, port: int) -> dict[str, Any]:
                          "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
             "subsets": [{"addresses": [{"ip": address}],
                          "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}]}
+
+
+def kubernetes_endpointslice(address: str, port: int) -> dict[str, Any]:
+    """The slice kube-apiserver's endpoint reconciler keeps beside the Endpoints (what the proxy reads)."""
+    family = "IPv6" if ":" in address else "IPv4"
+    return {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": family,
+            "metadata": {"name": "kubernetes", "namespace": "default",
+                         "labels": {"kubernetes.io/service-name": "kubernetes"}},
+            "endpoints": [{"addresses": [address], "conditions": {"ready": True}}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}]}
+
+
+# What the reconciler owns in each bootstrap object; everything else (metadata, other spec
+# fields a user set) is left as found.
+RECONCILED_FIELDS = {"Service": (), "Endpoints": ("subsets",), "EndpointSlice": ("addressType", "endpoints", "ports")}
+
+
+def corrected(current: dict[str, Any], desired: dict[str, Any]) -> dict[str, Any] | None:
+    """`current` with the reconciled fields of `desired`, or None when it already matches (pure).
+    For the Service only its ports are owned: the cluster IP cannot change in place."""
+    kind = desired["kind"]
+    out = {**current}
+    if kind == "Service":
+        spec = dict(current.get("spec") or {})
+        if _port_keys(spec.get("ports")) == _port_keys(desired["spec"]["ports"]):
+            return None
+        spec["ports"] = desired["spec"]["ports"]
+        out["spec"] = spec
+        return out
+    fields = RECONCILED_FIELDS[kind]
+    if all(current.get(f) == desired.get(f) for f in fields):
+        return None
+    out.update({f: desired[f] for f in fields})
+    return out
+
+
+def _port_keys(ports: Any) -> list[tuple[Any, ...]]:
+    return [tuple(p.get(k) for k in ("name", "port", "protocol", "targetPort"))
+            for p in ports or [] if isinstance(p, dict)]

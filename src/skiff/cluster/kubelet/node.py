@@ -116,6 +116,34 @@ def host_ip_for(server: str) -> str:
         return "127.0.0.1"
 
 
+def default_gateway(proc_net_route: str) -> str | None:
+    """The IPv4 default route's gateway from /proc/net/route's text ("0.0.0.0" for a route
+    straight out of a link), or None when there is no default route (pure)."""
+    best: tuple[int, str] | None = None
+    for line in proc_net_route.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) < 8 or cols[1] != "00000000" or cols[7] != "00000000":
+            continue
+        flags, metric = int(cols[3], 16), int(cols[6])
+        if not flags & 0x1:  # RTF_UP
+            continue
+        gateway = socket.inet_ntoa(bytes.fromhex(cols[2])[::-1])  # little-endian hex
+        if best is None or metric < best[0]:
+            best = (metric, gateway)
+    return best[1] if best else None
+
+
+def primary_ipv4() -> str:
+    """The host's primary IPv4, as k3s picks its default node IP: the source address of the
+    default route; 127.0.0.1 when there is none (an isolated host)."""
+    gateway = default_gateway(_read("/proc/net/route"))
+    if gateway is None:
+        return "127.0.0.1"
+    # a connected UDP socket sends nothing; the kernel just picks the route and its source. A
+    # default route without a gateway (a point-to-point link): any off-link address takes it.
+    return host_ip_for(f"https://{gateway if gateway != '0.0.0.0' else '192.0.2.1'}")
+
+
 def parse_taint(text: str) -> dict:
     """`key=value:Effect` or `key:Effect`, as --register-with-taints takes them."""
     kv, sep, effect = text.rpartition(":")

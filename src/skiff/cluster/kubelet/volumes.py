@@ -1,5 +1,5 @@
 """Pod volumes on the node: emptyDir (Memory medium as a tmpfs), hostPath with type checks,
-configMap, secret, downwardAPI and projected as files written atomically (refreshed on each sync,
+configMap, secret, downwardAPI and projected (with serviceAccountToken) as files written atomically (refreshed on each sync,
 so updates to the objects reach running pods), and the binds of each container's volumeMounts.
 
 Layout: `<data-dir>/pods/<uid>/volumes/<plugin>/<name>`, as the kubelet's
@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from skiff.cluster.apimachinery.quantity import parse_quantity
+from skiff.cluster.client.errors import StatusError
 from skiff.cluster.kubelet.env import ConfigError, field_value, resource_value
 
 DEFAULT_MODE = 0o644
+TOKEN_DEFAULT_SECONDS = 3600  # a serviceAccountToken projection's expirationSeconds default
 
 
 class VolumeError(Exception):
@@ -163,6 +165,7 @@ class VolumeManager:
     def __init__(self, kubelet: Any, root: Path):
         self.kl = kubelet
         self.root = root  # <data-dir>/pods
+        self.tokens: dict[tuple[str, str, str, int], tuple[str, float]] = {}  # → (token, renew after)
 
     def pod_dir(self, uid: str) -> Path:
         return self.root / uid
@@ -224,8 +227,37 @@ class VolumeManager:
                 elif "downwardAPI" in s:
                     out.update(downward_files(s["downwardAPI"], pod, self.kl.host_ip, "", default_mode,
                                               self.kl.allocatable))
+                elif "serviceAccountToken" in s:
+                    token = await self._token(pod, s["serviceAccountToken"])
+                    out[s["serviceAccountToken"].get("path", "token")] = (token.encode(), default_mode)
             return out
         raise VolumeError(f"volume plugin {plugin or 'unknown'} is not supported by this node")
+
+    async def _token(self, pod: dict, src: dict) -> str:
+        """A TokenRequest for the pod's service account, bound to the pod; kept until 80% of its
+        lifetime has passed, then renewed (the kubelet's token manager), so each sync does not ask."""
+        meta = pod["metadata"]
+        account = (pod.get("spec") or {}).get("serviceAccountName") or "default"
+        seconds = int(src.get("expirationSeconds") or TOKEN_DEFAULT_SECONDS)
+        key = (meta["uid"], account, src.get("audience", ""), seconds)
+        loop_now = asyncio.get_running_loop().time()
+        cached = self.tokens.get(key)
+        if cached is not None and loop_now < cached[1]:
+            return cached[0]
+        spec: dict[str, Any] = {"expirationSeconds": seconds,
+                                "boundObjectRef": {"kind": "Pod", "apiVersion": "v1", "name": meta["name"],
+                                                   "uid": meta["uid"]}}
+        if src.get("audience"):
+            spec["audiences"] = [src["audience"]]
+        path = f"/api/v1/namespaces/{meta.get('namespace', 'default')}/serviceaccounts/{account}/token"
+        try:
+            answer = await self.kl.client.create(path, {"apiVersion": "authentication.k8s.io/v1",
+                                                        "kind": "TokenRequest", "spec": spec})
+        except StatusError as e:
+            raise VolumeError(f"failed to fetch token: {e}") from None
+        token = (answer.get("status") or {}).get("token", "")
+        self.tokens[key] = (token, loop_now + 0.8 * seconds)
+        return token
 
     async def _claim(self, ns: str, src: dict) -> str:
         claim = await self.kl.get_object("persistentvolumeclaims", ns, src.get("claimName", ""))
@@ -257,7 +289,9 @@ class VolumeManager:
         return binds
 
     async def teardown(self, pod: dict) -> None:
-        d = self.pod_dir(pod["metadata"]["uid"])
+        uid = pod["metadata"]["uid"]
+        self.tokens = {k: v for k, v in self.tokens.items() if k[0] != uid}
+        d = self.pod_dir(uid)
         empty = d / "volumes" / "kubernetes.io~emptydir"
         if empty.exists():
             for v in empty.iterdir():
