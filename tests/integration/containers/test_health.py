@@ -103,6 +103,13 @@ def test_image_healthcheck_and_no_healthcheck(engine, names, tmp_path):
         ok(engine.docker("run", "-d", "--network", "none", "--name", without, "--no-healthcheck", tag, "sleep", "300"))
         assert wait_for(lambda: status(engine, with_check) == "healthy")
         assert health(engine, without) is None
+        # a flag alone overrides that field; the command and the rest come from the image (dockerd's merge)
+        partial = names("hm")
+        ok(engine.docker("run", "-d", "--network", "none", "--name", partial, "--health-retries", "2", tag,
+                         "sleep", "300"))
+        assert json.loads(ok(engine.docker("inspect", "-f", "{{json .Config.Healthcheck}}", partial))) == \
+            {"Test": ["CMD", "true"], "Interval": 1_000_000_000, "Retries": 2}
+        assert wait_for(lambda: status(engine, partial) == "healthy")
         assert [r.split("\t")[0] for r in ps(engine, "health=none", f"name={without}")] == [without]
     finally:
         engine.docker("rm", "-f", *[r.split("\t")[0] for r in ps(engine, f"ancestor={tag}")])

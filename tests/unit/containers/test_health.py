@@ -142,3 +142,14 @@ def test_inspect_state_carries_health_only_with_a_check():
     # saved and loaded with the record
     c = _container("running", h)
     assert Container.from_record(c.to_record()).state.health == h
+
+
+def test_merge_with_the_image_healthcheck_fills_what_the_user_left_unset():
+    image = {"Test": ["CMD", "probe"], "Interval": 30_000_000_000, "Retries": 5}
+    assert health.merge_with_image(None, image) == image
+    assert health.merge_with_image({"Interval": 1_000_000_000}, image) == \
+        {"Test": ["CMD", "probe"], "Interval": 1_000_000_000, "Retries": 5}
+    assert health.merge_with_image({"Test": ["NONE"]}, image) == {"Test": ["NONE"], "Interval": 30_000_000_000,
+                                                                  "Retries": 5}
+    assert health.merge_with_image({"Test": ["CMD", "x"]}, None) == {"Test": ["CMD", "x"]}
+    assert health.merge_with_image(None, None) is None

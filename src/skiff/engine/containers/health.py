@@ -66,6 +66,21 @@ def validate(hc: dict | None) -> None:
         raise InvalidArgument("Retries in Healthcheck cannot be negative")
 
 
+def merge_with_image(user: dict | None, image: dict | None) -> dict | None:
+    """dockerd's create-time merge: fields the user left unset (an empty Test, zero durations
+    and retries) come from the image's HEALTHCHECK, so `--health-interval 1s` alone keeps the
+    image's command."""
+    if not image:
+        return user
+    if not user:
+        return dict(image)
+    merged = dict(user)
+    for key in ("Test", "Interval", "Timeout", "StartPeriod", "StartInterval", "Retries"):
+        if not merged.get(key) and image.get(key):
+            merged[key] = image[key]
+    return merged
+
+
 def probe_argv(hc: dict | None, shell: list[str] | None = None) -> list[str] | None:
     """The command a probe execs, or None when there is no check (none set, empty, NONE)."""
     test = list((hc or {}).get("Test") or [])

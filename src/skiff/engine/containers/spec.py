@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from skiff.common.errors import InvalidArgument
 from skiff.engine.containers import caps as capabilities
-from skiff.engine.containers import resources
+from skiff.engine.containers import health, resources
 from skiff.engine.containers.mounts import MountPoint
 from skiff.engine.containers.user import ResolvedUser
 
@@ -98,9 +98,12 @@ def merge_config(body: dict, image_config: dict, container_id: str) -> dict:
     if not (entrypoint or cmd):
         raise InvalidArgument("No command specified")
 
-    for key in ("WorkingDir", "User", "StopSignal", "Shell", "Healthcheck", "OnBuild", "Domainname"):
+    for key in ("WorkingDir", "User", "StopSignal", "Shell", "OnBuild", "Domainname"):
         if not cfg.get(key) and img.get(key):
             cfg[key] = copy.deepcopy(img[key])
+    healthcheck = health.merge_with_image(cfg.get("Healthcheck"), img.get("Healthcheck"))
+    if healthcheck is not None or "Healthcheck" in cfg:
+        cfg["Healthcheck"] = copy.deepcopy(healthcheck)
     for key in ("ExposedPorts", "Volumes", "Labels"):
         merged = dict(img.get(key) or {})
         merged.update(cfg.get(key) or {})
