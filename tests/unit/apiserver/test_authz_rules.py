@@ -319,3 +319,26 @@ def test_binding_and_role_columns():
     cr = registry.find("rbac.authorization.k8s.io", "v1", "clusterroles")
     t = table(cr, [obj], wide=False, now=datetime(2026, 1, 1, tzinfo=UTC))
     assert t["rows"][0]["cells"] == ["rb", "2026-01-01T00:00:00Z"]
+
+
+def test_kubectl_can_i_texts():
+    from skiff.cli.kubectl.auth import answer_text, rules_table, whoami_table
+
+    assert answer_text({"allowed": True, "reason": "x"}) == "yes"
+    assert answer_text({"allowed": False}) == "no"
+    assert answer_text({"allowed": False, "reason": "r", "evaluationError": "e"}) == "no - r - e"
+    table = rules_table({"resourceRules": [{"verbs": ["get", "list"], "apiGroups": ["", "apps"],
+                                            "resources": ["pods", "deployments/scale"]},
+                                           {"verbs": ["watch"], "apiGroups": [""], "resources": ["pods"]}],
+                         "nonResourceRules": [{"verbs": ["get"], "nonResourceURLs": ["/api"]}]})
+    # sorted by Go's PolicyRule String(), which starts with the verbs: "[get list watch]" < "[get list]"
+    assert table.splitlines() == [
+        "Resources                Non-Resource URLs   Resource Names   Verbs",
+        "pods                     []                  []               [get list watch]",
+        "deployments/scale        []                  []               [get list]",
+        "deployments.apps/scale   []                  []               [get list]",
+        "pods.apps                []                  []               [get list]",
+        "                         [/api]              []               [get]",
+    ]
+    assert whoami_table({"username": "bob", "groups": ["a", "b"]}) == (
+        "ATTRIBUTE   VALUE\nUsername    bob\nGroups      [a b]\n")

@@ -18,7 +18,7 @@ COMMANDS = {
     "rolling-update": "rollingupdate",
     "cp": "cp", "top": "top", "run": "run_cmd", "expose": "expose", "autoscale": "autoscale",
     "patch": "patch", "set": "set_cmd", "cordon": "nodes", "uncordon": "nodes", "drain": "nodes", "taint": "taint",
-    "wait": "wait", "replace": "replace",
+    "wait": "wait", "replace": "replace", "auth": "auth",
 }
 
 USAGE = """kubectl controls the Kubernetes cluster manager (skiff's implementation).
@@ -68,6 +68,7 @@ Settings Commands:
   annotate        Update the annotations on a resource
 
 Other Commands:
+  auth            Inspect authorization
   api-resources   Print the supported API resources on the server
   api-versions    Print the supported API versions on the server, in the form of "group/version"
   config          Modify kubeconfig files

@@ -37,8 +37,11 @@ def _attributes(user: User, spec: dict[str, Any], kind: str) -> Attributes:
 def _reply(body: dict[str, Any], kind: str, group: str, status: dict[str, Any]) -> dict[str, Any]:
     meta = dict(body.get("metadata") or {})
     meta.setdefault("creationTimestamp", None)
-    return {"kind": kind, "apiVersion": f"{group}/v1", "metadata": meta, "spec": body.get("spec") or {},
-            "status": status}
+    out = {"kind": kind, "apiVersion": f"{group}/v1", "metadata": meta}
+    if kind != "SelfSubjectReview":  # the one review without a spec
+        out["spec"] = body.get("spec") or {}
+    out["status"] = status
+    return out
 
 
 async def answer(authz: Authorizer, user: User, resource: str, namespace: str, raw: bytes,
