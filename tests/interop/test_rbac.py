@@ -176,3 +176,38 @@ def test_bootstrap_policy_is_there(kube_server):
     crb = yaml.safe_load(ok(kube_server.kubectl("get", "clusterrolebinding", "cluster-admin", "-o", "yaml")))
     assert crb["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "system:masters"}]
     assert crb["metadata"]["annotations"]["rbac.authorization.kubernetes.io/autoupdate"] == "true"
+
+
+def test_node_authorizer_limits_a_kubelet_identity_to_its_node(tmp_path):
+    from tests.support.server import Server
+
+    tokens = tmp_path / "tokens.csv"
+    tokens.write_text('kubelet-n1,system:node:n1,n1,"system:nodes"\n')
+    srv = Server(root=tmp_path / "srv", extra_args=["--token-auth-file", str(tokens)]).start()
+    try:
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "default"},
+               "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "busybox",
+                                                           "envFrom": [{"secretRef": {"name": "used"}}]}]}}
+        ok(srv.kubectl("apply", "-f", "-", input=yaml.safe_dump(pod)))
+        for name in ("used", "unused"):
+            ok(srv.kubectl("create", "secret", "generic", name, "--from-literal=k=v"))
+        cfg = yaml.safe_load(srv.kubeconfig.read_text())
+        cfg["users"][0]["user"] = {"token": "kubelet-n1"}
+        (tmp_path / "n1.yaml").write_text(yaml.safe_dump(cfg))
+        env = {"KUBECONFIG": str(tmp_path / "n1.yaml")}
+        assert ok(srv.kubectl("get", "secret", "used", "-o", "jsonpath={.data.k}", env=env)) == "dg=="
+        r = srv.kubectl("get", "secret", "unused", env=env)
+        assert r.returncode == 1 and r.stderr.decode().strip() == (
+            'Error from server (Forbidden): secrets "unused" is forbidden: User "system:node:n1" cannot get resource '
+            '"secrets" in API group "" in the namespace "default": no relationship found between node \'n1\' and '
+            "this object")
+        r = srv.kubectl("get", "secrets", env=env)
+        assert r.returncode == 1 and b"can only get individual resources of this type" in r.stderr
+        ok(srv.kubectl("get", "pods", "-A", env=env))  # the system:node rules: pods everywhere, read-only
+        assert srv.kubectl("delete", "namespace", "default", env=env).returncode == 1
+        node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n2"}}
+        ok(srv.kubectl("apply", "-f", "-", input=yaml.safe_dump(node)))
+        r = srv.kubectl("label", "node", "n2", "x=y", env=env)
+        assert r.returncode == 1 and b"node 'n1' cannot modify node 'n2'" in r.stderr
+    finally:
+        srv.cleanup()
