@@ -59,3 +59,33 @@ def test_bridge_address_is_made_exclusive(names):
     netdev.ensure_bridge(names["bridge"], "10.213.78.1", 24)
     netdev.ensure_bridge(names["bridge"], "10.213.79.1", 24)
     assert netdev.bridge_addresses(names["bridge"]) == [("10.213.79.1", 24)]
+
+
+def test_a_spare_namespace_made_ahead_is_bound_at_start(names):
+    """SpareNamespace: made by a background thread, held by a descriptor only; `create` binds
+    it to the container's path, a pristine namespace (only lo, down) apart from the host's."""
+    import time
+
+    spares = netns.SpareNamespace()
+    spares.refill()
+    deadline = time.monotonic() + 10
+    spare = spares.take()
+    while spare is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+        spare = spares.take()
+    assert spare is not None and spares.take() is None  # taken once
+    worker = spares._worker
+    assert worker is not None  # back in the engine's namespace, holding none alive
+    assert os.stat(f"/proc/self/task/{worker.native_id}/ns/net").st_ino == os.stat("/proc/self/ns/net").st_ino
+    sock = netns.create(names["ns"], spare)
+    assert netns.is_mounted(names["ns"])
+    assert os.stat(names["ns"]).st_ino != os.stat("/proc/self/ns/net").st_ino
+    links = inside(names["ns"], "ip", "-o", "link")
+    assert links.count("\n") == 1 and "lo:" in links and "state DOWN" in links
+    with netdev.inside(sock) as conn:
+        netdev.lo_up(conn)
+    assert "state UNKNOWN" in inside(names["ns"], "ip", "-o", "link", "show", "lo")
+    spares.refill()
+    spares.close()  # a spare still on its way or ready is released, the worker ends
+    worker.join(10)
+    assert spares.take() is None and not worker.is_alive()

@@ -121,7 +121,8 @@ class AttachMixin(_Base):
         with self.lock:
             self._release(cid)  # leftovers of an earlier run that was not cleaned up
             self.netns_dir.mkdir(parents=True, exist_ok=True)
-            sock = netns.create(path)
+            sock = netns.create(path, self.spare_ns.take())
+            self.spare_ns.refill()  # the next start's, made while this one goes on
             self.namespaces.add(cid)
             try:
                 with netdev.inside(sock) as ipr:

@@ -63,6 +63,7 @@ class NetworkService(AttachMixin):
         self._doomed: queue.Queue[str] = queue.Queue()
         self._reaper: threading.Thread | None = None
         self.journals = journal.Journals(self.dir)
+        self.spare_ns = netns.SpareNamespace()  # made ahead for the next bridge container
 
     # --- deleting veths off the hot path -------------------------------------------------------
     def _reap(self, ifname: str) -> None:
@@ -205,6 +206,7 @@ class NetworkService(AttachMixin):
             else:
                 self._apply_rules()
             self.journals.close()
+        self.spare_ns.close()
 
     def _taken_subnets(self, exclude: Network | None = None) -> list[ipam.IPv4Network]:
         """Subnets of our networks and every host route not through our own bridges (other
