@@ -30,9 +30,9 @@ def client_for(server: str, tls_dir: Path) -> AsyncClient:
     return client
 
 
-def child_command(server: str, tls_dir: Path) -> list[str]:
+def child_command(server: str, tls_dir: Path, debug: bool = False) -> list[str]:
     return [sys.executable, "-m", "skiff", "scheduler", "--master", server, "--server-tls-dir", str(tls_dir),
-            "--leader-elect=false"]
+            "--leader-elect=false", *(["-v", "4"] if debug else [])]
 
 
 def _die_with_parent() -> None:
@@ -75,4 +75,4 @@ async def run_in_server(opts: Any, ctx: Any) -> None:
 
     if getattr(opts, "disable_scheduler", False):
         return
-    await supervise(child_command(server_url(opts), Path(opts.data_dir) / "tls"))
+    await supervise(child_command(server_url(opts), Path(opts.data_dir) / "tls", bool(getattr(opts, "debug", False))))
