@@ -73,9 +73,10 @@ async def reconcile(ctx: ApiContext) -> None:
     """kube-apiserver's bootstrap-roles post-start hook."""
     for plural, objects in (("clusterroles", policy.cluster_roles()),
                             ("clusterrolebindings", policy.cluster_role_bindings())):
+        stored = {o["metadata"]["name"]: o for o in await ctx.list_objects(GROUP, plural, fresh=True)}
         for obj in objects:
             name = obj["metadata"]["name"]
-            existing = await ctx.get_object(GROUP, plural, "", name, fresh=True)
+            existing = stored.get(name)
             try:
                 if existing is None:
                     await writes.create_object(_call(ctx, plural, "create", name), obj, managed=True)
