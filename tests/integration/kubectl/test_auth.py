@@ -39,3 +39,13 @@ def test_can_i_and_whoami_agree_with_kubectl(kube_server, namespace, tmp_path):
     assert_same(kube_server, "auth", "whoami", mask=False)
     assert_same(kube_server, "auth", "can-i", "delete", "nodes", mask=False)
     assert_same(kube_server, "auth", "can-i", "--list", *ns, mask=False)
+
+
+def test_impersonation_flags_agree_with_kubectl(kube_server, namespace):
+    sa = f"--as=system:serviceaccount:{namespace}:default"
+    for args in (("auth", "whoami", "--as=alice", "--as-group=devs", "--as-group=ops"),
+                 ("auth", "can-i", "list", "pods", "-n", namespace, sa),
+                 ("get", "pods", "-n", "kube-system", sa),
+                 ("auth", "whoami", "--as-group=devs")):
+        assert_same(kube_server, *args, mask=False)
+

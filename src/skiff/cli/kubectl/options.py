@@ -62,6 +62,12 @@ def parser(command: str, description: str, usage: str | None = None) -> Parser:
     g.add_argument("--user", help="The name of the kubeconfig user to use")
     g.add_argument("-s", "--server", help="The address and port of the Kubernetes API server")
     g.add_argument("--token", help="Bearer token for authentication to the API server")
+    g.add_argument("--as", dest="as_user", default="",
+                   help="Username to impersonate for the operation. User could be a regular user or a service "
+                        "account in a namespace.")
+    g.add_argument("--as-group", dest="as_groups", action="append", default=[],
+                   help="Group to impersonate for the operation, this flag can be repeated to specify multiple groups.")
+    g.add_argument("--as-uid", dest="as_uid", default="", help="UID to impersonate for the operation.")
     g.add_argument("--insecure-skip-tls-verify", action="store_true", default=None,
                    help="If true, the server's certificate will not be checked for validity.")
     g.add_argument("--request-timeout", default="0", help="The length of time to wait before giving up on a single request")

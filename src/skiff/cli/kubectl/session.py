@@ -52,7 +52,19 @@ class Session:
         timeout = _seconds(getattr(self.opts, "request_timeout", "0"))
         client = RestClient(self.connection, timeout=timeout or None)
         client.on_warning = lambda text: sys.stderr.write(f"Warning: {text}\n")
+        client.extra_headers = impersonation_headers(self.opts, self._auth_info_name)
         return client
+
+    def _auth_info_name(self) -> str:
+        """The kubeconfig user the context names (kubectl's errors name it)."""
+        cfg = self.config
+        if getattr(self.opts, "user", None):
+            return self.opts.user
+        wanted = getattr(self.opts, "context", None) or cfg.get("current-context", "")
+        for c in cfg.get("contexts") or []:
+            if c.get("name") == wanted:
+                return (c.get("context") or {}).get("user", "")
+        return ""
 
     @property
     def namespace(self) -> str:
@@ -131,6 +143,20 @@ def _seconds(text: str) -> float:
         return parse_go_duration(text)
     except ValueError:
         return float(text) if text.replace(".", "", 1).isdigit() else 0.0
+
+
+def impersonation_headers(opts: Namespace, auth_info: Callable[[], str]) -> list[tuple[str, str]]:
+    """--as, --as-group (repeatable) and --as-uid as Impersonate-* headers."""
+    user = getattr(opts, "as_user", "") or ""
+    groups = getattr(opts, "as_groups", None) or []
+    uid = getattr(opts, "as_uid", "") or ""
+    if (groups or uid) and not user:
+        raise CommandError(f"requesting uid, groups or user-extra for {auth_info()} without impersonating a user")
+    headers = [("Impersonate-User", user)] if user else []
+    headers += [("Impersonate-Group", g) for g in groups]
+    if uid:
+        headers.append(("Impersonate-Uid", uid))
+    return headers
 
 
 def server_error_text(err: StatusError, doing: str = "") -> str:

@@ -79,6 +79,19 @@ def _load_client_cert(ctx: ssl.SSLContext, conn: Connection) -> None:
         os.unlink(path)
 
 
+class _HeaderPairs:
+    """Headers http.client sends one by one, a name possibly repeated (it reads keys and items())."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(k for k, _ in self.pairs)
+
+    def items(self) -> list[tuple[str, str]]:
+        return self.pairs
+
+
 class RestClient:
     def __init__(self, conn: Connection, timeout: float | None = None):
         self.conn = conn
@@ -91,6 +104,8 @@ class RestClient:
         self._http: http.client.HTTPConnection | None = None
         # called with the text of each `Warning: 299 - "text"` header (kubectl prints them)
         self.on_warning: Callable[[str], None] | None = None
+        # more headers, repeatable (kubectl's --as-group sends one Impersonate-Group per group)
+        self.extra_headers: list[tuple[str, str]] = []
 
     # -- transport -------------------------------------------------------------------
     def _connection(self) -> http.client.HTTPConnection:
@@ -118,7 +133,9 @@ class RestClient:
     def open(self, method: str, path: str, body: bytes | None = None, accept: str = JSON,
              content_type: str | None = None) -> http.client.HTTPResponse:
         """Send a request and return the response unread (raises StatusError for codes >= 400)."""
-        headers = self._headers(accept, content_type if body is not None else None)
+        headers: Any = self._headers(accept, content_type if body is not None else None)
+        if self.extra_headers:
+            headers = _HeaderPairs([*headers.items(), *self.extra_headers])
         for attempt in (0, 1):
             conn = self._connection()
             try:
