@@ -211,3 +211,20 @@ def test_node_authorizer_limits_a_kubelet_identity_to_its_node(tmp_path):
         assert r.returncode == 1 and b"node 'n1' cannot modify node 'n2'" in r.stderr
     finally:
         srv.cleanup()
+
+
+def test_bad_reviews_get_kubernetes_errors_and_the_server_keeps_serving(kube_server):
+    path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+    for body, code, text in (
+            (b"garbage", 400, "couldn't get version/kind; json parse error"),
+            (b'{"spec":{"resourceAttributes":"x"}}', 400, "cannot unmarshal string into Go struct field"),
+            (b"{}", 422, "exactly one of nonResourceAttributes or resourceAttributes must be specified"),
+            (b'{"spec":{"resourceAttributes":{},"nonResourceAttributes":{}}}', 422, "exactly one of")):
+        status, _, raw = kube_server.request("POST", path, body)
+        assert status == code and text in raw.decode(), (body, status, raw)
+    status, _, raw = kube_server.request("POST", path + "/named", b"{}")
+    assert status == 405 and b"MethodNotAllowed" in raw
+    status, _, raw = kube_server.request("POST", "/apis/authorization.k8s.io/v1/subjectaccessreviews",
+                                         b'{"spec":{"resourceAttributes":{"verb":"get","resource":"pods"}}}')
+    assert status == 422 and b"at least one of user or group must be specified" in raw
+    assert kube_server.json("GET", "/api/v1/namespaces/default")[0] == 200

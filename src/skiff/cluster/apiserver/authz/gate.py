@@ -6,6 +6,7 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
+from skiff.cluster.apimachinery.errors import ApiError
 from skiff.cluster.apiserver.authn import User
 from skiff.cluster.apiserver.authz import impersonation, reviews
 from skiff.cluster.apiserver.authz.attributes import from_request
@@ -28,8 +29,10 @@ async def check(authz: Authorizer, request: web.Request, user: User) -> tuple[Us
     allowed, reason = await authz.authorize(a)
     if not allowed:
         raise forbidden_error(a, reason)
-    if not review or not a.resource_request or a.resource not in reviews.KINDS or a.subresource or a.name:
+    if not review or not a.resource_request or a.resource not in reviews.KINDS:
         return user, None
+    if a.subresource or a.name:  # reviews are only ever created, never named
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
     body = await request.read()
     out = await reviews.answer(authz, user, a.resource, a.namespace, body, headers.get("Content-Type", ""))
     return user, web.Response(status=201, body=orjson.dumps(out), content_type="application/json")

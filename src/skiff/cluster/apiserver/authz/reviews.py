@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from skiff.cluster.api import registry, strategy
 from skiff.cluster.apimachinery.errors import invalid
 from skiff.cluster.apiserver.authn import User
 from skiff.cluster.apiserver.authz.attributes import Attributes, for_path, for_resource
@@ -48,6 +49,10 @@ async def answer(authz: Authorizer, user: User, resource: str, namespace: str, r
                  content_type: str) -> dict[str, Any]:
     kind = KINDS[resource]
     body = require_object(decode_body(raw, content_type, kind), kind)
+    res = registry.find("authentication.k8s.io" if resource == "selfsubjectreviews" else "authorization.k8s.io",
+                        "v1", resource)
+    if res is not None:
+        strategy.decode_check(res, body, "Ignore")  # wrong types: 400 in the decoder's words
     spec = body.get("spec") or {}
     if resource == "selfsubjectreviews":
         info: dict[str, Any] = {"username": user.name, "groups": list(user.groups)}
