@@ -105,6 +105,21 @@ def test_escalation_is_refused_without_bind(kube_server, namespace, tmp_path):
                             "-n", namespace, env=env)
     assert r.returncode == 1 and b"not currently held" in r.stderr
     assert kube_server.kubectl("get", "rolebinding", "up", "-n", namespace).returncode == 1
+    aggregated = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                  "metadata": {"name": f"{namespace}-agg"}, "rules": [],
+                  "aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"team": "blue"}}]}}
+    writer = f"{namespace}-clusterrole-writer"  # may create ClusterRoles, so what refuses is the aggregation rule
+    ok(kube_server.kubectl("create", "clusterrole", writer, "--verb=create,get",
+                           "--resource=clusterroles.rbac.authorization.k8s.io"))
+    ok(kube_server.kubectl("create", "clusterrolebinding", writer, f"--clusterrole={writer}",
+                           f"--serviceaccount={namespace}:default"))
+    try:
+        r = _eventually(lambda: kube_server.kubectl("create", "-f", "-", input=yaml.safe_dump(aggregated), env=env),
+                        lambda r: b"aggregationRule" in r.stderr)
+        assert r.returncode == 1 and b"must have cluster-admin privileges to use the aggregationRule" in r.stderr
+    finally:
+        ok(kube_server.kubectl("delete", "clusterrolebinding", writer))
+        ok(kube_server.kubectl("delete", "clusterrole", writer))
 
 
 def test_aggregated_view_picks_up_a_labelled_cluster_role(kube_server, namespace):

@@ -47,6 +47,8 @@ class EscalationCheck:
                                                              name=ref_name))
         if allowed:
             return
+        if plural == "clusterroles" and a.obj.get("aggregationRule"):  # it would gain whatever others grant
+            raise forbidden(plural, a.name, "must have cluster-admin privileges to use the aggregationRule", GROUP)
         owned, _ = self.authz.index.rules_for(a.user, ns)
         missing = uncovered(owned, granted)
         if missing:
