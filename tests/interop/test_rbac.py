@@ -219,6 +219,7 @@ def test_node_authorizer_limits_a_kubelet_identity_to_its_node(tmp_path):
         r = srv.kubectl("get", "secrets", env=env)
         assert r.returncode == 1 and b"can only get individual resources of this type" in r.stderr
         ok(srv.kubectl("get", "pods", "-A", env=env))  # the system:node rules: pods everywhere, read-only
+        ok(srv.kubectl("get", "endpointslices", "-A", env=env))  # its proxy and DNS (skiff:node-agent-services)
         assert srv.kubectl("delete", "namespace", "default", env=env).returncode == 1
         node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n2"}}
         ok(srv.kubectl("apply", "-f", "-", input=yaml.safe_dump(node)))

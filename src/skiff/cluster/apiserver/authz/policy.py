@@ -252,6 +252,11 @@ def cluster_roles() -> list[dict[str, Any]]:
             r('""', "persistentvolumes", "create delete get list watch"),
             r('""', "persistentvolumeclaims", "get list update watch"), *_events()]),
     ]
+    # skiff's node agents also run the Service proxy and the cluster DNS (upstream: kube-proxy and
+    # CoreDNS with identities of their own): what those need, for nodes' own identities
+    roles.append(cluster_role("skiff:node-agent-services", [
+        *NODE_PROXIER, r('""', "services/status", "patch update"),
+        r("discovery.k8s.io", "endpointslices", "create delete get list update watch")]))
     roles.extend(cluster_role(f"system:controller:{name}", [*rules, *_events()])
                  for name, rules in _CONTROLLERS.items())
     return roles
@@ -275,6 +280,7 @@ def cluster_role_bindings() -> list[dict[str, Any]]:
                 [("User", "system:kube-controller-manager")]),
         # skiff: agents joining with the shared token (see docs/security.md)
         binding("skiff:node-agent", "cluster-admin", [("User", NODE_AGENT_USER)]),
+        binding("skiff:node-agent-services", "skiff:node-agent-services", [("Group", "system:nodes")]),
     ]
     out.extend(binding(f"system:controller:{name}", f"system:controller:{name}",
                        [("ServiceAccount", f"kube-system:{name}")]) for name in _CONTROLLERS)
