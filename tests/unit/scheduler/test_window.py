@@ -74,3 +74,20 @@ def test_a_node_that_fills_up_leaves_the_candidates():
         placed.append(algo.schedule(CycleState(), p, cache.snapshot()).node)
         cache.assume(p, placed[-1])
     assert sorted(placed) == ["n0", "n1", "n2"]  # each fits once: the window sees every change
+
+
+def test_every_cache_change_to_a_node_is_in_the_feed():
+    cache = cluster(node("a"), node("b"))
+    mark = cache.changes.mark
+    p = pod("p", cpu="100m")
+    cache.assume(p, "a")
+    assert cache.changes.since(mark) == ["a"]
+    mark = cache.changes.mark
+    cache.forget(p.key)
+    cache.set_pod(pod("q", node_name="b"))
+    assert sorted(cache.changes.since(mark)) == ["a", "b"]
+    mark = cache.changes.mark
+    cache.set_node(node("b", cpu="8"))
+    assert cache.changes.since(mark) == ["b"]
+    for name in ("a", "b"):
+        assert cache.changes.latest[name] == cache.nodes[name].generation
