@@ -11,6 +11,7 @@ are quoted in docs/benchmarks.md's summary.
 from __future__ import annotations
 
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,7 @@ def main() -> None:
                       f"load {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             old.cleanup()
+            shutil.rmtree(os.path.dirname(src), ignore_errors=True)  # the old tree's copy
 
 
 if __name__ == "__main__":
