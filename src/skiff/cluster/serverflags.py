@@ -53,7 +53,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--bind-address", default="0.0.0.0", help="bind address (default %(default)s)")
     p.add_argument("--advertise-address", default="",
                    help="address the API server advertises to members and pods (the `kubernetes` Service's "
-                        "endpoint; default: --node-ip, else the bind address, else the host's primary IPv4)")
+                        "endpoint; default: the bind address, else --node-ip, else the host's primary IPv4)")
     p.add_argument("--tls-san", action="append", default=[],
                    help="add additional hostnames or IPv4/IPv6 addresses as Subject Alternative Names on the "
                         "server TLS cert (repeatable)")

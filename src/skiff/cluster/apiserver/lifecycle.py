@@ -1,7 +1,9 @@
 """What the server does by itself, until controllers exist: start-up objects and two small loops.
 
 - at start: the namespaces default, kube-system, kube-public and kube-node-lease, and the
-  system PriorityClasses (as kube-apiserver's bootstrap hooks make them);
+  system PriorityClasses (as kube-apiserver's bootstrap hooks make them); the `kubernetes`
+  Service, Endpoints and EndpointSlice, made or corrected to the advertise address and port
+  (its endpoint reconciler);
 - the `default` ServiceAccount and the `kube-root-ca.crt` ConfigMap of every namespace (the
   service-account and root-CA-publisher controllers' jobs);
 - a terminating namespace is emptied and then removed (the namespace controller's job):
