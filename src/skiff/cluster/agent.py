@@ -22,6 +22,7 @@ from typing import Any
 from skiff.cluster.dns.flags import DnsOptions
 from skiff.cluster.dns.flags import add_flags as add_dns_flags
 from skiff.cluster.dns.flags import options as dns_options
+from skiff.common import gctune
 
 log = logging.getLogger("skiff.agent")
 
@@ -232,6 +233,7 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse(list(sys.argv[1:] if argv is None else argv))
+    gctune.for_long_lived_caches()
     logging.basicConfig(level=logging.DEBUG if opts.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if os.geteuid() != 0:

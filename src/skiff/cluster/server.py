@@ -36,6 +36,7 @@ from skiff.cluster.scheduler.component import run_in_server as run_scheduler
 from skiff.cluster.serverflags import ServerOptions, parse
 from skiff.cluster.storage import open_store
 from skiff.cluster.storage.compactor import Compactor
+from skiff.common import gctune
 
 log = logging.getLogger("skiff.server")
 
@@ -251,6 +252,7 @@ async def run(opts: ServerOptions, stop: asyncio.Event) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     opts = parse(list(sys.argv[1:] if argv is None else argv))
+    gctune.for_long_lived_caches()
     logging.basicConfig(level=logging.DEBUG if opts.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

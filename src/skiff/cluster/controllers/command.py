@@ -70,9 +70,11 @@ def client_from_kubeconfig(path: str, master: str = ""):
 def main(argv: list[str] | None = None) -> int:
     from skiff.cluster.client.leaderelection import LeaseConfig
     from skiff.cluster.controllers.manager import USER_AGENT, ControllerManager, ManagerOptions
+    from skiff.common import gctune
     from skiff.common.errors import SkiffError
 
     a = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    gctune.for_long_lived_caches()
     logging.basicConfig(level=logging.DEBUG if a.v >= 4 else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

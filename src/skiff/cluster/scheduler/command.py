@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from skiff.common import gctune
+
 log = logging.getLogger("skiff.scheduler")
 
 
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     from skiff.common.errors import SkiffError
 
     a = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    gctune.for_long_lived_caches()
     logging.basicConfig(level=logging.DEBUG if a.v >= 4 else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if a.server_tls_dir and not a.master:
