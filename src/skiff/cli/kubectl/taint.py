@@ -100,10 +100,10 @@ def run(word: str, argv: list[str]) -> int:
                 params: dict[str, Any] = {"fieldManager": opts.field_manager}
                 if opts.dry_run == "server":
                     params["dryRun"] = "All"
-                rv = (node.get("metadata") or {}).get("resourceVersion")
-                session.client.patch(target.resource, name,
-                                     {"metadata": {"resourceVersion": rv}, "spec": {"taints": taints or None}},
-                                     "merge", params=params)
+                # the taints only, no resourceVersion: kubectl sends the two-way merge patch of its
+                # edit, so a kubelet's status heartbeat in between does not make it a conflict
+                session.client.patch(target.resource, name, {"spec": {"taints": taints or None}}, "merge",
+                                     params=params)
             suffix = {"client": " (dry run)", "server": " (server dry run)"}.get(opts.dry_run, "")
             sys.stdout.write(f"node/{name} {verb}{suffix}\n")
     return 0
