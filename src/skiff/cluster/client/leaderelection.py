@@ -11,6 +11,7 @@ candidates cannot both win the same round: one gets 409 Conflict.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import logging
@@ -35,6 +36,28 @@ class LeaseConfig:
     lease_duration: float = 15.0
     renew_deadline: float = 10.0
     retry_period: float = 2.0
+
+
+def add_flags(p: argparse.ArgumentParser, lease_name: str, before: str) -> None:
+    """The --leader-elect* flags kube-scheduler and kube-controller-manager share; `before` ends
+    the first one's help ("... before scheduling")."""
+    p.add_argument("--leader-elect", default="true", choices=["true", "false"],
+                   help=f"start a leader election client and gain leadership before {before} (default %(default)s)")
+    p.add_argument("--leader-elect-lease-duration", type=float, default=15.0,
+                   help="seconds a non-leader waits after the last renewal before taking over (default 15)")
+    p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0,
+                   help="seconds the leader keeps retrying a renewal before it gives up leading (default 10)")
+    p.add_argument("--leader-elect-retry-period", type=float, default=2.0,
+                   help="seconds between attempts to acquire or renew (default 2)")
+    p.add_argument("--leader-elect-resource-name", default=lease_name, help="name of the Lease object (default %(default)s)")
+    p.add_argument("--leader-elect-resource-namespace", default="kube-system",
+                   help="namespace of the Lease object (default %(default)s)")
+
+
+def config_from_flags(a: argparse.Namespace, identity: str = "") -> LeaseConfig:
+    return LeaseConfig(namespace=a.leader_elect_resource_namespace, name=a.leader_elect_resource_name,
+                       identity=identity, lease_duration=a.leader_elect_lease_duration,
+                       renew_deadline=a.leader_elect_renew_deadline, retry_period=a.leader_elect_retry_period)
 
 
 def micro_time(when: datetime) -> str:

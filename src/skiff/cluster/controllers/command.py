@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 
+from skiff.cluster.client import leaderelection
 from skiff.cluster.controllers import registry
 
 
@@ -25,19 +26,7 @@ def parser() -> argparse.ArgumentParser:
                    help="a list of controllers to enable. '*' enables all on-by-default controllers, 'foo' enables "
                         f"the controller named 'foo', '-foo' disables the controller named 'foo'. All controllers: "
                         f"{names}")
-    p.add_argument("--leader-elect", default="true", choices=["true", "false"],
-                   help="start a leader election client and gain leadership before running the controllers "
-                        "(default %(default)s)")
-    p.add_argument("--leader-elect-lease-duration", type=float, default=15.0,
-                   help="seconds a non-leader waits after the last renewal before taking over (default 15)")
-    p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0,
-                   help="seconds the leader keeps retrying a renewal before it gives up leading (default 10)")
-    p.add_argument("--leader-elect-retry-period", type=float, default=2.0,
-                   help="seconds between attempts to acquire or renew (default 2)")
-    p.add_argument("--leader-elect-resource-name", default="kube-controller-manager",
-                   help="name of the Lease object (default %(default)s)")
-    p.add_argument("--leader-elect-resource-namespace", default="kube-system",
-                   help="namespace of the Lease object (default %(default)s)")
+    leaderelection.add_flags(p, "kube-controller-manager", "running the controllers")
     p.add_argument("--concurrent-replicaset-syncs", type=int, default=5,
                    help="ReplicaSets synced at once (default 5)")
     p.add_argument("--concurrent-deployment-syncs", type=int, default=5,
@@ -68,7 +57,6 @@ def client_from_kubeconfig(path: str, master: str = ""):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from skiff.cluster.client.leaderelection import LeaseConfig
     from skiff.cluster.controllers.manager import USER_AGENT, ControllerManager, ManagerOptions
     from skiff.common import gctune
     from skiff.common.errors import SkiffError
@@ -86,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     client.headers["User-Agent"] = USER_AGENT
     opts = ManagerOptions(
         controllers=a.controllers, leader_elect=a.leader_elect == "true",
-        lease=LeaseConfig(namespace=a.leader_elect_resource_namespace, name=a.leader_elect_resource_name,
-                          lease_duration=a.leader_elect_lease_duration, renew_deadline=a.leader_elect_renew_deadline,
-                          retry_period=a.leader_elect_retry_period),
+        lease=leaderelection.config_from_flags(a),
         options={"replicaset-controller.workers": a.concurrent_replicaset_syncs,
                  "replicationcontroller-controller.workers": a.concurrent_replicaset_syncs,
                  "deployment-controller.workers": a.concurrent_deployment_syncs,

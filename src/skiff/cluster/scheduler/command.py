@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from skiff.cluster.client import leaderelection
 from skiff.common import gctune
 
 log = logging.getLogger("skiff.scheduler")
@@ -26,19 +27,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kubeconfig", default="", help="path to a kubeconfig file with the API server and credentials "
                                                     "(default: $KUBECONFIG or ~/.kube/config)")
     p.add_argument("--master", default="", help="the address of the API server (overrides the kubeconfig's)")
-    p.add_argument("--leader-elect", default="true", choices=["true", "false"],
-                   help="start a leader election client and gain leadership before scheduling "
-                        "(default %(default)s)")
-    p.add_argument("--leader-elect-lease-duration", type=float, default=15.0,
-                   help="seconds a non-leader waits after the last renewal before taking over (default 15)")
-    p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0,
-                   help="seconds the leader keeps retrying a renewal before it gives up leading (default 10)")
-    p.add_argument("--leader-elect-retry-period", type=float, default=2.0,
-                   help="seconds between attempts to acquire or renew (default 2)")
-    p.add_argument("--leader-elect-resource-name", default="kube-scheduler",
-                   help="name of the Lease object (default %(default)s)")
-    p.add_argument("--leader-elect-resource-namespace", default="kube-system",
-                   help="namespace of the Lease object (default %(default)s)")
+    leaderelection.add_flags(p, "kube-scheduler", "scheduling")
     # how `skiff server` starts its own scheduler: the server's CA and admin client certificate
     p.add_argument("--server-tls-dir", default="", help=argparse.SUPPRESS)
     p.add_argument("-v", "--v", type=int, default=0, help="log level: 4 and up logs debug (default 0)")
@@ -67,13 +56,9 @@ async def schedule(client: Any, a: argparse.Namespace) -> None:
     if a.leader_elect != "true":
         await lead()
         return
-    from skiff.cluster.client.leaderelection import LeaderElector, LeaseConfig
-
-    lease = LeaseConfig(namespace=a.leader_elect_resource_namespace, name=a.leader_elect_resource_name,
-                        identity=f"{socket.gethostname()}_{uuid.uuid4()}",  # kube-scheduler's form
-                        lease_duration=a.leader_elect_lease_duration, renew_deadline=a.leader_elect_renew_deadline,
-                        retry_period=a.leader_elect_retry_period)
-    elector = LeaderElector(client, lease)
+    identity = f"{socket.gethostname()}_{uuid.uuid4()}"  # kube-scheduler's form
+    lease = leaderelection.config_from_flags(a, identity)
+    elector = leaderelection.LeaderElector(client, lease)
     log.info("attempting to acquire leader lease %s/%s as %s", lease.namespace, lease.name, lease.identity)
     try:
         await elector.run(lead)
