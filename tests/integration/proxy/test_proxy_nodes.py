@@ -7,17 +7,14 @@ import json
 import secrets
 import shutil
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.support.agent import Agent
-from tests.support.nodelan import NodeLan
-from tests.support.server import Server
+from tests.support.nodelan import lan_cluster
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -28,30 +25,8 @@ HTTPD = ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd 
 def lan(busybox_archive):
     if not shutil.which("kubectl"):
         pytest.skip("kubectl is not installed")
-    root = Path(tempfile.mkdtemp(prefix="skiff-proxynodes-", dir="/tmp"))
-    net = NodeLan()
-    token = secrets.token_hex(8)
-    srv = Server(root / "server", extra_args=["--token", token, "--bind-address", net.gateway,
-                                              "--cluster-cidr", f"{net.base}.0.0/17"])
-    srv.url = f"https://{net.gateway}:{srv.port}"
-    agents: list[Agent] = []
-    try:
-        net.up()
-        srv.start()
-        for i in range(2):
-            ns = net.add_node()
-            a = Agent(srv.url, token, root / f"node{i}", node_name=f"px-{i}-{secrets.token_hex(2)}",
-                      extra_args=["--bip", ns.pod_bip], wrap=ns.wrap)
-            agents.append(a)
-            a.start()
-            a.load(busybox_archive)
-        yield srv, agents, net, root
-    finally:
-        for a in agents:
-            a.cleanup()
-        srv.cleanup()
-        net.cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+    with lan_cluster(busybox_archive, 2, "px") as cluster:
+        yield cluster
 
 
 def kubectl(srv, *args, input=None):

@@ -4,9 +4,7 @@ kube-controller-manager, reaching the API server through a kubeconfig."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
 
 from skiff.cluster.client import leaderelection
@@ -58,7 +56,7 @@ def client_from_kubeconfig(path: str, master: str = ""):
 
 def main(argv: list[str] | None = None) -> int:
     from skiff.cluster.controllers.manager import USER_AGENT, ControllerManager, ManagerOptions
-    from skiff.common import gctune
+    from skiff.common import aiorun, gctune
     from skiff.common.errors import SkiffError
 
     a = parser().parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -81,18 +79,5 @@ def main(argv: list[str] | None = None) -> int:
                  "node-monitor-grace-period": a.node_monitor_grace_period,
                  "node-monitor-period": a.node_monitor_period, "node-eviction-rate": a.node_eviction_rate})
 
-    async def amain() -> None:
-        manager = ControllerManager(client, opts)
-        task = asyncio.create_task(manager.run())
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        finally:
-            await client.close()
-
-    asyncio.run(amain())
+    aiorun.run_until_signalled(lambda: ControllerManager(client, opts).run(), client.close)
     return 0

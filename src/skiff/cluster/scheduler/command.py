@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import socket
 import sys
 import uuid
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from skiff.cluster.client import leaderelection
-from skiff.common import gctune
+from skiff.common import aiorun, gctune
 
 log = logging.getLogger("skiff.scheduler")
 
@@ -82,17 +81,5 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skiff scheduler: {e}", file=sys.stderr)
         return 1
 
-    async def amain() -> None:
-        task = asyncio.create_task(schedule(client, a))
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, task.cancel)
-        try:
-            await task
-        except asyncio.CancelledError:
-            pass
-        finally:
-            await client.close()
-
-    asyncio.run(amain())
+    aiorun.run_until_signalled(lambda: schedule(client, a), client.close)
     return 0
