@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 
 import pytest
@@ -35,13 +36,15 @@ def _pod(name: str, node: str, **spec) -> str:
 
 def _errors_in_any_order(text: bytes) -> str:
     """kubectl drain groups refused pods by reason in a Go map, so with two reasons the order of
-    `[cannot delete A, cannot delete B]` changes from run to run: compare the reasons as a set."""
+    `[cannot delete A, cannot delete B]`, and of the lines that repeat them after the list, changes
+    from run to run: compare the reasons, and those lines, as sets."""
     out = masked(text)
     head, sep, rest = out.partition("[")
     inner, sep2, tail = rest.rpartition("]")
     if not (sep and sep2):
         return out
-    return head + "[" + " | ".join(sorted(inner.split(", cannot delete "))) + "]" + tail
+    reasons = sorted(r for r in re.split(r"(?:^|, )cannot delete ", inner) if r)
+    return head + "[" + " | ".join(reasons) + "]" + "\n".join(sorted(tail.split("\n")))
 
 
 def _assert_same_any_order(server, *args: str) -> None:
