@@ -5,6 +5,7 @@ reference output is read as "skiff".
 """
 
 import secrets
+import time
 
 import pytest
 
@@ -29,6 +30,11 @@ def container(engine):
     name = "cmp-" + secrets.token_hex(4)
     engine.skiff("run", "-d", "--name", name, "-l", "k=v", "-e", "A=1", "busybox", "sh", "-c",
                  "echo hello; echo oops >&2; sleep 300")
+    # `run -d` returns once the shell started, perhaps before its echoes: both CLIs must read the same logs
+    deadline = time.monotonic() + 60
+    while engine.skiff("logs", name).stderr != b"oops\n":
+        assert time.monotonic() < deadline, "the container never wrote its logs"
+        time.sleep(0.1)
     yield name
     engine.skiff("rm", "-f", name)
 

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from tests.integration.kubectl.helpers import assert_same, both, skiff
+from tests.integration.kubectl.helpers import assert_same, both, skiff, wait_settled
 
 pytestmark = pytest.mark.interop
 
@@ -64,6 +64,7 @@ def described(kube_server, namespace):
     for path, body in objs:
         status, reply = kube_server.json("POST", path.format(ns=ns), body)
         assert status == 201, reply
+    wait_settled(kube_server, ns)  # the controllers' pods and events, the scheduler's verdicts
     return ns
 
 
