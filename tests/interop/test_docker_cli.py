@@ -270,19 +270,34 @@ def test_exec_it_and_attach(engine, cname):
     assert ok(engine.docker("inspect", "-f", "{{.State.Running}}", n)) == b"true\n"
 
 
+def _alive(pid: int) -> bool:
+    """Running (not gone, not a zombie its shim has still to reap)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
 def test_engine_restart_keeps_containers(fresh_engine):
     eng = fresh_engine
     ok(eng.docker("run", "-d", "--name", "survivor", "busybox", "sh", "-c",
                   "i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done"))
     ok(eng.docker("run", "-d", "--name", "ender", "busybox", "sh", "-c", "sleep 2; exit 9"))
+    ender_pid = int(ok(eng.docker("inspect", "-f", "{{.State.Pid}}", "ender")))
     eng.stop(signal.SIGKILL)
-    time.sleep(3)  # "ender" exits while the engine is down
+    deadline = time.monotonic() + 60  # "ender" exits while the engine is down (a fixed sleep was short under load)
+    while _alive(ender_pid):
+        assert time.monotonic() < deadline, "ender never exited"
+        time.sleep(0.1)
     eng.start()
     assert b"survivor" in ok(eng.docker("ps", "--format", "{{.Names}}"))
     assert ok(eng.docker("inspect", "-f", "{{.State.ExitCode}} {{.State.Running}}", "ender")) == b"9 false\n"
     before = ok(eng.docker("logs", "survivor")).count(b"tick")
-    time.sleep(1)
-    assert ok(eng.docker("logs", "survivor")).count(b"tick") > before
+    deadline = time.monotonic() + 30  # it keeps ticking after the restart
+    while ok(eng.docker("logs", "survivor")).count(b"tick") <= before:
+        assert time.monotonic() < deadline, "survivor's logs stopped"
+        time.sleep(0.2)
 
 
 def test_second_engine_on_same_root_refused(engine):

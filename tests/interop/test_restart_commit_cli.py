@@ -60,7 +60,10 @@ def test_commit_leaves_out_the_runtime_placeholders(engine, running):
     try:
         if running:
             ok(engine.docker("run", "-d", "--name", n, "busybox", "sh", "-c", script))
-            ok(engine.docker("exec", n, "test", "-f", "/made-here"))
+            deadline = time.monotonic() + 30  # `run -d` returns before the shell has written the file
+            while engine.docker("exec", n, "test", "-f", "/made-here").returncode != 0:
+                assert time.monotonic() < deadline, "/made-here never appeared"
+                time.sleep(0.1)
         else:
             ok(engine.docker("run", "--name", n, "busybox", "sh", "-c", script))
         ok(engine.docker("commit", n, image))

@@ -5,7 +5,7 @@ import time
 import pytest
 
 
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
+def wait_for(predicate, timeout: float = 60.0, interval: float = 0.1):
     """Poll until predicate() is truthy (for state that changes in the background, e.g. restarts)."""
     deadline = time.monotonic() + timeout
     while True:

@@ -19,8 +19,9 @@ def state(engine, n, field="{{.State.Status}}"):
 def test_stop_uses_stop_signal_then_kill(engine, names):
     n = names()
     ok(engine.docker("run", "-d", "--name", n, "--stop-signal", "USR1", "busybox", "sh", "-c",
-                     "trap 'echo got-usr1; exit 42' USR1; while true; do sleep 0.1; done"))
-    wait_for(lambda: state(engine, n) == "running")
+                     "trap 'echo got-usr1; exit 42' USR1; echo trapped; while true; do sleep 0.1; done"))
+    # until the trap is set: a USR1 before it would kill the shell (exit 138), a race in dockerd too
+    assert wait_for(lambda: "trapped" in ok(engine.docker("logs", n)), timeout=60)
     ok(engine.docker("stop", n))
     assert state(engine, n, "{{.State.ExitCode}}") == "42"
     assert "got-usr1" in ok(engine.docker("logs", n))
