@@ -151,3 +151,55 @@ def test_hash_changes_with_the_image_and_the_options(tmp_path):
     p = load_project(str(tmp_path), environ={})
     assert service_hash(p, "a", "sha256:1") != service_hash(p, "a", "sha256:2")
     assert service_hash(p, "a", "sha256:1") != service_hash(p, "b", "sha256:1")
+
+
+DEPLOY_SECRETS = """
+version: "3.8"
+services:
+  web:
+    image: busybox
+    mem_limit: 1g
+    secrets:
+      - db_pw
+      - {source: db_pw, target: other, mode: 0400}
+      - ext
+    deploy:
+      replicas: 2
+      labels: {a: b}
+      resources:
+        limits: {cpus: "0.5"}
+        reservations: {memory: 32M, cpus: "0.25"}
+      restart_policy: {condition: on-failure, max_attempts: 3, delay: 5s}
+  api:
+    image: busybox
+    deploy:
+      restart_policy: {condition: any}
+      resources:
+        limits: {memory: 64M}
+secrets:
+  db_pw: {file: ./pw.txt}
+  ext: {external: true}
+"""
+
+# docker-compose 1.29.2's config_dict() for DEPLOY_SECRETS in `hashd`: deploy's limits replace
+# mem_limit (with a null when they leave memory out), the restart policy is a dict, and the
+# secrets are ServiceSecret tuples with their file; the external one is left out.
+DEPLOY_SECRETS_REFERENCE = {
+    "web": {"image_id": IMAGE, "ipc_mode": None, "links": [], "net": "hashd_default",
+            "networks": {"hashd_default": {}},
+            "options": {"cpus": 0.5, "device_requests": None, "image": "busybox", "mem_limit": None,
+                        "mem_reservation": "32M", "platform": None,
+                        "restart": {"MaximumRetryCount": 3, "Name": "on-failure"}, "volumes": []},
+            "secrets": [{"file": "{dir}/pw.txt", "secret": ["db_pw", None, None, None, None, None]},
+                        {"file": "{dir}/pw.txt", "secret": ["db_pw", "other", None, None, 256, None]}],
+            "volumes_from": []},
+    "api": {"image_id": IMAGE, "ipc_mode": None, "links": [], "net": "hashd_default",
+            "networks": {"hashd_default": {}},
+            "options": {"device_requests": None, "image": "busybox", "mem_limit": "64M", "platform": None,
+                        "restart": {"MaximumRetryCount": 0, "Name": "always"}, "volumes": []},
+            "secrets": [], "volumes_from": []},
+}
+
+
+def test_deploy_and_secrets(tmp_path):
+    compare(tmp_path, "hashd", DEPLOY_SECRETS, DEPLOY_SECRETS_REFERENCE, {"pw.txt": "pw"})

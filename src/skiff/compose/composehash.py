@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from skiff.compose import deploy, filerefs
 from skiff.compose.model import Project
 from skiff.compose.normalize import service_of_mode, volumes_from_service
 from skiff.compose.ports import parse_port
@@ -68,7 +69,7 @@ def _restart(text: str) -> dict:
 
 
 def options(project: Project, service: str) -> dict:
-    svc = project.services[service]
+    svc = deploy.container_options(project.services[service])
     opts = {k: v for k, v in svc.items() if k not in OUTSIDE_OPTIONS}
     opts.setdefault("device_requests", None)
     opts.setdefault("platform", None)
@@ -112,7 +113,7 @@ def hash_input(project: Project, service: str, image_id: str | None) -> dict:
         {project.network_name(k): dict(v or {}) for k, v in project.service_networks(service).items()}
     return {"options": options(project, service), "image_id": image_id, "links": links,
             "net": network_mode_id(project, service), "ipc_mode": svc.get("ipc"), "networks": networks,
-            "secrets": [], "volumes_from": volumes_from}
+            "secrets": filerefs.hash_entries(svc, project.secrets), "volumes_from": volumes_from}
 
 
 def service_hash(project: Project, service: str, image_id: str | None) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 
-from skiff.compose import graph, merge, normalize, schema
+from skiff.compose import deploy, filerefs, graph, merge, normalize, schema
 from skiff.compose.errors import ConfigError, SchemaError
 from skiff.compose.interpolate import interpolate_section
 from skiff.compose.model import Project, normalize_project_name
@@ -130,6 +130,8 @@ class _File:
             raw_services = {k: v for k, v in doc.items() if k != "version" and not str(k).startswith("x-")}
             networks: dict = {}
             volumes: dict = {}
+            secrets: dict = {}
+            configs: dict = {}
         else:
             schema.check_top_level(doc, path)
             raw_services = doc.get("services") or {}
@@ -137,6 +139,8 @@ class _File:
                 raise ConfigError("services contains an invalid type, it should be an object")
             networks = doc.get("networks") or {}
             volumes = doc.get("volumes") or {}
+            secrets = doc.get("secrets") or {}
+            configs = doc.get("configs") or {}
         for name in raw_services:
             if not isinstance(name, str) or not name or any(not (c.isalnum() or c in "._-") for c in name):
                 raise ConfigError(f"Invalid service name '{name}' - only [a-zA-Z0-9\\._\\-] characters are allowed")
@@ -146,6 +150,8 @@ class _File:
         self.services = {n: normalize.service(n, e, v1) for n, e in services.items()}
         self.networks = interpolate_section(networks, env, "network", warn)
         self.volumes = interpolate_section(volumes, env, "volume", warn)
+        self.secrets = interpolate_section(secrets, env, "secret", warn)
+        self.configs = interpolate_section(configs, env, "config", warn)
 
 
 def _absolute(path: str, base: str) -> str:
@@ -223,6 +229,7 @@ def load_project(cwd: str, files: list[str] | None = None, project_name: str | N
     services: dict[str, dict] = {}
     networks: dict[str, dict] = {}
     volumes: dict[str, dict] = {}
+    definitions: dict[str, dict[str, dict]] = {"secrets": {}, "configs": {}}
     version = ""
     for path in paths:
         part = load(path)
@@ -233,16 +240,24 @@ def load_project(cwd: str, files: list[str] | None = None, project_name: str | N
             services[name] = merge.merge_service(services[name], svc) if name in services else svc
         networks = merge.merge_section(networks, part.networks)
         volumes = merge.merge_section(volumes, part.volumes)
+        for kind in filerefs.KINDS:
+            definitions[kind] = merge.merge_section(definitions[kind], getattr(part, kind))
+    for kind in filerefs.KINDS:  # `file` is relative to the project directory, as docker-compose reads it
+        definitions[kind] = {k: {**(v or {}), "file": _absolute(str(v["file"]), working_dir)}
+                             if (v or {}).get("file") is not None else dict(v or {})
+                             for k, v in definitions[kind].items()}
     for name, svc in services.items():
         services[name] = _with_env_files(svc)
         if version == "1":  # fig: `net: container:<service>` means that service
             mode = svc.get("network_mode") or ""
             if mode.startswith("container:") and mode[10:] in services:
                 services[name]["network_mode"] = "service:" + mode[10:]
+        deploy.check(name, svc)
         if "image" not in svc and "build" not in svc:
             raise ConfigError(f"Service {name} has neither an image nor a build context specified. "
                               "At least one must be provided.")
     graph.check_references(services)
+    filerefs.check_references(services, definitions)
     graph.start_order(services)  # refuses cycles now rather than at `up`
     for name, svc in services.items():
         for net in svc.get("networks") or {}:
@@ -254,7 +269,8 @@ def load_project(cwd: str, files: list[str] | None = None, project_name: str | N
     if not name:
         raise ConfigError("The project name is empty once normalised: use -p NAME with letters or digits.")
     return Project(name=name, working_dir=working_dir, config_files=paths, services=services,
-                   networks=networks, volumes=volumes, version=version or "3", environment=env)
+                   networks=networks, volumes=volumes, secrets=definitions["secrets"],
+                   configs=definitions["configs"], version=version or "3", environment=env)
 
 
 def _with_env_files(svc: dict) -> dict:

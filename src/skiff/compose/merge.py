@@ -17,6 +17,10 @@ def _volume_target(v) -> str:
     return parts[1] if len(parts) > 1 else parts[0]
 
 
+def _source(ref) -> str:
+    return str(ref.get("source")) if isinstance(ref, dict) else str(ref)
+
+
 def _port_key(p) -> str:
     return repr(sorted(p.items())) if isinstance(p, dict) else str(p)
 
@@ -34,6 +38,8 @@ def merge_service(base: dict, override: dict) -> dict:
             out[key] = value if value is not None else old
         elif key in MAPPINGS and isinstance(old, dict) and isinstance(value, dict):
             out[key] = {**old, **value}
+        elif key in ("secrets", "configs") and isinstance(old, list) and isinstance(value, list):
+            out[key] = _unique(old, value, _source)  # by the name used, as docker-compose merges them
         elif key in UNIQUE_LISTS and isinstance(old, list) and isinstance(value, list):
             out[key] = _unique(old, value)
         elif key == "volumes":

@@ -36,6 +36,8 @@ class Project:
     services: dict[str, dict]  # canonical service entries, by name
     networks: dict[str, dict] = field(default_factory=dict)
     volumes: dict[str, dict] = field(default_factory=dict)
+    secrets: dict[str, dict] = field(default_factory=dict)  # top-level definitions, `file` absolute
+    configs: dict[str, dict] = field(default_factory=dict)
     version: str = ""
     environment: dict[str, str] = field(default_factory=dict)  # os.environ with .env under it
     profiles: list[str] = field(default_factory=list)  # --profile / COMPOSE_PROFILES
@@ -95,6 +97,10 @@ class Project:
         if svc.get("network_mode"):
             return {}
         return svc.get("networks") or {"default": {}}
+
+    def file_definitions(self) -> dict[str, dict[str, dict]]:
+        """Top-level secrets and configs by kind, as skiff.compose.filerefs takes them."""
+        return {"secrets": self.secrets, "configs": self.configs}
 
     def labels(self, service: str, number: int, oneoff: bool = False) -> dict[str, str]:
         return {

@@ -84,29 +84,9 @@ def service(name: str, entry: dict, v1: bool = False) -> dict:
     if v1 and "net" in out:  # fig's `net` is `network_mode` (and `container:<service>` names a service)
         net = out.pop("net")
         out["network_mode"] = net
-    if isinstance(out.get("deploy"), dict):
-        _deploy_to_container(out)
     if "ports" in out:
         out["ports"] = [p if isinstance(p, dict) else str(p) for p in out["ports"]]
     return out
-
-
-def _deploy_to_container(out: dict) -> None:
-    """What docker-compose takes from `deploy` for a single engine: resource limits and the
-    restart policy (replicas are read where the scale is decided)."""
-    deploy = out["deploy"]
-    resources = deploy.get("resources") or {}
-    limits, reservations = resources.get("limits") or {}, resources.get("reservations") or {}
-    if "memory" in limits:
-        out["mem_limit"] = limits["memory"]
-    if "cpus" in limits:
-        out["cpus"] = float(limits["cpus"])
-    if "memory" in reservations:
-        out["mem_reservation"] = reservations["memory"]
-    policy = deploy.get("restart_policy")
-    if isinstance(policy, dict):
-        name = {"any": "always", "none": "no"}.get(policy.get("condition", "any"), policy.get("condition"))
-        out["restart"] = f"{name}:{policy.get('max_attempts', 0)}" if name == "on-failure" else name
 
 
 def link_target(link: str) -> str:

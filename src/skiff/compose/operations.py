@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from skiff.compose import converge, model, resources, spec
+from skiff.compose import converge, deploy, filerefs, model, resources, spec
 from skiff.compose.composehash import service_hash
 from skiff.compose.converge import Existing
 from skiff.compose.errors import ConfigError
@@ -197,16 +197,19 @@ class Ops:
             (int(hc.get("retries", 3)) + 1) + 5
 
     def prepare(self, services: list[str]) -> None:
-        """The networks the services join and the project's volumes, created if missing."""
+        """The services' secrets and configs checked (a missing file is refused before anything is
+        created) and what a single engine ignores warned about; then the networks the services
+        join and the project's volumes, created if missing."""
+        for name in services:
+            svc = self.project.services[name]
+            filerefs.placements(name, svc, self.project.file_definitions(), self.project.environment)
+            for text in deploy.warnings(name, svc) + filerefs.warnings(name, svc, self.project.file_definitions()):
+                self.say(f"WARNING: {text}")
         resources.ensure_networks(self.project, self.api, self.say, services)
         resources.ensure_volumes(self.project, self.api, self.say)
 
     def _default_scale(self, name: str) -> int:
-        svc = self.project.services[name]
-        if svc.get("scale") is not None:
-            return int(svc["scale"])
-        replicas = (svc.get("deploy") or {}).get("replicas")
-        return int(replicas) if replicas is not None else 1
+        return deploy.scale(self.project.services[name])
 
     def _deps(self, name: str) -> list[str]:
         from skiff.compose.graph import dependencies
@@ -278,6 +281,7 @@ class Ops:
                     anonymous.pop(m["Destination"])
                     body["HostConfig"]["Binds"].append(f"{m['Name']}:{m['Destination']}")
         cid = self.api.post("/containers/create", {"name": name}, body)["Id"]
+        self._inject_files(service, cid)
         networks = project.service_networks(service) if not project.services[service].get("network_mode") \
             and not project.v1 else {}
         for key in list(networks)[1:]:
@@ -286,6 +290,21 @@ class Ops:
         if start:
             self.api.post(f"/containers/{cid}/start")
         return cid
+
+    def _inject_files(self, service: str, cid: str) -> None:
+        """Secrets and configs given by `content`/`environment`, written into the new container
+        before it starts (file-backed ones are bind mounts in its create body)."""
+        found = filerefs.placements(service, self.project.services[service], self.project.file_definitions(),
+                                    self.project.environment)
+        data = filerefs.archive(found)
+        if data is None:
+            return
+        try:
+            self.api.request("PUT", f"/containers/{cid}/archive", {"path": "/", "copyUIDGID": "1"}, body=data,
+                             content_type="application/x-tar").close()
+        except Exception:
+            self.api.delete(f"/containers/{cid}", {"force": True})
+            raise
 
     # -- verbs over existing containers -----------------------------------------------------
     def _stop(self, cid: str, timeout: int | None, service: str) -> None:

@@ -36,6 +36,11 @@ TOP_LEVEL = ("version", "services", "networks", "volumes", "secrets", "configs")
 NETWORK_KEYS = {"driver": (S,), "driver_opts": (D,), "ipam": (D,), "external": (B, D), "internal": (B,),
                 "labels": (D, L), "name": (S,), "attachable": (B,), "enable_ipv6": (B,)}
 VOLUME_KEYS = {"driver": (S,), "driver_opts": (D,), "external": (B, D), "labels": (D, L), "name": (S,)}
+SECRET_KEYS = {"name": (S,), "file": (S,), "environment": (S,), "external": (B, D), "labels": (D, L),
+               "driver": (S,), "driver_opts": (D,), "template_driver": (S,)}
+CONFIG_KEYS = {"name": (S,), "file": (S,), "environment": (S,), "content": (S,), "external": (B, D),
+               "labels": (D, L), "template_driver": (S,)}
+FILE_REF_KEYS = {"source": (S,), "target": (S,), "uid": (S, N), "gid": (S, N), "mode": (N, S)}
 HINTS = {"cpu_share": "cpu_shares", "add_host": "extra_hosts", "hosts": "extra_hosts",
          "extra_host": "extra_hosts", "device": "devices", "link": "links", "memory_swap": "memswap_limit",
          "port": "ports", "privilege": "privileged", "priviliged": "privileged", "privilige": "privileged",
@@ -91,6 +96,13 @@ def check_service(name: str, entry: object, v1: bool) -> None:
             if json_type(item) not in allowed:
                 raise ConfigError(f"{where}.{key} contains {json_type(item)}, which is an invalid type, "
                                   f"it should be {_should_be(allowed)}")
+    for key in ("secrets", "configs"):
+        for item in entry.get(key) or []:
+            if isinstance(item, dict):
+                _check_keys(item, FILE_REF_KEYS, f"{where}.{key}")
+            elif not isinstance(item, str):
+                raise ConfigError(f"{where}.{key} contains {json_type(item)}, which is an invalid type, "
+                                  "it should be a string or an object")
 
 
 def check_top_level(doc: dict, filename: str) -> None:
@@ -100,7 +112,8 @@ def check_top_level(doc: dict, filename: str) -> None:
         raise ConfigError(
             f'Invalid top-level property "{key}". Valid top-level sections for this Compose file are: '
             f'{", ".join(TOP_LEVEL)}, and extensions starting with "x-".')
-    for section, table in (("networks", NETWORK_KEYS), ("volumes", VOLUME_KEYS)):
+    for section, table in (("networks", NETWORK_KEYS), ("volumes", VOLUME_KEYS), ("secrets", SECRET_KEYS),
+                           ("configs", CONFIG_KEYS)):
         entries = doc.get(section) or {}
         if not isinstance(entries, dict):
             raise ConfigError(f"{section} contains an invalid type, it should be an object")

@@ -7,6 +7,7 @@ import re
 import shlex
 
 from skiff.common.goduration import parse_go_duration
+from skiff.compose import deploy, filerefs
 from skiff.compose.errors import ConfigError
 from skiff.compose.model import Project
 from skiff.compose.normalize import service_of_mode, volumes_from_service
@@ -121,7 +122,7 @@ def create_body(project: Project, service: str, number: int, *, containers: dict
                 stdin_open: bool | None = None, extra_labels: dict | None = None) -> dict:
     """`containers` maps a service name to the name of its first container (for links,
     volumes_from, network_mode); the first network of the service is joined at create."""
-    svc = dict(project.services[service], _name=service)
+    svc = deploy.container_options(dict(project.services[service], _name=service))
     env = {k: project.environment.get(k) if v is None else v for k, v in (svc.get("environment") or {}).items()}
     env = {k: v for k, v in env.items() if v is not None}  # a bare key unset in the shell is left out
     env.update(extra_env or {})
@@ -131,6 +132,8 @@ def create_body(project: Project, service: str, number: int, *, containers: dict
     labels.update(extra_labels or {})
     exposed, bindings = port_config([] if oneoff else svc.get("ports") or [], svc.get("expose") or [])
     binds, anonymous, mounts = _volumes(project, svc)
+    mounts += filerefs.bind_mounts(filerefs.placements(service, svc, project.file_definitions(),
+                                                       project.environment))
     config: dict = {
         "Image": project.image_name(service),
         "Env": [f"{k}={v}" for k, v in env.items()],

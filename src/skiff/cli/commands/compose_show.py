@@ -132,6 +132,9 @@ def config(ctx, opts, args) -> int:
         doc["networks"] = project.networks
     if project.volumes:
         doc["volumes"] = project.volumes
+    for kind, defined in project.file_definitions().items():
+        if defined:
+            doc[kind] = defined
     doc["version"] = "1" if project.v1 else (project.version or "3")
     ctx.out.write(yaml.safe_dump(doc, default_flow_style=False, sort_keys=True))
     return 0
