@@ -2,22 +2,19 @@
 -f, --previous, --tail, --since, --timestamps, --limit-bytes), exec with exit codes and stdin,
 attach, cp both ways — through the API server's subresources to the kubelet's server."""
 
-import fcntl
 import json
 import os
 import pty
 import re
 import socket
-import struct
 import subprocess
-import termios
 import time
 import urllib.request
 
 import pytest
 
 from tests.support import agent as agent_support
-from tests.support.ptys import read_match, read_to_eof
+from tests.support.ptys import read_match, read_to_eof, set_size
 
 cluster = agent_support.cluster  # fixtures: a server and one agent, a namespace per test
 pod_ns = agent_support.pod_ns
@@ -113,10 +110,10 @@ def test_exec_output_exit_codes_and_stdin(cluster, pod_ns):
 def test_exec_with_a_tty_passes_its_size_and_exit_code(cluster, pod_ns):
     run_pod(cluster, pod_ns, "tty", [busybox("main", ["sleep", "3600"])])
     pid, fd = pty.fork()
-    if pid == 0:
+    if pid == 0:  # the size set by the child: kubectl exec reads it once at its start
+        set_size(0, 30, 100)
         os.execvp("kubectl", ["kubectl", "--kubeconfig", str(cluster.server.kubeconfig), "exec", "-i", "-t",
                               "-n", pod_ns, "tty", "--", "sh"])
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
     try:
         os.write(fd, b"stty size; tty; exit 4\n")
         out = read_to_eof(fd, timeout=60)
@@ -137,9 +134,9 @@ def test_attach_reads_the_main_process(cluster, pod_ns):
 
 
 def _reap(pid: int) -> int:
-    """The pty child's wait status; killed first when it is still running after 2 s (a failed
+    """The pty child's wait status; killed first when it is still running after 10 s (a failed
     step leaves kubectl attached, and waiting on it would hang the test)."""
-    for _ in range(20):
+    for _ in range(100):
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return status
@@ -152,9 +149,9 @@ def test_attach_with_a_terminal_to_an_interactive_shell(cluster, pod_ns):
     run_pod(cluster, pod_ns, "term", [busybox("main", ["sh"], stdin=True, tty=True)])
     pid, fd = pty.fork()
     if pid == 0:
+        set_size(0, 25, 90)
         os.execvp("kubectl", ["kubectl", "--kubeconfig", str(cluster.server.kubeconfig), "attach", "-i", "-t",
                               "-n", pod_ns, "term"])
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 25, 90, 0, 0))
     try:
         seen = read_match(fd, rb"try pressing enter", timeout=30)
         assert b"try pressing enter" in seen, seen

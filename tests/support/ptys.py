@@ -1,18 +1,29 @@
 """Drive the skiff CLI on a pseudo-terminal, as a user at a terminal would."""
 
+import fcntl
 import os
 import pty
 import re
 import select
+import struct
 import sys
+import termios
 import time
 from collections.abc import Callable
 
 
-def spawn_skiff_in_pty(engine, *args: str) -> tuple[int, int]:
-    """`skiff -H <engine> args...` with a new pty as its terminal; (pid, master fd)."""
+def set_size(fd: int, rows: int, cols: int) -> None:
+    """The terminal's window size (a SIGWINCH to the foreground process when it changes)."""
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def spawn_skiff_in_pty(engine, *args: str, size: tuple[int, int] | None = None) -> tuple[int, int]:
+    """`skiff -H <engine> args...` with a new pty as its terminal; (pid, master fd). With size,
+    the terminal has it before the client starts (set by the child: no race with its start)."""
     pid, fd = pty.fork()
     if pid == 0:
+        if size:
+            set_size(0, *size)
         os.execvpe(sys.executable, [sys.executable, "-m", "skiff", "-H", engine.host, *args], engine.env)
     return pid, fd
 

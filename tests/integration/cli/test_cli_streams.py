@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.ptys import read_match, spawn_skiff_in_pty
+from tests.support.ptys import read_match, set_size, spawn_skiff_in_pty
 
 pytestmark = pytest.mark.root
 
@@ -111,21 +111,13 @@ def test_interactive_tty_and_detach_keys(engine, name):
     assert out(engine.skiff("inspect", "-f", "{{.State.Running}}", name)) == "true\n"
 
 
-def _set_size(fd, rows: int, cols: int) -> None:
-    import fcntl
-    import struct
-    import termios
-
-    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-
-
 def test_tty_size_follows_the_terminal(engine, name):
+    # the size before the client starts: the container is created with it
     pid, fd = spawn_skiff_in_pty(engine, "run", "-it", "--name", name, "busybox", "sh", "-c",
-                                 "while read x; do echo size-$(stty size | tr ' ' x); done")
+                                 "while read x; do echo size-$(stty size | tr ' ' x); done", size=(30, 100))
     try:
-        _set_size(fd, 30, 100)  # set before the client starts: the container is created with it
         assert b"size-30x100" in read_match(fd, rb"size-\d+x\d+", poke=b"\r")
-        _set_size(fd, 40, 120)  # SIGWINCH to the client, which resizes the container's tty
+        set_size(fd, 40, 120)  # SIGWINCH to the client, which resizes the container's tty
         assert b"size-40x120" in read_match(fd, rb"size-40x120", poke=b"\r")
         _detach(pid, fd)
     finally:
@@ -136,6 +128,7 @@ def test_tty_size_follows_the_terminal(engine, name):
 
 
 def test_attach_to_a_running_container(engine, name):
-    engine.skiff("run", "-d", "--name", name, "busybox", "sh", "-c", "sleep 1; echo late; exit 9")
+    # time for the attaching CLI to start and connect, under load too (it would find the container exited)
+    engine.skiff("run", "-d", "--name", name, "busybox", "sh", "-c", "sleep 4; echo late; exit 9")
     p = engine.skiff("attach", "--no-stdin", name, timeout=30)
     assert (p.returncode, out(p)) == (9, "late\n")
