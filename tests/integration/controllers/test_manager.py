@@ -19,13 +19,16 @@ LEASE = "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-control
 
 
 def manager(server: Server, *args: str) -> subprocess.Popen:
+    # a lease of 6 s: a leader slowed by the full suite's load still renews in time (with 3 s, the
+    # standby could take over from a live one); its log in a file, as a pipe nobody reads could fill
     cmd = [sys.executable, "-m", "skiff", "controller-manager", "--kubeconfig", str(server.kubeconfig),
-           "--leader-elect-lease-duration=3", "--leader-elect-renew-deadline=2", "--leader-elect-retry-period=0.5",
+           "--leader-elect-lease-duration=6", "--leader-elect-renew-deadline=4", "--leader-elect-retry-period=0.5",
            *args]
-    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    with open(server.root / "controller-managers.log", "ab") as log:
+        return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
 
 
-def wait(what, timeout: float = 30.0):
+def wait(what, timeout: float = 90.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (got := what()):
