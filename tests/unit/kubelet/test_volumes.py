@@ -70,3 +70,47 @@ def test_host_path_types(tmp_path):
     with pytest.raises(VolumeError, match="does not exist"):
         check_host_path(str(tmp_path / "missing"), "File")
     check_host_path(str(tmp_path / "anything"), "")  # no type: no check
+
+
+def test_projected_token_is_kept_until_80_percent_of_its_life_then_renewed(tmp_path):
+    """The kubelet's token manager: one TokenRequest per lifetime, renewed once 80% has passed."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from skiff.cluster.apiserver.admission.service_account import token_volume
+    from skiff.cluster.kubelet.volumes import VolumeManager
+
+    asked: list[tuple[str, dict]] = []
+
+    async def create(path: str, body: dict) -> dict:
+        asked.append((path, body))
+        return {"status": {"token": f"token-{len(asked)}"}}
+
+    async def get_object(resource: str, ns: str, name: str) -> dict | None:
+        return {"data": {"ca.crt": "CA"}} if (resource, name) == ("configmaps", "kube-root-ca.crt") else None
+
+    kl = SimpleNamespace(client=SimpleNamespace(create=create), get_object=get_object, host_ip="10.0.0.1",
+                         allocatable={})
+    pod = {"metadata": {"name": "p", "namespace": "team", "uid": "u1"},
+           "spec": {"serviceAccountName": "builder", "volumes": [token_volume("kube-api-access-abcde")]}}
+
+    async def main() -> None:
+        vm = VolumeManager(kl, tmp_path)
+        paths = await vm.setup(pod)
+        target = tmp_path / "u1" / "volumes" / "kubernetes.io~projected" / "kube-api-access-abcde"
+        assert paths == {"kube-api-access-abcde": str(target)}
+        files = {p.name: p.read_text() for p in target.iterdir() if not p.name.startswith("..")}
+        assert files == {"token": "token-1", "ca.crt": "CA", "namespace": "team"}
+        path, body = asked[0]
+        assert path == "/api/v1/namespaces/team/serviceaccounts/builder/token"
+        assert body["spec"]["expirationSeconds"] == 3607
+        assert body["spec"]["boundObjectRef"] == {"kind": "Pod", "apiVersion": "v1", "name": "p", "uid": "u1"}
+        await vm.setup(pod)
+        assert len(asked) == 1  # still fresh
+        (key, (token, renew_after)), = vm.tokens.items()
+        now = asyncio.get_running_loop().time()
+        assert now + 0.7 * 3607 < renew_after <= now + 0.8 * 3607
+        vm.tokens[key] = (token, now - 1)  # 80% of its life has passed
+        await vm.setup(pod)
+        assert len(asked) == 2 and (target / "token").read_text() == "token-2"
+    asyncio.run(main())

@@ -186,9 +186,34 @@ def _volumes(w: Writer, volumes: list[dict[str, Any]] | None, level: int) -> Non
         if not kinds:
             continue
         kind, body = kinds[0], v[kinds[0]] or {}
+        if kind == "projected":
+            _projected(w, body, level + 2)
+            continue
         w.write(level + 2, f"Type:\t{kind[:1].upper() + kind[1:]}\n")
         for key in sorted(body):
             w.write(level + 2, f"{key[:1].upper() + key[1:]}:\t{body[key]}\n")
+
+
+def _optional(ref: dict[str, Any]) -> str:
+    # kubectl prints the *bool with %v: <nil> when unset (a set one shows as its address there)
+    return "<nil>" if ref.get("optional") is None else str(ref["optional"]).lower()
+
+
+def _projected(w: Writer, body: dict[str, Any], level: int) -> None:
+    """kubectl's printProjectedVolumeSource: one or two lines per source."""
+    w.write(level, "Type:\tProjected (a volume that contains injected data from multiple sources)\n")
+    pad = "  " * level
+    for src in body.get("sources") or []:
+        if "secret" in src:
+            ref = src["secret"] or {}
+            w.write(level, f"SecretName:\t{ref.get('name', '')}\n{pad}SecretOptionalName:\t{_optional(ref)}\n")
+        elif "downwardAPI" in src:
+            w.write(level, "DownwardAPI:\ttrue\n")
+        elif "configMap" in src:
+            ref = src["configMap"] or {}
+            w.write(level, f"ConfigMapName:\t{ref.get('name', '')}\n{pad}ConfigMapOptional:\t{_optional(ref)}\n")
+        elif "serviceAccountToken" in src:
+            w.write(level, f"TokenExpirationSeconds:\t{(src['serviceAccountToken'] or {}).get('expirationSeconds', 3600)}\n")
 
 
 def pod_template(w: Writer, template: dict[str, Any]) -> None:

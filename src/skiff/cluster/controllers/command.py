@@ -36,20 +36,40 @@ def parser() -> argparse.ArgumentParser:
                         "grace period)")
     p.add_argument("--node-eviction-rate", type=float, default=0.1,
                    help="nodes per second, per zone, whose pods are evicted when they fail (default 0.1)")
+    p.add_argument("--root-ca-file", default="",
+                   help="the CA bundle published to every namespace as the ConfigMap kube-root-ca.crt "
+                        "(default: the CA the kubeconfig trusts)")
     p.add_argument("-v", "--v", type=int, default=0, help="log level: 4 and up logs debug (default 0)")
     return p
 
 
-def client_from_kubeconfig(path: str, master: str = ""):
-    """An AsyncClient authenticated as the kubeconfig's current context says."""
+def _connection(path: str, master: str = ""):
     import os
 
     from skiff.cluster.client import kubeconfig, loader
+
+    paths = [path] if path else kubeconfig.default_paths(dict(os.environ))
+    return kubeconfig.resolve(loader.read(paths, explicit=bool(path)), server=master or None)
+
+
+def root_ca(root_ca_file: str, kubeconfig_path: str, master: str = "") -> str:
+    """--root-ca-file's bundle, else the CA the kubeconfig trusts (as kube-controller-manager falls back)."""
+    from pathlib import Path
+
+    if root_ca_file:
+        return Path(root_ca_file).read_text()
+    conn = _connection(kubeconfig_path, master)
+    if conn.ca_data:
+        return conn.ca_data.decode()
+    return Path(conn.ca_file).read_text() if conn.ca_file else ""
+
+
+def client_from_kubeconfig(path: str, master: str = ""):
+    """An AsyncClient authenticated as the kubeconfig's current context says."""
     from skiff.cluster.client.aio import AsyncClient
     from skiff.cluster.client.rest import ssl_context
 
-    paths = [path] if path else kubeconfig.default_paths(dict(os.environ))
-    conn = kubeconfig.resolve(loader.read(paths, explicit=bool(path)), server=master or None)
+    conn = _connection(path, master)
     client = AsyncClient(conn.server, conn.token or "", ssl_context(conn))
     return client
 
@@ -66,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         registry.select(a.controllers)
         client = client_from_kubeconfig(a.kubeconfig, a.master)
+        ca = root_ca(a.root_ca_file, a.kubeconfig, a.master)
+    except OSError as e:
+        print(f"skiff controller-manager: {e}", file=sys.stderr)
+        return 1
     except SkiffError as e:
         print(f"skiff controller-manager: {e}", file=sys.stderr)
         return 1
@@ -77,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                  "replicationcontroller-controller.workers": a.concurrent_replicaset_syncs,
                  "deployment-controller.workers": a.concurrent_deployment_syncs,
                  "node-monitor-grace-period": a.node_monitor_grace_period,
-                 "node-monitor-period": a.node_monitor_period, "node-eviction-rate": a.node_eviction_rate})
+                 "node-monitor-period": a.node_monitor_period, "node-eviction-rate": a.node_eviction_rate,
+                 "root-ca": ca})
 
     aiorun.run_until_signalled(lambda: ControllerManager(client, opts).run(), client.close)
     return 0

@@ -20,6 +20,7 @@ async def run_in_server(url: str, tls_dir: Path, controllers: str = "*", options
     client = AsyncClient(url, tls=tls)
     client.headers["User-Agent"] = USER_AGENT
     try:
-        await ControllerManager(client, ManagerOptions(controllers=controllers, options=dict(options or {}))).run()
+        opts = {"root-ca": (tls_dir / "server-ca.crt").read_text(), **(options or {})}  # what pods trust the server by
+        await ControllerManager(client, ManagerOptions(controllers=controllers, options=opts)).run()
     finally:
         await client.close()

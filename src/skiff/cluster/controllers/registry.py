@@ -46,6 +46,8 @@ KNOWN: list[Entry] = [
     Entry("namespace-controller", "skiff.cluster.controllers.namespace:NamespaceController", ("namespace",)),
     Entry("serviceaccount-controller", "skiff.cluster.controllers.serviceaccount:ServiceAccountController",
           ("serviceaccount",)),
+    Entry("root-ca-certificate-publisher-controller", "skiff.cluster.controllers.rootcacert:RootCACertPublisher",
+          ("root-ca-cert-publisher",)),
     Entry("pod-garbage-collector-controller", "skiff.cluster.controllers.podgc:PodGCController", ("podgc",)),
     Entry("node-lifecycle-controller", "skiff.cluster.controllers.nodelifecycle:NodeLifecycleController",
           ("nodelifecycle", "node-lifecycle")),

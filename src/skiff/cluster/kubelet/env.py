@@ -1,7 +1,8 @@
-"""A container's environment from its env and envFrom, as the kubelet builds it.
+"""A container's environment from its env and envFrom, plus the Service variables, as the
+kubelet builds it.
 
 Pure: the ConfigMaps and Secrets the spec names are fetched by the caller (`referenced`) and
-passed in. A missing required object or key raises `ConfigError`, which the pod worker reports
+passed in, and so are the Services (`service_env`). A missing required object or key raises `ConfigError`, which the pod worker reports
 as the container's `CreateContainerConfigError`, in the kubelet's words.
 """
 
@@ -90,11 +91,68 @@ def resource_value(ref: dict, container: dict, node_allocatable: Mapping[str, st
     return str(math.ceil(parse_quantity(raw) / divisor))
 
 
-def build_env(container: dict, pod: dict, configmaps: Mapping[str, dict | None], secrets: Mapping[str, dict | None],
-              host_ip: str = "", pod_ip: str = "", node_allocatable: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The container's environment, in order: envFrom first, then env (later entries win, with
-    `$(VAR)` expanded from the entries before them)."""
+MASTER_NAMESPACE = "default"
+MASTER_SERVICE = "kubernetes"
+
+
+def _env_name(name: str) -> str:
+    """A Service name as a variable name: upper case, dashes as underscores (envvars.go)."""
+    return name.replace("-", "_").upper()
+
+
+def _has_cluster_ip(svc: dict) -> bool:
+    ip = (svc.get("spec") or {}).get("clusterIP") or ""
+    return ip not in ("", "None") and bool((svc.get("spec") or {}).get("ports"))
+
+
+def _one_service_env(svc: dict) -> dict[str, str]:
+    prefix = _env_name(svc["metadata"]["name"])
+    spec = svc["spec"]
+    ip, ports = spec["clusterIP"], spec["ports"]
+    host = f"[{ip}]" if ":" in ip else ip
+    out = {f"{prefix}_SERVICE_HOST": ip, f"{prefix}_SERVICE_PORT": str(ports[0].get("port", ""))}
+    for p in ports:
+        if p.get("name"):
+            out[f"{prefix}_SERVICE_PORT_{_env_name(p['name'])}"] = str(p.get("port", ""))
+    for i, p in enumerate(ports):  # the Docker-link variables; Docker special-cases the first port
+        proto = p.get("protocol") or "TCP"
+        url = f"{proto.lower()}://{host}:{p.get('port', '')}"
+        if i == 0:
+            out[f"{prefix}_PORT"] = url
+        port_prefix = f"{prefix}_PORT_{p.get('port', '')}_{proto.upper()}"
+        out.update({port_prefix: url, f"{port_prefix}_PROTO": proto.lower(),
+                    f"{port_prefix}_PORT": str(p.get("port", "")), f"{port_prefix}_ADDR": ip})
+    return out
+
+
+def service_env(services: list[dict], namespace: str, enable_service_links: bool = True) -> dict[str, str]:
+    """The variables the kubelet gives a pod for the Services it can see: every Service with a
+    cluster IP in the pod's namespace (when enableServiceLinks), and always the `kubernetes`
+    Service of the default namespace, unless the pod's namespace has its own of that name.
+    Headless and ExternalName Services have no cluster IP and give nothing."""
+    chosen: dict[str, dict] = {}
+    for svc in services:
+        if not _has_cluster_ip(svc):
+            continue
+        name, ns = svc["metadata"]["name"], svc["metadata"].get("namespace", "")
+        if ns == MASTER_NAMESPACE and name == MASTER_SERVICE:
+            chosen.setdefault(name, svc)
+        elif ns == namespace and enable_service_links:
+            chosen[name] = svc
     out: dict[str, str] = {}
+    for name in sorted(chosen):
+        out.update(_one_service_env(chosen[name]))
+    return out
+
+
+def build_env(container: dict, pod: dict, configmaps: Mapping[str, dict | None], secrets: Mapping[str, dict | None],
+              host_ip: str = "", pod_ip: str = "", node_allocatable: Mapping[str, str] | None = None,
+              services: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The container's environment, in order: envFrom first, then env (later entries win, with
+    `$(VAR)` expanded from the entries before them and the Service variables), then the Service
+    variables (`service_env`) the container does not set itself."""
+    out: dict[str, str] = {}
+    services = services or {}
     for f in container.get("envFrom") or []:
         prefix = f.get("prefix", "")
         data_of: Callable[[dict], dict[str, str]]
@@ -115,7 +173,7 @@ def build_env(container: dict, pod: dict, configmaps: Mapping[str, dict | None],
     for e in container.get("env") or []:
         name = e.get("name", "")
         if "valueFrom" not in e:
-            out[name] = expand(e.get("value", ""), out)
+            out[name] = expand(e.get("value", ""), {**services, **out})
             continue
         src = e["valueFrom"]
         if "fieldRef" in src:
@@ -142,4 +200,6 @@ def build_env(container: dict, pod: dict, configmaps: Mapping[str, dict | None],
                     raise ConfigError(f"couldn't find key {ref.get('key', '')} in {'ConfigMap' if kind == 'configmap' else 'Secret'} "
                                       f"{pod['metadata'].get('namespace', '')}/{ref.get('name', '')}")
                 out[name] = data[ref["key"]]
+    for k, v in services.items():
+        out.setdefault(k, v)
     return out

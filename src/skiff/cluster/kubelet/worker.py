@@ -18,7 +18,7 @@ from skiff.cluster.client.errors import StatusError
 from skiff.cluster.kubelet import naming, phase, resources
 from skiff.cluster.kubelet.clock import now as now_rfc3339
 from skiff.cluster.kubelet.containerspec import create_body, run_as_non_root_error
-from skiff.cluster.kubelet.env import ConfigError, build_env, referenced
+from skiff.cluster.kubelet.env import MASTER_NAMESPACE, ConfigError, build_env, referenced, service_env
 from skiff.cluster.kubelet.poddns import add_binds, warn_reason
 from skiff.cluster.kubelet.recorder import involved
 from skiff.cluster.kubelet.runtime import RuntimeContainer
@@ -282,7 +282,21 @@ class PodWorker:
         cm_names, secret_names = referenced(c)
         cms = {n: await self.kl.get_object("configmaps", self.ns, n) for n in cm_names}
         secrets = {n: await self.kl.get_object("secrets", self.ns, n) for n in secret_names}
-        return build_env(c, self.pod, cms, secrets, self.kl.host_ip, self.pod_ip, self.kl.allocatable)
+        links = self.pod["spec"].get("enableServiceLinks") is not False
+        services = service_env(await self.visible_services(links), self.ns, links)
+        return build_env(c, self.pod, cms, secrets, self.kl.host_ip, self.pod_ip, self.kl.allocatable, services)
+
+    async def visible_services(self, links: bool) -> list[dict]:
+        """The Services whose variables the pod may get: the default namespace's (for
+        `kubernetes`) and, with enableServiceLinks, its own namespace's."""
+        out: list[dict] = []
+        for ns in dict.fromkeys([MASTER_NAMESPACE, *([self.ns] if links else [])]):
+            try:
+                listed = await self.kl.client.get(f"/api/v1/namespaces/{ns}/services")
+            except (StatusError, OSError) as e:  # the kubelet cannot build the env without them
+                raise ConfigError(f"failed to list services in namespace {ns}: {e}") from None
+            out.extend(listed.get("items") or [])
+        return out
 
     # ---- status --------------------------------------------------------------------------------
     async def report(self, sandbox: str | None) -> str:

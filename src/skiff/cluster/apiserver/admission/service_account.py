@@ -1,14 +1,19 @@
-"""ServiceAccount: a pod without one runs as `default`, which must exist in its namespace.
+"""ServiceAccount admission, as kube-apiserver's plugin: a pod without an account runs as
+`default`, which must exist in its namespace; unless automounting is off, the pod gets the
+`kube-api-access-<5>` projected volume (a bound token, the root CA, its namespace) mounted
+read-only at /var/run/secrets/kubernetes.io/serviceaccount in every container that does not
+mount something there already, which is what in-cluster clients read.
 
 The `default` account itself is made by the server's service-account loop (see
 `apiserver/lifecycle.py`) when a namespace appears, as the service-account controller does.
-Token volumes are not mounted yet (no token controller).
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from skiff.cluster.apimachinery.errors import forbidden
 from skiff.cluster.apiserver.admission import Attributes, Base
@@ -18,18 +23,72 @@ if TYPE_CHECKING:
 
 DEFAULT = "default"
 DEFAULT_ACCOUNT_WAIT = 2.0  # seconds a pod in a brand-new namespace waits for its `default` account
+TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+VOLUME_PREFIX = "kube-api-access-"
+TOKEN_EXPIRATION = 3607  # upstream's: an hour plus seven seconds, so a too-early expiry shows in audit logs
+ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
+# k8s.io/apimachinery's rand.String alphabet: no vowels and no look-alike digits
+_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
-async def _exists(ctx: ApiContext, namespace: str, name: str) -> bool:
-    """Whether the account exists; `default` is waited for briefly, since the loop that makes it
+def random_suffix(n: int = 5) -> str:
+    return "".join(random.choice(_ALPHABET) for _ in range(n))
+
+
+def token_volume(name: str) -> dict[str, Any]:
+    """The projected volume the plugin adds, field for field as Kubernetes 1.32 writes it."""
+    return {"name": name, "projected": {"sources": [
+        {"serviceAccountToken": {"expirationSeconds": TOKEN_EXPIRATION, "path": "token"}},
+        {"configMap": {"name": ROOT_CA_CONFIGMAP, "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
+                                                                      "fieldPath": "metadata.namespace"}}]}}],
+        "defaultMode": 420}}
+
+
+def should_automount(pod_spec: dict[str, Any], account: dict[str, Any] | None) -> bool:
+    """The pod's automountServiceAccountToken wins over the account's; both unset means yes."""
+    if pod_spec.get("automountServiceAccountToken") is not None:
+        return bool(pod_spec["automountServiceAccountToken"])
+    if account is not None and account.get("automountServiceAccountToken") is not None:
+        return bool(account["automountServiceAccountToken"])
+    return True
+
+
+def mount_token(spec: dict[str, Any], suffix: Callable[[], str] = random_suffix) -> None:
+    """Add the token volume and its mounts to a pod spec, in place (pure).
+
+    A container that already mounts something at the token path keeps its own; a volume already
+    named kube-api-access-* is reused rather than added twice."""
+    volumes = spec.get("volumes") or []
+    existing = next((v["name"] for v in volumes if str(v.get("name", "")).startswith(VOLUME_PREFIX)), "")
+    name = existing or VOLUME_PREFIX + suffix()  # a fresh name cannot collide: no volume has the prefix
+    needed = False
+    for key in ("initContainers", "containers", "ephemeralContainers"):
+        for c in spec.get(key) or []:
+            mounts = c.get("volumeMounts") or []
+            if any(m.get("mountPath") == TOKEN_MOUNT_PATH for m in mounts):
+                continue
+            c["volumeMounts"] = [*mounts, {"name": name, "readOnly": True, "mountPath": TOKEN_MOUNT_PATH}]
+            needed = True
+    if needed and not existing:
+        spec["volumes"] = [*volumes, token_volume(name)]
+
+
+async def _account(ctx: ApiContext, namespace: str, name: str) -> dict[str, Any] | None:
+    """The account, or None; `default` is waited for briefly, since the loop that makes it
     runs just after the namespace's creation."""
     deadline = asyncio.get_running_loop().time() + (DEFAULT_ACCOUNT_WAIT if name == DEFAULT else 0)
     while True:
-        if await ctx.get_object("", "serviceaccounts", namespace, name) is not None:
-            return True
+        found = await ctx.get_object("", "serviceaccounts", namespace, name)
+        if found is not None:
+            return found
         if asyncio.get_running_loop().time() >= deadline:
-            return False
+            return None
         await asyncio.sleep(0.05)
+
+
+def _is_mirror(obj: dict[str, Any]) -> bool:
+    return bool((obj["metadata"].get("annotations") or {}).get("kubernetes.io/config.mirror"))
 
 
 class ServiceAccount(Base):
@@ -39,11 +98,14 @@ class ServiceAccount(Base):
         if a.operation != "CREATE" or not a.is_core("Pod") or a.subresource:
             return
         spec = a.obj.setdefault("spec", {})
-        if (a.obj["metadata"].get("annotations") or {}).get("kubernetes.io/config.mirror"):
-            return  # mirror pods of static pods keep no service account
+        if _is_mirror(a.obj):
+            return  # mirror pods of static pods keep no service account and get no token
         name = spec.get("serviceAccountName") or spec.get("serviceAccount") or DEFAULT
         spec["serviceAccountName"] = name
         spec["serviceAccount"] = name
+        account = await _account(ctx, a.namespace, name)
+        if account is not None and should_automount(spec, account):
+            mount_token(spec)  # a missing account is refused by validate()
 
     async def validate(self, ctx: ApiContext, a: Attributes) -> None:
         if a.operation != "CREATE" or not a.is_core("Pod") or a.subresource:
@@ -51,6 +113,6 @@ class ServiceAccount(Base):
         name = (a.obj.get("spec") or {}).get("serviceAccountName")
         if not name:
             return
-        if not await _exists(ctx, a.namespace, name):
+        if await _account(ctx, a.namespace, name) is None:
             raise forbidden("pods", a.name, f"error looking up service account {a.namespace}/{name}: "
                             f'serviceaccount "{name}" not found')

@@ -1,0 +1,200 @@
+"""In-cluster identity end to end, driven by the real kubectl and the kubernetes client: a pod
+gets the upstream-shaped kube-api-access-* volume (token, ca.crt, namespace) and the Service
+environment variables; the static kubectl binary run INSIDE the pod with no kubeconfig finds
+the server from those alone (env + token + CA) through the `kubernetes` Service VIP and the
+proxy, as the pod's ServiceAccount, under RBAC; automountServiceAccountToken: false gives no
+volume; kube-root-ca.crt is put back when deleted or edited."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from skiff.cluster.apiserver.admission.service_account import token_volume
+from skiff.cluster.kubelet.node import primary_ipv4
+from tests.integration.proxy.test_proxy_server_agent import Node
+from tests.support.agent import remove_node_state
+from tests.support.server import Server
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+NS = "shop"
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+KUBECTL_DIR = "/hostbin"  # where the host's static kubectl is mounted in the pod
+
+
+def host_kubectl() -> Path:
+    found = shutil.which("kubectl")
+    if not found:
+        pytest.skip("kubectl is not installed")
+    return Path(os.path.realpath(found))
+
+
+def pod(name: str, **spec) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NS}, "spec": {
+        "terminationGracePeriodSeconds": 0, **spec,
+        "containers": [{"name": "main", "image": "busybox:latest", "imagePullPolicy": "IfNotPresent",
+                        "command": ["sleep", "3600"], "env": [{"name": "HOME", "value": "/tmp"}],
+                        "volumeMounts": [{"name": "hostbin", "mountPath": KUBECTL_DIR, "readOnly": True}]}],
+        "volumes": [{"name": "hostbin", "hostPath": {"path": str(host_kubectl().parent), "type": "Directory"}}]}}
+
+
+@pytest.fixture(scope="module")
+def node(busybox_archive):
+    host_kubectl()
+    if primary_ipv4() == "127.0.0.1":
+        pytest.skip("this host has no default route")
+    root = Path(tempfile.mkdtemp(prefix="skiff-identity-", dir="/tmp"))
+    name = "id-" + root.name[-6:].lower().replace("_", "x")
+    srv = Server(root / "server", extra_args=["--node-name", name, "--bind-address", "0.0.0.0"], disable_agent=False)
+    n = Node(srv, name, srv.data_dir.absolute() / "agent")
+    try:
+        srv.start_with_local_agent(name, busybox_archive)
+        n.kubectl("create", "namespace", NS)
+        n.kubectl("-n", NS, "create", "service", "clusterip", "redis-primary", "--tcp=6379:6379")
+        n.kubectl("apply", "-f", "-", input=json.dumps(pod("linked")))
+        n.kubectl("apply", "-f", "-", input=json.dumps(pod("unlinked", enableServiceLinks=False)))
+        n.wait(["pods", "-n", NS], lambda o: len(o["items"]) == 2 and all(
+            p["status"].get("phase") == "Running" for p in o["items"]))
+        yield n
+    finally:
+        srv.stop()
+        remove_node_state(n.agent_dir, n.prefix, root)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def in_pod(node: Node, pod_name: str, *cmd: str, timeout: float = 30):
+    return node.srv.kubectl("-n", NS, "exec", pod_name, "--", *cmd, timeout=timeout)
+
+
+def env_of(node: Node, pod_name: str) -> dict[str, str]:
+    r = in_pod(node, pod_name, "env")
+    assert r.returncode == 0, r
+    return dict(line.split("=", 1) for line in r.stdout.decode().splitlines() if "=" in line)
+
+
+def test_the_pod_gets_the_upstream_token_volume_and_mount(node):
+    got = node.get("pod", "linked", "-n", NS)
+    spec = got["spec"]
+    assert spec["serviceAccountName"] == "default"
+    access = [v for v in spec["volumes"] if v["name"].startswith("kube-api-access-")]
+    assert len(access) == 1 and re.fullmatch(r"kube-api-access-[a-z0-9]{5}", access[0]["name"])
+    assert access[0] == token_volume(access[0]["name"])
+    mounts = spec["containers"][0]["volumeMounts"]
+    assert {"name": access[0]["name"], "mountPath": SA_DIR, "readOnly": True} in mounts
+    assert len(mounts) == 2  # the pod's own hostPath and the token
+
+
+def test_the_three_files_hold_the_namespace_the_ca_and_a_bound_token(node):
+    assert in_pod(node, "linked", "cat", f"{SA_DIR}/namespace").stdout == NS.encode()
+    ca = in_pod(node, "linked", "cat", f"{SA_DIR}/ca.crt").stdout
+    assert ca == (node.srv.data_dir / "tls" / "server-ca.crt").read_bytes()
+    token = in_pod(node, "linked", "cat", f"{SA_DIR}/token").stdout.decode()
+    payload = token.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["sub"] == f"system:serviceaccount:{NS}:default"
+    assert claims["kubernetes.io"]["pod"]["name"] == "linked"
+    assert claims["exp"] - claims["iat"] == 3607
+
+
+def test_service_variables_with_and_without_service_links(node):
+    redis_ip = node.get("service", "redis-primary", "-n", NS)["spec"]["clusterIP"]
+    kube_ip = node.get("service", "kubernetes", "-n", "default")["spec"]["clusterIP"]
+    env = env_of(node, "linked")
+    assert env["KUBERNETES_SERVICE_HOST"] == kube_ip and env["KUBERNETES_SERVICE_PORT"] == "443"
+    assert env["KUBERNETES_SERVICE_PORT_HTTPS"] == "443" and env["KUBERNETES_PORT"] == f"tcp://{kube_ip}:443"
+    assert env["REDIS_PRIMARY_SERVICE_HOST"] == redis_ip and env["REDIS_PRIMARY_SERVICE_PORT"] == "6379"
+    assert env["REDIS_PRIMARY_SERVICE_PORT_6379_6379"] == "6379"  # kubectl names the port 6379-6379
+    assert env["REDIS_PRIMARY_PORT_6379_TCP"] == f"tcp://{redis_ip}:6379"
+    assert env["REDIS_PRIMARY_PORT_6379_TCP_ADDR"] == redis_ip and env["HOME"] == "/tmp"
+    unlinked = env_of(node, "unlinked")
+    assert unlinked["KUBERNETES_SERVICE_HOST"] == kube_ip  # the master service, always
+    assert not [k for k in unlinked if k.startswith("REDIS_")]
+
+
+def test_kubectl_inside_the_pod_is_the_service_account_under_rbac(node):
+    kubectl = f"{KUBECTL_DIR}/{host_kubectl().name}"
+    deadline, who = time.monotonic() + 60, None
+    while time.monotonic() < deadline:  # the proxy's rules follow the kubernetes EndpointSlice
+        who = in_pod(node, "linked", kubectl, "auth", "whoami", "-o", "json", timeout=40)
+        if who.returncode == 0:
+            break
+        time.sleep(0.5)
+    assert who is not None and who.returncode == 0, (who, node.srv.log()[-2000:])
+    user = json.loads(who.stdout)["status"]["userInfo"]
+    assert user["username"] == f"system:serviceaccount:{NS}:default"
+    assert set(user["groups"]) >= {"system:serviceaccounts", f"system:serviceaccounts:{NS}", "system:authenticated"}
+    denied = in_pod(node, "linked", kubectl, "get", "pods", timeout=40)
+    assert denied.returncode == 1  # the in-pod kubectl's stderr, then kubectl exec's own last line
+    assert denied.stderr.decode().strip().splitlines()[-2:] == [
+        f'Error from server (Forbidden): pods is forbidden: User "system:serviceaccount:{NS}:default" cannot '
+        f'list resource "pods" in API group "" in the namespace "{NS}"', "command terminated with exit code 1"]
+    node.kubectl("-n", NS, "create", "rolebinding", "default-view", "--clusterrole=view",
+                 f"--serviceaccount={NS}:default")
+    deadline, listed = time.monotonic() + 30, None
+    while time.monotonic() < deadline:  # the authorizer's index follows the binding
+        listed = in_pod(node, "linked", kubectl, "get", "pods", "-o", "name", timeout=40)
+        if listed.returncode == 0:
+            break
+        time.sleep(0.3)
+    assert listed is not None and listed.returncode == 0, listed
+    assert sorted(listed.stdout.decode().split()) == ["pod/linked", "pod/unlinked"]
+
+
+def test_automount_false_on_the_pod_or_the_account_gives_no_volume(node):
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(str(node.srv.kubeconfig))
+    try:
+        core = client.CoreV1Api(api)
+        core.create_namespaced_service_account(NS, {"metadata": {"name": "quiet"},
+                                                    "automountServiceAccountToken": False})
+        bare = {"containers": [{"name": "main", "image": "busybox:latest", "command": ["true"]}]}
+        by_pod = core.create_namespaced_pod(NS, {"metadata": {"name": "no-token"}, "spec": {
+            **bare, "automountServiceAccountToken": False}}, dry_run="All")
+        assert not by_pod.spec.volumes and not by_pod.spec.containers[0].volume_mounts
+        by_account = core.create_namespaced_pod(NS, {"metadata": {"name": "quiet"}, "spec": {
+            **bare, "serviceAccountName": "quiet"}}, dry_run="All")
+        assert not by_account.spec.volumes
+        pod_wins = core.create_namespaced_pod(NS, {"metadata": {"name": "loud"}, "spec": {
+            **bare, "serviceAccountName": "quiet", "automountServiceAccountToken": True}}, dry_run="All")
+        assert [v.name[:16] for v in pod_wins.spec.volumes] == ["kube-api-access-"]
+        assert pod_wins.spec.containers[0].volume_mounts[0].mount_path == SA_DIR
+    finally:
+        api.close()
+
+
+def root_ca_map(node: Node, namespace: str, check, timeout: float = 30) -> dict:
+    """The namespace's kube-root-ca.crt once `check` holds (it may be missing for a moment)."""
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        r = node.srv.kubectl("get", "configmap", "kube-root-ca.crt", "-n", namespace, "-o", "json")
+        last = r
+        if r.returncode == 0 and check(json.loads(r.stdout)):
+            return json.loads(r.stdout)
+        time.sleep(0.2)
+    raise AssertionError((last, node.srv.log()[-2000:]))
+
+
+def test_kube_root_ca_is_put_back_when_deleted_or_edited(node):
+    ca = (node.srv.data_dir / "tls" / "server-ca.crt").read_text()
+
+    def restored(o: dict) -> bool:
+        return o.get("data") == {"ca.crt": ca}
+
+    node.kubectl("create", "namespace", "fresh")
+    root_ca_map(node, "fresh", restored)
+    first = node.get("configmap", "kube-root-ca.crt", "-n", NS)["metadata"]["uid"]
+    node.kubectl("-n", NS, "delete", "configmap", "kube-root-ca.crt")
+    again = root_ca_map(node, NS, lambda o: o["metadata"]["uid"] != first)
+    assert restored(again)
+    node.kubectl("-n", NS, "patch", "configmap", "kube-root-ca.crt", "-p", '{"data":{"ca.crt":"forged"}}')
+    assert root_ca_map(node, NS, restored)["metadata"]["uid"] == again["metadata"]["uid"]
