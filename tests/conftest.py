@@ -30,7 +30,11 @@ def busybox_archive(tmp_path_factory) -> Path:
 def _new_engine(busybox_archive: Path, extra_args: list[str] | None = None) -> Engine:
     root = Path(tempfile.mkdtemp(prefix="skiff-test-", dir="/tmp"))
     eng = Engine(root, extra_args=extra_args).start()
-    eng.load(busybox_archive)
+    try:
+        eng.load(busybox_archive)
+    except BaseException:
+        eng.cleanup()
+        raise
     return eng
 
 

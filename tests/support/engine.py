@@ -65,12 +65,12 @@ class Engine:
     def env(self) -> dict[str, str]:
         return docker_env(self.host, self.root)
 
-    def start(self, timeout: float = 30) -> "Engine":
+    def start(self, timeout: float = 60) -> "Engine":
         self.root.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "skiff", "engine", "--data-root", str(self.root / "data"),
                "-H", self.host, "--prefix", self.prefix, *self.extra_args]
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -82,6 +82,7 @@ class Engine:
             except OSError:
                 pass
             time.sleep(0.05)
+        self.stop(signal.SIGKILL)  # not left running behind the failed fixture
         raise RuntimeError(f"engine did not answer in {timeout}s:\n{self.log_path.read_text()[-4000:]}")
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:

@@ -37,7 +37,7 @@ class Server:
         self.log_path = self.root / "server.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30) -> Server:
+    def start(self, timeout: float = 60) -> Server:
         cmd = [sys.executable, "-m", "skiff", "server", "--data-dir", str(self.data_dir),
                "--https-listen-port", str(self.port), "--bind-address", "127.0.0.1",
                "--write-kubeconfig", str(self.kubeconfig), *(["--disable-agent"] if self.disable_agent else []),
@@ -53,6 +53,7 @@ class Server:
             if self.kubeconfig.exists() and self.ready():
                 return self
             time.sleep(0.05)
+        self.stop()  # not left running (and serving its port) behind the failed fixture
         raise RuntimeError(f"server not ready after {timeout}s:\n{self.log()[-4000:]}")
 
     def log(self) -> str:

@@ -49,9 +49,13 @@ def cluster():
         pytest.skip("kubectl is not installed")
     server = Server().start()
     kwok = Kwok(server).start([f"kwok-{os.getpid()}-{i}" for i in range(3)])
-    yield Cluster(server, kwok)
-    kwok.stop()
-    server.cleanup()
+    try:
+        yield Cluster(server, kwok)
+    finally:  # the server goes even when kwok's stop fails: a leaked one would load the rest of the run
+        try:
+            kwok.stop()
+        finally:
+            server.cleanup()
 
 
 @pytest.fixture

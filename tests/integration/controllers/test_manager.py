@@ -51,9 +51,13 @@ def rc_pods(server: Server, ns: str) -> int:
 def bare_server():
     server = Server(extra_args=["--disable-controller-manager"]).start()
     kwok = Kwok(server).start([f"kwok-cm-{os.getpid()}"])
-    yield server
-    kwok.stop()
-    server.cleanup()
+    try:
+        yield server
+    finally:
+        try:
+            kwok.stop()
+        finally:
+            server.cleanup()
 
 
 def rc(replicas: int) -> dict:

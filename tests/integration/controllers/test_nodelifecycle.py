@@ -28,9 +28,13 @@ def fast_cluster():
         pytest.skip("kubectl is not installed")
     server = Server(extra_args=["--node-monitor-grace-period", "4", "--node-eviction-rate", "100"]).start()
     kwok = Kwok(server, heartbeat=1.0).start([f"nlc-{os.getpid()}-{i}" for i in range(3)])
-    yield Cluster(server, kwok)
-    kwok.stop()
-    server.cleanup()
+    try:
+        yield Cluster(server, kwok)
+    finally:
+        try:
+            kwok.stop()
+        finally:
+            server.cleanup()
 
 
 def rc_manifest(namespace: str) -> str:

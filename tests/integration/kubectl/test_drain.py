@@ -19,9 +19,13 @@ pytestmark = pytest.mark.interop
 def node(kube_server):
     name = f"kc-drain-{os.getpid()}-{time.monotonic_ns() % 100000}"
     kwok = Kwok(kube_server).start([name])
-    yield name
-    kwok.stop()
-    kube_server.json("DELETE", f"/api/v1/nodes/{name}")
+    try:
+        yield name
+    finally:  # the node goes even when kwok's stop fails: later tests share this server
+        try:
+            kwok.stop()
+        finally:
+            kube_server.json("DELETE", f"/api/v1/nodes/{name}")
 
 
 def _ok(result):
