@@ -21,6 +21,7 @@ GLOBAL_FLAGS = """
     --verbose bool  Show more output
     --log-level string  Set log level (DEBUG, INFO, WARNING, ERROR, CRITICAL)
  -v --version bool  Print version and exit
+    --compatibility bool  Convert deploy keys to their non-swarm equivalent (always done, as by docker-compose 1.29)
 """
 
 # name → (module, one-line description); each module has a COMMANDS table of (usage, flags, handler).
