@@ -149,7 +149,7 @@ def test_kubectl_inside_the_pod_is_the_service_account_under_rbac(node):
     assert sorted(listed.stdout.decode().split()) == ["pod/linked", "pod/unlinked"]
 
 
-def test_automount_false_on_the_pod_or_the_account_gives_no_volume(node):
+def test_automount_false_gives_no_volume_and_the_accounts_pull_secrets_are_added(node):
     from kubernetes import client, config
 
     api = config.new_client_from_config(str(node.srv.kubeconfig))
@@ -168,6 +168,11 @@ def test_automount_false_on_the_pod_or_the_account_gives_no_volume(node):
             **bare, "serviceAccountName": "quiet", "automountServiceAccountToken": True}}, dry_run="All")
         assert [v.name[:16] for v in pod_wins.spec.volumes] == ["kube-api-access-"]
         assert pod_wins.spec.containers[0].volume_mounts[0].mount_path == SA_DIR
+        core.create_namespaced_service_account(NS, {"metadata": {"name": "puller"},
+                                                    "imagePullSecrets": [{"name": "regcred"}]})
+        pulls = core.create_namespaced_pod(NS, {"metadata": {"name": "pulls"}, "spec": {
+            **bare, "serviceAccountName": "puller"}}, dry_run="All")
+        assert [r.name for r in pulls.spec.image_pull_secrets] == ["regcred"]  # the account's, as upstream
     finally:
         api.close()
 

@@ -7,6 +7,7 @@ import re
 
 from skiff.cluster.apiserver.admission.service_account import (
     TOKEN_MOUNT_PATH,
+    add_pull_secrets,
     mount_token,
     random_suffix,
     should_automount,
@@ -79,3 +80,16 @@ def test_pod_setting_wins_over_the_accounts():
     assert should_automount({"automountServiceAccountToken": True}, {"automountServiceAccountToken": False}) is True
     assert should_automount({"automountServiceAccountToken": False}, {"automountServiceAccountToken": True}) is False
     assert should_automount({"automountServiceAccountToken": False}, None) is False
+
+
+def test_the_accounts_pull_secrets_only_when_the_pod_names_none():
+    account = {"imagePullSecrets": [{"name": "regcred"}]}
+    spec: dict = {}
+    add_pull_secrets(spec, account)
+    assert spec["imagePullSecrets"] == [{"name": "regcred"}]
+    own = {"imagePullSecrets": [{"name": "mine"}]}
+    add_pull_secrets(own, account)
+    assert own["imagePullSecrets"] == [{"name": "mine"}]
+    bare: dict = {}
+    add_pull_secrets(bare, {})
+    assert "imagePullSecrets" not in bare

@@ -201,8 +201,7 @@ async def _on_namespace(ctx: ApiContext, sa: Resource, ns: dict[str, Any], pendi
         if await finish_namespace(ctx, ns):
             pending.pop(name, None)
         return
-    await ensure(ctx, sa, {"apiVersion": "v1", "kind": "ServiceAccount",
-                           "metadata": {"name": "default", "namespace": name}})
+    # the CA first: a pod admitted once `default` exists mounts kube-root-ca.crt at once
     if ctx.settings.ca_pem:  # the root CA publisher's ConfigMap, which pods mount to trust the server
         await ensure(ctx, _res("", "configmaps"), {
             "apiVersion": "v1", "kind": "ConfigMap",
@@ -213,3 +212,5 @@ async def _on_namespace(ctx: ApiContext, sa: Resource, ns: dict[str, Any], pendi
                                             "usage is guaranteed across distributions of Kubernetes "
                                             "clusters."}},
             "data": {"ca.crt": ctx.settings.ca_pem}})
+    await ensure(ctx, sa, {"apiVersion": "v1", "kind": "ServiceAccount",
+                           "metadata": {"name": "default", "namespace": name}})

@@ -1,5 +1,6 @@
 """ServiceAccount admission, as kube-apiserver's plugin: a pod without an account runs as
-`default`, which must exist in its namespace; unless automounting is off, the pod gets the
+`default`, which must exist in its namespace, and the account's imagePullSecrets when it names
+none; unless automounting is off, the pod gets the
 `kube-api-access-<5>` projected volume (a bound token, the root CA, its namespace) mounted
 read-only at /var/run/secrets/kubernetes.io/serviceaccount in every container that does not
 mount something there already, which is what in-cluster clients read.
@@ -74,6 +75,12 @@ def mount_token(spec: dict[str, Any], suffix: Callable[[], str] = random_suffix)
         spec["volumes"] = [*volumes, token_volume(name)]
 
 
+def add_pull_secrets(spec: dict[str, Any], account: dict[str, Any]) -> None:
+    """A pod naming no imagePullSecrets gets its account's (in place; pure)."""
+    if not spec.get("imagePullSecrets") and account.get("imagePullSecrets"):
+        spec["imagePullSecrets"] = [{"name": r.get("name", "")} for r in account["imagePullSecrets"]]
+
+
 async def _account(ctx: ApiContext, namespace: str, name: str) -> dict[str, Any] | None:
     """The account, or None; `default` is waited for briefly, since the loop that makes it
     runs just after the namespace's creation."""
@@ -104,8 +111,11 @@ class ServiceAccount(Base):
         spec["serviceAccountName"] = name
         spec["serviceAccount"] = name
         account = await _account(ctx, a.namespace, name)
-        if account is not None and should_automount(spec, account):
-            mount_token(spec)  # a missing account is refused by validate()
+        if account is None:
+            return  # refused by validate()
+        if should_automount(spec, account):
+            mount_token(spec)
+        add_pull_secrets(spec, account)
 
     async def validate(self, ctx: ApiContext, a: Attributes) -> None:
         if a.operation != "CREATE" or not a.is_core("Pod") or a.subresource:
