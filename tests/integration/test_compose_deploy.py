@@ -114,6 +114,8 @@ def test_skiff_compose_applies_secrets_and_deploy(engine, project):
     assert "WARNING: The following deploy sub-keys are not supported and have been ignored: labels" \
         in up.stderr.decode()
     check_common(engine, d, name)
+    # a one-off container gets them too
+    assert ok(compose(engine, d, "run", "--rm", "-T", "web", "cat", "/run/secrets/copy/pw")) == "s3cret\n"
     ok(compose(engine, d, "down"))
     assert project_containers(engine, name) == []
 
@@ -150,6 +152,8 @@ def test_spec_secrets_configs_and_pids(engine, project):
     listing = ok(engine.docker("exec", c, "ls", "-ln", "/run/secrets/token", "/etc/app/inline.conf")).splitlines()
     assert listing[0].split()[:4] == ["-r--r--r--", "1", "0", "0"]  # inline config: 0444
     assert listing[1].split()[:4] == ["-r--------", "1", "1000", "1000"]  # the secret's uid/gid/mode
+    run = compose(engine, d, "run", "--rm", "-T", "app", "cat", "/run/secrets/token", env={"APP_TOKEN": "one-off"})
+    assert ok(run) == "one-off"
     # the variable unset: refused before anything is recreated
     ok(compose(engine, d, "down"))
     unset = compose(engine, d, "up", "-d")
