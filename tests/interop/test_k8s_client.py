@@ -137,7 +137,7 @@ def test_service_account_tokens(core, kube_server, namespace):
                                                      "name": "view"},
         "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": namespace}]})
     with client.ApiClient(cfg) as as_sa:
-        deadline = time.monotonic() + 10  # the authorizer follows bindings through the watch cache
+        deadline = time.monotonic() + 60  # the authorizer follows bindings through the watch cache
         while True:
             try:
                 listed = client.CoreV1Api(as_sa).list_namespaced_config_map(namespace)

@@ -49,7 +49,7 @@ def test_default_namespaces_and_service_accounts(kube_server):
     out = ok(kube_server.kubectl("get", "namespaces", "-o", "name"))
     assert set(out.split()) >= {"namespace/default", "namespace/kube-system", "namespace/kube-public",
                                 "namespace/kube-node-lease"}
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # the controllers make them
     while "default" not in ok(kube_server.kubectl("get", "sa", "-n", "kube-system", "-o", "name")):
         assert time.monotonic() < deadline, "no default service account"
         time.sleep(0.1)
@@ -290,7 +290,7 @@ def test_create_token_and_use_it(kube_server, namespace, tmp_path):
     assert denied.returncode == 1 and b"(Forbidden)" in denied.stderr  # RBAC: nothing granted yet
     ok(kube_server.kubectl("create", "rolebinding", "sa-view", "--clusterrole=view", "-n", namespace,
                            f"--serviceaccount={namespace}:default"))
-    deadline = time.monotonic() + 10  # the authorizer follows bindings through the watch cache
+    deadline = time.monotonic() + 60  # the authorizer follows bindings through the watch cache
     while True:
         got = kube_server.kubectl("get", "configmaps", "-n", namespace, "-o", "name", env={"KUBECONFIG": str(as_sa)})
         if got.returncode == 0 or time.monotonic() > deadline:

@@ -26,7 +26,7 @@ def _sa_kubeconfig(kube_server, namespace, tmp_path, account="default"):
     return {"KUBECONFIG": str(path)}, token
 
 
-def _eventually(run, done, timeout=10.0):
+def _eventually(run, done, timeout=60.0):
     """The authorizer follows RBAC objects through the watch cache: retry until it has."""
     deadline = time.monotonic() + timeout
     while True:
@@ -135,9 +135,10 @@ def test_aggregated_view_picks_up_a_labelled_cluster_role(kube_server, namespace
                                "-n", namespace))
         r = _eventually(lambda: kube_server.kubectl(*ask), lambda r: r.returncode == 0)
         assert r.stdout == b"yes\n"
-        for agg in ("view", "edit", "admin"):
-            rules = yaml.safe_load(ok(kube_server.kubectl("get", "clusterrole", agg, "-o", "yaml")))["rules"]
-            assert role["rules"][0] in rules, agg
+        for agg in ("view", "edit", "admin"):  # a chain (view is aggregated into edit, edit into admin): in turn
+            got = _eventually(lambda agg=agg: kube_server.kubectl("get", "clusterrole", agg, "-o", "yaml"),
+                              lambda r: role["rules"][0] in yaml.safe_load(ok(r))["rules"])
+            assert role["rules"][0] in yaml.safe_load(ok(got))["rules"], agg
     finally:
         ok(kube_server.kubectl("delete", "clusterrole", name))
     r = _eventually(lambda: kube_server.kubectl(*ask), lambda r: r.returncode == 1)

@@ -103,7 +103,7 @@ class Server:
         status, _, raw = self.request(method, path, body, **kw)
         return status, json.loads(raw) if raw else {}
 
-    def wait_for(self, path: str, timeout: float = 15) -> dict:
+    def wait_for(self, path: str, timeout: float = 60) -> dict:
         """The object at path, once it exists (what the server's own loops make, like a namespace's
         default ServiceAccount)."""
         deadline = time.monotonic() + timeout

@@ -23,7 +23,7 @@ def test_can_i_and_whoami_agree_with_kubectl(kube_server, namespace, tmp_path):
     env = _as_account(kube_server, namespace, tmp_path)
     ok(kube_server.kubectl("create", "rolebinding", "sa-view", "--clusterrole=view", "-n", namespace,
                            f"--serviceaccount={namespace}:default"))
-    deadline = time.monotonic() + 10  # the binding reaches the authorizer through the watch
+    deadline = time.monotonic() + 60  # the binding reaches the authorizer through the watch
     while kube_server.kubectl("auth", "can-i", "list", "pods", "-n", namespace, env=env).returncode != 0:
         assert time.monotonic() < deadline
         time.sleep(0.1)
