@@ -55,6 +55,7 @@ class Agent:
             if "ready (engine API" in self.log()[seen:]:
                 return self
             time.sleep(0.05)
+        self.stop()  # not left running behind the failed fixture (cleanup() removes its containers)
         raise RuntimeError(f"agent not ready after {timeout}s:\n{self.log()[-4000:]}")
 
     def log(self) -> str:
@@ -183,8 +184,10 @@ class Cluster:
                              f"{self.agent.log()[-3000:]}")
 
     def cleanup(self) -> None:
-        self.agent.cleanup()
-        self.server.cleanup()
+        try:
+            self.agent.cleanup()
+        finally:  # a failed node cleanup must not leave the server running for the rest of the run
+            self.server.cleanup()
 
 
 try:
