@@ -234,3 +234,20 @@ def test_external_secret_is_refused_outside_swarm(engine, project):
     assert r.stderr.decode().strip() == ('ERROR: Service "web" uses secret "db_pw" which is external. External '
                                          "secrets are not available to containers created by docker-compose.")
     assert project_containers(engine, name) == []
+
+
+def test_more_cpus_than_the_host_has_is_the_engine_refusal(engine, project):
+    d, name = project({"docker-compose.yml": """
+        version: "3.8"
+        services:
+          web: {image: busybox, command: sleep 1d, deploy: {resources: {limits: {cpus: "512"}}}}
+        """})
+    mine = compose(engine, d, "up", "-d")
+    assert mine.returncode == 1
+    assert "ERROR: Range of CPUs is from 0.01 to" in mine.stderr.decode()
+    assert project_containers(engine, name) == []
+    if have("docker-compose"):
+        theirs = docker_compose(engine, d, "up", "-d", env={"COMPOSE_API_VERSION": "1.41"})
+        assert theirs.returncode == 1
+        assert "Cannot create container for service web: Range of CPUs is from 0.01 to" in theirs.stderr.decode()
+    ok(compose(engine, d, "down"))
