@@ -230,6 +230,13 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(_global_help())
             return 0
         if unknown_group is not None and unknown_group and (len(rest) < 2 or rest[1].startswith("-")):
+            flag = next((a for a in rest[1:] if a.startswith("-") and a not in ("-h", "--help")), None)
+            if flag:  # `skiff container --bogus`: cobra's unknown flag on the group command
+                what = (f"unknown flag: {flag.split('=', 1)[0]}" if flag.startswith("--")
+                        else f"unknown shorthand flag: '{flag[1:2]}' in {flag}")
+                sys.stderr.write(f"{what}\n\nUsage:  skiff {unknown_group}\n\n"
+                                 f"Run 'skiff {unknown_group} --help' for more information\n")
+                return 125
             sys.stdout.write(_group_help(unknown_group))
             return 0
         usage = f"Usage:  skiff {unknown_group}\n\n" if unknown_group else ""

@@ -21,10 +21,10 @@ def run(word: str, argv: list[str]) -> int:
         return can_i(rest)
     if sub == "whoami":
         return whoami(rest)
-    if not sub and any(a in ("-h", "--help") for a in argv):
-        sys.stdout.write("Inspect authorization.\n\nAvailable Commands:\n  can-i         Check whether an action is "
-                         "allowed\n  whoami        Experimental: Check self subject attributes\n")
-        return 0
+    if not sub and (not argv or any(a.startswith("-") for a in argv)):
+        return options.group_help("auth", "Inspect authorization.\n\nAvailable Commands:\n  can-i         Check "
+                                  "whether an action is allowed\n  whoami        Experimental: Check self subject "
+                                  "attributes", argv, "[flags] [options]")
     return options.unknown_subcommand("auth", [sub] if sub else [])
 
 

@@ -30,8 +30,7 @@ def run(word: str, argv: list[str]) -> int:
     if index is None or sub not in SUBCOMMANDS:
         if sub:
             raise CommandError(f'unknown command "{sub}" for "kubectl config"')
-        sys.stdout.write(HELP + "\n")
-        return 0
+        return options.group_help("config", HELP, argv)
     rest = argv[:index] + argv[index + 1:]
     p = options.parser(f"config {sub}", HELP)
     p.add_argument("args", nargs="*")

@@ -27,7 +27,24 @@ def command_word(argv: list[str]) -> int | None:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse with kubectl's error wording and exit code (1)."""
+    """argparse with kubectl's error wording and exit code (1); an unknown flag is reported
+    before missing arguments, as cobra checks flags first."""
+
+    def parse_args(self, args=None, namespace=None):
+        self._reject_unknown_flag(args)
+        return super().parse_args(args, namespace)
+
+    def parse_intermixed_args(self, args=None, namespace=None):
+        self._reject_unknown_flag(args)
+        return super().parse_intermixed_args(args, namespace)
+
+    def _reject_unknown_flag(self, args: list[str] | None) -> None:
+        for arg in args or ():
+            if arg == "--":
+                return
+            name = arg.split("=", 1)[0]
+            if name.startswith("--") and len(name) > 2 and not any(o.startswith(name) for o in self._option_string_actions):
+                self.error(f"unrecognized arguments: {name}")
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments:"):
@@ -132,6 +149,18 @@ def unknown_command_text(word: str) -> str:
     if near:
         text += "\nDid you mean this?\n" + "".join(f"\t{c}\n" for c in near) + "\n"
     return text
+
+
+def group_help(parent: str, help_text: str, argv: list[str], usage: str = "SUBCOMMAND [options]") -> int:
+    """A parent command (config, rollout, set, top, auth) given no subcommand: its help, or
+    cobra's unknown-flag error (exit 1) for a flag it does not know. Asked with --help, the
+    help goes to stdout (exit 0); with no subcommand at all, to stderr (exit 1), as kubectl does."""
+    flags = [a for a in argv if a not in ("-h", "--help")]
+    parser(parent, help_text).parse_args(flags)
+    asked = len(flags) < len(argv)
+    (sys.stdout if asked else sys.stderr).write(f"{help_text}\n\nUsage:\n  kubectl {parent} {usage}\n\n"
+                     f'Use "kubectl {parent} <command> --help" for more information about a given command.\n')
+    return 0 if asked else 1
 
 
 def unknown_subcommand(parent: str, words: list[str]) -> int:

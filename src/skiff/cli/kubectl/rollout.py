@@ -149,8 +149,7 @@ def run(word: str, argv: list[str]) -> int:
     index = options.command_word(argv)
     if index is None or argv[index] not in SUBCOMMANDS:
         if index is None:
-            sys.stdout.write(HELP + "\n")
-            return 0
+            return options.group_help("rollout", HELP, argv)
         return options.unknown_subcommand("rollout", argv[index:])
     sub = argv[index]
     p = options.parser(f"rollout {sub}", HELP)

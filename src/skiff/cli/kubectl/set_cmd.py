@@ -124,7 +124,9 @@ def run(word: str, argv: list[str]) -> int:
     index = options.command_word(argv)
     sub = argv[index] if index is not None else ""
     if index is None or sub not in ("image", "env", "resources"):
-        if any(a in ("-h", "--help") for a in argv) or not sub:
+        if not sub:
+            return options.group_help("set", HELP, argv)
+        if any(a in ("-h", "--help") for a in argv):
             sys.stdout.write(HELP + "\n")
             return 0
         return options.unknown_subcommand("set", argv[index:])

@@ -47,8 +47,7 @@ def run(word: str, argv: list[str]) -> int:
     kind = {"pod": "pods", "pods": "pods", "po": "pods", "node": "nodes", "nodes": "nodes", "no": "nodes"}.get(sub)
     if index is None or kind is None:
         if index is None:
-            sys.stdout.write(HELP + "\n")
-            return 0
+            return options.group_help("top", HELP, argv, "[flags] [options]")
         return options.unknown_subcommand("top", argv[index:])
     p = options.parser(f"top {sub}", HELP)
     p.add_argument("words", nargs="*", metavar="NAME")
