@@ -137,7 +137,7 @@ def test_edit_with_an_editor_script(kube_server, namespace, tmp_path):
 def test_get_watch_prints_changes(kube_server, namespace):
     ns = ("-n", namespace)
     ok(kube_server.kubectl("create", "-f", "-", *ns, input=POD))
-    watcher = subprocess.Popen(["kubectl", "get", "pods", "-w", "--request-timeout=8s", *ns],
+    watcher = subprocess.Popen(["kubectl", "get", "pods", "-w", "--request-timeout=60s", *ns],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=kube_server.env)
     try:
         assert watcher.stdout is not None
@@ -222,7 +222,9 @@ def test_delete_by_label_and_all(kube_server, namespace):
     assert 'configmap "a" deleted' in ok(kube_server.kubectl("delete", "cm", "-l", "set=a", *ns))
     out = ok(kube_server.kubectl("delete", "cm", "--all", *ns))
     assert 'configmap "b" deleted' in out and 'configmap "c" deleted' in out
-    assert ok(kube_server.kubectl("get", "cm", "-o", "name", *ns)).strip() == ""
+    # all but kube-root-ca.crt, which its publisher makes again (at once or a moment later, as upstream)
+    left = ok(kube_server.kubectl("get", "cm", "-o", "name", *ns)).split()
+    assert [name for name in left if name != "configmap/kube-root-ca.crt"] == []
 
 
 def test_an_unknown_token_is_unauthorized(kube_server, tmp_path):

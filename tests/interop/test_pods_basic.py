@@ -125,7 +125,7 @@ def test_host_port_reaches_the_pod(cluster, pod_ns):
         ports=[{"containerPort": 8080, "hostPort": port}])], nodeName=cluster.node))
     cluster.wait_for("pod/hostport", "{.status.phase}", lambda v: v == "Running", pod_ns)
     import time
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # httpd starts after the pod is Running
     body = b""
     while time.monotonic() < deadline and body != b"via-hostport\n":
         try:

@@ -46,7 +46,7 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
         return s.getsockname()[1]
 
 
-def http_get(url: str, deadline: float = 20) -> str:
+def http_get(url: str, deadline: float = 60) -> str:
     """The body at `url`, retried while the server in the container starts."""
     end = time.monotonic() + deadline
     while True:
