@@ -96,6 +96,7 @@ def test_static_pod_lives_by_its_file(node):
 def test_restarted_agent_readopts_running_pods_and_removes_orphans(node):
     ns = "readopt"
     assert node.kubectl("create", "namespace", ns).returncode == 0
+    node.server.wait_for(f"/api/v1/namespaces/{ns}/serviceaccounts/default")  # pods' admission needs it
     for name in ("keeper", "orphan"):
         body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
             "nodeName": node.node, "containers": [{"name": "main", "image": "busybox:latest",

@@ -220,6 +220,8 @@ if pytest is not None:
         name = name[:50].strip("-") + "-" + secrets.token_hex(2)
         r = cluster.kubectl("create", "namespace", name)
         assert r.returncode == 0, r.stderr
+        # its default ServiceAccount, which pod admission needs (made just after the namespace)
+        cluster.server.wait_for(f"/api/v1/namespaces/{name}/serviceaccounts/default")
         yield name
         cluster.kubectl("delete", "pods", "--all", "-n", name, "--grace-period=0", "--wait=true", timeout=120)
         cluster.kubectl("delete", "namespace", name, "--wait=false")

@@ -170,7 +170,7 @@ def test_namespace_lifecycle(kube_server):
     kube_server.json("POST", "/api/v1/namespaces/doomed/configmaps", _cm("inside"))
     status, body = kube_server.json("DELETE", "/api/v1/namespaces/doomed")
     assert status == 200 and body["status"]["phase"] == "Terminating"
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     while kube_server.json("GET", "/api/v1/namespaces/doomed")[0] != 404:
         assert time.monotonic() < deadline, "namespace never finished terminating"
         time.sleep(0.1)

@@ -63,5 +63,6 @@ def ns(cluster, request):
     name = "c-" + "".join(c for c in request.node.name.lower().replace("_", "-") if c.isalnum() or c == "-")[:40]
     name = name.strip("-") + "-" + os.urandom(2).hex()
     cluster.kubectl("create", "namespace", name)
+    cluster.server.wait_for(f"/api/v1/namespaces/{name}/serviceaccounts/default")  # pods' admission needs it
     yield name
     cluster.kubectl("delete", "namespace", name, "--wait=false", check=False)

@@ -152,6 +152,7 @@ def ns(nodes, request):
     name = "a-" + "".join(c for c in request.node.name.lower().replace("_", "-") if c.isalnum() or c == "-")[:40]
     name = name.strip("-") + "-" + os.urandom(2).hex()
     nodes.kubectl("create", "namespace", name)
+    nodes.server.wait_for(f"/api/v1/namespaces/{name}/serviceaccounts/default")  # pods' admission needs it
     yield name
     nodes.server.kubectl("delete", "all", "--all", "-n", name, "--grace-period=0", "--wait=true", timeout=120)
     nodes.server.kubectl("delete", "namespace", name, "--wait=false")
