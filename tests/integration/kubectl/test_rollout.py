@@ -28,7 +28,7 @@ def _ok(result):
 
 def _wait_revision(server, ns, name, revision):
     path = f"/apis/apps/v1/namespaces/{ns}/deployments/{name}"
-    for _ in range(100):
+    for _ in range(300):  # 60 s: the controller under load
         status, dep = server.json("GET", path)
         annotations = dep["metadata"].get("annotations") or {}
         if annotations.get("deployment.kubernetes.io/revision") == str(revision) \
@@ -86,7 +86,7 @@ def test_status_of_daemonset_and_statefulset(kube_server, namespace):
     for kind in ("daemonset", "statefulset"):
         name = "ds" if kind == "daemonset" else "sts"
         path = f"/apis/apps/v1/namespaces/{namespace}/{kind}s/{name}"
-        for _ in range(100):  # until its controller has observed it
+        for _ in range(300):  # until its controller has observed it (60 s)
             status, obj = kube_server.json("GET", path)
             if obj.get("status", {}).get("observedGeneration") == obj["metadata"]["generation"]:
                 break

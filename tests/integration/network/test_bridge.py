@@ -218,7 +218,7 @@ def test_published_port_reachable_from_another_network_but_not_its_address(engin
     ok(engine.docker("network", "create", net))
     ok(engine.docker(*RUN, "-d", "--name", web, "-p", f"{port}:80", "busybox", "sh", "-c", HTTPD))
     ip = inspect(engine, web)["NetworkSettings"]["IPAddress"]
-    fetch = f"for i in $(seq 50); do wget -qO- http://{host_address()}:{port}/ && exit 0; sleep 0.2; done; exit 1"
+    fetch = f"for i in $(seq 150); do wget -qO- http://{host_address()}:{port}/ && exit 0; sleep 0.2; done; exit 1"
     out = ok(engine.docker(*RUN, "--rm", "--network", net, "busybox", "sh", "-c", fetch))
     assert out.startswith("hello-")
     r = engine.docker(*RUN, "--rm", "--network", net, "busybox", "ping", "-c", "1", "-W", "1", ip)
@@ -236,7 +236,7 @@ def test_pod_style_sharing_over_localhost(engine, names):
     ok(engine.docker(*RUN, "-d", "--name", sandbox, "busybox", "sh", "-c",
                      "mkdir /w && echo pod > /w/index.html && exec httpd -f -p 127.0.0.1:8080 -h /w"))
     ok(engine.docker(*RUN, "-d", "--name", app, "--network", f"container:{sandbox}", "busybox", "sleep", "60"))
-    fetch = "for i in $(seq 50); do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.1; done; exit 1"
+    fetch = "for i in $(seq 300); do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.1; done; exit 1"
     assert ok(engine.docker("exec", app, "sh", "-c", fetch)) == "pod\n"
     info = inspect(engine, app)
     assert info["HostConfig"]["NetworkMode"] == f"container:{sandbox}"
