@@ -38,7 +38,10 @@ def test_logs_of_one_and_of_a_named_container(cluster, pod_ns):
         busybox("a", ["sh", "-c", "for i in 1 2 3 4 5; do echo line$i; done; echo oops >&2; sleep 3600"]),
         busybox("b", ["sh", "-c", "echo from-b; sleep 3600"])])
     cluster.wait_for("pod/talker", "{.status.containerStatuses[*].ready}", lambda v: v == "true true", pod_ns)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60  # ready once started: the shell may not have written yet (under load)
+    while b"oops" not in cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "a").stdout:
+        assert time.monotonic() < deadline, "talker's container a never logged"
+        time.sleep(0.2)
     r = cluster.kubectl("logs", "-n", pod_ns, "talker", "-c", "a")
     assert r.returncode == 0, r.stderr
     assert r.stdout.decode().splitlines() == ["line1", "line2", "line3", "line4", "line5", "oops"]
@@ -209,6 +212,11 @@ def test_port_forward_to_busybox_httpd(cluster, pod_ns):
     run_pod(cluster, pod_ns, "web", [busybox("httpd", ["sh", "-c", "mkdir -p /www && echo hello-pod > /www/index.html"
                                                                    " && exec httpd -f -p 8080 -h /www"],
                                              ports=[{"containerPort": 8080}])])
+    deadline = time.monotonic() + 60  # Running once started: httpd may not listen yet (under load)
+    while cluster.kubectl("exec", "-n", pod_ns, "web", "--", "wget", "-qO-", "http://127.0.0.1:8080/index.html"
+                          ).stdout != b"hello-pod\n":
+        assert time.monotonic() < deadline, "httpd never answered in the pod"
+        time.sleep(0.2)
     proc, local = _forward(cluster, pod_ns, "pod/web", ":8080")
     try:
         for _ in range(3):  # one pair of streams per connection
