@@ -60,11 +60,20 @@ def run_pod(srv, name, node, command, labels=None):
         f"pod {name} ready")
 
 
-def wait_endpoints(srv, service, n):
+def wait_endpoints(srv, service, n, nodes):
     wait(lambda: sum(1 for s in get(srv, "endpointslices", "-l", f"kubernetes.io/service-name={service}")["items"]
                      for e in s.get("endpoints") or [] if (e.get("conditions") or {}).get("ready")) == n,
          f"{service} endpoints")
-    time.sleep(0.5)  # the proxies' debounced sync
+    wait_rules(nodes, f'default/{service} cluster IP"')
+
+
+def wait_rules(nodes, text, gone=False):
+    """Until every node's proxy has written (or, with gone, removed) rules containing text: its
+    debounced sync, slower under load than a fixed half second (a SYN sent before the DNAT rule
+    sticks to an un-NATed conntrack entry)."""
+    def done():
+        return all((text in saved_in(ns.wrap)) != gone for ns in nodes)
+    wait(done, f"{text!r} {'gone from' if gone else 'in'} every node's rules")
 
 
 def http_get(url, timeout=3):
@@ -90,7 +99,7 @@ def backend(lan):
 def test_a_backend_on_another_node_is_reached_by_cluster_ip(lan, backend):
     srv, agents, net, _ = lan
     kubectl(srv, "expose", "pod", "far", "--port=80", "--name=far")
-    wait_endpoints(srv, "far", 1)
+    wait_endpoints(srv, "far", 1, net.nodes)
     ip = get(srv, "service", "far")["spec"]["clusterIP"]
     r = srv.kubectl("exec", "near-client", "--", "timeout", "5", "wget", "-qO-", f"http://{ip}/")
     assert (r.returncode, r.stdout.decode().strip()) == (0, "far"), r.stderr
@@ -101,14 +110,14 @@ def test_a_backend_on_another_node_is_reached_by_cluster_ip(lan, backend):
 def test_node_port_and_load_balancer_answer_on_every_node_address(lan, backend):
     srv, agents, net, _ = lan
     kubectl(srv, "expose", "pod", "far", "--port=8080", "--target-port=80", "--type=LoadBalancer", "--name=far-lb")
-    wait_endpoints(srv, "far-lb", 1)
+    wait_endpoints(srv, "far-lb", 1, net.nodes)
     port = get(srv, "service", "far-lb")["spec"]["ports"][0]["nodePort"]
     for ns in net.nodes:  # from the host, outside the cluster
         assert http_get(f"http://{ns.ip}:{port}/") == "far"
     ingress = wait(lambda: get(srv, "service", "far-lb")["status"].get("loadBalancer", {}).get("ingress"),
                    "load balancer ingress")
     assert sorted(i["ip"] for i in ingress) == sorted(ns.ip for ns in net.nodes)
-    time.sleep(0.5)
+    wait_rules(net.nodes, 'default/far-lb loadbalancer IP"')
     for ns in net.nodes:
         assert http_get(f"http://{ns.ip}:8080/") == "far"
     assert "LoadBalancer" in kubectl(srv, "get", "service", "far-lb")
@@ -118,9 +127,8 @@ def test_external_traffic_policy_local_answers_only_where_the_backend_runs(lan, 
     srv, _, net, _ = lan
     kubectl(srv, "expose", "pod", "far", "--port=80", "--type=NodePort", "--name=far-local")
     kubectl(srv, "patch", "service", "far-local", "-p", '{"spec":{"externalTrafficPolicy":"Local"}}')
-    wait_endpoints(srv, "far-local", 1)
+    wait_endpoints(srv, "far-local", 1, net.nodes)
     port = get(srv, "service", "far-local")["spec"]["ports"][0]["nodePort"]
-    time.sleep(0.5)
     assert http_get(f"http://{net.nodes[1].ip}:{port}/") == "far"
     assert http_get(f"http://{net.nodes[0].ip}:{port}/", timeout=2).startswith("error")
     # a pod on the node without a backend still gets the cluster-wide path
@@ -137,6 +145,7 @@ def test_a_crashed_agents_stale_chains_go_when_it_comes_back(lan, backend):
     ip = get(srv, "service", "far")["spec"]["clusterIP"]
     assert f"{ip}/32" in saved_in(wrap)
     node.start()
+    wait_rules(net.nodes[:1], stale, gone=True)  # the restarted proxy's first sync, after the agent is ready
     saved = saved_in(wrap)
     assert stale not in saved and f"{ip}/32" in saved
     jumps = [ln for ln in saved.splitlines() if ln.startswith("-A PREROUTING") and f"{node.prefix}-K-" in ln]
@@ -157,7 +166,7 @@ def test_without_br_netfilter_pods_on_one_node_still_reach_each_other_and_themse
         node.start()
         run_pod(srv, "near", node.node_name, HTTPD, {"app": "near"})
         kubectl(srv, "expose", "pod", "near", "--port=80", "--name=near")
-        wait_endpoints(srv, "near", 1)
+        wait_endpoints(srv, "near", 1, net.nodes)
         ip = get(srv, "service", "near")["spec"]["clusterIP"]
         for pod in ("near-client", "near"):  # a neighbour on the bridge, and the backend itself
             r = srv.kubectl("exec", pod, "--", "timeout", "5", "wget", "-qO-", f"http://{ip}/")

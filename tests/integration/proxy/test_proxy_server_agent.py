@@ -6,6 +6,7 @@ left once the agent stops."""
 
 import hashlib
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -56,12 +57,19 @@ class Node:
             == n)["items"]
 
     def endpoints(self, service, n):
-        """Wait until the service's EndpointSlices hold n ready endpoints (and the proxy had a moment)."""
+        """Wait until the service's EndpointSlices hold n ready endpoints, and the proxy's rules
+        balance over exactly those (its debounced sync can take more than a moment under load)."""
         def ready(o):
             return sum(1 for s in o["items"] for e in s.get("endpoints") or []
                        if (e.get("conditions") or {}).get("ready")) == n
-        self.wait(["endpointslices", "-l", f"kubernetes.io/service-name={service}"], ready)
-        time.sleep(0.5)
+        slices = self.wait(["endpointslices", "-l", f"kubernetes.io/service-name={service}"], ready)["items"]
+        wanted = {f"{a}:{p['port']}" for s in slices for p in s.get("ports") or [] for e in s.get("endpoints") or []
+                  if (e.get("conditions") or {}).get("ready") for a in e["addresses"]}
+        balanced = re.compile(rf'--comment "default/{re.escape(service)}(?::\S+)? -> (\S+)"')
+        deadline = time.monotonic() + 90
+        while (got := {m.group(1) for line in our_chains(self.prefix) if (m := balanced.search(line))}) != wanted:
+            assert time.monotonic() < deadline, f"{service}: the proxy balances over {got}, not {wanted}"
+            time.sleep(0.2)
 
     def deploy(self, name, replicas, command=HTTPD):
         """A Deployment of busybox pods labelled app=NAME (kubectl create deployment would pull :latest)."""
