@@ -12,17 +12,14 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
 from skiff.cluster.apiserver.admission.service_account import token_volume
-from skiff.cluster.kubelet.node import primary_ipv4
+from tests.integration.proxy import test_kubernetes_service
 from tests.integration.proxy.test_proxy_server_agent import Node
-from tests.support.agent import remove_node_state
-from tests.support.server import Server
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -47,28 +44,24 @@ def pod(name: str, **spec) -> dict:
         "volumes": [{"name": "hostbin", "hostPath": {"path": str(host_kubectl().parent), "type": "Directory"}}]}}
 
 
+# test_kubernetes_service's server with its own agent (primary IPv4, bind 0.0.0.0), its own
+# instance for this module
+server_node = test_kubernetes_service.node
+
+
 @pytest.fixture(scope="module")
-def node(busybox_archive):
+def node(server_node: Node) -> Node:
+    """The server, plus a namespace with a Service and two running pods, one with
+    enableServiceLinks false."""
+    node = server_node
     host_kubectl()
-    if primary_ipv4() == "127.0.0.1":
-        pytest.skip("this host has no default route")
-    root = Path(tempfile.mkdtemp(prefix="skiff-identity-", dir="/tmp"))
-    name = "id-" + root.name[-6:].lower().replace("_", "x")
-    srv = Server(root / "server", extra_args=["--node-name", name, "--bind-address", "0.0.0.0"], disable_agent=False)
-    n = Node(srv, name, srv.data_dir.absolute() / "agent")
-    try:
-        srv.start_with_local_agent(name, busybox_archive)
-        n.kubectl("create", "namespace", NS)
-        n.kubectl("-n", NS, "create", "service", "clusterip", "redis-primary", "--tcp=6379:6379")
-        n.kubectl("apply", "-f", "-", input=json.dumps(pod("linked")))
-        n.kubectl("apply", "-f", "-", input=json.dumps(pod("unlinked", enableServiceLinks=False)))
-        n.wait(["pods", "-n", NS], lambda o: len(o["items"]) == 2 and all(
-            p["status"].get("phase") == "Running" for p in o["items"]))
-        yield n
-    finally:
-        srv.stop()
-        remove_node_state(n.agent_dir, n.prefix, root)
-        shutil.rmtree(root, ignore_errors=True)
+    node.kubectl("create", "namespace", NS)
+    node.kubectl("-n", NS, "create", "service", "clusterip", "redis-primary", "--tcp=6379:6379")
+    node.kubectl("apply", "-f", "-", input=json.dumps(pod("linked")))
+    node.kubectl("apply", "-f", "-", input=json.dumps(pod("unlinked", enableServiceLinks=False)))
+    node.wait(["pods", "-n", NS], lambda o: len(o["items"]) == 2 and all(
+        p["status"].get("phase") == "Running" for p in o["items"]))
+    return node
 
 
 def in_pod(node: Node, pod_name: str, *cmd: str, timeout: float = 30):
@@ -81,7 +74,7 @@ def env_of(node: Node, pod_name: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in r.stdout.decode().splitlines() if "=" in line)
 
 
-def test_the_pod_gets_the_upstream_token_volume_and_mount(node):
+def test_the_pod_gets_the_upstream_token_volume_and_mount(node: Node):
     got = node.get("pod", "linked", "-n", NS)
     spec = got["spec"]
     assert spec["serviceAccountName"] == "default"
@@ -93,7 +86,7 @@ def test_the_pod_gets_the_upstream_token_volume_and_mount(node):
     assert len(mounts) == 2  # the pod's own hostPath and the token
 
 
-def test_the_three_files_hold_the_namespace_the_ca_and_a_bound_token(node):
+def test_the_three_files_hold_the_namespace_the_ca_and_a_bound_token(node: Node):
     assert in_pod(node, "linked", "cat", f"{SA_DIR}/namespace").stdout == NS.encode()
     ca = in_pod(node, "linked", "cat", f"{SA_DIR}/ca.crt").stdout
     assert ca == (node.srv.data_dir / "tls" / "server-ca.crt").read_bytes()
@@ -105,7 +98,7 @@ def test_the_three_files_hold_the_namespace_the_ca_and_a_bound_token(node):
     assert claims["exp"] - claims["iat"] == 3607
 
 
-def test_service_variables_with_and_without_service_links(node):
+def test_service_variables_with_and_without_service_links(node: Node):
     redis_ip = node.get("service", "redis-primary", "-n", NS)["spec"]["clusterIP"]
     kube_ip = node.get("service", "kubernetes", "-n", "default")["spec"]["clusterIP"]
     env = env_of(node, "linked")
@@ -120,7 +113,7 @@ def test_service_variables_with_and_without_service_links(node):
     assert not [k for k in unlinked if k.startswith("REDIS_")]
 
 
-def test_kubectl_inside_the_pod_is_the_service_account_under_rbac(node):
+def test_kubectl_inside_the_pod_is_the_service_account_under_rbac(node: Node):
     kubectl = f"{KUBECTL_DIR}/{host_kubectl().name}"
     deadline, who = time.monotonic() + 60, None
     while time.monotonic() < deadline:  # the proxy's rules follow the kubernetes EndpointSlice
@@ -149,7 +142,7 @@ def test_kubectl_inside_the_pod_is_the_service_account_under_rbac(node):
     assert sorted(listed.stdout.decode().split()) == ["pod/linked", "pod/unlinked"]
 
 
-def test_automount_false_gives_no_volume_and_the_accounts_pull_secrets_are_added(node):
+def test_automount_false_gives_no_volume_and_the_accounts_pull_secrets_are_added(node: Node):
     from kubernetes import client, config
 
     api = config.new_client_from_config(str(node.srv.kubeconfig))
@@ -189,7 +182,7 @@ def root_ca_map(node: Node, namespace: str, check, timeout: float = 30) -> dict:
     raise AssertionError((last, node.srv.log()[-2000:]))
 
 
-def test_kube_root_ca_is_put_back_when_deleted_or_edited(node):
+def test_kube_root_ca_is_put_back_when_deleted_or_edited(node: Node):
     ca = (node.srv.data_dir / "tls" / "server-ca.crt").read_text()
 
     def restored(o: dict) -> bool:
