@@ -42,7 +42,10 @@ def test_skiff_kubectl_logs_and_exec(cluster, pod_ns):
     run_pod(cluster, pod_ns, "both", [busybox("a", ["sh", "-c", "echo one; echo two; sleep 3600"]),
                                       busybox("b", ["sleep", "3600"])])
     cluster.wait_for("pod/both", "{.status.containerStatuses[*].ready}", lambda v: v == "true true", pod_ns)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 60  # ready once started: the shell may not have written yet (under load)
+    while skiff_kubectl(cluster, "logs", "-n", pod_ns, "both", "-c", "a").stdout != b"one\ntwo\n":
+        assert time.monotonic() < deadline, "container a never logged"
+        time.sleep(0.2)
     r = skiff_kubectl(cluster, "logs", "-n", pod_ns, "both")
     assert r.stdout == b"one\ntwo\n", r.stderr
     assert r.stderr == b'Defaulted container "a" out of: a, b\n'
