@@ -196,3 +196,31 @@ def test_kube_root_ca_is_put_back_when_deleted_or_edited(node: Node):
     assert restored(again)
     node.kubectl("-n", NS, "patch", "configmap", "kube-root-ca.crt", "-p", '{"data":{"ca.crt":"forged"}}')
     assert root_ca_map(node, NS, restored)["metadata"]["uid"] == again["metadata"]["uid"]
+
+
+def test_skiff_kubectl_uses_the_in_cluster_config_too(node):
+    """Our own kubectl, given a pod's view (its kube-api-access files at the standard path, in a
+    private mount namespace, and the Service variables): no kubeconfig, the pod's identity."""
+    import subprocess
+    import sys
+
+    got = node.get("pod", "linked", "-n", NS)
+    volume = next(v["name"] for v in got["spec"]["volumes"] if v["name"].startswith("kube-api-access-"))
+    found = list(node.agent_dir.glob(f"**/{got['metadata']['uid']}/volumes/kubernetes.io~projected/{volume}"))
+    assert len(found) == 1, found
+    env = env_of(node, "linked")
+    script = (f"mount -t tmpfs tmpfs /run && mkdir -p {SA_DIR.replace('/var/run', '/run')} && "
+              f"mount --bind {found[0]} {SA_DIR} && exec \"$@\"")
+    def skiff_kubectl(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh",
+                               sys.executable, "-m", "skiff", "kubectl", *args], capture_output=True, timeout=60,
+                              env={"PATH": os.environ["PATH"], "HOME": "/nonexistent",
+                                   "KUBERNETES_SERVICE_HOST": env["KUBERNETES_SERVICE_HOST"],
+                                   "KUBERNETES_SERVICE_PORT": env["KUBERNETES_SERVICE_PORT"]})
+
+    who = skiff_kubectl("auth", "whoami", "-o", "json")
+    assert who.returncode == 0, who
+    assert json.loads(who.stdout)["status"]["userInfo"]["username"] == f"system:serviceaccount:{NS}:default"
+    listed = skiff_kubectl("get", "pods", "-o", "name")  # the namespace file's namespace, by the RoleBinding
+    assert listed.returncode == 0, listed
+    assert sorted(listed.stdout.decode().split()) == ["pod/linked", "pod/unlinked"]

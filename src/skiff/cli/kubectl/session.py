@@ -33,7 +33,7 @@ class Session:
 
         explicit = getattr(self.opts, "kubeconfig", None)
         paths = [explicit] if explicit else kubeconfig.default_paths()
-        return loader.read(paths, explicit=bool(explicit))
+        return loader.read_or_in_cluster(paths, explicit=bool(explicit))
 
     @cached_property
     def connection(self):

@@ -48,6 +48,27 @@ def default_paths(environ: dict[str, str] | None = None) -> list[str]:
     return [os.path.join(home, ".kube", "config")]
 
 
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+IN_CLUSTER = "in-cluster"
+
+
+def in_cluster(environ: dict[str, str], namespace: str = "") -> dict[str, Any] | None:
+    """The config a pod's client uses when it has no kubeconfig (client-go's in-cluster config):
+    the `kubernetes` Service from KUBERNETES_SERVICE_HOST/PORT, the mounted token and CA; the
+    namespace from $POD_NAMESPACE, else the mounted `namespace` file (given). None outside a pod."""
+    host, port = environ.get("KUBERNETES_SERVICE_HOST", ""), environ.get("KUBERNETES_SERVICE_PORT", "")
+    if not host or not port:
+        return None
+    server = f"https://[{host}]:{port}" if ":" in host else f"https://{host}:{port}"
+    context: dict[str, Any] = {"cluster": IN_CLUSTER, "user": IN_CLUSTER}
+    if environ.get("POD_NAMESPACE") or namespace:
+        context["namespace"] = environ.get("POD_NAMESPACE") or namespace
+    return {"clusters": [{"name": IN_CLUSTER, "cluster": {
+                "server": server, "certificate-authority": f"{SERVICE_ACCOUNT_DIR}/ca.crt"}}],
+            "users": [{"name": IN_CLUSTER, "user": {"tokenFile": f"{SERVICE_ACCOUNT_DIR}/token"}}],
+            "contexts": [{"name": IN_CLUSTER, "context": context}], "current-context": IN_CLUSTER}
+
+
 def _absolutize(entry: dict[str, Any], keys: tuple[str, ...], base: str) -> dict[str, Any]:
     out = dict(entry)
     for key in keys:

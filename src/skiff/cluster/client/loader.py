@@ -44,6 +44,20 @@ def read(paths: list[str], explicit: bool = False) -> dict[str, Any]:
     return kubeconfig.merge(docs)
 
 
+def read_or_in_cluster(paths: list[str], explicit: bool = False) -> dict[str, Any]:
+    """`read`; in a pod with no kubeconfig, the in-cluster config (what client-go, and so kubectl,
+    falls back to when the service account token is mounted)."""
+    config = read(paths, explicit)
+    if explicit or config.get("clusters") or not os.path.exists(f"{kubeconfig.SERVICE_ACCOUNT_DIR}/token"):
+        return config
+    try:
+        with open(f"{kubeconfig.SERVICE_ACCOUNT_DIR}/namespace", encoding="utf-8") as f:
+            namespace = f.read().strip()
+    except OSError:
+        namespace = ""
+    return kubeconfig.in_cluster(dict(os.environ), namespace) or config
+
+
 def write(path: str, config: dict[str, Any]) -> None:
     """Write a kubeconfig (0600, as kubectl keeps it: it holds credentials)."""
     import yaml

@@ -49,7 +49,7 @@ def _connection(path: str, master: str = ""):
     from skiff.cluster.client import kubeconfig, loader
 
     paths = [path] if path else kubeconfig.default_paths(dict(os.environ))
-    return kubeconfig.resolve(loader.read(paths, explicit=bool(path)), server=master or None)
+    return kubeconfig.resolve(loader.read_or_in_cluster(paths, explicit=bool(path)), server=master or None)
 
 
 def root_ca(root_ca_file: str, kubeconfig_path: str, master: str = "") -> str:
