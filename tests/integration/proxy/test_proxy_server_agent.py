@@ -253,7 +253,12 @@ def test_udp_service_and_stale_flows_cleared_when_an_endpoint_goes(node):
         assert udp_ask(ip, 5300, pinned) == "one"  # the flow stays on its endpoint
         node.kubectl("delete", "endpointslice", "echo-one")
         node.endpoints("echo", 1)
-        assert udp_ask(ip, 5300, pinned) == "two"
+        # the proxy clears the flow's conntrack entry just after writing the rules: ask until it
+        # has; were it never cleared, each ask would refresh the stale entry and keep "one"
+        deadline, moved = time.monotonic() + 30, ""
+        while (moved := udp_ask(ip, 5300, pinned)) != "two" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert moved == "two"
     finally:
         for s in servers:
             s.close()
