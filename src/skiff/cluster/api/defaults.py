@@ -10,7 +10,7 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from skiff.cluster.api import schema
+from skiff.cluster.api import networkpolicy, schema
 from skiff.cluster.api.registry import Resource
 
 Obj = dict[str, Any]
@@ -339,6 +339,7 @@ _BY_KIND: dict[tuple[str, str], Callable[[Obj], None]] = {
     ("autoscaling", "HorizontalPodAutoscaler"): hpa,
     ("discovery.k8s.io", "EndpointSlice"): endpoint_slice,
     ("scheduling.k8s.io", "PriorityClass"): priority_class,
+    ("networking.k8s.io", "NetworkPolicy"): networkpolicy.defaults,
 }
 
 

@@ -223,3 +223,7 @@ register("scheduling.k8s.io", "PriorityClass", (
     NAME, Column("Value", type="integer"), Column("Global-Default", type="boolean"), AGE, Column("PreemptionPolicy")),
     lambda o, now: [_name(o), int(o.get("value") or 0), bool(o.get("globalDefault")), _age(o, now),
                     o.get("preemptionPolicy", "")])
+
+
+register("networking.k8s.io", "NetworkPolicy", (NAME, Column("Pod-Selector"), AGE),
+         lambda p, now: [_name(p), format_label_selector(get_path(p, "spec", "podSelector", default={})), _age(p, now)])

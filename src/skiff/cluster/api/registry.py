@@ -19,6 +19,7 @@ _API_PACKAGE = {
     "autoscaling": "autoscaling",
     "coordination.k8s.io": "coordination",
     "discovery.k8s.io": "discovery",
+    "networking.k8s.io": "networking",
     "events.k8s.io": "events",
     "scheduling.k8s.io": "scheduling",
     "policy": "policy",
@@ -68,6 +69,8 @@ class Subresource:
 
 
 def definition_name(group: str, version: str, kind: str) -> str:
+    if group == "apiextensions.k8s.io":
+        return f"io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.{version}.{kind}"
     package = _API_PACKAGE.get(group, group.split(".")[0])
     return f"io.k8s.api.{package}.{version}.{kind}"
 
@@ -116,6 +119,7 @@ _RESOURCES: tuple[Resource, ...] = (
     _r("coordination.k8s.io", "v1", "Lease", "leases"),
     _r("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
     _r("events.k8s.io", "v1", "Event", "events", short=("ev",)),
+    _r("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", short=("netpol",)),
     _r("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", namespaced=False, short=("pc",)),
     # RBAC (stored) and the review kinds (create-only, answered by apiserver/authz, never stored)
     _r("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", namespaced=False),
@@ -130,11 +134,16 @@ _RESOURCES: tuple[Resource, ...] = (
     _r("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", namespaced=False,
        verbs=("create",)),
     _r("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", namespaced=False, verbs=("create",)),
+    # Custom resources are not served, so no CRD can be made; the (empty) list is readable, as
+    # kubectl reads it to tell a kind missing from /openapi/v2 (a review kind) from a CRD's.
+    Resource("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions",
+             "customresourcedefinition", False, ("crd", "crds"), ("api-extensions",), ("get", "list", "watch")),
 )
 
 # Group order as kube-apiserver lists groups in discovery.
 GROUP_ORDER = ("", "apps", "events.k8s.io", "authentication.k8s.io", "authorization.k8s.io", "autoscaling",
-               "batch", "rbac.authorization.k8s.io", "discovery.k8s.io", "scheduling.k8s.io",
+               "batch", "networking.k8s.io", "rbac.authorization.k8s.io", "discovery.k8s.io", "apiextensions.k8s.io",
+               "scheduling.k8s.io",
                "coordination.k8s.io")
 
 _BY_PATH = {(r.group, r.version, r.plural): r for r in _RESOURCES}

@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from skiff.cluster.api import defaults, podspec
+from skiff.cluster.api import defaults, networkpolicy, podspec
 from skiff.cluster.api import infravalidation as infra
 from skiff.cluster.api.registry import Resource
 from skiff.cluster.apimachinery import fielderrors as fe
@@ -444,6 +444,7 @@ _BY_KIND: dict[tuple[str, str], Callable[[Obj, Obj | None], Causes]] = {
     ("discovery.k8s.io", "EndpointSlice"): infra.endpoint_slice,
     ("coordination.k8s.io", "Lease"): infra.lease,
     ("apps", "ControllerRevision"): infra.controller_revision,
+    ("networking.k8s.io", "NetworkPolicy"): networkpolicy.validate,
 }
 
 
