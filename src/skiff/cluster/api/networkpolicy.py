@@ -101,7 +101,8 @@ def _ip_block(block: Obj, path: str) -> Causes:
         inner = _network(text)
         if inner is None:
             causes.append(fe.invalid(f"{path}.except[{i}]", text, CIDR_FORMAT))
-        elif inner.version != outer.version or not inner.subnet_of(outer) or inner.prefixlen <= outer.prefixlen:
+        elif inner.version != outer.version or inner.prefixlen <= outer.prefixlen \
+                or inner.network_address not in outer:
             causes.append(fe.invalid(f"{path}.except[{i}]", text, "must be a strict subset of `cidr`"))
     return causes
 
