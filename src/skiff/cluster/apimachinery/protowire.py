@@ -69,3 +69,27 @@ def double(value: int) -> float:
 
 def float32(value: int) -> float:
     return struct.unpack("<f", struct.pack("<I", value))[0]
+
+
+# Writing: what the OpenAPI v2 protobuf encoder needs (proto3: callers leave out zero values).
+
+def varint(value: int) -> bytes:
+    value &= (1 << 64) - 1  # negative int64s go out as ten-byte two's complement, as Go writes them
+    out = bytearray()
+    while value > 0x7F:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def varint_field(number: int, value: int) -> bytes:
+    return varint(number << 3 | VARINT) + varint(value)
+
+
+def bytes_field(number: int, value: bytes) -> bytes:
+    return varint(number << 3 | LENGTH) + varint(len(value)) + value
+
+
+def double_field(number: int, value: float) -> bytes:
+    return varint(number << 3 | FIXED64) + struct.pack("<d", value)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import platform
+from datetime import UTC, datetime
 from typing import Any
+from wsgiref.handlers import format_date_time
 
 import orjson
 from aiohttp import web
@@ -64,8 +68,57 @@ def _cached(key: str, build) -> bytes | None:
     return _cache[key]
 
 
+V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+V2_PROTOBUF_OLD = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"  # what kubectl asks for
+_V2_TYPES = ("application/json", V2_PROTOBUF_OLD, V2_PROTOBUF)
+_STARTED = datetime.now(UTC)
+
+
+def v2_media_type(accept: str) -> str | None:
+    """The form of /openapi/v2 to send, as kube-apiserver negotiates it (None: 406)."""
+    clauses = []
+    for i, part in enumerate((accept or "*/*").split(",")):
+        fields = [f.strip() for f in part.split(";")]
+        kind, _, sub = fields[0].lower().partition("/")
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        clauses.append((-q, kind == "*", sub == "*", i, kind, sub))
+    for *_, kind, sub in sorted(clauses):
+        for offered in _V2_TYPES:
+            offered_kind, _, offered_sub = offered.partition("/")
+            if kind in (offered_kind, "*") and sub in (offered_sub, "*"):
+                return V2_PROTOBUF if offered == V2_PROTOBUF_OLD else offered
+    return None
+
+
+def _v2_protobuf() -> bytes:
+    if "v2.pb" not in _cache:
+        from skiff.cluster.api import openapiv2_proto
+
+        _cache["v2.pb"] = openapiv2_proto.document(_openapi().openapi_v2())
+    return _cache["v2.pb"]
+
+
 async def openapi_v2(request: web.Request) -> web.Response:
-    return web.Response(body=_cached("v2", _openapi().openapi_v2), content_type="application/json")
+    media_type = v2_media_type(request.headers.get("Accept", ""))
+    headers = {"Vary": "Accept"}
+    if media_type is None:
+        return web.Response(status=406, headers=headers)
+    json_body = _cached("v2", _openapi().openapi_v2) or b""
+    if "v2.etag" not in _cache:  # one ETag for both forms: the JSON's, as kube-openapi computes it
+        _cache["v2.etag"] = b'"' + hashlib.sha512(json_body).hexdigest().upper().encode() + b'"'
+    etag = _cache["v2.etag"].decode()
+    headers.update({"Etag": etag, "Last-Modified": format_date_time(_STARTED.timestamp())})
+    if etag in request.headers.get("If-None-Match", ""):
+        return web.Response(status=304, headers=headers)
+    body = json_body if media_type == "application/json" else await asyncio.to_thread(_v2_protobuf)
+    return web.Response(body=body, content_type=media_type, headers=headers)
 
 
 async def openapi_v3_index(request: web.Request) -> web.Response:
