@@ -130,6 +130,7 @@ def remove_node_state(data_dir: Path, prefix: str, scratch: Path, wrap: list[str
     if not wrap:  # in a netns of its own, the chains go with the netns
         remove_nat(f"{prefix}-PODS")
         remove_proxy_chains(prefix)
+        remove_netpol_chains(prefix)
         subprocess.run(["ip", "link", "del", f"{prefix}dns0"], capture_output=True)  # the cluster DNS link
 
 
@@ -140,6 +141,16 @@ def remove_proxy_chains(prefix: str) -> None:
 
     iptables = Iptables(proxy_prefix(prefix))
     iptables.chains = ProxyChains(proxy_prefix(prefix))
+    iptables.teardown()
+
+
+def remove_netpol_chains(prefix: str) -> None:
+    """The NetworkPolicy chains of an agent that did not stop cleanly (killed -9)."""
+    from skiff.cluster.netpol.rules import NetpolChains, netpol_prefix
+    from skiff.engine.network.iptables import Iptables
+
+    iptables = Iptables(netpol_prefix(prefix))
+    iptables.chains = NetpolChains(netpol_prefix(prefix))
     iptables.teardown()
 
 

@@ -48,6 +48,7 @@ class AgentOptions:
     kubelet_port: int = 10250
     dns: DnsOptions = field(default_factory=DnsOptions)
     disable_kube_proxy: bool = False
+    disable_network_policy: bool = False
     debug: bool = False
 
 
@@ -79,6 +80,8 @@ def parser() -> argparse.ArgumentParser:
                    "(logs, exec, attach, port-forward; 0: a free port; default %(default)s)")
     p.add_argument("--disable-kube-proxy", action="store_true", help="do not route Services on this node "
                    "(the iptables rules kube-proxy would write)")
+    p.add_argument("--disable-network-policy", action="store_true", help="do not enforce NetworkPolicies on this "
+                   "node's pods (k3s's embedded network policy controller)")
     add_dns_flags(p)
     p.add_argument("--debug", action="store_true", help="debug logging")
     return p
@@ -99,7 +102,8 @@ def parse(argv: list[str]) -> AgentOptions:
                         node_taints=a.node_taint, node_ip=a.node_ip, pod_manifest_path=a.pod_manifest_path,
                         ca_file=a.ca_file, cert_file=a.cert_file, key_file=a.key_file, prefix=a.prefix,
                         bip=a.bip, engine_pod_subnet=a.engine_pod_subnet, kubelet_port=a.kubelet_port,
-                        disable_kube_proxy=a.disable_kube_proxy, debug=a.debug)
+                        disable_kube_proxy=a.disable_kube_proxy,
+                        disable_network_policy=a.disable_network_policy, debug=a.debug)
 
 
 def parse_labels(items: list[str]) -> dict[str, str]:
@@ -184,7 +188,7 @@ async def allocated_bip(client: Any, node_name: str, timeout: float = 30) -> str
 async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, labels: dict[str, str],
                    taints: list[dict], manifest_path: str, prefix: str, bip: str, stop: asyncio.Event,
                    kubelet_port: int = 10250, ask_pod_cidr: bool = False, kube_proxy: bool = True,
-                   dns: DnsOptions | None = None) -> None:
+                   dns: DnsOptions | None = None, network_policy: bool = True) -> None:
     """Engine + kubelet until `stop` is set; shared by `skiff agent` and `skiff server`'s own agent.
     With `ask_pod_cidr` (and no `bip`), the pod subnet comes from the server's node IPAM."""
     from skiff.cluster.dns.component import configure_kubelet, start_cluster_dns
@@ -202,6 +206,7 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
     cluster_dns = None
     routes: asyncio.Task | None = None
     proxy = None
+    netpol = None
     try:
         await kubelet.start()
         if pod_cidr:
@@ -214,6 +219,11 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
             bridge = ctx.network.find("bridge")
             proxy = Proxier(client, node_name, prefix, pod_cidr, bridge.bridge if bridge is not None else "")
             await proxy.start()
+        if network_policy:
+            from skiff.cluster.netpol.syncer import NetworkPolicySyncer
+
+            netpol = NetworkPolicySyncer(client, node_name, prefix)
+            await netpol.start()
         cluster_dns = await start_cluster_dns(client, dns or DnsOptions(), node_name, node_ip, prefix)
         log.info("node %s ready (engine API on unix://%s/engine.sock)", node_name, data_dir)
         await stop.wait()
@@ -224,6 +234,8 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
             routes.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await routes
+        if netpol is not None:  # its chains go with it: no pod stays isolated by a stopped agent
+            await netpol.stop()
         if proxy is not None:  # unlike the routes, Service rules go with the agent, as kube-proxy's cleanup
             await proxy.stop()
         await kubelet.stop()
@@ -261,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         client = AsyncClient(opts.server, opts.token, make_ssl(opts.ca_file, opts.cert_file, opts.key_file))
         await run_node(client, Path(opts.data_dir), opts.node_name, opts.node_ip or host_ip_for(opts.server),
                        labels, taints, opts.pod_manifest_path, prefix, opts.bip, stop, opts.kubelet_port,
-                       ask_pod_cidr=not opts.engine_pod_subnet, kube_proxy=not opts.disable_kube_proxy, dns=opts.dns)
+                       ask_pod_cidr=not opts.engine_pod_subnet, kube_proxy=not opts.disable_kube_proxy, dns=opts.dns,
+                       network_policy=not opts.disable_network_policy)
 
     try:
         asyncio.run(amain())
@@ -292,4 +305,5 @@ async def run_in_server(opts: Any, url: str) -> None:
     node_ip = getattr(opts, "node_ip", "") or host_ip_for(url)  # the server chose it (its --node-ip or primary IPv4)
     await run_node(client, data_dir, name, node_ip, parse_labels(opts.node_labels),
                    [parse_taint(t) for t in opts.node_taints], "", prefix, "", asyncio.Event(),
-                   kube_proxy=not getattr(opts, "disable_kube_proxy", False), dns=getattr(opts, "dns", None))
+                   kube_proxy=not getattr(opts, "disable_kube_proxy", False), dns=getattr(opts, "dns", None),
+                   network_policy=not getattr(opts, "disable_network_policy", False))

@@ -30,6 +30,7 @@ class ServerOptions:
     service_cidr: str = "10.43.0.0/16"
     disable_agent: bool = False
     disable_kube_proxy: bool = False
+    disable_network_policy: bool = False
     disable_controllers: bool = False
     controllers: str = "*"
     node_monitor_grace_period: float = 40.0
@@ -73,6 +74,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--disable-agent", action="store_true", help="do not run a node agent on this host")
     p.add_argument("--disable-kube-proxy", action="store_true", help="the server's own agent does not route "
                    "Services (no iptables rules for them on this host)")
+    p.add_argument("--disable-network-policy", action="store_true", help="the server's own agent does not "
+                   "enforce NetworkPolicies (k3s's embedded network policy controller)")
     p.add_argument("--disable-controller-manager", "--disable-controllers", dest="disable_controllers",
                    action="store_true", help="do not run the controller manager")
     p.add_argument("--controllers", default="*",
@@ -114,7 +117,8 @@ def parse(argv: list[str]) -> ServerOptions:
         write_kubeconfig_mode=a.write_kubeconfig_mode, datastore_endpoint=a.datastore_endpoint, token=a.token,
         token_auth_file=a.token_auth_file, authorization_mode=a.authorization_mode,
         cluster_cidr=a.cluster_cidr, service_cidr=a.service_cidr,
-        disable_agent=a.disable_agent, disable_kube_proxy=a.disable_kube_proxy, disable_scheduler=a.disable_scheduler,
+        disable_agent=a.disable_agent, disable_kube_proxy=a.disable_kube_proxy,
+        disable_network_policy=a.disable_network_policy, disable_scheduler=a.disable_scheduler,
         node_name=a.node_name, node_ip=a.node_ip, node_labels=a.node_label,
         node_taints=a.node_taint, debug=a.debug, disable_controllers=a.disable_controllers,
         controllers=a.controllers, node_monitor_grace_period=a.node_monitor_grace_period,

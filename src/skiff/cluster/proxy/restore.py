@@ -9,14 +9,13 @@ never names a chain not yet declared and a deleted chain is no longer referenced
 
 from __future__ import annotations
 
-from skiff.cluster.proxy.chains import ProxyChains
 from skiff.cluster.proxy.rules import ChainKey, Ruleset
-from skiff.engine.network.iptables import parse_save
+from skiff.engine.network.iptables import Chains, parse_save
 
 TABLES = ("filter", "nat")
 
 
-def existing_chains(chains: ProxyChains, saved: str) -> set[ChainKey]:
+def existing_chains(chains: Chains, saved: str) -> set[ChainKey]:
     """Our chains in `iptables-save` output."""
     declared, _ = parse_save(saved)
     return {(table, name) for table, names in declared.items() for name in names if chains.owns(name)}

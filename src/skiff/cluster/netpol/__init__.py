@@ -1,0 +1,1 @@
+"""NetworkPolicy enforcement on a node (kube-router's netpol semantics, iptables)."""
