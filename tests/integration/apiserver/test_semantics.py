@@ -248,3 +248,17 @@ def test_patch_is_conditional_only_when_it_names_a_resource_version(kube_server,
     assert status == 409
     status, _, raw = kube_server.request("PATCH", path, b'{"data": {"b": "2"}}', headers=merge)
     assert status == 200 and json.loads(raw)["data"] == {"a": "changed", "b": "2"}
+
+
+def test_ready_means_the_default_namespaces_are_usable(tmp_path):
+    """A pod created the moment /readyz says ok is admitted: its namespace's `default` account
+    and kube-root-ca.crt were made before (admission waits only briefly for the account)."""
+    server = Server(tmp_path / "s").start()
+    try:
+        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            assert server.json("GET", f"/api/v1/namespaces/{ns}/serviceaccounts/default")[0] == 200, ns
+            status, cm = server.json("GET", f"/api/v1/namespaces/{ns}/configmaps/kube-root-ca.crt")
+            assert status == 200 and cm["data"]["ca.crt"].startswith("-----BEGIN CERTIFICATE-----"), ns
+    finally:
+        server.stop()
+

@@ -70,6 +70,8 @@ async def bootstrap(ctx: ApiContext) -> None:
     ns = _res("", "namespaces")
     for name in DEFAULT_NAMESPACES:
         await ensure(ctx, ns, {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+        # before /readyz says ok: a pod created at once in `default` finds its account
+        await ensure_namespace_defaults(ctx, name)
     pc = _res("scheduling.k8s.io", "priorityclasses")
     for obj in system_priority_classes():
         await ensure(ctx, pc, obj)
@@ -163,13 +165,12 @@ async def finish_namespace(ctx: ApiContext, ns: dict[str, Any]) -> bool:
 async def run_loops(ctx: ApiContext) -> None:
     """Follow namespaces: give new ones their default ServiceAccount, finish terminating ones."""
     prefix = list_prefix("", "namespaces", "")
-    sa = _res("", "serviceaccounts")
     pending: dict[str, dict[str, Any]] = {}
     while True:
         try:
             start = await ctx.objects.list(prefix)
             for kv in start.items:
-                await _on_namespace(ctx, sa, decode(kv), pending)
+                await _on_namespace(ctx, decode(kv), pending)
             last = start.revision
             events = ctx.objects.watch(prefix, last)
             while True:
@@ -178,11 +179,11 @@ async def run_loops(ctx: ApiContext) -> None:
                 except TimeoutError:  # the timeout closed the stream: retry the pending ones, watch again
                     events = ctx.objects.watch(prefix, last)
                     for ns in list(pending.values()):
-                        await _on_namespace(ctx, sa, ns, pending)
+                        await _on_namespace(ctx, ns, pending)
                     continue
                 last = ev.revision
                 if ev.type != "DELETED":
-                    await _on_namespace(ctx, sa, decode(ev.kv), pending)
+                    await _on_namespace(ctx, decode(ev.kv), pending)
                 else:
                     pending.pop(decode(ev.kv)["metadata"]["name"], None)
         except (Compacted, StopAsyncIteration):
@@ -194,13 +195,18 @@ async def run_loops(ctx: ApiContext) -> None:
             await asyncio.sleep(RETRY_TERMINATING)
 
 
-async def _on_namespace(ctx: ApiContext, sa: Resource, ns: dict[str, Any], pending: dict[str, dict]) -> None:
+async def _on_namespace(ctx: ApiContext, ns: dict[str, Any], pending: dict[str, dict]) -> None:
     name = ns["metadata"]["name"]
     if ns["metadata"].get("deletionTimestamp"):
         pending[name] = ns
         if await finish_namespace(ctx, ns):
             pending.pop(name, None)
         return
+    await ensure_namespace_defaults(ctx, name)
+
+
+async def ensure_namespace_defaults(ctx: ApiContext, name: str) -> None:
+    """What every active namespace holds: the root CA's ConfigMap and the `default` account."""
     # the CA first: a pod admitted once `default` exists mounts kube-root-ca.crt at once
     if ctx.settings.ca_pem:  # the root CA publisher's ConfigMap, which pods mount to trust the server
         await ensure(ctx, _res("", "configmaps"), {
@@ -212,5 +218,5 @@ async def _on_namespace(ctx: ApiContext, sa: Resource, ns: dict[str, Any], pendi
                                             "usage is guaranteed across distributions of Kubernetes "
                                             "clusters."}},
             "data": {"ca.crt": ctx.settings.ca_pem}})
-    await ensure(ctx, sa, {"apiVersion": "v1", "kind": "ServiceAccount",
-                           "metadata": {"name": "default", "namespace": name}})
+    await ensure(ctx, _res("", "serviceaccounts"), {"apiVersion": "v1", "kind": "ServiceAccount",
+                                                    "metadata": {"name": "default", "namespace": name}})
