@@ -103,7 +103,7 @@ def kind_name(obj: dict[str, Any]) -> str:
     """The `kind[.group]/name` of an object from its own apiVersion and kind (for -f results)."""
     group = (obj.get("apiVersion") or "").rpartition("/")[0]
     kind = (obj.get("kind") or "").lower()
-    name = (obj.get("metadata") or {}).get("name", "")
+    name = (obj.get("metadata") or {}).get("name") or "<unknown>"  # a review kind's answer has none
     return f"{kind}.{group}/{name}" if group else f"{kind}/{name}"
 
 
@@ -176,7 +176,9 @@ def _dumper() -> Any:
             tag = "tag:yaml.org,2002:str"
             if "\n" in value and not value.endswith((" ", "\t")) and value.strip():
                 return dumper.represent_scalar(tag, value, style="|")
-            if value in ("y", "Y", "n", "N") or dumper.resolve(yaml.ScalarNode, value, (True, False)) != tag:
+            # PyYAML reads a lone `*`, `&` or `!` as its `yaml` tag; go-yaml as a string it single-quotes
+            resolved = dumper.resolve(yaml.ScalarNode, value, (True, False))
+            if value in ("y", "Y", "n", "N") or resolved not in (tag, "tag:yaml.org,2002:yaml"):
                 return dumper.represent_scalar(tag, value, style='"')
             return dumper.represent_scalar(tag, value)
 
