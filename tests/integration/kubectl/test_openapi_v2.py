@@ -38,17 +38,7 @@ spec:
     resource: pods
     namespace: default
 """
-LSAR = """apiVersion: authorization.k8s.io/v1
-kind: LocalSubjectAccessReview
-metadata:
-  namespace: default
-spec:
-  user: alice
-  resourceAttributes:
-    verb: get
-    resource: pods
-    namespace: default
-"""
+LSAR = SAR.replace("kind: SubjectAccessReview\n", "kind: LocalSubjectAccessReview\nmetadata:\n  namespace: default\n")
 SSRR = """apiVersion: authorization.k8s.io/v1
 kind: SelfSubjectRulesReview
 spec:
