@@ -174,6 +174,9 @@ def _home(uid: int) -> str:
         return "/"
 
 
+_CATCHABLE = [sig for sig in signal.valid_signals() if sig not in (signal.SIGKILL, signal.SIGSTOP)]
+
+
 def wait_for_start_and_exec(s: sc.LinuxSyscalls, ready: Ready) -> None:
     """Block on the exec fifo until `start` reads it, then become the container's command."""
     if ready.fifo_fd >= 0:
@@ -184,9 +187,16 @@ def wait_for_start_and_exec(s: sc.LinuxSyscalls, ready: Ready) -> None:
             pass  # the shim's gate opens and closes the read side without reading
         os.close(fd)
         os.close(ready.fifo_fd)
-    # Python ignores SIGPIPE and SIGXFSZ; ignored signals survive execve, so undo that.
-    for sig in (signal.SIGPIPE, signal.SIGXFSZ):
-        signal.signal(sig, signal.SIG_DFL)
+    # Ignored signals survive execve: Python ignores SIGPIPE and SIGXFSZ, the fork server
+    # SIGINT, and an engine started by `nohup ... &` inherits ignored SIGHUP and SIGQUIT. A
+    # container starts with every disposition at its default (as runc's do), or a STOPSIGNAL
+    # of SIGINT/SIGQUIT would be ignored and `docker stop` would wait for the SIGKILL.
+    for sig in _CATCHABLE:
+        if signal.getsignal(sig) == signal.SIG_IGN:
+            try:
+                signal.signal(sig, signal.SIG_DFL)
+            except OSError:  # the C library's own real-time signals (32, 33)
+                pass
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
     s.mark_fds_cloexec(3)
     os.execve(ready.path, ready.args, dict(e.partition("=")[::2] for e in ready.env))
