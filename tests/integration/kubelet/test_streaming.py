@@ -140,6 +140,20 @@ def test_streams_of_a_missing_or_unscheduled_pod(cluster, pod_ns):
     assert json.loads(body)["message"] == "pod nowhere does not have a host assigned"
 
 
+def test_exec_into_a_container_that_never_started_says_so(cluster, pod_ns):
+    """kubectl 1.32 retries a refused WebSocket upgrade with SPDY: the answer to that is the
+    kubelet's own refusal (no such container), not this server's list of protocols."""
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "nopull"}, "spec": {
+        "terminationGracePeriodSeconds": 1, "containers": [
+            {"name": "main", "image": "busybox:no-such-tag", "imagePullPolicy": "IfNotPresent"}]}}
+    assert cluster.kubectl("apply", "-n", pod_ns, "-f", "-", input=json.dumps(pod)).returncode == 0
+    cluster.wait_for("pod/nopull", "{.status.containerStatuses[0].state.waiting.reason}",
+                     lambda v: v in ("ErrImagePull", "ImagePullBackOff"), pod_ns)
+    r = cluster.kubectl("exec", "-n", pod_ns, "nopull", "--", "true")
+    assert r.returncode == 1
+    assert r.stderr == b'error: unable to upgrade connection: container "main" in pod "nopull" not found\n'
+
+
 def test_node_proxy_reaches_the_kubelet(cluster, pod_ns):
     run_pod(cluster, pod_ns, "listed", [busybox("main", ["sleep", "3600"])])
     r = cluster.kubectl("get", "--raw", f"/api/v1/nodes/{cluster.node}/proxy/healthz")

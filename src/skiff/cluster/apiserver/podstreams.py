@@ -170,6 +170,12 @@ async def relay_websocket(call: Call, request: web.Request, url: str) -> web.Str
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()]
     probe = web.WebSocketResponse(protocols=offered)
     if not probe.can_prepare(request).ok:
+        # kubectl retries with SPDY when the WebSocket upgrade is refused (the kubelet found no
+        # such container, say): give it the kubelet's refusal, as kube-apiserver relays it, as
+        # plain text, which kubectl shows as "unable to upgrade connection: <text>".
+        refusal = await _kubelet_refusal(call, url)
+        if refusal is not None:
+            return refusal
         raise bad_request("Upgrade request required: this server speaks Kubernetes' WebSocket streaming "
                           "protocols (v5.channel.k8s.io, v4.channel.k8s.io, SPDY/3.1+portforward.k8s.io)")
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=10))
@@ -188,6 +194,22 @@ async def relay_websocket(call: Call, request: web.Request, url: str) -> web.Str
         return ws
     finally:
         await session.close()
+
+
+async def _kubelet_refusal(call: Call, url: str) -> web.Response | None:
+    """The kubelet's 404 for a plain request to a streaming URL (it checks the container before
+    the upgrade), as a plain-text response; None when it has no such complaint."""
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+    try:
+        async with session.get(url, ssl=client_tls(call)) as upstream:
+            if upstream.status != 404:
+                return None
+            error = _kubelet_error(upstream.status, await upstream.read())
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        return None
+    finally:
+        await session.close()
+    return web.Response(status=404, text=error.message, content_type="text/plain")
 
 
 async def _copy(source: Any, sink: Any) -> None:
