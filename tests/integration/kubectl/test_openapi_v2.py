@@ -148,3 +148,33 @@ def test_crds_are_listed_but_cannot_be_made(kube_server):
            "  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n")
     refused = kube_server.kubectl("create", "-f", "-", input=crd)
     assert refused.returncode == 1 and b"(MethodNotAllowed)" in refused.stderr, refused.stderr
+
+
+def test_a_list_file_is_validated_client_side_and_round_trips(kube_server, namespace):
+    """kubectl validates a `kind: List` (what `get -o yaml` writes) itself, item by item, with /openapi/v2."""
+    ns = ("-n", namespace)
+    listed = f"""apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {{name: a, namespace: {namespace}}}
+  data: {{x: "1"}}
+- apiVersion: v1
+  kind: Service
+  metadata: {{name: s, namespace: {namespace}}}
+  spec:
+    ports:
+    - port: 80
+"""
+    done = kube_server.kubectl("create", "-f", "-", input=listed)
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"configmap/a created\nservice/s created\n", b"")
+    refused = kube_server.kubectl("create", "-f", "-", input=listed.replace("- port: 80", "- prot: 80"))
+    message = refused.stderr.decode()
+    assert refused.returncode == 1 and message.startswith(VALIDATING + "["), message
+    assert 'ValidationError(Service.spec.ports[0]): unknown field "prot" in io.k8s.api.core.v1.ServicePort' in message
+    assert 'ValidationError(Service.spec.ports[0]): missing required field "port" in io.k8s.api.core.v1.ServicePort' \
+        in message
+    exported = ok(kube_server.kubectl("get", "configmap/a", "service/s", "-o", "yaml", *ns))
+    again = kube_server.kubectl("apply", "-f", "-", input=exported)
+    assert again.returncode == 0 and again.stdout == b"configmap/a configured\nservice/s configured\n", again.stderr
