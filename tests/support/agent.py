@@ -146,12 +146,9 @@ def remove_proxy_chains(prefix: str) -> None:
 
 def remove_netpol_chains(prefix: str) -> None:
     """The NetworkPolicy chains of an agent that did not stop cleanly (killed -9)."""
-    from skiff.cluster.netpol.rules import NetpolChains, netpol_prefix
-    from skiff.engine.network.iptables import Iptables
+    from skiff.cluster.netpol.syncer import remove_chains
 
-    iptables = Iptables(netpol_prefix(prefix))
-    iptables.chains = NetpolChains(netpol_prefix(prefix))
-    iptables.teardown()
+    remove_chains(prefix)
 
 
 class Cluster:

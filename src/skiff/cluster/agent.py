@@ -224,6 +224,10 @@ async def run_node(client: Any, data_dir: Path, node_name: str, node_ip: str, la
 
             netpol = NetworkPolicySyncer(client, node_name, prefix)
             await netpol.start()
+        else:
+            from skiff.cluster.netpol.syncer import remove_chains
+
+            await asyncio.to_thread(remove_chains, prefix)
         cluster_dns = await start_cluster_dns(client, dns or DnsOptions(), node_name, node_ip, prefix)
         log.info("node %s ready (engine API on unix://%s/engine.sock)", node_name, data_dir)
         await stop.wait()

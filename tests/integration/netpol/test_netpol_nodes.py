@@ -157,14 +157,39 @@ def test_egress_denied_except_dns(lan, policies):
     assert r.returncode == 0, (r.stdout, r.stderr)
 
 
+def saved_in(node):
+    return subprocess.run([*node.wrap, "iptables-save"], capture_output=True, text=True).stdout
+
+
+def test_a_crashed_agents_chains_are_replaced_at_its_next_start(lan, policies):
+    srv, agents, net, ips = lan
+    apply_policy(srv, "deny", {"podSelector": {}, "policyTypes": ["Ingress"]})
+    pod_chain = agents[1].prefix + "-N-I-"
+    wait(lambda: pod_chain in saved_in(net.nodes[1]), "the ingress chains of node 1's pods")
+    agents[1].kill()
+    kubectl(srv, "delete", "netpol", "deny", "-n", NS)
+    assert pod_chain in saved_in(net.nodes[1])  # a kill -9 cleans nothing
+    agents[1].start()
+    assert pod_chain not in saved_in(net.nodes[1])  # gone by the time the agent is ready
+    assert agents[1].prefix + "-N-FORWARD" in saved_in(net.nodes[1])
+
+
+def test_disable_network_policy_enforces_nothing_and_removes_leftovers(lan, policies):
+    srv, agents, net, ips = lan
+    apply_policy(srv, "deny", {"podSelector": {}, "policyTypes": ["Ingress"]})
+    pod_chain = agents[1].prefix + "-N-I-"
+    wait(lambda: pod_chain in saved_in(net.nodes[1]), "the ingress chains of node 1's pods")
+    agents[1].kill()
+    agents[1].extra_args = [*agents[1].extra_args, "--disable-network-policy"]
+    agents[1].start()
+    assert agents[1].prefix + "-N-" not in saved_in(net.nodes[1])
+    expect(srv, ips, {("friend", 80): False})  # node 0 still enforces for its web pod
+
+
 def test_a_clean_stop_leaves_no_chain(lan):
     srv, agents, net, ips = lan
     apply_policy(srv, "deny", {"podSelector": {}, "policyTypes": ["Ingress"]})
-    node = net.nodes[0]
     prefix = agents[0].prefix + "-N-"
-
-    def saved():
-        return subprocess.run([*node.wrap, "iptables-save"], capture_output=True, text=True).stdout
-    wait(lambda: prefix + "I-" in saved(), "the web pod's ingress chain")
+    wait(lambda: prefix + "I-" in saved_in(net.nodes[0]), "the web pod's ingress chain")
     agents[0].stop()
-    assert prefix not in saved()
+    assert prefix not in saved_in(net.nodes[0])

@@ -39,6 +39,15 @@ def jump_first(chains: rules.NetpolChains, saved: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def remove_chains(agent_prefix: str) -> None:
+    """Every chain of ours and the jump to it: what an agent running with enforcement off does at
+    start, so a crashed run's rules isolate no pod."""
+    chains = rules.NetpolChains(rules.netpol_prefix(agent_prefix))
+    iptables = Iptables(chains.prefix)
+    iptables.chains = chains
+    iptables.teardown()
+
+
 class NetworkPolicySyncer:
     def __init__(self, client: Any, node_name: str, agent_prefix: str):
         self.node_name = node_name
