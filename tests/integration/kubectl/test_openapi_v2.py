@@ -13,7 +13,7 @@ import json
 import pytest
 import yaml
 
-from tests.integration.kubectl.helpers import assert_same
+from tests.integration.kubectl.helpers import assert_same, skiff
 from tests.support.procs import ok
 
 pytestmark = pytest.mark.interop
@@ -82,6 +82,7 @@ def test_review_kinds_create_as_against_kube_apiserver(kube_server, resource, ma
 ], ids=["unknown-field", "missing-required", "wrong-type"])
 def test_client_side_validation_refuses_bad_review(kube_server, manifest, message):
     for validate in ((), ("--validate=strict",), ("--validate=true",)):
+        assert_same(kube_server, "create", "-f", "-", *validate, input=manifest, mask=False)  # skiff kubectl too
         refused = kube_server.kubectl("create", "-f", "-", *validate, input=manifest)
         assert refused.returncode == 1 and refused.stdout == b"", refused
         got = refused.stderr.decode()
@@ -99,6 +100,9 @@ def test_validate_false_sends_the_object_as_written(kube_server):
     done = kube_server.kubectl("create", "-f", "-", "--validate=false", "-o", "yaml", input=SSAR + "    bogus: 1\n")
     shown = yaml.safe_load(ok(done))
     assert shown["status"]["allowed"] is True
+    for validate in ("--validate=false", "--validate=ignore", "--validate=warn"):
+        ours = skiff(kube_server, "create", "-f", "-", validate, input=SSAR + "    bogus: 1\n")
+        assert (ours.returncode, ours.stdout) == (0, b"selfsubjectaccessreview.authorization.k8s.io/<unknown> created\n")
 
 
 def test_kubectl_downloads_the_protobuf_document(kube_server, tmp_path):

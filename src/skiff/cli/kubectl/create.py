@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Any
 
-from skiff.cli.kubectl import generators, options, results
+from skiff.cli.kubectl import generators, options, results, schemacheck
 from skiff.cli.kubectl.session import CommandError, Session, server_error_text
 from skiff.cluster.client.errors import StatusError
 
@@ -95,6 +95,11 @@ def create_from_files(session: Session, opts: Any) -> int:
             continue
         params = {**results.dry_run_params(opts.dry_run), **results.validation_params(opts.validate),
                   "fieldManager": opts.field_manager}
+        refused = client_side_errors(session, res, obj, params["fieldValidation"])
+        if refused:
+            sys.stderr.write(f"error: {schemacheck.message(m.source, refused)}\n")
+            failed = True
+            continue
         try:
             created = session.client.create(res, obj, ns, params=params)
         except StatusError as e:
@@ -103,6 +108,20 @@ def create_from_files(session: Session, opts: Any) -> int:
             continue
         results.report(created, "created", opts.output, opts.dry_run)
     return 1 if failed or any(m.unmapped for m in items) else 0
+
+
+_definitions: dict[str, Any] | None = None
+
+
+def client_side_errors(session: Session, res: Any, obj: dict[str, Any], field_validation: str) -> list[str]:
+    """What kubectl's own schema check refuses: only where the server cannot check fields (a
+    kind without PATCH, like the review kinds), and only under strict validation."""
+    global _definitions
+    if field_validation != "Strict" or "patch" in res.verbs:
+        return []
+    if _definitions is None:
+        _definitions = session.client.request("GET", "/openapi/v2").get("definitions") or {}
+    return schemacheck.validate(_definitions, obj)
 
 
 def annotate_last_applied(obj: dict[str, Any]) -> None:
