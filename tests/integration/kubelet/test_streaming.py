@@ -154,6 +154,16 @@ def test_exec_into_a_container_that_never_started_says_so(cluster, pod_ns):
     assert r.stderr == b'error: unable to upgrade connection: container "main" in pod "nopull" not found\n'
 
 
+def test_run_interactive_of_a_pod_that_finished_at_once_prints_its_output(cluster, pod_ns):
+    """kubectl run -i attaches once the pod runs; when the container has already exited, the
+    attach is refused (the engine would wait for a next start) and kubectl shows the logs."""
+    r = cluster.kubectl("run", "once", "-n", pod_ns, "--rm", "-i", "--restart=Never", "--image=busybox:latest",
+                        "--image-pull-policy=IfNotPresent", "--", "echo", "hi-once", timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert b"hi-once\n" in r.stdout
+    assert b'pod "once" deleted' in r.stdout + r.stderr
+
+
 def test_node_proxy_reaches_the_kubelet(cluster, pod_ns):
     run_pod(cluster, pod_ns, "listed", [busybox("main", ["sleep", "3600"])])
     r = cluster.kubectl("get", "--raw", f"/api/v1/nodes/{cluster.node}/proxy/healthz")

@@ -197,19 +197,20 @@ async def relay_websocket(call: Call, request: web.Request, url: str) -> web.Str
 
 
 async def _kubelet_refusal(call: Call, url: str) -> web.Response | None:
-    """The kubelet's 404 for a plain request to a streaming URL (it checks the container before
-    the upgrade), as a plain-text response; None when it has no such complaint."""
+    """The kubelet's 404 (no such container) or 409 (not running) for a plain request to a
+    streaming URL (it checks the container before the upgrade), as a plain-text response;
+    None when it has no such complaint."""
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
     try:
         async with session.get(url, ssl=client_tls(call)) as upstream:
-            if upstream.status != 404:
+            if upstream.status not in (404, 409):
                 return None
             error = _kubelet_error(upstream.status, await upstream.read())
     except (TimeoutError, aiohttp.ClientError, OSError):
         return None
     finally:
         await session.close()
-    return web.Response(status=404, text=error.message, content_type="text/plain")
+    return web.Response(status=error.code, text=error.message, content_type="text/plain")
 
 
 async def _copy(source: Any, sink: Any) -> None:

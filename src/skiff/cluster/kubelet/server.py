@@ -59,7 +59,7 @@ def _self_signed(directory: Path, host: str) -> tuple[Path, Path]:
 
 
 def _status(code: int, message: str) -> web.Response:
-    reason = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound"}.get(code, "InternalError")
+    reason = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 409: "Conflict"}.get(code, "InternalError")
     return web.json_response({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                               "message": message, "reason": reason, "code": code}, status=code)
 
@@ -202,6 +202,11 @@ class StreamingServer:
             return _status(400, str(e))
         except NotFound as e:
             return _status(404, str(e))
+        if not is_exec and not self.kubelet.runtime.containers.get(cid).state.running:
+            # The engine's attach would wait for a next start that never comes (kubectl run -i
+            # of a pod that already finished): refuse, and kubectl falls back to the logs.
+            m = request.match_info
+            return _status(409, f'container "{m["container"]}" in pod "{m["pod"]}" is not running')
         ws = web.WebSocketResponse(protocols=channels.PROTOCOLS, max_msg_size=0, autoping=True)
         if not ws.can_prepare(request).ok:
             return _status(400, "Upgrade request required: this kubelet speaks the "
