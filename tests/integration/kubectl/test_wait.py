@@ -72,6 +72,17 @@ def test_autoscale_matches_kubectl(kube_server, namespace):
     assert status == 200 and hpa["spec"]["maxReplicas"] == 4
 
 
+def test_autoscale_keeps_the_cpu_target(kube_server, namespace):
+    """The v1-shaped object goes to autoscaling/v1: no unknown-field warning, the target kept."""
+    ns = ("-n", namespace)
+    _ok(skiff(kube_server, *ns, "create", "-f", "-", input=DEPLOYMENT))
+    ours = _ok(skiff(kube_server, *ns, "autoscale", "deployment/web", "--name=cpu", "--max=4", "--cpu-percent=70"))
+    assert ours.stderr == b""
+    status, hpa = kube_server.json("GET", f"/apis/autoscaling/v2/namespaces/{namespace}/horizontalpodautoscalers/cpu")
+    assert status == 200
+    assert hpa["spec"]["metrics"][0]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
+
+
 def test_top_without_metrics_api(kube_server):
     status, groups = kube_server.json("GET", "/apis")
     if any(g["name"] == "metrics.k8s.io" for g in groups["groups"]):

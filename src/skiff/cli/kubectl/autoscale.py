@@ -51,7 +51,9 @@ def run(word: str, argv: list[str]) -> int:
     if opts.max == -1:  # cobra's check of a required flag, before the command runs
         raise CommandError('required flag(s) "max" not set')
     session = Session(opts)
-    hpa_res = session.resource("horizontalpodautoscalers.autoscaling")
+    # The object built is autoscaling/v1's shape: post it there, not to the preferred v2 (which
+    # has no targetCPUUtilizationPercentage and would drop the target with a warning).
+    hpa_res = session.resource_for("autoscaling/v1", "HorizontalPodAutoscaler")
     if not opts.words:
         raise CommandError("required resource not specified")
     params = {**results.dry_run_params(opts.dry_run), "fieldManager": opts.field_manager}
