@@ -7,10 +7,10 @@ import json
 import secrets
 import shutil
 import subprocess
-import time
 
 import pytest
 
+from tests.integration.proxy.test_proxy_nodes import kubectl, wait
 from tests.support.nodelan import lan_cluster
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
@@ -21,23 +21,6 @@ WEB = ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && httpd -p 80 -
 SLEEP = ["sleep", "100000"]
 NS = "np-" + secrets.token_hex(2)
 OUTSIDE = "np-out-" + secrets.token_hex(2)
-
-
-def kubectl(srv, *args, input=None):
-    r = srv.kubectl(*args, input=input)
-    assert r.returncode == 0, (args, r.stderr)
-    return r.stdout.decode()
-
-
-def wait(check, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: last {value!r}")
 
 
 def run_pod(srv, ns, name, node, command, labels=None):

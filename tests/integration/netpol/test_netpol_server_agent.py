@@ -7,11 +7,11 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.integration.proxy.test_proxy_nodes import kubectl, wait
 from tests.support.agent import remove_node_state
 from tests.support.server import Server
 
@@ -36,23 +36,6 @@ def node(busybox_archive):
         srv.stop()
         remove_node_state(agent_dir, prefix, root)
         shutil.rmtree(root, ignore_errors=True)
-
-
-def kubectl(srv, *args, input=None):
-    r = srv.kubectl(*args, input=input)
-    assert r.returncode == 0, (args, r.stderr)
-    return r.stdout.decode()
-
-
-def wait(check, what, timeout=60):
-    deadline = time.monotonic() + timeout
-    value = None
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"{what}: last {value!r}")
 
 
 def run(srv, name, labels, command):
