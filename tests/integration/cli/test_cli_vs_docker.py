@@ -115,3 +115,16 @@ def test_create_sends_what_docker_sends(engine, flags):
     finally:
         if ids:
             engine.skiff("rm", *ids)
+
+
+def test_system_df_verbose_matches_docker(engine):
+    """Every section but the containers' rows (their CREATED column ticks between the two calls)."""
+    docker, skiff = both(engine, "system", "df", "-v")
+    assert skiff[0] == docker[0] == 0, (docker, skiff)
+
+    def stable(text: str) -> list[str]:
+        head, _, rest = text.partition("Containers space usage:\n\n")
+        header, _, tail = rest.partition("\n")
+        return [head, header, tail[tail.index("\nLocal Volumes space usage:"):]]
+
+    assert stable(skiff[1]) == stable(docker[1])

@@ -186,6 +186,11 @@ def df(ctx, opts, args) -> int:
     from skiff.cli.humanize import human_size
 
     data = ctx.client.get("/system/df") or {}
+    if opts.verbose and not opts.format:
+        from skiff.cli.dfformat import verbose_report
+
+        ctx.out.write(verbose_report(data))
+        return 0
     images = data.get("Images") or []
     containers = data.get("Containers") or []
     volumes = data.get("Volumes") or []
