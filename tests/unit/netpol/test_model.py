@@ -38,19 +38,19 @@ def test_pod_selector_peers_are_in_the_policys_namespace():
     got = firewalls([policy({"podSelector": {"matchLabels": {"app": "web"}},
                              "ingress": [{"from": [{"podSelector": {"matchLabels": {"role": "client"}}}]}]})])
     assert set(got) == {"default/web"}
-    assert got["default/web"].ingress == (Allow("10.0.0.3/32"),)
+    assert got["default/web"].ingress == (Allow((("10.0.0.3/32", ()),)),)
 
 
 def test_namespace_selector_alone_and_combined_with_a_pod_selector():
     ns_only = firewalls([policy({"podSelector": {}, "ingress": [{"from": [
         {"namespaceSelector": {"matchLabels": {"team": "a"}}}]}]})])
-    assert ns_only["default/web"].ingress == (Allow("10.0.1.4/32"),)
+    assert ns_only["default/web"].ingress == (Allow((("10.0.1.4/32", ()),)),)
     both = firewalls([policy({"podSelector": {}, "ingress": [{"from": [
         {"namespaceSelector": {"matchLabels": {"team": "a"}}, "podSelector": {"matchLabels": {"role": "nobody"}}}]}]})])
     assert both["default/web"].ingress == ()
     by_name = firewalls([policy({"podSelector": {}, "ingress": [{"from": [
         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "default"}}}]}]})])
-    assert {a.cidr for a in by_name["default/web"].ingress} == {"10.0.0.2/32", "10.0.0.3/32"}
+    assert by_name["default/web"].ingress == (Allow((("10.0.0.2/32", ()), ("10.0.0.3/32", ()))),)
 
 
 def test_ip_block_ports_named_ports_and_end_port():
@@ -58,9 +58,9 @@ def test_ip_block_ports_named_ports_and_end_port():
         "from": [{"ipBlock": {"cidr": "192.168.0.0/16", "except": ["192.168.1.0/24"]}}],
         "ports": [{"port": "http", "protocol": "TCP"}, {"port": "nope"}, {"port": 8000, "endPort": 8080, "protocol": "UDP"},
                   {"protocol": "SCTP"}]}]})])
-    block = ("192.168.0.0/16", ("192.168.1.0/24",))
-    assert got["default/web"].ingress == (Allow(*block, Port("TCP", 80)), Allow(*block, Port("UDP", 8000, 8080)),
-                                          Allow(*block, Port("SCTP")))
+    block = (("192.168.0.0/16", ("192.168.1.0/24",)),)
+    assert got["default/web"].ingress == (Allow(block, Port("TCP", 80)), Allow(block, Port("UDP", 8000, 8080)),
+                                          Allow(block, Port("SCTP")))
 
 
 def test_empty_rule_allows_everything_and_rules_of_several_policies_add_up():
@@ -74,7 +74,7 @@ def test_egress_named_ports_resolve_on_the_peer_and_default_types_add_egress():
         {"to": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": "http"}]},
         {"ports": [{"port": 53, "protocol": "UDP"}]}]})])
     fw = got["default/client"]
-    assert fw.ingress == () and fw.egress == (Allow("10.0.0.2/32", (), Port("TCP", 80)), Allow(None, (), Port("UDP", 53)))
+    assert fw.ingress == () and fw.egress == (Allow((("10.0.0.2/32", ()),), Port("TCP", 80)), Allow(None, Port("UDP", 53)))
 
 
 def test_pods_without_an_address_or_finished_or_on_the_host_network_are_neither_targets_nor_peers():
@@ -86,3 +86,12 @@ def test_pods_without_an_address_or_finished_or_on_the_host_network_are_neither_
     got = firewalls([policy({"podSelector": {}, "ingress": [{"from": [{"podSelector": {"matchLabels": {
         "role": "client"}}}]}]})], pods=(WEB, done, host, pending))
     assert set(got) == {"default/web"} and got["default/web"].ingress == ()
+
+
+def test_egress_named_ports_group_peer_pods_by_their_own_number():
+    alt = pod("alt", "10.0.0.7", {"app": "web"}, ports=[("http", 8080, "TCP")])
+    got = firewalls([policy({"podSelector": {"matchLabels": {"role": "client"}}, "policyTypes": ["Egress"], "egress": [
+        {"to": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"port": "http"}]}]})],
+        pods=(WEB, CLIENT, alt))
+    assert set(got["default/client"].egress) == {Allow((("10.0.0.2/32", ()),), Port("TCP", 80)),
+                                                 Allow((("10.0.0.7/32", ()),), Port("TCP", 8080))}

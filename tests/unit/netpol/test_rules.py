@@ -22,12 +22,15 @@ def test_no_firewall_leaves_only_the_dispatch_chain():
 
 def test_golden_rules_for_ingress_and_egress():
     fw = PodFirewall("ns/web", "10.0.0.2",
-                     ingress=(Allow("10.0.0.3/32", (), Port("TCP", 80)), Allow("10.1.0.0/16", ("10.1.2.0/24",), None)),
-                     egress=(Allow(None, (), Port("UDP", 53)), Allow("10.0.0.0/8", (), Port("TCP", 8000, 8080))))
+                     ingress=(Allow((("10.0.0.3/32", ()),), Port("TCP", 80)),
+                              Allow((("10.1.0.0/16", ("10.1.2.0/24",)),)),
+                              Allow((("10.0.0.4/32", ()), ("10.0.0.5/32", ())), Port("UDP", 53))),
+                     egress=(Allow(None, Port("UDP", 53)), Allow((("10.0.0.0/8", ()),), Port("TCP", 8000, 8080))))
     got = lines(render(CHAINS, [fw]))
     ing, egr = CHAINS.pod("I", "ns/web"), CHAINS.pod("E", "ns/web")
-    exc = CHAINS.pod("X", "ns/web I 10.1.0.0/16 10.1.2.0/24")
-    assert len({ing, egr, exc}) == 3 and all(len(c) <= 28 for c in (ing, egr, exc))
+    exc = CHAINS.pod("X", "-s 10.1.0.0/16 10.1.2.0/24")
+    shared = next(c for c in got if "-N-S-" in c)
+    assert len({ing, egr, exc, shared}) == 4 and all(len(c) <= 28 for c in (ing, egr, exc, shared))
     assert got["skt-N-FORWARD"] == [
         "-A skt-N-FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN",
         f"-A skt-N-FORWARD -s 10.0.0.2/32 -j {egr}",
@@ -37,9 +40,12 @@ def test_golden_rules_for_ingress_and_egress():
         f'-A {ing} -m comment --comment "ns/web ingress" -j MARK --set-xmark 0x0/0x20000',
         f"-A {ing} -s 10.0.0.3/32 -p tcp -m tcp --dport 80 -j MARK --set-xmark 0x20000/0x20000",
         f"-A {ing} -s 10.1.0.0/16 -j {exc}",
+        f"-A {ing} -p udp -m udp --dport 53 -j {shared}",
         f"-A {ing} -m mark --mark 0x20000/0x20000 -j RETURN",
         f"-A {ing} -j REJECT --reject-with icmp-port-unreachable"]
     assert got[exc] == [f"-A {exc} -s 10.1.2.0/24 -j RETURN", f"-A {exc} -j MARK --set-xmark 0x20000/0x20000"]
+    assert got[shared] == [f"-A {shared} -s 10.0.0.4/32 -j MARK --set-xmark 0x20000/0x20000",
+                           f"-A {shared} -s 10.0.0.5/32 -j MARK --set-xmark 0x20000/0x20000"]
     assert got[egr][1:3] == [f"-A {egr} -p udp -m udp --dport 53 -j MARK --set-xmark 0x20000/0x20000",
                              f"-A {egr} -d 10.0.0.0/8 -p tcp -m tcp --dport 8000:8080 -j MARK --set-xmark "
                              "0x20000/0x20000"]
@@ -63,3 +69,12 @@ def test_jump_is_moved_first_in_forward():
     assert jump_first(CHAINS, first) == ""
     later = "*filter\n:FORWARD ACCEPT [0:0]\n-A FORWARD -j eng-FORWARD\n-A FORWARD -j skt-N-FORWARD\nCOMMIT\n"
     assert jump_first(CHAINS, later) == "*filter\n-D FORWARD -j skt-N-FORWARD\n-I FORWARD -j skt-N-FORWARD\nCOMMIT\n"
+
+
+def test_pods_selected_by_one_policy_share_its_peer_chain():
+    peers = tuple((f"10.0.1.{i}/32", ()) for i in range(50))
+    fws = [PodFirewall(f"ns/p{i}", f"10.0.0.{i}", ingress=(Allow(peers, Port("TCP", 80)),), egress=None)
+           for i in range(20)]
+    got = render(CHAINS, fws)
+    assert len([c for _, c in got if "-N-S-" in c]) == 1
+    assert sum(len(rules) for rules in got.values()) == 50 + 20 * 4 + 20 + 2

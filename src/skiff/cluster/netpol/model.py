@@ -10,6 +10,7 @@ peer pod for egress (for an ipBlock or any-peer egress rule, on any pod that nam
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,12 +28,16 @@ class Port:
     end: int | None = None  # a range port..end
 
 
+Peer = tuple[str, tuple[str, ...]]  # (cidr, the ranges of it excepted)
+
+
 @dataclass(frozen=True)
 class Allow:
-    """One allowed (peer, port) pair. cidr None: any address; port None: any protocol and port."""
+    """Traffic allowed from (ingress) or to (egress) any of `peers` on `port`. peers None: any
+    address; port None: any protocol and port. A policy's peer set is the same tuple for every
+    pod the policy selects, so the rendering can share one chain for it."""
 
-    cidr: str | None = None
-    excepts: tuple[str, ...] = ()
+    peers: tuple[Peer, ...] | None = None
     port: Port | None = None
 
 
@@ -100,8 +105,18 @@ class _Cluster:
     def __init__(self, pods: list[PodInfo], namespaces: dict[str, dict[str, str]]):
         self.pods = pods
         self.namespaces = namespaces
+        self._peers: dict[tuple[str, str], tuple[list[PodInfo], tuple[Peer, ...]]] = {}
 
-    def peer_pods(self, peer: Obj, namespace: str) -> list[PodInfo]:
+    def peer_pods(self, peer: Obj, namespace: str) -> tuple[list[PodInfo], tuple[Peer, ...]]:
+        """The pods a peer names and their addresses; the same for every pod a policy selects,
+        so computed once per sync."""
+        key = (namespace, json.dumps(peer, sort_keys=True))
+        if key not in self._peers:
+            pods = self._match(peer, namespace)
+            self._peers[key] = pods, tuple(sorted({(f"{p.ip}/32", ()) for p in pods}))
+        return self._peers[key]
+
+    def _match(self, peer: Obj, namespace: str) -> list[PodInfo]:
         pod_sel = LabelSelector.from_object(peer["podSelector"]) if peer.get("podSelector") is not None else None
         if peer.get("namespaceSelector") is not None:
             ns_sel = LabelSelector.from_object(peer["namespaceSelector"])
@@ -129,10 +144,19 @@ def _rule_allows(rule: Obj, peers_key: str, namespace: str, cluster: _Cluster,
         block = peer.get("ipBlock")
         if block is not None:
             owners = [target] if ingress else cluster.pods
-            out += [Allow(block["cidr"], tuple(block.get("except") or ()), p) for p in ports_for(owners)]
+            out += [Allow(((block["cidr"], tuple(block.get("except") or ())),), p) for p in ports_for(owners)]
             continue
-        for pod in cluster.peer_pods(peer, namespace):
-            out += [Allow(f"{pod.ip}/32", (), p) for p in ports_for([target] if ingress else [pod])]
+        pods, addresses = cluster.peer_pods(peer, namespace)
+        if not pods:
+            continue
+        if ingress or not any(isinstance(port.get("port"), str) for port in ports):
+            out += [Allow(addresses, p) for p in ports_for([target])]
+            continue
+        by_port: dict[Port | None, set[Peer]] = {}  # egress to named ports: each peer pod's own number
+        for pod in pods:
+            for p in ports_for([pod]):
+                by_port.setdefault(p, set()).add((f"{pod.ip}/32", ()))
+        out += [Allow(tuple(sorted(group)), p) for p, group in by_port.items()]
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from skiff.cluster.netpol.model import Allow, PodFirewall, Port
+from skiff.cluster.netpol.model import Allow, Peer, PodFirewall, Port
 from skiff.cluster.proxy.chains import MAX_CHAIN, short_hash
 from skiff.cluster.proxy.rules import Ruleset
 from skiff.common.errors import InvalidArgument
@@ -70,6 +70,28 @@ def _port_args(port: Port | None) -> tuple[str, ...]:
     return ("-p", proto, "-m", proto, "--dport", span)
 
 
+def _peer_target(chains: NetpolChains, out: Ruleset, peer_flag: str, peer: Peer) -> tuple[str, ...]:
+    """What `-j` does for a peer: MARK, or for a cidr with excepted ranges a `P-X-…` chain that
+    returns for those first."""
+    cidr, excepts = peer
+    if not excepts:
+        return ("MARK", "--set-xmark", ALLOWED)
+    sub = chains.pod("X", f"{peer_flag} {cidr} {' '.join(excepts)}")
+    out[(FILTER, sub)] = [*(Rule(FILTER, sub, (peer_flag, e, "-j", "RETURN")) for e in excepts),
+                          Rule(FILTER, sub, ("-j", "MARK", "--set-xmark", ALLOWED))]
+    return (sub,)
+
+
+def _peer_set(chains: NetpolChains, out: Ruleset, peer_flag: str, peers: tuple[Peer, ...]) -> str:
+    """A `P-S-…` chain marking packets from (or to) any of the peers, shared by every pod chain
+    that names the same set: n pods selected by one policy cost n jumps, not n × peers rules."""
+    name = chains.pod("S", f"{peer_flag} {peers!r}")
+    if (FILTER, name) not in out:
+        out[(FILTER, name)] = [Rule(FILTER, name, (peer_flag, peer[0], "-j", *_peer_target(chains, out, peer_flag, peer)))
+                               for peer in peers]
+    return name
+
+
 def _direction_chain(chains: NetpolChains, out: Ruleset, direction: str, fw: PodFirewall,
                      allows: tuple[Allow, ...]) -> str:
     name = chains.pod(direction, fw.key)
@@ -77,14 +99,14 @@ def _direction_chain(chains: NetpolChains, out: Ruleset, direction: str, fw: Pod
     rules = [Rule(FILTER, name, ("-m", "comment", "--comment", f"{fw.key} {'ingress' if direction == 'I' else 'egress'}",
                                  "-j", "MARK", "--set-xmark", CLEARED))]
     for allow in allows:
-        peer = (peer_flag, allow.cidr) if allow.cidr else ()
-        if allow.excepts:
-            sub = chains.pod("X", f"{fw.key} {direction} {allow.cidr} {' '.join(allow.excepts)}")
-            out[(FILTER, sub)] = [*(Rule(FILTER, sub, (peer_flag, e, "-j", "RETURN")) for e in allow.excepts),
-                                  Rule(FILTER, sub, ("-j", "MARK", "--set-xmark", ALLOWED))]
-            rules.append(Rule(FILTER, name, (*peer, *_port_args(allow.port), "-j", sub)))
+        ports = _port_args(allow.port)
+        if allow.peers is None:
+            rules.append(Rule(FILTER, name, (*ports, "-j", "MARK", "--set-xmark", ALLOWED)))
+        elif len(allow.peers) == 1:
+            rules.append(Rule(FILTER, name, (peer_flag, allow.peers[0][0], *ports,
+                                             "-j", *_peer_target(chains, out, peer_flag, allow.peers[0]))))
         else:
-            rules.append(Rule(FILTER, name, (*peer, *_port_args(allow.port), "-j", "MARK", "--set-xmark", ALLOWED)))
+            rules.append(Rule(FILTER, name, (*ports, "-j", _peer_set(chains, out, peer_flag, allow.peers))))
     rules.append(Rule(FILTER, name, ("-m", "mark", "--mark", ALLOWED, "-j", "RETURN")))
     rules.append(Rule(FILTER, name, ("-j", "REJECT", "--reject-with", "icmp-port-unreachable")))
     out[(FILTER, name)] = rules
