@@ -15,6 +15,7 @@ from typing import Any
 from skiff.cluster.client.informers import SharedInformerFactory
 from skiff.cluster.netpol import model, rules
 from skiff.cluster.proxy import restore
+from skiff.cluster.proxy.proxier import bridge_netfilter
 from skiff.cluster.proxy.rules import Ruleset
 from skiff.engine.network.iptables import Iptables, parse_save, render_setup
 
@@ -75,6 +76,9 @@ class NetworkPolicySyncer:
         await self.sync()
         self._task = asyncio.create_task(self._loop(), name="network policy")
         log.info("network policy: chains %s-*", self.chains.prefix)
+        if not bridge_netfilter():  # k3s loads br_netfilter; we leave the host's sysctls alone
+            log.warning("net.bridge.bridge-nf-call-iptables is not 1 here: traffic between two pods of this "
+                        "node bypasses iptables and NetworkPolicies do not apply to it")
 
     async def stop(self) -> None:
         if self._task is not None:
