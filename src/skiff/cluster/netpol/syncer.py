@@ -7,12 +7,11 @@ is kept first in FORWARD (an engine's chains there accept bridge traffic)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 from typing import Any
 
 from skiff.cluster.client.informers import SharedInformerFactory
+from skiff.cluster.client.syncloop import SyncLoop
 from skiff.cluster.netpol import model, rules
 from skiff.cluster.proxy import restore
 from skiff.cluster.proxy.proxier import bridge_netfilter
@@ -59,56 +58,29 @@ class NetworkPolicySyncer:
         self.policies = self.factory.informer(POLICIES)
         self.pods = self.factory.informer(PODS)
         self.namespaces = self.factory.informer(NAMESPACES)
-        for inf in (self.policies, self.pods, self.namespaces):
-            inf.add_handler(self._changed, lambda _old, _new: self._changed(), self._changed)
+        self.loop = SyncLoop(self.sync, "network policy sync", DEBOUNCE_SECONDS, FULL_SYNC_SECONDS, RETRY_SECONDS)
+        self.loop.watch(self.policies, self.pods, self.namespaces)
         self.applied: Ruleset | None = None  # what the kernel holds; None: unknown, next sync is full
         self.syncs = 0
-        self.errors = 0
-        self._dirty = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def _changed(self, *_: Any) -> None:
-        self._dirty.set()
 
     async def start(self, timeout: float = 30) -> None:
         self.factory.start()
         await self.factory.wait_for_sync(timeout)
-        await self.sync()
-        self._task = asyncio.create_task(self._loop(), name="network policy")
+        await self.loop.run_once()
+        self.loop.start()
         log.info("network policy: chains %s-*", self.chains.prefix)
         if not bridge_netfilter():  # k3s loads br_netfilter; we leave the host's sysctls alone
             log.warning("net.bridge.bridge-nf-call-iptables is not 1 here: traffic between two pods of this "
                         "node bypasses iptables and NetworkPolicies do not apply to it")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self.loop.stop()
         await self.factory.stop()
         await asyncio.to_thread(self.iptables.teardown)
 
-    async def _loop(self) -> None:
-        last_full = time.monotonic()
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), FULL_SYNC_SECONDS)
-            await asyncio.sleep(DEBOUNCE_SECONDS)
-            if time.monotonic() - last_full >= FULL_SYNC_SECONDS:
-                self.applied, last_full = None, time.monotonic()
-            try:
-                await self.sync()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - iptables busy or refused: a full sync next time
-                self.errors += 1
-                self.applied = None
-                log.warning("network policy sync failed: %s", e)
-                await asyncio.sleep(RETRY_SECONDS)
-                self._dirty.set()
-
-    async def sync(self) -> None:
-        self._dirty.clear()
+    async def sync(self, full: bool = False) -> None:
+        if full:
+            self.applied = None
         policies, pods, namespaces = self.policies.list(), self.pods.list(), self.namespaces.list()
         self.applied = await asyncio.to_thread(self._render_and_apply, policies, pods, namespaces, self.applied)
         self.syncs += 1

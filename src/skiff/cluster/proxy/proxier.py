@@ -6,7 +6,6 @@ a crashed agent removed at start, everything removed at a clean stop."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from skiff.cluster.client.informers import SharedInformerFactory
+from skiff.cluster.client.syncloop import SyncLoop
 from skiff.cluster.proxy import conntrack, hairpin, model, restore, rules
 from skiff.cluster.proxy.chains import ProxyChains, proxy_prefix
 from skiff.cluster.proxy.servicelb import ServiceLB
@@ -42,7 +42,6 @@ class SyncStats:
     last_seconds: float = 0.0  # how long the last sync took (render + restore)
     last_chains: int = 0  # chains written or deleted by it
     last_applied: float = 0.0  # time.monotonic() when its rules were in the kernel
-    errors: int = 0
 
 
 class Proxier:
@@ -56,59 +55,34 @@ class Proxier:
         self.factory = SharedInformerFactory(client)
         self.services = self.factory.informer(SERVICES)
         self.slices = self.factory.informer(ENDPOINTSLICES)
-        for inf in (self.services, self.slices):
-            inf.add_handler(self._changed, lambda _old, _new: self._changed(), self._changed)
+        self.loop = SyncLoop(self.sync, "service proxy sync", DEBOUNCE_SECONDS, FULL_SYNC_SECONDS, RETRY_SECONDS)
+        self.loop.watch(self.services, self.slices)
         self.lb = ServiceLB(client, self.factory, node_name)
         self.applied: rules.Ruleset | None = None  # what the kernel holds, None: unknown (full sync)
         self.routed: conntrack.Snapshot = {}
         self.render_cache = rules.RenderCache()
         self.stats = SyncStats()
-        self._dirty = asyncio.Event()
-        self._task: asyncio.Task | None = None
-
-    def _changed(self, *_: Any) -> None:
-        self._dirty.set()
 
     async def start(self, timeout: float = 30) -> None:
         """Informers synced, stale chains replaced by current rules, then the sync loop."""
         self.factory.start()
         await self.factory.wait_for_sync(timeout)
-        await self.sync()
-        self._task = asyncio.create_task(self._loop(), name="service proxy")
+        await self.loop.run_once()
+        self.loop.start()
         self.lb.start()
         log.info("service proxy: %d service ports, chains %s-*", len(self.routed), self.chains.prefix)
 
     async def stop(self, remove_rules: bool = True) -> None:
         await self.lb.stop()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self.loop.stop()
         await self.factory.stop()
         if remove_rules:
             await asyncio.to_thread(self.iptables.teardown)
 
-    async def _loop(self) -> None:
-        last_full = time.monotonic()
-        while True:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._dirty.wait(), FULL_SYNC_SECONDS)
-            await asyncio.sleep(DEBOUNCE_SECONDS)  # let the rest of a burst arrive
-            if time.monotonic() - last_full >= FULL_SYNC_SECONDS:
-                self.applied, last_full = None, time.monotonic()
-            try:
-                await self.sync()
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - iptables busy or refused: a full sync next time
-                self.stats.errors += 1
-                self.applied = None
-                log.warning("service proxy sync failed: %s", e)
-                await asyncio.sleep(RETRY_SECONDS)
-                self._dirty.set()
-
-    async def sync(self) -> None:
-        self._dirty.clear()
+    async def sync(self, full: bool = False) -> None:
+        """Rules for what the informers hold; `full` rewrites every chain, else only the changed."""
+        if full:
+            self.applied = None
         started = time.monotonic()
         # the caches are read here, on the loop; rendering (a few ms per hundred Services) and
         # the restore run in a thread so the kubelet sharing this loop is not held up
