@@ -150,8 +150,14 @@ def test_hpa_scales_a_cpu_burner_up_and_back_down(node):
         # with what the HPA and the pods said, until it is understood.
         pods = srv.kubectl("get", "pods", "-l", "app=hot", "-o", "wide").stdout.decode()
         status = json.loads(srv.kubectl("get", "hpa.v2.autoscaling", "hot", "-o", "json").stdout).get("status")
+        metrics = srv.kubectl("get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods").stdout
+        inside = {}  # is a pod still burning, and does it see the flag?
+        for pod in json.loads(srv.kubectl("get", "pods", "-l", "app=hot", "-o", "json").stdout)["items"]:
+            r = srv.kubectl("exec", pod["metadata"]["name"], "--", "sh", "-c", "ps -o pid,time,args; ls -la /flag")
+            inside[pod["metadata"]["name"]] = (r.stdout + r.stderr).decode()
         srv.kubectl("delete", "deployment", "hot", "--wait=false")
-        pytest.xfail(f"HPA did not scale down within 150 s; pods:\n{pods}\nHPA status: {status}")
+        pytest.xfail(f"HPA did not scale down within 150 s; pods:\n{pods}\nHPA status: {status}\n"
+                     f"metrics: {metrics.decode()}\ninside: {inside}")
     hpa = wait(lambda: (h := json.loads(srv.kubectl("get", "hpa.v2.autoscaling", "hot", "-o", "json").stdout))
                ["status"].get("currentMetrics") and h, 60, "HPA metrics")
     assert hpa["status"]["currentMetrics"][0]["resource"]["current"]["averageUtilization"] < 50

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -119,8 +120,22 @@ def test_nodeport_and_servicelb_answer_on_the_primary_ipv4(node):
         [i["ip"] for i in svc["status"]["loadBalancer"]["ingress"]] == [host]
     node_port = svc["spec"]["ports"][0]["nodePort"]
     for url in (f"http://{host}:{node_port}/", f"http://{host}:8080/"):
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            assert resp.read().decode().strip() == pods[0]["metadata"]["name"]
+        assert fetch_once_routed(url) == pods[0]["metadata"]["name"]
+
+
+def fetch_once_routed(url: str, timeout: float = 60) -> str:
+    """The body at url, asked again while the connection is refused: the load balancer's rule is
+    written by the proxy's next sync after the Service's status gets its ingress address (a
+    debounced sync that can come seconds later under load), so a first try may beat it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                return resp.read().decode().strip()
+        except urllib.error.URLError as e:
+            if not isinstance(e.reason, ConnectionRefusedError) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def test_a_restart_with_another_address_and_port_corrects_endpoints_and_slice():
