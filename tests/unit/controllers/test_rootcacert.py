@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
+from skiff.cluster.api.rootca import DESCRIPTION_KEY
+from skiff.cluster.api.rootca import configmap as desired
 from skiff.cluster.controllers import registry
-from skiff.cluster.controllers.rootcacert import DESCRIPTION_KEY, RootCACertPublisher, corrected, desired
+from skiff.cluster.controllers.rootcacert import RootCACertPublisher, corrected
 from tests.unit.controllers.harness import Harness
 
 NS = "/api/v1/namespaces"

@@ -22,7 +22,7 @@ from typing import Any
 
 from multidict import MultiDict
 
-from skiff.cluster.api import registry
+from skiff.cluster.api import registry, rootca
 from skiff.cluster.api.registry import Resource
 from skiff.cluster.apimachinery.errors import ApiError
 from skiff.cluster.apiserver import deletes, services, writes
@@ -37,7 +37,6 @@ from skiff.cluster.storage.interface import Compacted
 log = logging.getLogger("skiff.apiserver.lifecycle")
 SYSTEM = User("system:apiserver", groups=("system:masters",))
 DEFAULT_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 RETRY_TERMINATING = 1.0  # seconds between passes over a namespace whose contents are still finalizing
 
 
@@ -209,14 +208,6 @@ async def ensure_namespace_defaults(ctx: ApiContext, name: str) -> None:
     """What every active namespace holds: the root CA's ConfigMap and the `default` account."""
     # the CA first: a pod admitted once `default` exists mounts kube-root-ca.crt at once
     if ctx.settings.ca_pem:  # the root CA publisher's ConfigMap, which pods mount to trust the server
-        await ensure(ctx, _res("", "configmaps"), {
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": ROOT_CA_CONFIGMAP, "namespace": name, "annotations": {
-                "kubernetes.io/description": "Contains a CA bundle that can be used to verify the "
-                                            "kube-apiserver when using internal endpoints such as the "
-                                            "internal service IP or kubernetes.default.svc. No other "
-                                            "usage is guaranteed across distributions of Kubernetes "
-                                            "clusters."}},
-            "data": {"ca.crt": ctx.settings.ca_pem}})
+        await ensure(ctx, _res("", "configmaps"), rootca.configmap(name, ctx.settings.ca_pem))
     await ensure(ctx, _res("", "serviceaccounts"), {"apiVersion": "v1", "kind": "ServiceAccount",
                                                     "metadata": {"name": "default", "namespace": name}})

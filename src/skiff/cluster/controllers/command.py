@@ -52,26 +52,28 @@ def _connection(path: str, master: str = ""):
     return kubeconfig.resolve(loader.read_or_in_cluster(paths, explicit=bool(path)), server=master or None)
 
 
-def root_ca(root_ca_file: str, kubeconfig_path: str, master: str = "") -> str:
-    """--root-ca-file's bundle, else the CA the kubeconfig trusts (as kube-controller-manager falls back)."""
+def root_ca(root_ca_file: str, conn) -> str:
+    """--root-ca-file's bundle, else the CA the connection trusts (as kube-controller-manager falls back)."""
     from pathlib import Path
 
     if root_ca_file:
         return Path(root_ca_file).read_text()
-    conn = _connection(kubeconfig_path, master)
     if conn.ca_data:
         return conn.ca_data.decode()
     return Path(conn.ca_file).read_text() if conn.ca_file else ""
 
 
-def client_from_kubeconfig(path: str, master: str = ""):
-    """An AsyncClient authenticated as the kubeconfig's current context says."""
+def client_for(conn):
+    """An AsyncClient authenticated as a resolved kubeconfig connection says."""
     from skiff.cluster.client.aio import AsyncClient
     from skiff.cluster.client.rest import ssl_context
 
-    conn = _connection(path, master)
-    client = AsyncClient(conn.server, conn.token or "", ssl_context(conn))
-    return client
+    return AsyncClient(conn.server, conn.token or "", ssl_context(conn))
+
+
+def client_from_kubeconfig(path: str, master: str = ""):
+    """An AsyncClient authenticated as the kubeconfig's current context says."""
+    return client_for(_connection(path, master))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,12 +87,9 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         registry.select(a.controllers)
-        client = client_from_kubeconfig(a.kubeconfig, a.master)
-        ca = root_ca(a.root_ca_file, a.kubeconfig, a.master)
-    except OSError as e:
-        print(f"skiff controller-manager: {e}", file=sys.stderr)
-        return 1
-    except SkiffError as e:
+        conn = _connection(a.kubeconfig, a.master)
+        client, ca = client_for(conn), root_ca(a.root_ca_file, conn)
+    except (OSError, SkiffError) as e:
         print(f"skiff controller-manager: {e}", file=sys.stderr)
         return 1
     client.headers["User-Agent"] = USER_AGENT

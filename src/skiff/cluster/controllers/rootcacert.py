@@ -12,34 +12,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from skiff.cluster.api import rootca
 from skiff.cluster.client.errors import StatusError
 from skiff.cluster.controllers.base import NAMESPACES, Controller, ControllerContext
 
 log = logging.getLogger("skiff.controllers.rootca")
 CONFIGMAPS = "/api/v1/configmaps"
-NAME = "kube-root-ca.crt"
-DESCRIPTION_KEY = "kubernetes.io/description"
-DESCRIPTION = ("Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints "
-               "such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across "
-               "distributions of Kubernetes clusters.")
 Obj = dict[str, Any]
-
-
-def desired(namespace: str, ca: str) -> Obj:
-    return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": NAME, "namespace": namespace, "annotations": {DESCRIPTION_KEY: DESCRIPTION}},
-            "data": {"ca.crt": ca}}
 
 
 def corrected(cm: Obj, ca: str) -> Obj | None:
     """The ConfigMap put right (only ca.crt in its data, the description annotation), or None
     when it already is."""
     annotations = cm["metadata"].get("annotations") or {}
-    if cm.get("data") == {"ca.crt": ca} and not cm.get("binaryData") and \
-            annotations.get(DESCRIPTION_KEY) == DESCRIPTION:
+    if cm.get("data") == {rootca.KEY: ca} and not cm.get("binaryData") and \
+            annotations.get(rootca.DESCRIPTION_KEY) == rootca.DESCRIPTION:
         return None
-    fixed = {**cm, "data": {"ca.crt": ca}, "metadata": {**cm["metadata"],
-                                                          "annotations": {**annotations, DESCRIPTION_KEY: DESCRIPTION}}}
+    annotations = {**annotations, rootca.DESCRIPTION_KEY: rootca.DESCRIPTION}
+    fixed = {**cm, "data": {rootca.KEY: ca}, "metadata": {**cm["metadata"], "annotations": annotations}}
     fixed.pop("binaryData", None)
     return fixed
 
@@ -65,7 +55,7 @@ class RootCACertPublisher(Controller):
         self.queue.add(ns["metadata"]["name"])
 
     def _configmap(self, cm: Obj) -> None:
-        if cm["metadata"].get("name") == NAME:
+        if cm["metadata"].get("name") == rootca.NAME:
             self.queue.add(cm["metadata"].get("namespace", ""))
 
     async def reconcile(self, key: str) -> None:
@@ -74,14 +64,14 @@ class RootCACertPublisher(Controller):
                 (ns.get("status") or {}).get("phase") == "Terminating":
             return
         path = f"/api/v1/namespaces/{key}/configmaps"
-        cm = self.configmaps.get(f"{key}/{NAME}")
+        cm = self.configmaps.get(f"{key}/{rootca.NAME}")
         try:
             if cm is None:
-                await self.client.create(path, desired(key, self.ca))
+                await self.client.create(path, rootca.configmap(key, self.ca))
                 return
             fixed = corrected(cm, self.ca)
             if fixed is not None:
-                await self.client.replace(f"{path}/{NAME}", fixed)
+                await self.client.replace(f"{path}/{rootca.NAME}", fixed)
         except StatusError as e:
             if e.code not in (409, 403, 404):  # raced with another writer, or the namespace began terminating
                 raise

@@ -16,6 +16,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from skiff.cluster.api import rootca
 from skiff.cluster.apimachinery.errors import forbidden
 from skiff.cluster.apiserver.admission import Attributes, Base
 
@@ -27,7 +28,6 @@ DEFAULT_ACCOUNT_WAIT = 2.0  # seconds a pod in a brand-new namespace waits for i
 TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 VOLUME_PREFIX = "kube-api-access-"
 TOKEN_EXPIRATION = 3607  # upstream's: an hour plus seven seconds, so a too-early expiry shows in audit logs
-ROOT_CA_CONFIGMAP = "kube-root-ca.crt"
 # k8s.io/apimachinery's rand.String alphabet: no vowels and no look-alike digits
 _ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
@@ -40,7 +40,7 @@ def token_volume(name: str) -> dict[str, Any]:
     """The projected volume the plugin adds, field for field as Kubernetes 1.32 writes it."""
     return {"name": name, "projected": {"sources": [
         {"serviceAccountToken": {"expirationSeconds": TOKEN_EXPIRATION, "path": "token"}},
-        {"configMap": {"name": ROOT_CA_CONFIGMAP, "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+        {"configMap": {"name": rootca.NAME, "items": [{"key": rootca.KEY, "path": "ca.crt"}]}},
         {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1",
                                                                       "fieldPath": "metadata.namespace"}}]}}],
         "defaultMode": 420}}
